@@ -1,0 +1,68 @@
+"""portlab: a research workbench for portfolio trading coordination.
+
+Trading signals from several strategies and portfolio rebalance requests go in; policy
+enforcement, capped Kelly sizing with correlation adjustment, conflict resolution and capital
+allocation come out as execution-ready decisions with amounts, share counts, risk metrics and
+reasons.
+
+The public names below are imported lazily so that ``import portlab`` stays fast; heavy
+dependencies (cvxpy, panel, dask) load only where they are used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY = {
+    "Coordinator": "portlab.engine",
+    "CoordinationResult": "portlab.engine",
+    "Policy": "portlab.engine",
+    "Rule": "portlab.engine",
+    "SizingConfig": "portlab.engine",
+    "Strategy": "portlab.engine",
+    "TrackRecord": "portlab.engine",
+    "Resolution": "portlab.engine",
+    "AllocationMode": "portlab.engine",
+    "Market": "portlab.market",
+    "CovMethod": "portlab.market",
+    "PortfolioState": "portlab.state",
+    "Position": "portlab.state",
+}
+_SUBMODULES = {"datasets", "events", "engine", "exceptions", "market", "state"}
+
+__all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from portlab import datasets, engine, events, exceptions, market, state
+    from portlab.engine import (
+        AllocationMode,
+        CoordinationResult,
+        Coordinator,
+        Policy,
+        Resolution,
+        Rule,
+        SizingConfig,
+        Strategy,
+        TrackRecord,
+    )
+    from portlab.market import CovMethod, Market
+    from portlab.state import PortfolioState, Position
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"portlab.{name}")
+    else:
+        raise AttributeError(f"module 'portlab' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

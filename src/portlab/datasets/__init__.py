@@ -1,0 +1,15 @@
+"""Market data to work with: the bundled real sample and synthetic markets of any size.
+
+- :func:`load_sample`: 20 large US stocks, daily adjusted closes 1990-2022, with the S&P 500 index
+  as benchmark, five factor ETFs, GICS sectors and company names -- shipped inside the package, so
+  it works offline.
+- :func:`synthetic`: a reproducible factor-model market (hundreds to thousands of instruments)
+  whose true covariance is attached, for scale tests and demos.
+"""
+
+from __future__ import annotations
+
+from portlab.datasets._sample import load_sample
+from portlab.datasets._synthetic import synthetic
+
+__all__ = ["load_sample", "synthetic"]

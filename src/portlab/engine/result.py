@@ -1,0 +1,156 @@
+"""The result of one coordination: decisions, rejections, the sizing waterfall and statistics."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from portlab.engine._table import Table, concat, length
+
+__all__ = ["WATERFALL_COLUMNS", "CoordinationResult"]
+
+#: columns of :attr:`CoordinationResult.waterfall`, in pipeline order
+WATERFALL_COLUMNS = (
+    "instrument_id", "action", "origin", "winner_id", "priority", "conflicted", "rule",
+    "current_weight", "kelly_raw", "kelly", "signal_trade", "rebalance_trade",
+    "headroom_position", "headroom_short_selling", "headroom_sector", "headroom_leverage",
+    "headroom_cash", "headroom_volatility", "headroom_correlation", "policy_cap", "binding_rule",
+    "policy_constrained", "book_correlation", "correlation_factor", "correlation_adjusted",
+    "blended", "min_size_applied", "sized", "allocated", "allocation_binding", "allocation_solver",
+    "risk_adjusted", "risk_iterations", "final_size", "shares", "trimmed_by", "outcome",
+)
+
+
+class CoordinationResult:
+    """What :meth:`Coordinator.coordinate` returns.
+
+    Attributes
+    ----------
+    decisions : DataFrame
+        One row per execution-ready decision (columns
+        :data:`portlab.engine.decisions.DECISION_COLUMNS`): amounts in currency, sizes as
+        fractions of NAV, ``share_quantity`` (positive; the side is ``action``), the sizing
+        waterfall, risk metrics, execution strategy, compliance block and ``reasoning``.
+        ``signal_ids`` lists every signal that ended in the decision (the winner first),
+        ``rebalance_ids`` the rebalance adjustments.
+    rejections : DataFrame
+        One row per signal or rebalance adjustment that did not end in a decision: ``source``,
+        ``id``, ``reason`` (:class:`~portlab.engine.outcome.RejectReason`), ``detail``,
+        ``rule``, ``winner_id`` (conflicts) and ``field`` (invalid records).
+    waterfall : DataFrame
+        One row per candidate trade after conflict resolution, with every sizing step
+        (:data:`WATERFALL_COLUMNS`), whether it became a decision or not.
+    stats : dict
+        Seed 003's processing statistics (``total_signals``, ``accepted_signals``,
+        ``resized_signals``, ``rejected_signals``, ``conflicted_signals``), rejections by
+        reason and per-stage timings in milliseconds.
+    nav : float
+        Portfolio value the sizes refer to (currency).
+    as_of : pandas.Timestamp
+        Timestamp stamped on the decisions (UTC).
+    """
+
+    def __init__(
+        self,
+        decisions: pd.DataFrame,
+        ledger: Any,
+        candidates: Table,
+        counts: tuple[int, int],
+        timings: Any,
+        nav: float,
+        as_of: pd.Timestamp,
+        portfolio_id: str = "main_portfolio",
+    ) -> None:
+        self.decisions = decisions
+        self.nav = nav
+        self.as_of = as_of
+        self.portfolio_id = portfolio_id
+        self._ledger = ledger
+        self._candidates = candidates
+        self._counts = counts
+        self._timings = dict(timings.ms)
+        self._elapsed = timings.total
+
+    @cached_property
+    def rejections(self) -> pd.DataFrame:
+        """One row per rejected signal or rebalance adjustment."""
+        return self._ledger.frame()
+
+    @cached_property
+    def waterfall(self) -> pd.DataFrame:
+        """Every candidate's sizing steps, decided or not."""
+        kept = dict(self._candidates)
+        kept["outcome"] = np.full(length(kept), "DECIDED", dtype=object)
+        parts = [*self._ledger.candidates, kept]
+        for p in parts:
+            if "d" in p:
+                p["action"] = np.where(np.asarray(p["d"], dtype=int) > 0, "BUY", "SELL").astype(object)
+        table = concat(parts, WATERFALL_COLUMNS)
+        frame = pd.DataFrame(table, columns=list(WATERFALL_COLUMNS))
+        return frame.sort_values("instrument_id", kind="stable").reset_index(drop=True)
+
+    @cached_property
+    def stats(self) -> dict[str, Any]:
+        """Seed 003's processing statistics plus rejections by reason and timings (ms)."""
+        n_signals, n_adjust = self._counts
+        rows = self._ledger.rows
+        sig_rows = [r for r in rows if r[0] == "SIGNAL"]
+        dec = self.decisions
+        accepted = int(sum(len(x) for x in dec["signal_ids"]))
+        conflicted = int(sum(len(x) for x, c in zip(dec["signal_ids"], dec["conflicted"], strict=True) if c))
+        conflicted += sum(r[4] in {"CONFLICT_LOST", "OVERRIDDEN", "NETTED_OUT"} for r in sig_rows)
+        trade = dec["signal_trade"].to_numpy(dtype=float)
+        resized = int(np.sum(~np.isnan(trade) & (dec["final_size"].to_numpy(dtype=float) < trade - 1e-12)))
+        by_reason: dict[str, int] = {}
+        for r in rows:
+            by_reason[r[4]] = by_reason.get(r[4], 0) + 1
+        return {
+            "total_signals": n_signals,
+            "accepted_signals": accepted,
+            "resized_signals": resized,
+            "rejected_signals": len(sig_rows),
+            "conflicted_signals": conflicted,
+            "total_rebalance_adjustments": n_adjust,
+            "decisions": len(dec),
+            "rejections_by_reason": by_reason,
+            "timings_ms": self._timings,
+            "elapsed_ms": self._elapsed,
+        }
+
+    def events(self) -> list:
+        """The decisions as :class:`~portlab.events.CoordinatedTradingDecisionEvent` objects,
+        field for field as seed 000's example."""
+        from portlab.engine.decisions import decision_events
+
+        return decision_events(self.decisions)
+
+    def trades(self) -> pd.Series:
+        """Signed share quantities by instrument (SELL negative)."""
+        sign = np.where(self.decisions["action"].to_numpy() == "BUY", 1.0, -1.0)
+        return pd.Series(sign * self.decisions["share_quantity"].to_numpy(dtype=float),
+                         index=self.decisions["instrument_id"].to_numpy(), name="shares")
+
+    def summary(self) -> str:
+        """A few readable lines: counts and the largest decisions."""
+        s = self.stats
+        lines = [
+            f"{s['total_signals']} signals, {s['total_rebalance_adjustments']} rebalance adjustments -> "
+            f"{s['decisions']} decisions, {len(self.rejections)} rejections ({s['elapsed_ms']:.1f} ms)"
+        ]
+        for r in self.decisions.head(10).itertuples(index=False):
+            lines.append(
+                f"  {r.action:4s} {r.share_quantity:>10,.0f} {r.instrument_id:<8s} "
+                f"{r.trade_amount:>14,.2f}  {r.position_size:6.2%} of NAV  [{r.priority}]"
+            )
+        if len(self.decisions) > 10:
+            lines.append(f"  ... {len(self.decisions) - 10} more")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"CoordinationResult({len(self.decisions)} decisions, {len(self._ledger)} rejections, "
+            f"NAV {self.nav:,.2f})"
+        )

@@ -1,0 +1,256 @@
+"""``RebalanceRequestEvent``: a request from the Portfolio Management Workflow.
+
+Seed 000 shows the consumed form (instrument-level ``target_adjustments``); seed 001 shows
+the produced form, which adds ``trigger_reason``, strategy-level and sector-level
+adjustments, ``constraints.cost_limit`` and ``risk_considerations``. One model reads both.
+
+Each element of ``target_adjustments`` is one of three kinds, told apart by its key:
+``instrument_id`` → :class:`InstrumentAdjustment`, ``strategy_id`` →
+:class:`StrategyAdjustment`, ``sector`` → :class:`SectorAdjustment`.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Discriminator, Tag
+
+from portlab.events._types import (
+    EventBlock,
+    EventModel,
+    Finite,
+    NonEmptyStr,
+    NonNegative,
+    Priority,
+    RebalanceType,
+    Severity,
+    TriggerType,
+    Urgency,
+)
+
+__all__ = [
+    "InstrumentAdjustment",
+    "RebalanceConstraints",
+    "RebalanceRequestEvent",
+    "RiskConsiderations",
+    "SectorAdjustment",
+    "StrategyAdjustment",
+    "TargetAdjustment",
+    "TriggerReason",
+]
+
+
+class InstrumentAdjustment(EventBlock):
+    """A target weight change for one instrument.
+
+    Attributes
+    ----------
+    instrument_id : str
+        Instrument identifier.
+    current_weight, target_weight : float
+        Weights as fractions of portfolio value (negative for shorts).
+    adjustment_needed : float
+        Weight change wanted, a fraction of portfolio value (normally target - current).
+    urgency : Urgency, optional
+        How soon the change is wanted.
+    priority : Priority, optional
+        Priority against other adjustments.
+    """
+
+    instrument_id: NonEmptyStr
+    current_weight: Finite
+    target_weight: Finite
+    adjustment_needed: Finite
+    urgency: Urgency | None = None
+    priority: Priority | None = None
+
+
+class StrategyAdjustment(EventBlock):
+    """A target capital weight change for one strategy.
+
+    Attributes
+    ----------
+    strategy_id : str
+        Strategy identifier, e.g. ``"momentum_strategy"``.
+    current_weight, target_weight : float
+        Fractions of portfolio value allocated to the strategy.
+    adjustment_needed : float
+        Weight change wanted (fraction of portfolio value).
+    priority : Priority
+        Priority against other adjustments.
+    """
+
+    strategy_id: NonEmptyStr
+    current_weight: Finite
+    target_weight: Finite
+    adjustment_needed: Finite
+    priority: Priority
+
+
+class SectorAdjustment(EventBlock):
+    """A target exposure change for one sector.
+
+    Attributes
+    ----------
+    sector : str
+        Sector name, e.g. ``"technology"``.
+    current_exposure, target_exposure : float
+        Net sector exposures as fractions of portfolio value.
+    adjustment_needed : float
+        Exposure change wanted (fraction of portfolio value).
+    affected_instruments : list of str
+        Instruments through which the change should be made.
+    """
+
+    sector: NonEmptyStr
+    current_exposure: Finite
+    target_exposure: Finite
+    adjustment_needed: Finite
+    affected_instruments: list[NonEmptyStr]
+
+
+_KIND_BY_KEY = (
+    ("instrument_id", "InstrumentAdjustment"),
+    ("strategy_id", "StrategyAdjustment"),
+    ("sector", "SectorAdjustment"),
+)
+_KIND_BY_TYPE: dict[type, str] = {
+    InstrumentAdjustment: "InstrumentAdjustment",
+    StrategyAdjustment: "StrategyAdjustment",
+    SectorAdjustment: "SectorAdjustment",
+}
+
+
+def _adjustment_kind(value: Any) -> str | None:
+    """Tell which kind of target adjustment ``value`` is, from the key it carries."""
+    if isinstance(value, dict):
+        for key, kind in _KIND_BY_KEY:
+            if key in value:
+                return kind
+        return None
+    for cls, kind in _KIND_BY_TYPE.items():
+        if isinstance(value, cls):
+            return kind
+    return None
+
+
+TargetAdjustment = Annotated[
+    Annotated[InstrumentAdjustment, Tag("InstrumentAdjustment")]
+    | Annotated[StrategyAdjustment, Tag("StrategyAdjustment")]
+    | Annotated[SectorAdjustment, Tag("SectorAdjustment")],
+    Discriminator(
+        _adjustment_kind,
+        custom_error_type="adjustment_kind",
+        custom_error_message=(
+            "Target adjustment must have one of 'instrument_id', 'strategy_id' or 'sector'"
+        ),
+    ),
+]
+"""One element of ``target_adjustments``: instrument, strategy or sector level."""
+
+
+class RebalanceConstraints(EventBlock):
+    """The ``constraints`` block of a rebalance request.
+
+    Attributes
+    ----------
+    max_turnover : float
+        Maximum one-way turnover of the rebalance, a fraction of portfolio value (``>= 0``).
+    min_trade_size : float
+        Smallest trade worth making, in currency (``>= 0``).
+    execution_timeframe : str
+        Time allowed for execution, e.g. ``"1_day"``.
+    cost_limit : float, optional
+        Maximum transaction cost as a fraction of traded value (``0.002`` is 20 bp).
+    """
+
+    max_turnover: NonNegative
+    min_trade_size: NonNegative
+    execution_timeframe: NonEmptyStr
+    cost_limit: NonNegative | None = None
+
+
+class TriggerReason(EventBlock):
+    """Why a rebalance was requested.
+
+    Attributes
+    ----------
+    type : TriggerType
+        The trigger, e.g. ``WEIGHT_DEVIATION``.
+    description : str
+        Human-readable explanation.
+    severity : Severity
+        How serious the deviation is.
+    urgency : Urgency
+        How soon it should be corrected.
+    """
+
+    type: TriggerType
+    description: str
+    severity: Severity
+    urgency: Urgency
+
+
+class RiskConsiderations(EventBlock):
+    """Risk context of a rebalance request.
+
+    Attributes
+    ----------
+    current_portfolio_var, target_portfolio_var : float
+        Portfolio value at risk before and after, as fractions of portfolio value.
+    correlation_impact : str
+        Intended correlation effect, e.g. ``"REDUCE_TECH_CORRELATION"``.
+    liquidity_requirements : str
+        Liquidity need, e.g. ``"NORMAL"``.
+    """
+
+    current_portfolio_var: Finite
+    target_portfolio_var: Finite
+    correlation_impact: str
+    liquidity_requirements: str
+
+
+class RebalanceRequestEvent(EventModel):
+    """A portfolio rebalance request.
+
+    Attributes
+    ----------
+    event_id : str
+        ``"eventId"`` in JSON.
+    timestamp : datetime
+        UTC time of the request.
+    portfolio_id : str
+        Portfolio to rebalance.
+    rebalance_type : RebalanceType
+        ``STRATEGIC``, ``TACTICAL``, ``RISK_DRIVEN`` or ``TIME_BASED``.
+    target_adjustments : list of TargetAdjustment
+        Instrument-, strategy- and sector-level changes, in any mix.
+    constraints : RebalanceConstraints
+        Turnover, trade size, timeframe and cost limits.
+    trigger_reason : TriggerReason, optional
+        What triggered the request.
+    risk_considerations : RiskConsiderations, optional
+        Risk context.
+    """
+
+    portfolio_id: NonEmptyStr
+    rebalance_type: RebalanceType
+    trigger_reason: TriggerReason | None = None
+    target_adjustments: list[TargetAdjustment]
+    constraints: RebalanceConstraints
+    risk_considerations: RiskConsiderations | None = None
+
+    @property
+    def instrument_adjustments(self) -> list[InstrumentAdjustment]:
+        """The instrument-level elements of ``target_adjustments``, in order."""
+        return [a for a in self.target_adjustments if isinstance(a, InstrumentAdjustment)]
+
+    @property
+    def strategy_adjustments(self) -> list[StrategyAdjustment]:
+        """The strategy-level elements of ``target_adjustments``, in order."""
+        return [a for a in self.target_adjustments if isinstance(a, StrategyAdjustment)]
+
+    @property
+    def sector_adjustments(self) -> list[SectorAdjustment]:
+        """The sector-level elements of ``target_adjustments``, in order."""
+        return [a for a in self.target_adjustments if isinstance(a, SectorAdjustment)]

@@ -1,0 +1,580 @@
+"""Market data: prices, returns, sectors, benchmark, factors, volumes and covariance estimates.
+
+:class:`Market` takes real-world price tables (gaps, late listings, delistings, duplicate or
+unsorted dates), repairs what a documented rule allows -- each repair raises a
+:class:`DataRepairWarning` and adds a row to :attr:`Market.report` -- and rejects the rest
+with :class:`~portlab.exceptions.DataError` naming the column and the row. The rules are listed
+in :mod:`portlab._cleaning` and in the :class:`Market` docstring.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from portlab import _estimators as est
+from portlab._cleaning import (
+    DataRepairWarning,
+    RepairLog,
+    check_all_nan,
+    clean_volumes,
+    fill_gaps,
+    fmt_date,
+    onto_dates,
+    sectors_and_names,
+    simple_returns,
+    some,
+    validate_frame,
+)
+from portlab.exceptions import DataError, ValidationError
+
+__all__ = ["CovMethod", "DataRepairWarning", "Market"]
+
+_REPORT_COLUMNS = ["column", "row", "issue", "action", "count"]
+
+
+class CovMethod(enum.StrEnum):
+    """Covariance estimators of :meth:`Market.covariance`."""
+
+    SAMPLE = "sample"  #: unbiased sample covariance, pairwise over missing values
+    LEDOIT_WOLF = "ledoit_wolf"  #: Ledoit-Wolf (2004) shrinkage toward the scaled identity
+    EWMA = "ewma"  #: exponentially weighted, half-life in rows
+
+
+_DEFAULT_COV = (CovMethod.LEDOIT_WOLF, 504, 60)  # method, window, min_periods of the defaults
+
+
+def _check_int(name: str, value: Any, minimum: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, dtype=np.float64)
+    a = a.view()
+    a.flags.writeable = False
+    return a
+
+
+class Market:
+    """Cleaned market data and the covariance estimates built on them.
+
+    Immutable by convention: the constructor copies its inputs, and the frames and arrays it
+    hands out are copy-on-write or read-only.
+
+    Parameters
+    ----------
+    prices : DataFrame, shape (n_dates, n_instruments)
+        Prices (any currency, one per instrument), indexed by a DatetimeIndex or with a ``Date``
+        column. Cleaned by the rules in Notes.
+    sectors : Series, mapping or DataFrame with a ``sector`` column, optional
+        Instrument → sector label. Missing ones become ``"Unknown"``.
+    names : Series, mapping or DataFrame with a ``name`` column, optional
+        Instrument → display name (the instrument id when missing).
+    benchmark : Series or one-column DataFrame, optional
+        Benchmark price (index level), put on the market's dates.
+    factors : DataFrame, optional
+        Factor prices (e.g. factor ETFs), dates × factors, put on the market's dates (NaN before a
+        factor starts).
+    volumes : DataFrame, optional
+        Traded volume in shares, dates × instruments; put on the market's dates and instruments.
+    covariance : DataFrame or ndarray, optional
+        The user's risk model: **annualised** covariance of simple returns, instruments ×
+        instruments, finite, symmetric and positive semi-definite (else ``DataError``). When given,
+        :meth:`covariance`, :meth:`correlation`, :meth:`volatility` and :meth:`risk_model` with
+        their default arguments return it instead of an estimate.
+    max_ffill : int, default 5
+        Longest interior gap (in rows) that is forward-filled; 0 disables filling.
+    bad_prices : {"raise", "nan"}, default "raise"
+        What non-positive or infinite prices do: raise ``DataError``, or become NaN.
+    periods_per_year : int, default 252
+        Rows per year, the annualisation factor.
+
+    Raises
+    ------
+    DataError
+        For data no documented rule repairs (the message names the column and the row/date).
+
+    Notes
+    -----
+    Data rules, in order (``warned``: a :class:`DataRepairWarning`; every rule adds rows to
+    :attr:`report`, labelled ``benchmark:<name>``, ``factors:<name>``, ``volumes:<name>`` for
+    those inputs):
+
+    1. a non-numeric cell is a ``DataError`` naming the column and the row;
+    2. unsorted dates are sorted (warned);
+    3. duplicate dates with identical rows keep one row (warned); duplicates that differ are a
+       ``DataError`` naming the date and a differing column;
+    4. non-positive or infinite prices are a ``DataError`` naming the column, first date and
+       count, or NaN with ``bad_prices="nan"`` (warned);
+    5. a column with no valid price is a ``DataError``;
+    6. leading NaN (late listing) stay NaN; the report gives the first valid date;
+    7. interior gaps of at most ``max_ffill`` rows are forward-filled (warned); longer gaps stay
+       NaN entirely;
+    8. trailing NaN (delisting, stale data) stay NaN; :attr:`last_prices` is NaN when the last
+       valid price is more than ``max_ffill`` rows before the last date.
+
+    Benchmark and factor prices follow the same rules after being put on the market's dates
+    (dates the prices lack are dropped, warned), so a factor starting later is a late listing.
+    Volumes follow rules 1-3, reject negatives and are never filled. Sectors for unknown
+    instruments are ignored (warned); instruments without one get ``"Unknown"``.
+    """
+
+    def __init__(
+        self,
+        prices: pd.DataFrame,
+        *,
+        sectors: pd.Series | Mapping[str, str] | pd.DataFrame | None = None,
+        names: pd.Series | Mapping[str, str] | pd.DataFrame | None = None,
+        benchmark: pd.Series | pd.DataFrame | None = None,
+        factors: pd.DataFrame | None = None,
+        volumes: pd.DataFrame | None = None,
+        covariance: pd.DataFrame | np.ndarray | None = None,
+        max_ffill: int = 5,
+        bad_prices: str = "raise",
+        periods_per_year: int = 252,
+    ) -> None:
+        if bad_prices not in ("raise", "nan"):
+            raise ValidationError(f"bad_prices must be 'raise' or 'nan', got {bad_prices!r}")
+        _check_int("max_ffill", max_ffill, 0)
+        _check_int("periods_per_year", periods_per_year, 1)
+        log = RepairLog()
+        raw = validate_frame(prices, "prices", log, bad_prices=bad_prices)
+        check_all_nan(raw, "prices")
+        instruments, dates = raw.columns, raw.index
+        sect, nm = sectors_and_names(sectors, names, instruments, log)
+        bench_raw = factors_raw = vols = None
+        if benchmark is not None:
+            bench_raw = validate_frame(benchmark, "benchmark", log, bad_prices=bad_prices)
+            if bench_raw.shape[1] != 1:
+                raise ValidationError("benchmark must be a Series or a one-column DataFrame")
+            bench_raw = onto_dates(bench_raw, dates, "benchmark", log)
+            check_all_nan(bench_raw, "benchmark")
+        if factors is not None:
+            factors_raw = validate_frame(factors, "factors", log, bad_prices=bad_prices)
+            factors_raw = onto_dates(factors_raw, dates, "factors", log)
+            check_all_nan(factors_raw, "factors")
+        if volumes is not None:
+            vols = clean_volumes(volumes, instruments, dates, log)
+        given = None if covariance is None else est.check_covariance(covariance, instruments)
+        self._max_ffill, self._ppy = int(max_ffill), int(periods_per_year)
+        parts = {"raw": raw, "bench_raw": bench_raw, "factors_raw": factors_raw, "volumes": vols}
+        parts.update(sectors=sect, names=nm, given=given, base_rows=log.rows)
+        fill_log = self._setup(parts)
+        log.emit()
+        fill_log.emit()
+
+    def _setup(self, parts: dict[str, Any]) -> RepairLog:
+        """Fill gaps and store everything (shared by ``__init__``, ``truncate`` and ``select``)."""
+        self._parts = parts
+        self._prices, fills = fill_gaps(parts["raw"], "prices", self._max_ffill)
+        self._benchmark = self._factors = None
+        if parts["bench_raw"] is not None:
+            filled, blog = fill_gaps(parts["bench_raw"], "benchmark", self._max_ffill)
+            self._benchmark = filled.iloc[:, 0]
+            fills.extend(blog)
+        if parts["factors_raw"] is not None:
+            self._factors, flog = fill_gaps(parts["factors_raw"], "factors", self._max_ffill)
+            fills.extend(flog)
+        self._volumes, self._sectors, self._names = (
+            parts["volumes"],
+            parts["sectors"],
+            parts["names"],
+        )
+        self._given_cov = parts["given"]
+        self._fill_rows, self._cov_rows = fills.rows, []
+        self._cache: dict[tuple, Any] = {}
+        return fills
+
+    def _derive(self, **changes: Any) -> Market:
+        new = object.__new__(Market)
+        new._max_ffill, new._ppy = self._max_ffill, self._ppy
+        new._setup({**self._parts, **changes})
+        return new
+
+    @classmethod
+    def from_csv(
+        cls,
+        path: str | os.PathLike,
+        *,
+        sectors: str | os.PathLike | pd.Series | pd.DataFrame | None = None,
+        **kwargs: Any,
+    ) -> Market:
+        """Read prices from a CSV with a ``Date`` column (other columns: one per instrument).
+
+        ``sectors`` may be a path to a CSV whose first column is the instrument and which has a
+        ``sector`` column (and optionally a ``name`` column, used for ``names`` unless given).
+        Other keyword arguments go to :class:`Market`.
+        """
+        prices = pd.read_csv(path)
+        if isinstance(sectors, str | os.PathLike):
+            table = pd.read_csv(sectors, index_col=0)
+            if "names" not in kwargs and "name" in [str(c).lower() for c in table.columns]:
+                kwargs["names"] = table
+            sectors = table
+        return cls(prices, sectors=sectors, **kwargs)
+
+    # ----------------------------------------------------------------------------- data
+    @property
+    def instruments(self) -> pd.Index:
+        """Instrument ids (str), in column order."""
+        return self._prices.columns
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """Dates of the price rows, ascending, unique."""
+        return self._prices.index
+
+    @property
+    def prices(self) -> pd.DataFrame:
+        """Cleaned prices, shape (n_dates, n_instruments); NaN before listing, after delisting and in long gaps."""
+        return self._prices.copy(deep=False)
+
+    @property
+    def returns(self) -> pd.DataFrame:
+        """Simple per-period returns (fractions), shape (n_dates - 1, n_instruments); NaN where a price is missing.
+
+        A forward-filled gap gives zero returns over the gap and the move on the day it ends.
+        """
+        if "returns" not in self._cache:
+            self._cache["returns"] = simple_returns(self._prices)
+        return self._cache["returns"].copy(deep=False)
+
+    @property
+    def last_prices(self) -> pd.Series:
+        """Last valid price per instrument; NaN when it is more than ``max_ffill`` rows before the last date."""
+        if "last_prices" not in self._cache:
+            valid = self._prices.notna().to_numpy()
+            n_rows = valid.shape[0]
+            last = n_rows - 1 - valid[::-1].argmax(axis=0)
+            values = self._prices.to_numpy()[last, np.arange(valid.shape[1])]
+            stale = ~valid.any(axis=0) | (n_rows - 1 - last > self._max_ffill)
+            values = np.where(stale, np.nan, values)
+            self._cache["last_prices"] = pd.Series(
+                values, index=self.instruments, name="last_price"
+            )
+        return self._cache["last_prices"].copy(deep=False)
+
+    @property
+    def sectors(self) -> pd.Series:
+        """Instrument → sector label (str); ``"Unknown"`` where none was given."""
+        return self._sectors.copy(deep=False)
+
+    @property
+    def names(self) -> pd.Series:
+        """Instrument → display name (str)."""
+        return self._names.copy(deep=False)
+
+    @property
+    def benchmark(self) -> pd.Series | None:
+        """Benchmark price on the market's dates (cleaned like prices), or None."""
+        return None if self._benchmark is None else self._benchmark.copy(deep=False)
+
+    @property
+    def benchmark_returns(self) -> pd.Series | None:
+        """Simple per-period benchmark returns, aligned with :attr:`returns`, or None."""
+        if self._benchmark is None:
+            return None
+        return simple_returns(self._benchmark.to_frame()).iloc[:, 0]
+
+    @property
+    def factors(self) -> pd.DataFrame | None:
+        """Factor prices on the market's dates (NaN before a factor starts), or None."""
+        return None if self._factors is None else self._factors.copy(deep=False)
+
+    @property
+    def factor_returns(self) -> pd.DataFrame | None:
+        """Simple per-period factor returns, aligned with :attr:`returns`, or None."""
+        return simple_returns(self._factors)
+
+    @property
+    def volumes(self) -> pd.DataFrame | None:
+        """Traded volume in shares, dates × instruments (NaN where unknown), or None."""
+        return None if self._volumes is None else self._volumes.copy(deep=False)
+
+    def adv(self, window: int = 20) -> pd.Series | None:
+        """Average daily volume in shares over the last ``window`` rows (NaN ignored), or None without volumes."""
+        if self._volumes is None:
+            return None
+        if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
+            raise ValidationError(f"window must be a positive integer, got {window!r}")
+        return self._volumes.iloc[-int(window) :].mean().rename("adv")
+
+    @property
+    def report(self) -> pd.DataFrame:
+        """What cleaning did: columns ``column, row, issue, action, count``, one row per repair kind and column.
+
+        ``row`` is a date (YYYY-MM-DD) -- the first one concerned -- or empty; ``count`` counts
+        rows, gaps or cells as ``issue`` says. Covariance repairs (pairs with too little overlap,
+        PSD clipping) are appended when an estimate needs them, with the estimator and window
+        in ``row``.
+        """
+        rows = self._parts["base_rows"] + self._fill_rows + self._cov_rows
+        return pd.DataFrame(rows, columns=_REPORT_COLUMNS).astype({"count": "int64"})
+
+    @property
+    def periods_per_year(self) -> int:
+        """Rows per year used to annualise (252 for daily data)."""
+        return self._ppy
+
+    @property
+    def max_ffill(self) -> int:
+        """Longest interior gap, in rows, that was forward-filled."""
+        return self._max_ffill
+
+    # ----------------------------------------------------------------------- risk
+    def _cov_frame(
+        self, method, window, halflife, annualize, min_periods, use_given
+    ) -> pd.DataFrame:
+        try:
+            method = CovMethod(method)
+        except ValueError:
+            choices = ", ".join(repr(str(m)) for m in CovMethod)
+            raise ValidationError(f"method must be one of {choices}, got {method!r}") from None
+        if window is not None:
+            _check_int("window", window, 2)
+        _check_int("min_periods", min_periods, 2)
+        if not halflife > 0:
+            raise ValidationError(f"halflife must be > 0, got {halflife!r}")
+        use = (
+            use_given
+            and self._given_cov is not None
+            and (method, window, min_periods) == _DEFAULT_COV
+        )
+        key = (
+            "cov",
+            method,
+            window,
+            float(halflife) if method == CovMethod.EWMA else None,
+            bool(annualize),
+            min_periods,
+            use,
+        )
+        if key in self._cache:
+            return self._cache[key]
+        scale = self._ppy if annualize else 1.0
+        if use:
+            arr = self._given_cov if annualize else self._given_cov / self._ppy
+            attrs = {"method": "given", "annualized": bool(annualize)}
+        else:
+            x = self.returns.to_numpy(dtype=np.float64)
+            x = x[-window:] if window is not None else x
+            if method == CovMethod.SAMPLE:
+                res = est.sample_covariance(x, min_periods)
+            elif method == CovMethod.LEDOIT_WOLF:
+                res = est.ledoit_wolf_covariance(x, min_periods)
+            else:
+                res = est.ewma_covariance(x, halflife, min_periods)
+            arr = res.cov * scale
+            attrs = {
+                "method": str(method),
+                "annualized": bool(annualize),
+                "n_obs": x.shape[0],
+                "shrinkage": float(res.shrinkage),
+            }
+            self._record(res, method, window)
+        frame = pd.DataFrame(arr, index=self.instruments, columns=self.instruments, copy=False)
+        frame.attrs.update(attrs)
+        self._cache[key] = frame
+        return frame
+
+    def _record(self, res: est.CovEstimate, method: CovMethod, window: int | None) -> None:
+        where = f"{method} window={window}"
+        log = RepairLog()
+        if res.n_sparse_pairs:
+            log.add(
+                "(covariance)",
+                where,
+                f"{res.n_sparse_pairs} pairs overlap on too few rows",
+                "set to zero covariance",
+                res.n_sparse_pairs,
+            )
+            log.warnings.append(
+                f"covariance ({where}): {res.n_sparse_pairs} pairs overlap on too few rows; set to zero"
+            )
+        if res.n_clipped:
+            issue = f"pairwise matrix not PSD (smallest eigenvalue {res.min_eigenvalue:.3g})"
+            log.add(
+                "(covariance)",
+                where,
+                issue,
+                "clipped eigenvalues to a positive floor",
+                res.n_clipped,
+            )
+            log.warnings.append(
+                f"covariance ({where}): {issue}; clipped {res.n_clipped} eigenvalues"
+            )
+        self._cov_rows += log.rows
+        log.emit(stacklevel=5)
+
+    def covariance(
+        self,
+        method: CovMethod | str = CovMethod.LEDOIT_WOLF,
+        *,
+        window: int | None = 504,
+        halflife: float = 63.0,
+        annualize: bool = True,
+        min_periods: int = 60,
+        use_given: bool = True,
+    ) -> pd.DataFrame:
+        """Covariance of simple returns, instruments × instruments.
+
+        Parameters
+        ----------
+        method : CovMethod or str
+            ``"sample"`` (ddof=1), ``"ledoit_wolf"`` (shrunk toward ``mu * I``, ``mu`` the mean
+            variance, optimal intensity of Ledoit & Wolf 2004; shrinks the ddof=0 covariance as
+            the paper does) or ``"ewma"`` (exponential weights of half-life ``halflife`` rows).
+        window : int or None
+            Use the last ``window`` rows of :attr:`returns` (all rows if None).
+        halflife : float
+            EWMA half-life in rows (ignored by the other methods).
+        annualize : bool
+            Multiply by ``periods_per_year`` (annual variance units) when True; per-period otherwise.
+        min_periods : int
+            Instruments with fewer valid returns in the window get NaN rows and columns (never
+            zeros). Missing returns are handled pairwise; pairs of valid instruments overlapping on
+            fewer rows get zero covariance, and a pairwise matrix that is not PSD has its negative
+            eigenvalues clipped to a small positive floor with variances kept (both warned and
+            appended to :attr:`report`).
+        use_given : bool
+            When the market was built with ``covariance=`` and ``method``, ``window`` and
+            ``min_periods`` are the defaults, return that matrix (divided by ``periods_per_year``
+            when ``annualize`` is False) instead of an estimate. False always estimates.
+
+        Returns
+        -------
+        DataFrame, shape (n_instruments, n_instruments)
+            Cached per argument tuple; ``attrs`` holds the method and the shrinkage intensity.
+        """
+        return self._cov_frame(method, window, halflife, annualize, min_periods, use_given).copy(
+            deep=False
+        )
+
+    def correlation(
+        self,
+        method: CovMethod | str = CovMethod.LEDOIT_WOLF,
+        *,
+        window: int | None = 504,
+        halflife: float = 63.0,
+        annualize: bool = True,
+        min_periods: int = 60,
+        use_given: bool = True,
+    ) -> pd.DataFrame:
+        """Correlation matrix of :meth:`covariance` with the same arguments (``annualize`` has no effect).
+
+        Rows/columns of instruments with NaN or zero variance are NaN.
+        """
+        key = ("corr", method, window, halflife, min_periods, use_given)
+        if key not in self._cache:
+            cov = self._cov_frame(method, window, halflife, True, min_periods, use_given).to_numpy()
+            vol = np.sqrt(np.diag(cov))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                corr = cov / np.outer(vol, vol)
+            corr = np.where(np.outer(vol > 0, vol > 0), corr, np.nan)
+            np.fill_diagonal(corr, np.where(vol > 0, 1.0, np.nan))
+            self._cache[key] = pd.DataFrame(corr, index=self.instruments, columns=self.instruments)
+        return self._cache[key].copy(deep=False)
+
+    def volatility(
+        self,
+        method: CovMethod | str = CovMethod.LEDOIT_WOLF,
+        *,
+        window: int | None = 504,
+        halflife: float = 63.0,
+        annualize: bool = True,
+        min_periods: int = 60,
+        use_given: bool = True,
+    ) -> pd.Series:
+        """Volatility per instrument: square root of the diagonal of :meth:`covariance` (annualised when ``annualize``)."""
+        cov = self._cov_frame(
+            method, window, halflife, annualize, min_periods, use_given
+        ).to_numpy()
+        return pd.Series(np.sqrt(np.diag(cov)), index=self.instruments, name="volatility")
+
+    def risk_model(self) -> tuple[np.ndarray, np.ndarray]:
+        """The default covariance as arrays, cached: the engine's risk input.
+
+        Returns
+        -------
+        cov : ndarray, shape (n_instruments, n_instruments)
+            Annualised covariance of :meth:`covariance` with default arguments (the given matrix
+            when the market has one), aligned with :attr:`instruments`; read-only, float64; NaN
+            rows/columns for instruments with too little history.
+        vol : ndarray, shape (n_instruments,)
+            Annualised volatilities, ``sqrt(diag(cov))``; read-only.
+
+        The same two objects are returned on every call.
+        """
+        if "risk_model" not in self._cache:
+            cov = _readonly(
+                self._cov_frame(CovMethod.LEDOIT_WOLF, 504, 63.0, True, 60, True).to_numpy()
+            )
+            self._cache["risk_model"] = (cov, _readonly(np.sqrt(np.diag(cov))))
+        return self._cache["risk_model"]
+
+    def sector_codes(self) -> tuple[np.ndarray, pd.Index]:
+        """Sector of each instrument as an int code (read-only, shape (n_instruments,)) and the sorted labels."""
+        if "sector_codes" not in self._cache:
+            codes, labels = pd.factorize(self._sectors, sort=True)
+            codes = np.asarray(codes, dtype=np.intp)
+            codes.flags.writeable = False
+            self._cache["sector_codes"] = (codes, pd.Index(labels, name="sector"))
+        return self._cache["sector_codes"]
+
+    # --------------------------------------------------------------------- derive
+    def truncate(self, end: Any) -> Market:
+        """The market as known at ``end``: data up to and including ``end`` (no look-ahead).
+
+        Gap filling is redone on the truncated data, so a gap still open at ``end`` is trailing
+        NaN. Instruments not yet listed at ``end`` stay, all NaN. A given covariance is kept.
+        """
+        end = pd.Timestamp(end)
+        p = self._parts
+        if p["raw"].loc[:end].shape[0] == 0:
+            first = fmt_date(self.dates[0])
+            raise ValidationError(f"no dates on or before {fmt_date(end)} (first date {first})")
+        cut = {
+            k: p[k].loc[:end]
+            for k in ("raw", "bench_raw", "factors_raw", "volumes")
+            if p[k] is not None
+        }
+        return self._derive(**cut)
+
+    def select(self, instruments: Iterable[str]) -> Market:
+        """The market restricted to ``instruments`` (in that order), with the given covariance subset."""
+        cols = [str(i) for i in ([instruments] if isinstance(instruments, str) else instruments)]
+        unknown = [c for c in cols if c not in self.instruments]
+        if unknown:
+            raise ValidationError(f"unknown instruments: {some(unknown)}")
+        if len(set(cols)) != len(cols) or not cols:
+            raise ValidationError("instruments must be a non-empty list without repeats")
+        pos = self.instruments.get_indexer(cols)
+        others = set(self.instruments) - set(cols)
+        return self._derive(
+            raw=self._parts["raw"][cols],
+            volumes=None if self._volumes is None else self._volumes[cols],
+            sectors=self._sectors[cols],
+            names=self._names[cols],
+            given=None if self._given_cov is None else self._given_cov[np.ix_(pos, pos)],
+            base_rows=[r for r in self._parts["base_rows"] if r[0] not in others],
+        )
+
+    def __repr__(self) -> str:
+        span = f"{fmt_date(self.dates[0])}..{fmt_date(self.dates[-1])}"
+        return f"Market({len(self.instruments)} instruments, {span}, {self._sectors.nunique()} sectors)"
+
+
+def _attach_model_covariance(market: Market, cov: np.ndarray) -> Market:
+    """Attach a covariance known to be symmetric PSD by construction (package-internal; skips the O(n³) check)."""
+    n = len(market.instruments)
+    if cov.shape != (n, n):
+        raise DataError(f"covariance has shape {cov.shape}, expected ({n}, {n})")
+    market._given_cov = market._parts["given"] = np.asarray(cov, dtype=np.float64)
+    market._cache.clear()
+    return market
