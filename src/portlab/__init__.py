@@ -34,7 +34,28 @@ _LAZY = {
 }
 _SUBMODULES = {"datasets", "events", "engine", "exceptions", "market", "state"}
 
-__all__ = sorted([*_LAZY, *_SUBMODULES, "__version__"])
+__all__ = [
+    "AllocationMode",
+    "CoordinationResult",
+    "Coordinator",
+    "CovMethod",
+    "Market",
+    "Policy",
+    "PortfolioState",
+    "Position",
+    "Resolution",
+    "Rule",
+    "SizingConfig",
+    "Strategy",
+    "TrackRecord",
+    "__version__",
+    "datasets",
+    "engine",
+    "events",
+    "exceptions",
+    "market",
+    "state",
+]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from portlab import datasets, engine, events, exceptions, market, state

@@ -305,6 +305,21 @@ class Market:
             raise ValidationError(f"window must be a positive integer, got {window!r}")
         return self._volumes.iloc[-int(window) :].mean().rename("adv")
 
+    def trading_arrays(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Last prices and 20-day average daily volumes as read-only arrays, cached.
+
+        Aligned with :attr:`instruments`; NaN where unknown; volumes None without volume data.
+        The coordination engine reads these on every call.
+        """
+        if "trading_arrays" not in self._cache:
+            price = _readonly(self.last_prices.to_numpy(dtype=float))
+            adv = self.adv()
+            self._cache["trading_arrays"] = (
+                price,
+                None if adv is None else _readonly(adv.to_numpy(dtype=float)),
+            )
+        return self._cache["trading_arrays"]
+
     @property
     def report(self) -> pd.DataFrame:
         """What cleaning did: columns ``column, row, issue, action, count``, one row per repair kind and column.

@@ -5,11 +5,14 @@
   it works offline.
 - :func:`synthetic`: a reproducible factor-model market (hundreds to thousands of instruments)
   whose true covariance is attached, for scale tests and demos.
+- :func:`example_batch`: a bundled batch of signals, a rebalance request and a portfolio dated
+  on the sample's last day, the input of ``portlab demo``.
 """
 
 from __future__ import annotations
 
+from portlab.datasets._examples import ExampleBatch, example_batch, example_paths
 from portlab.datasets._sample import load_sample
 from portlab.datasets._synthetic import synthetic
 
-__all__ = ["load_sample", "synthetic"]
+__all__ = ["ExampleBatch", "example_batch", "example_paths", "load_sample", "synthetic"]

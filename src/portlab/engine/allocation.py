@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 
 from portlab.engine.book import Book
 from portlab.engine.config import AllocationMode, Policy

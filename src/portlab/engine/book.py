@@ -150,7 +150,7 @@ def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
         When a held instrument is not in the market, has no price, or NAV is not positive.
     """
     instruments = market.instruments
-    price = market.last_prices.reindex(instruments).to_numpy(dtype=float)
+    price, adv = market.trading_arrays()
     qty = state.quantities(instruments)
     held = qty != 0
     bad = held & ~(np.isfinite(price) & (price > 0))
@@ -163,7 +163,6 @@ def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
         raise DataError(f"portfolio value must be positive, got {nav:,.2f}")
     cov, vol = market.risk_model()
     codes, labels = market.sector_codes()
-    adv = market.adv()
     return Book(
         instruments=instruments,
         price=price,
@@ -175,7 +174,7 @@ def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
         vol=np.nan_to_num(vol),
         sector=np.asarray(codes),
         sector_labels=labels,
-        adv=None if adv is None else adv.reindex(instruments).to_numpy(dtype=float),
+        adv=adv,
         risk_ok=np.isfinite(vol) & (np.nan_to_num(vol) > 0),
         correlation_threshold=correlation_threshold,
         _cov0=np.nan_to_num(cov) if np.isnan(cov).any() else cov,

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ValidationError as PydanticError
 
 from portlab.exceptions import ConfigError
 
@@ -88,6 +89,20 @@ class MinSizeRule(enum.StrEnum):
 
 class _Config(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    def __init__(self, **data: Any) -> None:
+        # one error type for users: ConfigError naming the model and the field
+        try:
+            super().__init__(**data)
+        except PydanticError as exc:
+            raise ConfigError(_describe(type(self).__name__, exc)) from None
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
+        try:
+            return super().model_validate(obj, **kwargs)
+        except PydanticError as exc:
+            raise ConfigError(_describe(cls.__name__, exc)) from None
 
     @classmethod
     def from_yaml(cls, source: str | Path) -> Any:
@@ -287,17 +302,19 @@ def _read_yaml(source: str | Path) -> Any:
         raise ConfigError(f"{source}: not valid YAML: {exc}") from None
 
 
-def _validated(cls: type[_Config], data: Any, where: str) -> Any:
-    from pydantic import ValidationError as PydanticError
+def _describe(name: str, exc: PydanticError) -> str:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    return f"{name}.{loc}: {err['msg']}" if loc else f"{name}: {err['msg']}"
 
+
+def _validated(cls: type[_Config], data: Any, where: str) -> Any:
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping of {cls.__name__} fields")
     try:
         return cls.model_validate(data)
-    except PydanticError as exc:
-        err = exc.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"]) or cls.__name__
-        raise ConfigError(f"{where}: {cls.__name__}.{loc}: {err['msg']}") from None
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def load_config(source: str | Path) -> tuple[Policy, SizingConfig, RiskLoopConfig]:

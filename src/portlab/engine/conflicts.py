@@ -16,7 +16,7 @@ import numpy as np
 
 from portlab.engine._table import Table, concat, length, obj, take
 from portlab.engine.config import Resolution, SizingConfig
-from portlab.engine.outcome import RejectReason, Rejections, Source
+from portlab.engine.outcome import Rejections, RejectReason, Source
 from portlab.engine.signals import PRIORITY_LEVELS
 
 __all__ = ["CANDIDATE_COLUMNS", "resolve"]
@@ -30,15 +30,55 @@ _SELECT = {
 
 #: columns of a candidate table (one row per instrument to trade)
 CANDIDATE_COLUMNS = (
-    "inst", "instrument_id", "d", "kelly", "kelly_raw", "signal_trade", "rebalance_trade",
-    "priority", "edge", "reward_risk", "loss", "horizon", "confidence", "timestamp", "winner_id",
-    "signal_ids", "rebalance_ids", "strategy_shares", "origin", "conflicted", "urgency",
-    "lot_size", "rule", "request_id", "strength", "expected_return", "success_probability", "payoff",
+    "inst",
+    "instrument_id",
+    "d",
+    "kelly",
+    "kelly_raw",
+    "signal_trade",
+    "rebalance_trade",
+    "priority",
+    "edge",
+    "reward_risk",
+    "loss",
+    "horizon",
+    "confidence",
+    "timestamp",
+    "winner_id",
+    "signal_ids",
+    "rebalance_ids",
+    "strategy_shares",
+    "origin",
+    "conflicted",
+    "urgency",
+    "lot_size",
+    "rule",
+    "request_id",
+    "strength",
+    "expected_return",
+    "success_probability",
+    "payoff",
 )
 # signal columns carried over to candidates unchanged
-_CARRY = ("inst", "instrument_id", "kelly", "kelly_raw", "priority", "edge", "reward_risk", "loss",
-          "horizon", "confidence", "timestamp", "urgency", "lot_size", "strength", "expected_return",
-          "success_probability", "payoff")
+_CARRY = (
+    "inst",
+    "instrument_id",
+    "kelly",
+    "kelly_raw",
+    "priority",
+    "edge",
+    "reward_risk",
+    "loss",
+    "horizon",
+    "confidence",
+    "timestamp",
+    "urgency",
+    "lot_size",
+    "strength",
+    "expected_return",
+    "success_probability",
+    "payoff",
+)
 
 
 def _order(sig: Table, method: Resolution, position_side: np.ndarray) -> np.ndarray:
@@ -60,7 +100,9 @@ def _order(sig: Table, method: Resolution, position_side: np.ndarray) -> np.ndar
 
 def _groups(inst_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First-row mask and group sizes of a sorted key array."""
-    first = np.r_[True, inst_sorted[1:] != inst_sorted[:-1]] if len(inst_sorted) else np.zeros(0, bool)
+    first = (
+        np.r_[True, inst_sorted[1:] != inst_sorted[:-1]] if len(inst_sorted) else np.zeros(0, bool)
+    )
     sizes = np.diff(np.r_[np.flatnonzero(first), len(inst_sorted)])
     return first, sizes
 
@@ -77,24 +119,32 @@ def _select(sig: Table, method: Resolution, w: np.ndarray, rej: Rejections) -> T
         winner = np.repeat(win["signal_id"], size)[lost]
         win_pri = np.repeat(win["priority"], size)[lost]
         rej.add(
-            Source.SIGNAL, s["signal_id"][lost], s["instrument_id"][lost], s["strategy_id"][lost],
+            Source.SIGNAL,
+            s["signal_id"][lost],
+            s["instrument_id"][lost],
+            s["strategy_id"][lost],
             RejectReason.CONFLICT_LOST,
             [
                 f"lost to {wid} under {method.value} (priority {PRIORITY_LEVELS[wp]} vs {PRIORITY_LEVELS[lp]})"
                 for wid, wp, lp in zip(winner, win_pri, s["priority"][lost], strict=True)
             ],
-            rule=method.value, winner=winner,
+            rule=method.value,
+            winner=winner,
         )
     win["target"] = win["direction"] * win["kelly"]
     return win
 
 
-def _combine(sig: Table, method: Resolution, vol: np.ndarray, cfg: SizingConfig, rej: Rejections) -> Table:
+def _combine(
+    sig: Table, method: Resolution, vol: np.ndarray, cfg: SizingConfig, rej: Rejections
+) -> Table:
     uniq, codes = np.unique(sig["inst"], return_inverse=True)
     signed = sig["direction"] * sig["kelly"]
     if method is Resolution.NET:
         weight = np.ones(len(codes))
-        target = np.clip(np.bincount(codes, weights=signed), -cfg.max_kelly_fraction, cfg.max_kelly_fraction)
+        target = np.clip(
+            np.bincount(codes, weights=signed), -cfg.max_kelly_fraction, cfg.max_kelly_fraction
+        )
     else:
         weight = sig["strategy_weight"] * np.maximum(sig["confidence"], 1e-12)
         target = np.bincount(codes, weights=weight * signed) / np.bincount(codes, weights=weight)
@@ -129,14 +179,26 @@ def _combine(sig: Table, method: Resolution, vol: np.ndarray, cfg: SizingConfig,
     zero = d_group == 0
     if zero.any():
         lost = np.isin(codes, np.flatnonzero(zero))
-        rej.add(Source.SIGNAL, sig["signal_id"][lost], sig["instrument_id"][lost], sig["strategy_id"][lost],
-                RejectReason.NETTED_OUT, "opposing signals cancel out", rule=method.value)
+        rej.add(
+            Source.SIGNAL,
+            sig["signal_id"][lost],
+            sig["instrument_id"][lost],
+            sig["strategy_id"][lost],
+            RejectReason.NETTED_OUT,
+            "opposing signals cancel out",
+            rule=method.value,
+        )
         win = take(win, ~zero)
     return win
 
 
 def resolve(
-    sig: Table, rb: Table, w: np.ndarray, vol: np.ndarray, method: Resolution, cfg: SizingConfig,
+    sig: Table,
+    rb: Table,
+    w: np.ndarray,
+    vol: np.ndarray,
+    method: Resolution,
+    cfg: SizingConfig,
     rej: Rejections,
 ) -> Table:
     """Resolve signals and rebalance adjustments into at most one candidate per instrument.
@@ -163,7 +225,11 @@ def resolve(
     """
     m = length(sig)
     if m:
-        win = _select(sig, method, w, rej) if method in _SELECT else _combine(sig, method, vol, cfg, rej)
+        win = (
+            _select(sig, method, w, rej)
+            if method in _SELECT
+            else _combine(sig, method, vol, cfg, rej)
+        )
         k = length(win)
         cand = {c: win[c] for c in _CARRY}
         cand.update(
@@ -217,10 +283,24 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
             cand["request_id"][k] = rb["request_id"][r]
             if abs(net) < 1e-15:
                 drop.append(k)
-                rej.add(Source.SIGNAL, ids, [name] * len(ids), None, RejectReason.NETTED_OUT,
-                        "cancelled by a rebalance adjustment", rule=method.value)
-                rej.add(Source.REBALANCE, [adj], [name], None, RejectReason.NETTED_OUT,
-                        "cancelled by opposing signals", rule=method.value)
+                rej.add(
+                    Source.SIGNAL,
+                    ids,
+                    [name] * len(ids),
+                    None,
+                    RejectReason.NETTED_OUT,
+                    "cancelled by a rebalance adjustment",
+                    rule=method.value,
+                )
+                rej.add(
+                    Source.REBALANCE,
+                    [adj],
+                    [name],
+                    None,
+                    RejectReason.NETTED_OUT,
+                    "cancelled by opposing signals",
+                    rule=method.value,
+                )
                 continue
             cand["d"][k] = int(np.sign(net))
             cand["signal_trade"][k] = np.nan
@@ -233,13 +313,27 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
             signal_wins = int(cand["priority"][k]) > prio
             why = f"priority {PRIORITY_LEVELS[int(cand['priority'][k])]} vs {PRIORITY_LEVELS[prio]}"
         if signal_wins:
-            rej.add(Source.REBALANCE, [adj], [name], None, RejectReason.OVERRIDDEN,
-                    f"opposed by signal {cand['winner_id'][k]} ({why})", rule=method.value,
-                    winner=[cand["winner_id"][k]])
+            rej.add(
+                Source.REBALANCE,
+                [adj],
+                [name],
+                None,
+                RejectReason.OVERRIDDEN,
+                f"opposed by signal {cand['winner_id'][k]} ({why})",
+                rule=method.value,
+                winner=[cand["winner_id"][k]],
+            )
         else:
-            rej.add(Source.SIGNAL, ids, [name] * len(ids), None, RejectReason.OVERRIDDEN,
-                    f"opposed by rebalance adjustment {adj} ({why})", rule=method.value,
-                    winner=[adj] * len(ids))
+            rej.add(
+                Source.SIGNAL,
+                ids,
+                [name] * len(ids),
+                None,
+                RejectReason.OVERRIDDEN,
+                f"opposed by rebalance adjustment {adj} ({why})",
+                rule=method.value,
+                winner=[adj] * len(ids),
+            )
             drop.append(k)
             add.append(r)
             overriding.add(adj)
@@ -256,11 +350,16 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
         "inst": a["inst"].astype(int),
         "instrument_id": a["instrument_id"],
         "d": np.sign(a["delta"]).astype(int),
-        "kelly": np.full(n, np.nan), "kelly_raw": np.full(n, np.nan), "signal_trade": np.full(n, np.nan),
+        "kelly": np.full(n, np.nan),
+        "kelly_raw": np.full(n, np.nan),
+        "signal_trade": np.full(n, np.nan),
         "rebalance_trade": np.abs(a["delta"].astype(float)),
         "priority": a["priority"].astype(int),
-        "edge": np.full(n, np.nan), "reward_risk": np.full(n, np.nan), "loss": np.full(n, np.nan),
-        "horizon": np.full(n, np.nan), "confidence": np.full(n, np.nan),
+        "edge": np.full(n, np.nan),
+        "reward_risk": np.full(n, np.nan),
+        "loss": np.full(n, np.nan),
+        "horizon": np.full(n, np.nan),
+        "confidence": np.full(n, np.nan),
         "timestamp": a["timestamp"],
         "winner_id": a["adj_id"],
         "signal_ids": obj([] for _ in range(n)),
@@ -273,7 +372,8 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
         "rule": np.where(over, method.value, "").astype(object),
         "request_id": a["request_id"],
         "strength": np.full(n, None, dtype=object),
-        "expected_return": np.full(n, np.nan), "success_probability": np.full(n, np.nan),
+        "expected_return": np.full(n, np.nan),
+        "success_probability": np.full(n, np.nan),
         "payoff": np.full(n, np.nan),
     }
     return concat([cand, extra], CANDIDATE_COLUMNS) if length(cand) else extra

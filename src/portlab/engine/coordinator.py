@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from portlab.engine import sizing as _sizing
+from portlab.engine._table import Table, length, take
 from portlab.engine.allocation import PRIORITY_WEIGHT, Problem, allocate
 from portlab.engine.book import Book, build_book
 from portlab.engine.config import (
@@ -27,11 +28,10 @@ from portlab.engine.config import (
 from portlab.engine.conflicts import resolve
 from portlab.engine.decisions import build_decisions
 from portlab.engine.enforce import round_and_enforce
-from portlab.engine.outcome import RejectReason, Rejections, Source, fmt_pct
+from portlab.engine.outcome import Rejections, RejectReason, Source, fmt_pct
 from portlab.engine.rebalance import adjustments
 from portlab.engine.result import CoordinationResult
 from portlab.engine.riskloop import risk_loop
-from portlab.engine._table import Table, length, take
 from portlab.engine.signals import enrich, signal_table
 from portlab.engine.strategies import Strategy, registry
 from portlab.exceptions import ConfigError
@@ -162,7 +162,9 @@ class Coordinator:
         n_adjust = length(rb) + len(rej.ids(Source.REBALANCE))
         clock.tick("validate")
 
-        sig = enrich(sig, self.strategies, book.lookup, np.isfinite(book.price), book.risk_ok, rej)
+        sig = enrich(
+            sig, self.strategies, book.instruments, np.isfinite(book.price), book.risk_ok, rej
+        )
         sig = self._kelly(sig, book, rej)
         clock.tick("enrich")
 
@@ -197,30 +199,60 @@ class Coordinator:
     def _kelly(self, sig: Table, book: Book, rej: Rejections) -> Table:
         inst = sig["inst"]
         k = _sizing.kelly(
-            sig["direction"], book.price[inst], book.vol[inst], sig["success_probability"],
-            sig["confidence"], sig["price_target"], sig["stop_price"], sig["expected_return"],
-            sig["horizon_days"], self.sizing,
+            sig["direction"],
+            book.price[inst],
+            book.vol[inst],
+            sig["success_probability"],
+            sig["confidence"],
+            sig["price_target"],
+            sig["stop_price"],
+            sig["expected_return"],
+            sig["horizon_days"],
+            self.sizing,
         )
-        sig.update(kelly=k.fraction, kelly_raw=k.raw, edge=k.edge, reward_risk=k.reward_risk,
-                   loss=k.loss, payoff=k.payoff, horizon=k.horizon)
+        sig.update(
+            kelly=k.fraction,
+            kelly_raw=k.raw,
+            edge=k.edge,
+            reward_risk=k.reward_risk,
+            loss=k.loss,
+            payoff=k.payoff,
+            horizon=k.horizon,
+        )
         drop = np.zeros(length(sig), dtype=bool)
         for mask, path, why in (
             (k.bad_stop, "expected_outcomes.stop_price", "on the wrong side of the current price"),
-            (k.no_input, "expected_outcomes.expected_return", "required when no stop_price is given"),
+            (
+                k.no_input,
+                "expected_outcomes.expected_return",
+                "required when no stop_price is given",
+            ),
         ):
             mask = mask & ~drop
             if mask.any():
-                rej.add(Source.SIGNAL, sig["signal_id"][mask], sig["instrument_id"][mask],
-                        sig["strategy_id"][mask], RejectReason.INVALID, f"{path}: {why}", field=path)
+                rej.add(
+                    Source.SIGNAL,
+                    sig["signal_id"][mask],
+                    sig["instrument_id"][mask],
+                    sig["strategy_id"][mask],
+                    RejectReason.INVALID,
+                    f"{path}: {why}",
+                    field=path,
+                )
                 drop |= mask
         no_edge = (k.fraction <= 0) & ~drop
         if no_edge.any():
             rej.add(
-                Source.SIGNAL, sig["signal_id"][no_edge], sig["instrument_id"][no_edge],
-                sig["strategy_id"][no_edge], RejectReason.NO_EDGE,
+                Source.SIGNAL,
+                sig["signal_id"][no_edge],
+                sig["instrument_id"][no_edge],
+                sig["strategy_id"][no_edge],
+                RejectReason.NO_EDGE,
                 [
                     f"Kelly fraction {r:.4f} <= 0: no edge in the {'BUY' if di > 0 else 'SELL'} direction"
-                    for r, di in zip(np.nan_to_num(k.raw[no_edge]), sig["direction"][no_edge], strict=True)
+                    for r, di in zip(
+                        np.nan_to_num(k.raw[no_edge]), sig["direction"][no_edge], strict=True
+                    )
                 ],
             )
             drop |= no_edge
@@ -243,22 +275,37 @@ class Coordinator:
         factor = np.where(has_sig, factor, 1.0)
         adjusted = constrained * factor
         beta = cfg.rebalance_blend
-        blended = np.where(has_sig & has_rb, (1 - beta) * adjusted + beta * np.minimum(np.nan_to_num(want_rb), cap), adjusted)
+        blended = np.where(
+            has_sig & has_rb,
+            (1 - beta) * adjusted + beta * np.minimum(np.nan_to_num(want_rb), cap),
+            adjusted,
+        )
         increasing = d * w0 >= 0
         small = has_sig & increasing & (blended > 0) & (blended < cfg.min_position_size - 1e-12)
-        can_round = small & (cap >= cfg.min_position_size) & (cfg.min_size_rule is MinSizeRule.ROUND_UP)
+        can_round = (
+            small & (cap >= cfg.min_position_size) & (cfg.min_size_rule is MinSizeRule.ROUND_UP)
+        )
         sized = np.where(can_round, cfg.min_position_size, np.where(small, 0.0, blended))
         cand.update(
-            current_weight=w0, policy_cap=cap, binding_rule=np.asarray(names, dtype=object)[col],
-            policy_constrained=constrained, book_correlation=rho, correlation_factor=factor,
-            correlation_adjusted=adjusted, blended=blended, min_size_applied=can_round, sized=sized,
+            current_weight=w0,
+            policy_cap=cap,
+            binding_rule=np.asarray(names, dtype=object)[col],
+            policy_constrained=constrained,
+            book_correlation=rho,
+            correlation_factor=factor,
+            correlation_adjusted=adjusted,
+            blended=blended,
+            min_size_applied=can_round,
+            sized=sized,
             **{f"headroom_{n}": caps[:, i] for i, n in enumerate(names)},
         )
         reasons = np.full(m, "", dtype=object)
         details = np.full(m, "", dtype=object)
         at_target = want <= 1e-12
         reasons[at_target] = RejectReason.AT_TARGET
-        details[at_target] = [f"position {fmt_pct(x)} already at or beyond the wanted size" for x in w0[at_target]]
+        details[at_target] = [
+            f"position {fmt_pct(x)} already at or beyond the wanted size" for x in w0[at_target]
+        ]
         no_room = ~at_target & (cap <= 1e-12)
         reasons[no_room] = RejectReason.POLICY_LIMIT
         details[no_room] = [
@@ -282,24 +329,47 @@ class Coordinator:
         edge = np.where(np.isnan(raw_edge), cfg.rebalance_edge, raw_edge)
         priority = cand["priority"].astype(int)
         reducing = d * book.w[inst] < 0
-        order = np.lexsort([cand["winner_id"].astype(str), cand["timestamp"].astype(np.int64),
-                            -edge * PRIORITY_WEIGHT[priority], -priority, ~reducing])
+        order = np.lexsort(
+            [
+                cand["winner_id"].astype(str),
+                cand["timestamp"].astype(np.int64),
+                -edge * PRIORITY_WEIGHT[priority],
+                -priority,
+                ~reducing,
+            ]
+        )
         budgets = {k: s.budget for k, s in self.strategies.items()}
-        prob = Problem(inst, d, cand["sized"].astype(float), edge, priority, order,
-                       list(cand["strategy_shares"]), budgets)
+        prob = Problem(
+            inst,
+            d,
+            cand["sized"].astype(float),
+            edge,
+            priority,
+            order,
+            list(cand["strategy_shares"]),
+            budgets,
+        )
         alloc = allocate(book, self.policy, prob, cfg.allocation)
         x = alloc.x
         loop = risk_loop(book, self.policy, self.risk_loop, inst, d, x, priority)
-        cand.update(allocated=x, allocation_binding=alloc.binding,
-                    allocation_solver=np.full(m, alloc.solved, dtype=object),
-                    risk_adjusted=loop.x, risk_iterations=np.full(m, loop.iterations))
+        cand.update(
+            allocated=x,
+            allocation_binding=alloc.binding,
+            allocation_solver=np.full(m, alloc.solved, dtype=object),
+            risk_adjusted=loop.x,
+            risk_iterations=np.full(m, loop.iterations),
+        )
         reasons = np.full(m, "", dtype=object)
         details = np.full(m, "", dtype=object)
         has_sig = ~np.isnan(cand["signal_trade"].astype(float))
         none = x <= 1e-12
         reasons[none] = RejectReason.NO_CAPACITY
-        details[none] = [f"no room left under the {b or 'batch'} limit" for b in alloc.binding[none]]
-        cut_small = ~none & has_sig & ~reducing & (x < cfg.min_position_size - 1e-12) & (x < prob.s - 1e-12)
+        details[none] = [
+            f"no room left under the {b or 'batch'} limit" for b in alloc.binding[none]
+        ]
+        cut_small = (
+            ~none & has_sig & ~reducing & (x < cfg.min_position_size - 1e-12) & (x < prob.s - 1e-12)
+        )
         reasons[cut_small] = RejectReason.NO_CAPACITY
         details[cut_small] = [
             f"only {fmt_pct(v)} left under the {b} limit, below the {fmt_pct(cfg.min_position_size)} minimum"
@@ -314,12 +384,24 @@ class Coordinator:
         m = length(cand)
         inst, d = cand["inst"].astype(int), cand["d"].astype(int)
         size = cand["risk_adjusted"].astype(float) if m else np.zeros(0)
-        prob = Problem(inst, d, size, np.zeros(m), cand["priority"].astype(int), np.arange(m),
-                       list(cand["strategy_shares"]), {k: s.budget for k, s in self.strategies.items()})
+        prob = Problem(
+            inst,
+            d,
+            size,
+            np.zeros(m),
+            cand["priority"].astype(int),
+            np.arange(m),
+            list(cand["strategy_shares"]),
+            {k: s.budget for k, s in self.strategies.items()},
+        )
         lot = cand["lot_size"].astype(float)
         ex = round_and_enforce(book, self.policy, prob, size, lot, self.sizing.fractional_shares)
-        cand.update(shares=np.abs(ex.shares), final_size=np.where(ex.trimmed != "", ex.x, size),
-                    executed_size=ex.x, trimmed_by=ex.trimmed)
+        cand.update(
+            shares=np.abs(ex.shares),
+            final_size=np.where(ex.trimmed != "", ex.x, size),
+            executed_size=ex.x,
+            trimmed_by=ex.trimmed,
+        )
         reasons = np.full(m, "", dtype=object)
         details = np.full(m, "", dtype=object)
         zero = np.abs(ex.shares) == 0
@@ -379,17 +461,29 @@ def _reject(cand: Table, reasons: np.ndarray, details: np.ndarray, rej: Rejectio
         ids = cand["signal_ids"][k]
         if ids:
             strat = (cand["strategy_shares"][k] or [(None, 1.0)])[0][0]
-            rej.add(Source.SIGNAL, ids, [name] * len(ids), [strat] * len(ids), reason, str(details[k]), rule=rule)
+            rej.add(
+                Source.SIGNAL,
+                ids,
+                [name] * len(ids),
+                [strat] * len(ids),
+                reason,
+                str(details[k]),
+                rule=rule,
+            )
         if cand["rebalance_ids"][k]:
             ids = cand["rebalance_ids"][k]
-            rej.add(Source.REBALANCE, ids, [name] * len(ids), None, reason, str(details[k]), rule=rule)
+            rej.add(
+                Source.REBALANCE, ids, [name] * len(ids), None, reason, str(details[k]), rule=rule
+            )
     gone = take(cand, out)
     gone["outcome"] = reasons[out]
     rej.candidates.append(gone)
     return take(cand, ~out)
 
 
-def _request_constraints(cand: Table, book: Book, constraints: dict, reasons: np.ndarray, details: np.ndarray) -> None:
+def _request_constraints(
+    cand: Table, book: Book, constraints: dict, reasons: np.ndarray, details: np.ndarray
+) -> None:
     """A rebalance request's ``min_trade_size`` (currency) and ``max_turnover`` (fraction of NAV)."""
     if not constraints:
         return

@@ -25,16 +25,56 @@ __all__ = ["DECISION_COLUMNS", "build_decisions", "decision_events"]
 _NAMESPACE = uuid.UUID("6f1c2b9e-4a8d-4c3e-9b7a-0d5e8f2a1c34")
 
 DECISION_COLUMNS = (
-    "decision_id", "timestamp", "instrument_id", "action", "position_size", "trade_amount",
-    "share_quantity", "price", "notional", "confidence", "priority", "origin", "signal_id",
-    "signal_ids", "rebalance_ids", "strategy_id", "conflicted", "signal_confidence",
-    "signal_strength", "expected_return", "current_position", "target_position", "sector",
-    "sector_before", "sector_after", "sector_limit", "correlation_impact", "risk_contribution",
-    "kelly_fraction", "signal_trade", "policy_constrained", "correlation_adjusted", "final_size",
-    "position_var_1d", "portfolio_var_impact", "max_loss_estimate", "risk_reward_ratio",
-    "order_type", "execution_algorithm", "time_horizon", "urgency", "participation",
-    "position_limit_check", "sector_limit_check", "correlation_limit_check",
-    "leverage_limit_check", "volatility_limit_check", "violations", "warnings", "reasoning",
+    "decision_id",
+    "timestamp",
+    "instrument_id",
+    "action",
+    "position_size",
+    "trade_amount",
+    "share_quantity",
+    "price",
+    "notional",
+    "confidence",
+    "priority",
+    "origin",
+    "signal_id",
+    "signal_ids",
+    "rebalance_ids",
+    "strategy_id",
+    "conflicted",
+    "signal_confidence",
+    "signal_strength",
+    "expected_return",
+    "current_position",
+    "target_position",
+    "sector",
+    "sector_before",
+    "sector_after",
+    "sector_limit",
+    "correlation_impact",
+    "risk_contribution",
+    "kelly_fraction",
+    "signal_trade",
+    "policy_constrained",
+    "correlation_adjusted",
+    "final_size",
+    "position_var_1d",
+    "portfolio_var_impact",
+    "max_loss_estimate",
+    "risk_reward_ratio",
+    "order_type",
+    "execution_algorithm",
+    "time_horizon",
+    "urgency",
+    "participation",
+    "position_limit_check",
+    "sector_limit_check",
+    "correlation_limit_check",
+    "leverage_limit_check",
+    "volatility_limit_check",
+    "violations",
+    "warnings",
+    "reasoning",
 )
 
 
@@ -82,58 +122,79 @@ def build_decisions(
     risk_contrib = np.where(sigma1 > 0, w1[inst] * g1[inst] / max(sigma1, 1e-300), 0.0)
 
     timeframe = np.array(
-        [constraints.get(r, {}).get("execution_timeframe") if r else None for r in cand["request_id"]],
+        [
+            constraints.get(r, {}).get("execution_timeframe") if r else None
+            for r in cand["request_id"]
+        ],
         dtype=object,
     )
-    urgency = np.array([u if isinstance(u, str) else "NORMAL" for u in cand["urgency"]], dtype=object)
-    ex = execution_strategy(urgency, size, shares, None if book.adv is None else book.adv[inst], timeframe)
+    urgency = np.array(
+        [u if isinstance(u, str) else "NORMAL" for u in cand["urgency"]], dtype=object
+    )
+    ex = execution_strategy(
+        urgency, size, shares, None if book.adv is None else book.adv[inst], timeframe
+    )
     comp = _compliance(book, policy, inst, d, size, w1, cand["book_correlation"].astype(float))
 
-    ids = obj([str(uuid.uuid5(_NAMESPACE, f"{w}|{i}|{when.isoformat()}")) for w, i in zip(cand["winner_id"], cand["instrument_id"], strict=True)])
+    ids = obj(
+        [
+            str(uuid.uuid5(_NAMESPACE, f"{w}|{i}|{when.isoformat()}"))
+            for w, i in zip(cand["winner_id"], cand["instrument_id"], strict=True)
+        ]
+    )
     has_sig = np.array([bool(x) for x in cand["signal_ids"]], dtype=bool)
     out = {
-            "decision_id": ids,
-            "timestamp": np.full(m, when, dtype=object),
-            "instrument_id": cand["instrument_id"].astype(object),
-            "action": np.where(d > 0, "BUY", "SELL").astype(object),
-            "position_size": size,
-            "trade_amount": amount,
-            "share_quantity": shares,
-            "price": price,
-            "notional": shares * price,
-            "confidence": np.where(has_sig, cand["confidence"].astype(float), np.nan),
-            "priority": np.asarray(PRIORITY_LEVELS, dtype=object)[cand["priority"].astype(int)],
-            "origin": cand["origin"].astype(object),
-            "signal_id": np.where(has_sig, cand["winner_id"].astype(object), None),
-            "signal_ids": cand["signal_ids"],
-            "rebalance_ids": cand["rebalance_ids"],
-            "strategy_id": obj(sh[0][0] if sh else None for sh in cand["strategy_shares"]),
-            "conflicted": cand["conflicted"].astype(bool),
-            "signal_confidence": cand["confidence"].astype(float),
-            "signal_strength": cand["strength"],
-            "expected_return": cand["expected_return"].astype(float),
-            "current_position": w0,
-            "target_position": w0 + d * size,
-            "sector": np.asarray(book.sector_labels, dtype=object)[sec],
-            "sector_before": sec_before,
-            "sector_after": sec_after,
-            "sector_limit": policy.max_sector_exposure.limit,
-            "correlation_impact": cand["book_correlation"].astype(float),
-            "risk_contribution": risk_contrib,
-            "kelly_fraction": cand["kelly"].astype(float),
-            "signal_trade": cand["signal_trade"].astype(float),
-            "policy_constrained": cand["policy_constrained"].astype(float),
-            "correlation_adjusted": cand["correlation_adjusted"].astype(float),
-            "final_size": size,
-            "position_var_1d": position_var,
-            "portfolio_var_impact": var_impact,
-            "max_loss_estimate": max_loss,
-            "risk_reward_ratio": rr,
-            **{k: ex[k] for k in ("order_type", "execution_algorithm", "time_horizon", "urgency", "participation")},
-            **comp,
-        }
+        "decision_id": ids,
+        "timestamp": np.full(m, when, dtype=object),
+        "instrument_id": cand["instrument_id"].astype(object),
+        "action": np.where(d > 0, "BUY", "SELL").astype(object),
+        "position_size": size,
+        "trade_amount": amount,
+        "share_quantity": shares,
+        "price": price,
+        "notional": shares * price,
+        "confidence": np.where(has_sig, cand["confidence"].astype(float), np.nan),
+        "priority": np.asarray(PRIORITY_LEVELS, dtype=object)[cand["priority"].astype(int)],
+        "origin": cand["origin"].astype(object),
+        "signal_id": np.where(has_sig, cand["winner_id"].astype(object), None),
+        "signal_ids": cand["signal_ids"],
+        "rebalance_ids": cand["rebalance_ids"],
+        "strategy_id": obj(sh[0][0] if sh else None for sh in cand["strategy_shares"]),
+        "conflicted": cand["conflicted"].astype(bool),
+        "signal_confidence": cand["confidence"].astype(float),
+        "signal_strength": cand["strength"],
+        "expected_return": cand["expected_return"].astype(float),
+        "current_position": w0,
+        "target_position": w0 + d * size,
+        "sector": np.asarray(book.sector_labels, dtype=object)[sec],
+        "sector_before": sec_before,
+        "sector_after": sec_after,
+        "sector_limit": policy.max_sector_exposure.limit,
+        "correlation_impact": cand["book_correlation"].astype(float),
+        "risk_contribution": risk_contrib,
+        "kelly_fraction": cand["kelly"].astype(float),
+        "signal_trade": cand["signal_trade"].astype(float),
+        "policy_constrained": cand["policy_constrained"].astype(float),
+        "correlation_adjusted": cand["correlation_adjusted"].astype(float),
+        "final_size": size,
+        "position_var_1d": position_var,
+        "portfolio_var_impact": var_impact,
+        "max_loss_estimate": max_loss,
+        "risk_reward_ratio": rr,
+        **{
+            k: ex[k]
+            for k in (
+                "order_type",
+                "execution_algorithm",
+                "time_horizon",
+                "urgency",
+                "participation",
+            )
+        },
+        **comp,
+    }
     out["reasoning"] = obj(_reasoning(cand, out, cfg))
-    return pd.DataFrame(out, columns=list(DECISION_COLUMNS))
+    return pd.DataFrame(out, columns=list(DECISION_COLUMNS), copy=False)
 
 
 def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:
@@ -145,7 +206,15 @@ def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:
     violations = [[] for _ in range(m)]
     warnings = [[] for _ in range(m)]
 
-    def judge(name: str, key: str, after: np.ndarray, before: np.ndarray, limit: float, hard: bool, code: str):
+    def judge(
+        name: str,
+        key: str,
+        after: np.ndarray,
+        before: np.ndarray,
+        limit: float,
+        hard: bool,
+        code: str,
+    ):
         status = np.full(m, "PASSED", dtype=object)
         over = after > limit + 1e-12
         near = ~over & (after > 0.9 * limit)
@@ -160,26 +229,63 @@ def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:
         checks[name] = status
 
     pos = rules["position"]
-    judge("position_limit_check", "max_position_size", np.abs(target), np.abs(w0), pos.limit, pos.hard, "position")
+    judge(
+        "position_limit_check",
+        "max_position_size",
+        np.abs(target),
+        np.abs(w0),
+        pos.limit,
+        pos.hard,
+        "position",
+    )
     sec = book.sector[inst]
     sec1 = np.bincount(book.sector, weights=np.abs(w1), minlength=len(book.sector_labels))[sec]
-    judge("sector_limit_check", "max_sector_exposure", sec1, book.sector_gross[sec], rules["sector"].limit,
-          rules["sector"].hard, "sector_exposure")
+    judge(
+        "sector_limit_check",
+        "max_sector_exposure",
+        sec1,
+        book.sector_gross[sec],
+        rules["sector"].limit,
+        rules["sector"].hard,
+        "sector_exposure",
+    )
     cor = rules["correlation"]
     cluster_after = book.cluster_exposure(inst, w1)
-    judge("correlation_limit_check", "max_correlation_exposure", cluster_after, book.cluster_exposure(inst),
-          cor.limit, cor.hard, "correlated_exposure")
+    judge(
+        "correlation_limit_check",
+        "max_correlation_exposure",
+        cluster_after,
+        book.cluster_exposure(inst),
+        cor.limit,
+        cor.hard,
+        "correlated_exposure",
+    )
     high = (d * rho >= policy.correlation_threshold) & (d * w0 >= 0)
     for j in np.flatnonzero(high):
         warnings[j].append("high_correlation_with_existing_positions")
     checks["correlation_limit_check"] = np.where(high, "WARNING", checks["correlation_limit_check"])
     lev = rules["leverage"]
     gross1 = np.full(m, np.abs(w1).sum())
-    judge("leverage_limit_check", "max_leverage", gross1, np.full(m, book.gross), lev.limit, lev.hard, "leverage")
+    judge(
+        "leverage_limit_check",
+        "max_leverage",
+        gross1,
+        np.full(m, book.gross),
+        lev.limit,
+        lev.hard,
+        "leverage",
+    )
     vol = rules["volatility"]
     sigma1 = np.full(m, np.sqrt(max(float(w1 @ (book._cov0 @ w1)), 0.0)))
-    judge("volatility_limit_check", "max_portfolio_volatility", sigma1, np.full(m, book.volatility), vol.limit,
-          vol.hard, "portfolio_volatility")
+    judge(
+        "volatility_limit_check",
+        "max_portfolio_volatility",
+        sigma1,
+        np.full(m, book.volatility),
+        vol.limit,
+        vol.hard,
+        "portfolio_volatility",
+    )
     return {**checks, "violations": obj(violations), "warnings": obj(warnings)}
 
 
@@ -190,20 +296,28 @@ def _reasoning(cand: Table, out: dict, cfg: SizingConfig) -> list[str]:
         parts = []
         if c["signal_ids"] and not np.isnan(c["kelly"]):
             if not np.isnan(c["payoff"]):
-                p = c["success_probability"] if not np.isnan(c["success_probability"]) else c["confidence"]
+                p = (
+                    c["success_probability"]
+                    if not np.isnan(c["success_probability"])
+                    else c["confidence"]
+                )
                 how = f"p={p:.2f}, payoff {c['payoff']:.2f}"
             else:
                 how = f"expected {c['edge']:.2%} over {c['horizon']:g} days"
             parts.append(f"Kelly {fmt_pct(c['kelly'])} ({how})")
             if not np.isnan(c["signal_trade"]):
-                parts.append(f"trade {fmt_pct(c['signal_trade'])} toward it from {fmt_pct(c['current_weight'])}")
+                parts.append(
+                    f"trade {fmt_pct(c['signal_trade'])} toward it from {fmt_pct(c['current_weight'])}"
+                )
         else:
             parts.append(
                 f"rebalance toward target: trade {fmt_pct(c['rebalance_trade'])} from {fmt_pct(c['current_weight'])}"
             )
         want = c["signal_trade"] if not np.isnan(c["signal_trade"]) else c["rebalance_trade"]
         if c["policy_constrained"] < want - 1e-12:
-            parts.append(f"capped at {fmt_pct(c['policy_constrained'])} by the {c['binding_rule']} limit")
+            parts.append(
+                f"capped at {fmt_pct(c['policy_constrained'])} by the {c['binding_rule']} limit"
+            )
         if c["correlation_factor"] < 1 - 1e-12:
             parts.append(
                 f"x{c['correlation_factor']:.3f} for correlation {c['book_correlation']:.2f} with holdings "
@@ -253,7 +367,9 @@ def decision_events(decisions: pd.DataFrame) -> list:
                 "action": r.action,
                 "position_size": float(r.position_size),
                 "trade_amount": round(float(r.trade_amount), 2),
-                "share_quantity": int(round(r.share_quantity)) if float(r.share_quantity).is_integer() else int(r.share_quantity),
+                "share_quantity": int(round(r.share_quantity))
+                if float(r.share_quantity).is_integer()
+                else int(r.share_quantity),
                 "confidence": num(r.confidence, 1.0),
                 "priority": r.priority,
             },
@@ -262,8 +378,10 @@ def decision_events(decisions: pd.DataFrame) -> list:
                 "current_position": float(r.current_position),
                 "target_position": float(r.target_position),
                 "sector_exposure_impact": {
-                    "sector": str(r.sector), "before": float(r.sector_before),
-                    "after": float(r.sector_after), "limit": float(r.sector_limit),
+                    "sector": str(r.sector),
+                    "before": float(r.sector_before),
+                    "after": float(r.sector_after),
+                    "limit": float(r.sector_limit),
                 },
                 "correlation_impact": float(r.correlation_impact),
                 "risk_contribution": float(r.risk_contribution),
@@ -282,8 +400,10 @@ def decision_events(decisions: pd.DataFrame) -> list:
                 "risk_reward_ratio": float(r.risk_reward_ratio),
             },
             "execution_strategy": {
-                "order_type": r.order_type, "execution_algorithm": r.execution_algorithm,
-                "time_horizon": r.time_horizon, "urgency": r.urgency,
+                "order_type": r.order_type,
+                "execution_algorithm": r.execution_algorithm,
+                "time_horizon": r.time_horizon,
+                "urgency": r.urgency,
             },
             "policy_compliance": {
                 "position_limit_check": r.position_limit_check,

@@ -18,7 +18,7 @@ import pandas as pd
 
 from portlab.engine._table import Table, empty
 from portlab.engine.book import Book
-from portlab.engine.outcome import RejectReason, Rejections, Source
+from portlab.engine.outcome import Rejections, RejectReason, Source
 
 __all__ = ["REQUEST_COLUMNS", "adjustments"]
 
@@ -55,7 +55,9 @@ def _val(x: Any) -> str:
     return getattr(x, "value", x) if x is not None else ""
 
 
-def adjustments(requests: Any, book: Book, rej: Rejections) -> tuple[Table, dict[str, dict[str, Any]]]:
+def adjustments(
+    requests: Any, book: Book, rej: Rejections
+) -> tuple[Table, dict[str, dict[str, Any]]]:
     """Instrument-level adjustments of the requests, one row per instrument.
 
     Returns

@@ -14,13 +14,43 @@ __all__ = ["WATERFALL_COLUMNS", "CoordinationResult"]
 
 #: columns of :attr:`CoordinationResult.waterfall`, in pipeline order
 WATERFALL_COLUMNS = (
-    "instrument_id", "action", "origin", "winner_id", "priority", "conflicted", "rule",
-    "current_weight", "kelly_raw", "kelly", "signal_trade", "rebalance_trade",
-    "headroom_position", "headroom_short_selling", "headroom_sector", "headroom_leverage",
-    "headroom_cash", "headroom_volatility", "headroom_correlation", "policy_cap", "binding_rule",
-    "policy_constrained", "book_correlation", "correlation_factor", "correlation_adjusted",
-    "blended", "min_size_applied", "sized", "allocated", "allocation_binding", "allocation_solver",
-    "risk_adjusted", "risk_iterations", "final_size", "shares", "trimmed_by", "outcome",
+    "instrument_id",
+    "action",
+    "origin",
+    "winner_id",
+    "priority",
+    "conflicted",
+    "rule",
+    "current_weight",
+    "kelly_raw",
+    "kelly",
+    "signal_trade",
+    "rebalance_trade",
+    "headroom_position",
+    "headroom_short_selling",
+    "headroom_sector",
+    "headroom_leverage",
+    "headroom_cash",
+    "headroom_volatility",
+    "headroom_correlation",
+    "policy_cap",
+    "binding_rule",
+    "policy_constrained",
+    "book_correlation",
+    "correlation_factor",
+    "correlation_adjusted",
+    "blended",
+    "min_size_applied",
+    "sized",
+    "allocated",
+    "allocation_binding",
+    "allocation_solver",
+    "risk_adjusted",
+    "risk_iterations",
+    "final_size",
+    "shares",
+    "trimmed_by",
+    "outcome",
 )
 
 
@@ -87,7 +117,9 @@ class CoordinationResult:
         parts = [*self._ledger.candidates, kept]
         for p in parts:
             if "d" in p:
-                p["action"] = np.where(np.asarray(p["d"], dtype=int) > 0, "BUY", "SELL").astype(object)
+                p["action"] = np.where(np.asarray(p["d"], dtype=int) > 0, "BUY", "SELL").astype(
+                    object
+                )
         table = concat(parts, WATERFALL_COLUMNS)
         frame = pd.DataFrame(table, columns=list(WATERFALL_COLUMNS))
         return frame.sort_values("instrument_id", kind="stable").reset_index(drop=True)
@@ -100,10 +132,14 @@ class CoordinationResult:
         sig_rows = [r for r in rows if r[0] == "SIGNAL"]
         dec = self.decisions
         accepted = int(sum(len(x) for x in dec["signal_ids"]))
-        conflicted = int(sum(len(x) for x, c in zip(dec["signal_ids"], dec["conflicted"], strict=True) if c))
+        conflicted = int(
+            sum(len(x) for x, c in zip(dec["signal_ids"], dec["conflicted"], strict=True) if c)
+        )
         conflicted += sum(r[4] in {"CONFLICT_LOST", "OVERRIDDEN", "NETTED_OUT"} for r in sig_rows)
         trade = dec["signal_trade"].to_numpy(dtype=float)
-        resized = int(np.sum(~np.isnan(trade) & (dec["final_size"].to_numpy(dtype=float) < trade - 1e-12)))
+        resized = int(
+            np.sum(~np.isnan(trade) & (dec["final_size"].to_numpy(dtype=float) < trade - 1e-12))
+        )
         by_reason: dict[str, int] = {}
         for r in rows:
             by_reason[r[4]] = by_reason.get(r[4], 0) + 1
@@ -130,8 +166,11 @@ class CoordinationResult:
     def trades(self) -> pd.Series:
         """Signed share quantities by instrument (SELL negative)."""
         sign = np.where(self.decisions["action"].to_numpy() == "BUY", 1.0, -1.0)
-        return pd.Series(sign * self.decisions["share_quantity"].to_numpy(dtype=float),
-                         index=self.decisions["instrument_id"].to_numpy(), name="shares")
+        return pd.Series(
+            sign * self.decisions["share_quantity"].to_numpy(dtype=float),
+            index=self.decisions["instrument_id"].to_numpy(),
+            name="shares",
+        )
 
     def summary(self) -> str:
         """A few readable lines: counts and the largest decisions."""

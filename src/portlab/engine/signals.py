@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from portlab.engine._table import Table, obj, take
-from portlab.engine.outcome import RejectReason, Rejections, Source
+from portlab.engine.outcome import Rejections, RejectReason, Source
 from portlab.engine.strategies import DEFAULT_STRATEGY, PerformanceTier, Strategy
 from portlab.exceptions import ValidationError
 
@@ -82,10 +82,14 @@ def _from_events(events: Sequence[Any]) -> dict[str, np.ndarray]:
         cols["expected_return"].append(o.expected_return)
         cols["success_probability"].append(o.success_probability)
         cols["stop_price"].append(nan if getattr(o, "stop_price", None) is None else o.stop_price)
-        cols["horizon_days"].append(nan if getattr(o, "horizon_days", None) is None else o.horizon_days)
+        cols["horizon_days"].append(
+            nan if getattr(o, "horizon_days", None) is None else o.horizon_days
+        )
     out = {k: obj(v) for k, v in cols.items() if k in _TEXT}
     out.update({k: np.asarray(v, dtype=float) for k, v in cols.items() if k in _NUMERIC})
-    out["timestamp"] = pd.DatetimeIndex(cols["timestamp"]).tz_convert("UTC").as_unit("ns").asi8
+    out["timestamp"] = (
+        pd.DatetimeIndex(pd.to_datetime(cols["timestamp"], utc=True)).as_unit("ns").asi8
+    )
     return out
 
 
@@ -112,7 +116,7 @@ def _raw(signals: Any) -> dict[str, np.ndarray]:
     if signals is None:
         return _from_events([])
     if isinstance(signals, pd.DataFrame):
-        return _from_frame(signals)
+        return _from_frame(signals) if len(signals) else _from_events([])
     if isinstance(signals, Sequence) and not isinstance(signals, str | bytes):
         if signals and isinstance(signals[0], Mapping):
             from portlab.events import parse_signals
@@ -131,7 +135,10 @@ def _missing(v: Any) -> bool:
 
 
 def _upper(values: np.ndarray) -> np.ndarray:
-    return obj(v.strip().upper() if isinstance(v, str) else (None if _missing(v) else str(v)) for v in values)
+    return obj(
+        v.strip().upper() if isinstance(v, str) else (None if _missing(v) else str(v))
+        for v in values
+    )
 
 
 def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
@@ -172,17 +179,33 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
 
     action = _upper(raw["action"])
     direction = np.array([_ACTIONS.get(a, 9) for a in action], dtype=int)
-    flag(direction == 9, "action", lambda i: f"unknown action {raw['action'][i]!r} (BUY, SELL or HOLD)")
+    flag(
+        direction == 9,
+        "action",
+        lambda i: f"unknown action {raw['action'][i]!r} (BUY, SELL or HOLD)",
+    )
     direction[direction == 9] = 0
 
-    out: Table = {"signal_id": ids, "timestamp": ts, "instrument_id": inst, "action": action,
-                  "direction": direction}
+    out: Table = {
+        "signal_id": ids,
+        "timestamp": ts,
+        "instrument_id": inst,
+        "action": action,
+        "direction": direction,
+    }
     for col, (lo, hi, lo_in, hi_in) in _NUMERIC.items():
         col_raw = raw[col]
-        vals = pd.to_numeric(pd.Series(col_raw, copy=False), errors="coerce").to_numpy(dtype=float) \
-            if col_raw.dtype == object else col_raw.astype(float)
+        vals = (
+            pd.to_numeric(pd.Series(col_raw, copy=False), errors="coerce").to_numpy(dtype=float)
+            if col_raw.dtype == object
+            else col_raw.astype(float)
+        )
         if col_raw.dtype == object:
-            flag(np.isnan(vals) & np.array([not _missing(v) for v in col_raw], dtype=bool), col, "not a number")
+            flag(
+                np.isnan(vals) & np.array([not _missing(v) for v in col_raw], dtype=bool),
+                col,
+                "not a number",
+            )
         present = ~np.isnan(vals)
         if col == "expected_return":
             out_of = present & ~np.isfinite(vals)
@@ -196,14 +219,22 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
     flag(np.isnan(out["confidence"]), "confidence", "required")
 
     strength = _upper(raw["strength"])
-    flag(np.array([s is not None and s not in _STRENGTHS for s in strength], dtype=bool), "strength",
-         lambda i: f"unknown strength {strength[i]!r}")
+    flag(
+        np.array([s is not None and s not in _STRENGTHS for s in strength], dtype=bool),
+        "strength",
+        lambda i: f"unknown strength {strength[i]!r}",
+    )
     out["strength"] = strength
     urgency = obj("NORMAL" if u is None else u for u in _upper(raw["urgency"]))
-    flag(np.array([u not in URGENCY_LEVELS for u in urgency], dtype=bool), "urgency",
-         lambda i: f"unknown urgency {urgency[i]!r}")
+    flag(
+        np.array([u not in URGENCY_LEVELS for u in urgency], dtype=bool),
+        "urgency",
+        lambda i: f"unknown urgency {urgency[i]!r}",
+    )
     out["urgency"] = urgency
-    out["strategy_id"] = obj(DEFAULT_STRATEGY if _missing(v) or v == "" else str(v) for v in raw["strategy_id"])
+    out["strategy_id"] = obj(
+        DEFAULT_STRATEGY if _missing(v) or v == "" else str(v) for v in raw["strategy_id"]
+    )
     out["lot_size"] = np.nan_to_num(out["lot_size"], nan=1.0)
 
     if problems:
@@ -256,7 +287,7 @@ def assign_priority(confidence: np.ndarray, urgency: np.ndarray, tiers: np.ndarr
 def enrich(
     sig: Table,
     registry: Mapping[str, Strategy],
-    lookup: Mapping[str, int],
+    instruments: pd.Index,
     price_ok: np.ndarray,
     risk_ok: np.ndarray,
     rejections: Rejections,
@@ -268,30 +299,56 @@ def enrich(
     Adds ``inst`` (position in the universe), ``tier``, ``perf_score``, ``strategy_weight``
     and ``priority`` (rank 0..3).
     """
-    inst = np.array([lookup.get(s, -1) for s in sig["instrument_id"]], dtype=int)
+    inst = (
+        instruments.get_indexer(sig["instrument_id"])
+        if len(sig["instrument_id"])
+        else np.zeros(0, dtype=int)
+    )
     safe = np.maximum(inst, 0)
     strategies = sig["strategy_id"]
     checks = [
         (sig["direction"] == 0, RejectReason.HOLD, "HOLD signal: no trade requested"),
         (inst < 0, RejectReason.UNKNOWN_INSTRUMENT, "instrument not in the market"),
-        ((inst >= 0) & ~price_ok[safe], RejectReason.NO_PRICE, "no current price (delisted or stale)"),
-        ((inst >= 0) & ~risk_ok[safe], RejectReason.NO_RISK_DATA,
-         "no volatility in the risk model (too little history)"),
+        (
+            (inst >= 0) & ~price_ok[safe],
+            RejectReason.NO_PRICE,
+            "no current price (delisted or stale)",
+        ),
+        (
+            (inst >= 0) & ~risk_ok[safe],
+            RejectReason.NO_RISK_DATA,
+            "no volatility in the risk model (too little history)",
+        ),
     ]
     if registry:
         unknown = np.array([s not in registry for s in strategies], dtype=bool)
-        checks.append((unknown, RejectReason.UNKNOWN_STRATEGY, "strategy is not registered with the coordinator"))
+        checks.append(
+            (
+                unknown,
+                RejectReason.UNKNOWN_STRATEGY,
+                "strategy is not registered with the coordinator",
+            )
+        )
     drop = np.zeros(len(inst), dtype=bool)
     for mask, reason, detail in checks:
         mask = mask & ~drop
         if mask.any():
-            rejections.add(Source.SIGNAL, sig["signal_id"][mask], sig["instrument_id"][mask],
-                           strategies[mask], reason, detail)
+            rejections.add(
+                Source.SIGNAL,
+                sig["signal_id"][mask],
+                sig["instrument_id"][mask],
+                strategies[mask],
+                reason,
+                detail,
+            )
             drop |= mask
     sig = take(sig, ~drop)
     sig["inst"] = inst[~drop]
     records = {name: registry.get(name) for name in set(sig["strategy_id"])}
-    tier_of = {k: int(r.track_record.tier()) if r else int(PerformanceTier.AVERAGE) for k, r in records.items()}
+    tier_of = {
+        k: int(r.track_record.tier()) if r else int(PerformanceTier.AVERAGE)
+        for k, r in records.items()
+    }
     score_of = {k: r.track_record.score() if r else 0.5 for k, r in records.items()}
     weight_of = {k: r.weight if r else 1.0 for k, r in records.items()}
     names = sig["strategy_id"]

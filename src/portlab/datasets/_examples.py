@@ -1,0 +1,48 @@
+"""The bundled example batch: signals from three strategies, a rebalance request and a portfolio.
+
+The batch is dated 2022-12-28, the last day of the sample market, so it coordinates against
+:func:`~portlab.datasets.load_sample` as of that day: prices, sectors and the risk model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+__all__ = ["ExampleBatch", "example_batch", "example_paths"]
+
+
+@dataclass(frozen=True)
+class ExampleBatch:
+    """Signals, rebalance requests and the portfolio of the bundled example."""
+
+    signals: list
+    rebalance_requests: list
+    state: object
+
+
+def example_paths() -> dict[str, Path]:
+    """Paths of the example files inside the installed package.
+
+    Keys: ``signals`` (JSON Lines of ``TradingSignalEvent``), ``rebalance`` (JSON Lines of
+    ``RebalanceRequestEvent``), ``portfolio`` (seed 004's portfolio JSON shape).
+    """
+    root = resources.files("portlab.datasets") / "data"
+    return {
+        "signals": Path(str(root / "example_signals.jsonl")),
+        "rebalance": Path(str(root / "example_rebalance.jsonl")),
+        "portfolio": Path(str(root / "example_portfolio.json")),
+    }
+
+
+def example_batch() -> ExampleBatch:
+    """Load the bundled example: 14 signals (with conflicts and a HOLD), one rebalance request
+    and a ~$1M portfolio holding eight of the sample's stocks (MSFT above the 5% limit)."""
+    from portlab.events import RebalanceRequestEvent, TradingSignalEvent, read_jsonl
+    from portlab.state import PortfolioState
+
+    paths = example_paths()
+    signals = read_jsonl(paths["signals"], TradingSignalEvent).raise_if_errors().events
+    requests = read_jsonl(paths["rebalance"], RebalanceRequestEvent).raise_if_errors().events
+    return ExampleBatch(list(signals), list(requests), PortfolioState.from_json(paths["portfolio"]))
