@@ -94,7 +94,7 @@ def solve(book: Book, policy: Policy, prob: Problem) -> Allocation:
     vol = rules["volatility"]
     needs_cone = vol.hard and _over_vol(book, prob, vol.limit)
     if needs_cone:
-        z, ok = _socp(book, vol.limit, inst, d, value, a_ub, b_ub, ub)
+        z, ok = _socp(book, vol.limit, inst, d, value, a_ub, b_ub, ub, owner)
         how = "socp"
     else:
         res = linprog(
@@ -118,29 +118,42 @@ def _over_vol(book: Book, prob: Problem, limit: float) -> bool:
     return var > max(limit**2, book.variance) + 1e-12
 
 
-def _factor(cov: np.ndarray) -> np.ndarray:
-    """``L`` with ``L Lᵀ = cov`` (Cholesky, or a symmetric square root if singular)."""
-    try:
-        return np.linalg.cholesky(cov)
-    except np.linalg.LinAlgError:
-        vals, vecs = np.linalg.eigh(cov)
-        return vecs * np.sqrt(np.clip(vals, 0.0, None))
+def _socp(book, limit, inst, d, value, a_ub, b_ub, ub, owner):
+    """The allocation LP plus the volatility cone, over the traded instruments only.
 
-
-def _socp(book, limit, inst, d, value, a_ub, b_ub, ub):
+    With ``Δ`` the signed trades of the ``m`` candidates (instruments ``T``) and
+    ``Σ_TT = L Lᵀ``: ``σ'² = σ0² + 2 g_Tᵀ Δ + ΔᵀΣ_TT Δ = ‖LᵀΔ + a‖² + σ0² - ‖a‖²`` with
+    ``a = L⁻¹ g_T``; the cone has ``m + 1`` rows whatever the size of the universe.
+    """
     import clarabel
+    from scipy.linalg import solve_triangular
+    from threadpoolctl import threadpool_limits
 
     nv = len(ub)
-    lt = _factor(book._cov0).T  # (n, n): σ² = ‖Lᵀ w‖²
-    b_mat = lt[:, inst] * d[None, :]
-    cap = np.sqrt(max(limit**2, book.variance))
+    m = int(owner.max()) + 1
+    cand_inst = np.zeros(m, dtype=int)
+    cand_inst[owner] = inst
+    cand_d = np.zeros(m)
+    cand_d[owner] = d
+    sub = book._cov0[np.ix_(cand_inst, cand_inst)]
+    jitter = 1e-12 * max(float(np.trace(sub)) / m, 1e-12)
+    # a few hundred rows: threads only contend (100x slower when the other core is busy)
+    with threadpool_limits(limits=1, user_api="blas"):
+        chol = np.linalg.cholesky(sub + jitter * np.eye(m))
+        a_vec = solve_triangular(chol, book.g[cand_inst], lower=True)
+    cap = max(limit**2, book.variance)
+    radius = np.sqrt(max(cap - book.variance + a_vec @ a_vec, 0.0))
+    lift = sp.csr_matrix(
+        (np.ones(nv), (owner, np.arange(nv))), shape=(m, nv)
+    )  # variables -> trades
+    cone_mat = sp.csc_matrix(chol.T * cand_d[None, :]) @ lift
     eye = sp.identity(nv, format="csc")
     blocks = [a_ub] if a_ub is not None else []
     lin = sp.vstack([*blocks, -eye, eye], format="csc")
     b_lin = np.concatenate([*([b_ub] if a_ub is not None else []), np.zeros(nv), ub])
-    soc = sp.vstack([sp.csc_matrix((1, nv)), sp.csc_matrix(-b_mat)], format="csc")
+    soc = sp.vstack([sp.csc_matrix((1, nv)), -cone_mat], format="csc")
     a = sp.vstack([lin, soc], format="csc")
-    b = np.concatenate([b_lin, [cap], lt @ book.w])
+    b = np.concatenate([b_lin, [radius], a_vec])
     settings = clarabel.DefaultSettings()
     settings.verbose = False
     solver = clarabel.DefaultSolver(
@@ -153,43 +166,32 @@ def _socp(book, limit, inst, d, value, a_ub, b_ub, ub):
     )
     sol = solver.solve()
     ok = str(sol.status) in {"Solved", "AlmostSolved"}
-    z = np.asarray(sol.x)
-    if ok:  # pull back inside the cone: interior-point solutions sit a hair outside
-        w = book.w.copy()
-        np.add.at(w, inst, d * np.clip(z, 0.0, ub))
-        sigma = float(np.linalg.norm(lt @ w))
-        if sigma > cap:
-            z = z * _shrink_into(book, lt, inst, d, z, cap)
+    z = np.clip(np.asarray(sol.x), 0.0, ub)
+    if ok:  # interior-point solutions may sit a hair outside the cone: pull back inside
+        delta = np.bincount(owner, weights=z, minlength=m) * cand_d
+        lin_term, quad = 2 * book.g[cand_inst] @ delta, delta @ sub @ delta
+        room = cap - book.variance
+        if lin_term + quad > room and quad > 0:
+            t = (-lin_term + np.sqrt(max(lin_term * lin_term + 4 * quad * room, 0.0))) / (2 * quad)
+            z = z * float(np.clip(t * (1 - 1e-9), 0.0, 1.0))
     return z, ok
 
 
-def _shrink_into(book, lt, inst, d, z, cap) -> float:
-    """Largest t in [0, 1] with ‖Lᵀ(w0 + t·Δ)‖ <= cap (Δ the trades), by the quadratic root."""
-    delta = np.zeros(len(book.w))
-    np.add.at(delta, inst, d * z)
-    a_vec, b_vec = lt @ book.w, lt @ delta
-    qa, qb, qc = b_vec @ b_vec, 2 * a_vec @ b_vec, a_vec @ a_vec - cap * cap
-    if qa <= 0:
-        return 1.0
-    disc = max(qb * qb - 4 * qa * qc, 0.0)
-    return float(np.clip((-qb + np.sqrt(disc)) / (2 * qa) * (1 - 1e-9), 0.0, 1.0))
-
-
 def _binding(a_ub, b_ub, names, z, owner, x, s, cone) -> np.ndarray:
+    """Name of a tight constraint each cut candidate takes part in ("volatility" for the cone)."""
     out = np.full(len(s), "", dtype=object)
     cut = x < s - 1e-9
     if not cut.any():
         return out
-    tight_rows = []
+    label = np.full(len(s), "volatility" if cone else "allocation", dtype=object)
     if a_ub is not None:
-        slack = b_ub - a_ub @ z
-        tight_rows = np.flatnonzero(slack < 1e-7)
-    for j in np.flatnonzero(cut):
-        cols = np.flatnonzero(owner == j)
-        label = "volatility" if cone else "allocation"
-        for r in tight_rows:
-            if a_ub[r, cols].nnz:
-                label = names[r]
-                break
-        out[j] = label
+        tight = np.flatnonzero(b_ub - a_ub @ z < 1e-7)
+        if len(tight):
+            hit = (a_ub[tight] != 0).toarray()  # (tight rows, variables)
+            has = hit.any(axis=0)
+            first = hit.argmax(axis=0)
+            names = np.asarray(names, dtype=object)
+            for col in np.flatnonzero(has)[::-1]:  # earliest variable of a candidate wins
+                label[owner[col]] = names[tight[first[col]]]
+    out[cut] = label[cut]
     return out

@@ -151,7 +151,12 @@ def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
     """
     instruments = market.instruments
     price, adv = market.trading_arrays()
-    qty = state.quantities(instruments)
+    names = list(state.positions)
+    idx = instruments.get_indexer(names) if names else np.zeros(0, dtype=int)
+    if (idx < 0).any():
+        raise DataError(f"position {names[int(np.flatnonzero(idx < 0)[0])]!r} is not in the market")
+    qty = np.zeros(len(instruments))
+    qty[idx] = [state.positions[k].quantity for k in names]
     held = qty != 0
     bad = held & ~(np.isfinite(price) & (price > 0))
     if bad.any():
