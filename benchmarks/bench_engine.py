@@ -134,7 +134,7 @@ def main() -> None:
         )
 
     tracemalloc.start()
-    cases["batch_greedy"][0].coordinate(batch, state, market).decisions
+    _ = cases["batch_greedy"][0].coordinate(batch, state, market).decisions
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     square = n * n * 8
