@@ -352,11 +352,13 @@ def decision_events(decisions: pd.DataFrame) -> list:
     events = []
     for r in decisions.itertuples(index=False):
         basis = None
-        if r.signal_id is not None:
+        if isinstance(r.signal_id, str):
             basis = {
                 "signal_id": r.signal_id,
                 "signal_confidence": num(r.signal_confidence),
-                "signal_strength": r.signal_strength or "MODERATE",
+                "signal_strength": r.signal_strength
+                if isinstance(r.signal_strength, str)
+                else "MODERATE",
                 "expected_return": num(r.expected_return),
             }
         body = {
