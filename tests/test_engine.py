@@ -618,3 +618,40 @@ def test_public_api_surface():
         portlab.__all__
     )
     assert portlab.Coordinator is Coordinator
+
+
+def test_bad_json_events_are_rejected_and_the_batch_goes_on():
+    m = make_market({"A": 100.0, "B": 100.0}, {"A": 0.2, "B": 0.2}, sectors={"A": "X", "B": "Y"})
+    good = {
+        "eventId": "g",
+        "timestamp": "2024-01-03T15:00:00Z",
+        "signal": {
+            "instrument_id": "A",
+            "action": "BUY",
+            "confidence": 0.7,
+            "strength": "STRONG",
+            "signal_score": 0.5,
+        },
+        "expected_outcomes": {
+            "price_target": 110.0,
+            "expected_return": 0.05,
+            "success_probability": 0.6,
+        },
+    }
+    bad = {
+        **good,
+        "eventId": "b",
+        "signal": {**good["signal"], "instrument_id": "B", "confidence": 7},
+    }
+    bad_request = {
+        "eventId": "rb",
+        "portfolio_id": "p",
+        "rebalance_type": "NOPE",
+        "target_adjustments": [],
+    }
+    r = Coordinator().coordinate([good, bad], PortfolioState(cash=1e6), m, [bad_request])
+    assert list(r.decisions["instrument_id"]) == ["A"]
+    rej = r.rejections.set_index("id")
+    assert rej.loc["b", "field"] == "signal.confidence" and rej.loc["b", "instrument_id"] == "B"
+    assert rej.loc["rb", "source"] == "REBALANCE" and rej.loc["rb", "reason"] == "INVALID"
+    assert r.stats["total_signals"] == 2

@@ -158,8 +158,8 @@ class Coordinator:
         rb, constraints = adjustments(rebalance_requests, book, rej)
         when = _as_of(as_of, sig, rb, market)
         sig["timestamp"] = np.where(sig["timestamp"] == _NO_TIME, when.value, sig["timestamp"])
-        n_signals = length(sig) + len(rej.ids(Source.SIGNAL))
-        n_adjust = length(rb) + len(rej.ids(Source.REBALANCE))
+        n_signals = length(sig) + rej.count(Source.SIGNAL)
+        n_adjust = length(rb) + rej.count(Source.REBALANCE)
         clock.tick("validate")
 
         sig = enrich(

@@ -115,9 +115,9 @@ class Rejections:
         """The rejections as tuples in :data:`REJECTION_COLUMNS` order."""
         return self._rows
 
-    def ids(self, source: Source) -> set:
-        """Ids already rejected from ``source``."""
-        return {r[1] for r in self._rows if r[0] == source.value}
+    def count(self, source: Source) -> int:
+        """Rejections recorded so far from ``source``."""
+        return sum(r[0] == source.value for r in self._rows)
 
     def frame(self) -> pd.DataFrame:
         """One row per rejection, columns :data:`REJECTION_COLUMNS`."""

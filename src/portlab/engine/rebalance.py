@@ -37,18 +37,30 @@ REQUEST_COLUMNS = (
 )
 
 
-def _events(requests: Any) -> list:
+def _events(requests: Any, rej: Rejections) -> list:
     if requests is None:
         return []
-    if isinstance(requests, Sequence) and not isinstance(requests, str | bytes):
-        if requests and isinstance(requests[0], Mapping):
-            from portlab.events import parse_rebalance_requests
-
-            batch = parse_rebalance_requests(requests)
-            batch.raise_if_errors()
-            return list(batch.events)
+    if not (isinstance(requests, Sequence) and not isinstance(requests, str | bytes)):
+        requests = [requests]
+    if not any(isinstance(r, Mapping | str | bytes) for r in requests):
         return list(requests)
-    return [requests]
+    from portlab.events import parse_rebalance_requests
+
+    batch = parse_rebalance_requests(requests)
+    seen: set[int] = set()
+    for err in batch.errors:  # the valid requests go on; each bad one is reported once
+        if err.index not in seen:
+            seen.add(err.index)
+            rej.add(
+                Source.REBALANCE,
+                [err.event_id or f"index-{err.index}"],
+                [None],
+                None,
+                RejectReason.INVALID,
+                f"{err.field}: {err.message}",
+                field=err.field,
+            )
+    return list(batch.events)
 
 
 def _val(x: Any) -> str:
@@ -72,7 +84,7 @@ def adjustments(
     rows: list[tuple] = []
     constraints: dict[str, dict[str, Any]] = {}
     index = book.instruments
-    for ev in _events(requests):
+    for ev in _events(requests, rej):
         rid = ev.eventId
         c = getattr(ev, "constraints", None)
         constraints[rid] = {

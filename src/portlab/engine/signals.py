@@ -112,22 +112,42 @@ def _from_frame(df: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
-def _raw(signals: Any) -> dict[str, np.ndarray]:
+def _raw(signals: Any, rejections: Rejections) -> dict[str, np.ndarray]:
     if signals is None:
         return _from_events([])
     if isinstance(signals, pd.DataFrame):
         return _from_frame(signals) if len(signals) else _from_events([])
     if isinstance(signals, Sequence) and not isinstance(signals, str | bytes):
-        if signals and isinstance(signals[0], Mapping):
-            from portlab.events import parse_signals
-
-            batch = parse_signals(signals)
-            batch.raise_if_errors()
-            signals = batch.events
+        if any(isinstance(s, Mapping | str | bytes) for s in signals):
+            signals = _parsed(signals, rejections)
         return _from_events(signals)
     raise ValidationError(
         f"signals must be a list of TradingSignalEvent or a DataFrame, not {type(signals).__name__}"
     )
+
+
+def _parsed(records: Sequence[Any], rejections: Rejections) -> list:
+    """Validate JSON-shaped records; bad ones become INVALID rejections (first error each)."""
+    from portlab.events import parse_signals
+
+    batch = parse_signals(records)
+    first: dict[int, Any] = {}
+    for err in batch.errors:
+        first.setdefault(err.index, err)
+    for index, err in first.items():
+        rec = records[index]
+        sig = rec.get("signal") if isinstance(rec, Mapping) else None
+        inst = sig.get("instrument_id") if isinstance(sig, Mapping) else None
+        rejections.add(
+            Source.SIGNAL,
+            [err.event_id or f"index-{index}"],
+            [inst],
+            None,
+            RejectReason.INVALID,
+            f"{err.field}: {err.message}",
+            field=err.field,
+        )
+    return list(batch.events)
 
 
 def _missing(v: Any) -> bool:
@@ -150,7 +170,7 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
     0 HOLD), the numeric fields as float (NaN when absent), ``strength``, ``strategy_id``
     (``"default"`` when absent), ``urgency`` (NORMAL when absent), ``lot_size`` (1 when absent).
     """
-    raw = _raw(signals)
+    raw = _raw(signals, rejections)
     n = len(raw["signal_id"])
     problems: dict[int, tuple[str, str]] = {}
 
