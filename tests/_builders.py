@@ -34,6 +34,7 @@ __all__ = [
     "signals_frame",
     "signed_shares",
     "state_from_weights",
+    "state_measures",
     "synthetic_market",
     "universe",
 ]
@@ -290,15 +291,20 @@ def signed_shares(u: Universe, decisions: pd.DataFrame) -> np.ndarray:
     return out
 
 
+def state_measures(u: Universe, state: PortfolioState, threshold: float) -> Measures:
+    """Measures of ``state`` at the universe's prices."""
+    qty = holdings(u, state)
+    cash = float(state.to_dict()["cash"])
+    nav = cash + float(np.where(qty != 0, qty * np.nan_to_num(u.price), 0.0).sum())
+    return measures(u, qty, cash, nav, threshold)
+
+
 def apply_decisions(
     u: Universe, state: PortfolioState, decisions: pd.DataFrame, threshold: float
 ) -> tuple[Measures, Measures]:
     """Measures before and after executing every decision at the last prices (no fees)."""
-    qty0 = holdings(u, state)
-    cash0 = float(state.to_dict()["cash"])
-    mv0 = np.where(qty0 != 0, qty0 * np.nan_to_num(u.price), 0.0)
-    nav = cash0 + float(mv0.sum())
+    before = state_measures(u, state, threshold)
     trade = signed_shares(u, decisions)
-    qty1 = qty0 + trade
-    cash1 = cash0 - float(np.sum(np.where(trade != 0, trade * np.nan_to_num(u.price), 0.0)))
-    return measures(u, qty0, cash0, nav, threshold), measures(u, qty1, cash1, nav, threshold)
+    cash = before.cash - float(np.sum(np.where(trade != 0, trade * np.nan_to_num(u.price), 0.0)))
+    # prices do not move and there are no fees: NAV is unchanged
+    return before, measures(u, before.qty + trade, cash, before.nav, threshold)

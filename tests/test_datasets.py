@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 from importlib import resources
 
@@ -212,12 +211,9 @@ def test_synthetic_style_factors_and_validation():
         synthetic(10, n_days=1)
 
 
-def test_synthetic_5000_instruments_fast():
-    t0 = time.perf_counter()
+def test_synthetic_5000_instruments():
     m = synthetic(5000)
-    elapsed = time.perf_counter() - t0
     assert m.prices.shape == (756, 5000)
     assert m.sectors.nunique() == 11
     cov, vol = m.risk_model()
     assert cov.shape == (5000, 5000) and np.isfinite(vol).all()
-    assert elapsed < 4.0

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -1000,18 +999,6 @@ def test_signals_from_frame_needs_the_required_columns() -> None:
     optional = [c for c in SIGNAL_COLUMNS if c in {"signal_id", "timestamp", "urgency"}]
     batch = signals_from_frame(frame.drop(columns=optional))
     assert batch.ok and batch.events[0].event_id != "uuid"
-
-
-def test_signals_to_frame_is_fast() -> None:
-    seed = TradingSignalEvent.from_json(SEED000_TRADING_SIGNAL)
-    events = [seed.model_copy(update={"event_id": str(i)}) for i in range(1000)]
-    signals_to_frame(events)  # warm up
-    best = math.inf
-    for _ in range(5):
-        start = time.perf_counter()
-        signals_to_frame(events)
-        best = min(best, time.perf_counter() - start)
-    assert best < 0.010, f"signals_to_frame took {best * 1e3:.1f} ms for 1,000 signals"
 
 
 def test_events_frame_flattens_dicts_and_keeps_lists() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
@@ -242,22 +241,6 @@ def test_bad_covariance_arguments():
         m.covariance(min_periods=0)
     with pytest.raises(ValidationError):
         m.covariance("ewma", halflife=0)
-
-
-def test_covariance_speed_500_by_5000():
-    rng = np.random.default_rng(0)
-    x = rng.normal(0, 0.01, (5001, 1)) + rng.normal(0, 0.015, (5001, 500))
-    px = pd.DataFrame(
-        100 * np.exp(np.cumsum(x, axis=0)), index=pd.bdate_range("2000-01-03", periods=5001)
-    )
-    m = Market(px)
-    t0 = time.perf_counter()
-    m.covariance(window=None)
-    assert time.perf_counter() - t0 < 1.0
-    m_nan = Market(px.mask(rng.random(px.shape) < 0.02), max_ffill=0)
-    t0 = time.perf_counter()
-    m_nan.covariance(window=None)
-    assert time.perf_counter() - t0 < 2.0
 
 
 # ------------------------------------------------------------- caching and risk model

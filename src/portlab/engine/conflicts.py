@@ -21,6 +21,8 @@ from portlab.engine.signals import PRIORITY_LEVELS
 
 __all__ = ["CANDIDATE_COLUMNS", "resolve"]
 
+_ZERO = 1e-12  # a combined Kelly target this small counts as netted out
+
 _SELECT = {
     Resolution.HIGHEST_PRIORITY,
     Resolution.BEST_RISK_REWARD,
@@ -46,6 +48,7 @@ CANDIDATE_COLUMNS = (
     "timestamp",
     "winner_id",
     "signal_ids",
+    "signal_strategies",
     "rebalance_ids",
     "strategy_shares",
     "origin",
@@ -113,6 +116,7 @@ def _select(sig: Table, method: Resolution, w: np.ndarray, rej: Rejections) -> T
     win = take(s, first)
     win["conflicted"] = size > 1
     win["signal_ids"] = obj([x] for x in win["signal_id"])
+    win["signal_strategies"] = obj([x] for x in win["strategy_id"])
     win["strategy_shares"] = obj([(x, 1.0)] for x in win["strategy_id"])
     lost = ~first
     if lost.any():
@@ -150,6 +154,7 @@ def _combine(
         target = np.bincount(codes, weights=weight * signed) / np.bincount(codes, weights=weight)
         if method is Resolution.VOLATILITY_ADJUSTED:
             target = target * np.minimum(1.0, cfg.volatility_target / vol[uniq])
+    target = np.where(np.abs(target) <= _ZERO, 0.0, target)  # opposing sizes that cancel
     d_group = np.sign(target).astype(int)
     contrib = weight * signed * d_group[codes]
     # the representative: largest weighted contribution in the final direction
@@ -165,6 +170,10 @@ def _combine(
     ids_sorted = sig["signal_id"][order]
     starts = np.flatnonzero(first)
     win["signal_ids"] = obj(list(ids_sorted[a : a + k]) for a, k in zip(starts, size, strict=True))
+    strat_sorted = sig["strategy_id"][order]
+    win["signal_strategies"] = obj(
+        list(strat_sorted[a : a + k]) for a, k in zip(starts, size, strict=True)
+    )
     # budget attribution: each strategy's share of the contributions in the final direction
     pos = np.maximum(contrib, 0.0)[order]
     strat = sig["strategy_id"][order]
@@ -238,6 +247,7 @@ def resolve(
             rebalance_trade=np.full(k, np.nan),
             winner_id=win["signal_id"],
             signal_ids=win["signal_ids"],
+            signal_strategies=win["signal_strategies"],
             rebalance_ids=obj([] for _ in range(k)),
             strategy_shares=win["strategy_shares"],
             origin=np.full(k, "SIGNAL", dtype=object),
@@ -287,7 +297,7 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
                     Source.SIGNAL,
                     ids,
                     [name] * len(ids),
-                    None,
+                    cand["signal_strategies"][k],
                     RejectReason.NETTED_OUT,
                     "cancelled by a rebalance adjustment",
                     rule=method.value,
@@ -328,7 +338,7 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
                 Source.SIGNAL,
                 ids,
                 [name] * len(ids),
-                None,
+                cand["signal_strategies"][k],
                 RejectReason.OVERRIDDEN,
                 f"opposed by rebalance adjustment {adj} ({why})",
                 rule=method.value,
@@ -363,6 +373,7 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
         "timestamp": a["timestamp"],
         "winner_id": a["adj_id"],
         "signal_ids": obj([] for _ in range(n)),
+        "signal_strategies": obj([] for _ in range(n)),
         "rebalance_ids": obj([x] for x in a["adj_id"]),
         "strategy_shares": obj([] for _ in range(n)),
         "origin": np.full(n, "REBALANCE", dtype=object),

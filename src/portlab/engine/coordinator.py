@@ -460,12 +460,11 @@ def _reject(cand: Table, reasons: np.ndarray, details: np.ndarray, rej: Rejectio
         name = cand["instrument_id"][k]
         ids = cand["signal_ids"][k]
         if ids:
-            strat = (cand["strategy_shares"][k] or [(None, 1.0)])[0][0]
             rej.add(
                 Source.SIGNAL,
                 ids,
                 [name] * len(ids),
-                [strat] * len(ids),
+                cand["signal_strategies"][k],
                 reason,
                 str(details[k]),
                 rule=rule,

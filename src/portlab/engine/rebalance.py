@@ -96,6 +96,7 @@ def adjustments(
         bump = 1 if rtype == "RISK_DRIVEN" else 0
         trigger = getattr(ev, "trigger_reason", None)
         default_urgency = _val(getattr(trigger, "urgency", None)) or "NORMAL"
+        seen: dict[str, int] = {}
         ts = pd.Timestamp(ev.timestamp)
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
         for adj in ev.target_adjustments:
@@ -106,7 +107,8 @@ def adjustments(
             if getattr(adj, "instrument_id", None) is not None:
                 name = adj.instrument_id
                 i = index.get_indexer([name])[0]
-                aid = f"{rid}/{name}"
+                seen[name] = seen.get(name, 0) + 1
+                aid = f"{rid}/{name}" if seen[name] == 1 else f"{rid}/{name}#{seen[name]}"
                 if i < 0 or not np.isfinite(book.price[i]):
                     reason = RejectReason.UNKNOWN_INSTRUMENT if i < 0 else RejectReason.NO_PRICE
                     rej.add(Source.REBALANCE, [aid], [name], None, reason, "cannot trade it")

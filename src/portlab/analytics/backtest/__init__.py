@@ -1,0 +1,38 @@
+"""Walk-forward backtests of signal strategies through the coordination engine (seed 004).
+
+Strategies (:class:`Momentum`, :class:`MeanReversion`, :class:`MovingAverageCrossover`, or
+any :class:`SignalStrategy`) emit trading signals from the history known at each rebalance
+date, calibrated on their own past record; a :class:`~portlab.Coordinator` turns them into
+decisions; :class:`Backtest` fills them at the next close with proportional costs and records
+positions, trades, decisions, rejections, costs and the equity curve. :func:`split` gives
+train / validation / test periods and :func:`compare` tabulates several configurations side
+by side.
+"""
+
+from portlab.analytics.backtest._registry import StrategyRegistry
+from portlab.analytics.backtest._result import SUMMARY_FIELDS, TRADE_COLUMNS, BacktestResult
+from portlab.analytics.backtest._runner import Backtest, Fill, compare
+from portlab.analytics.backtest._split import Period, Split, split
+from portlab.analytics.backtest._strategies import (
+    MeanReversion,
+    Momentum,
+    MovingAverageCrossover,
+    SignalStrategy,
+)
+
+__all__ = [
+    "SUMMARY_FIELDS",
+    "TRADE_COLUMNS",
+    "Backtest",
+    "BacktestResult",
+    "Fill",
+    "MeanReversion",
+    "Momentum",
+    "MovingAverageCrossover",
+    "Period",
+    "SignalStrategy",
+    "Split",
+    "StrategyRegistry",
+    "compare",
+    "split",
+]

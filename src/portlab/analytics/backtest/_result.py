@@ -1,0 +1,253 @@
+"""The result of a backtest and the performance measures it reports.
+
+The measures are plain functions over an equity curve (or its simple returns) so that they can
+be reused and checked on their own; :meth:`BacktestResult.summary` applies them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from portlab.exceptions import ValidationError
+
+__all__ = [
+    "SUMMARY_FIELDS",
+    "TRADE_COLUMNS",
+    "BacktestResult",
+    "annualized_return",
+    "annualized_volatility",
+    "max_drawdown",
+    "sharpe_ratio",
+    "turnover",
+]
+
+#: columns of :attr:`BacktestResult.trades`
+TRADE_COLUMNS = (
+    "date",
+    "decision_date",
+    "instrument_id",
+    "shares",
+    "price",
+    "notional",
+    "cost",
+    "kind",
+    "decision_id",
+)
+
+#: entries of :meth:`BacktestResult.summary`, in order
+SUMMARY_FIELDS = (
+    "start",
+    "end",
+    "initial_equity",
+    "final_equity",
+    "total_return",
+    "annual_return",
+    "annual_volatility",
+    "sharpe",
+    "max_drawdown",
+    "turnover",
+    "costs",
+    "n_rebalances",
+    "n_signals",
+    "n_decisions",
+    "n_rejections",
+    "n_trades",
+)
+
+
+def _values(x: Any, what: str) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim != 1:
+        raise ValidationError(f"{what} must be one-dimensional, got shape {a.shape}")
+    return a
+
+
+def annualized_return(equity: Any, periods_per_year: int = 252) -> float:
+    """Compound annual growth rate of an equity curve (fraction).
+
+    ``(E_last / E_first) ** (periods_per_year / (len - 1)) - 1``; NaN with fewer than two
+    points or a non-positive start or end.
+    """
+    e = _values(equity, "equity")
+    if e.size < 2 or not (e[0] > 0 and e[-1] > 0):
+        return float("nan")
+    return float((e[-1] / e[0]) ** (periods_per_year / (e.size - 1)) - 1.0)
+
+
+def annualized_volatility(returns: Any, periods_per_year: int = 252) -> float:
+    """Standard deviation of per-period simple returns (``ddof=1``) × √periods_per_year.
+
+    NaN entries are ignored; NaN with fewer than two returns.
+    """
+    r = _values(returns, "returns")
+    r = r[np.isfinite(r)]
+    if r.size < 2:
+        return float("nan")
+    return float(r.std(ddof=1) * np.sqrt(periods_per_year))
+
+
+def sharpe_ratio(returns: Any, periods_per_year: int = 252) -> float:
+    """Annualised Sharpe ratio with a zero risk-free rate: ``mean / std(ddof=1) × √ppy``.
+
+    NaN entries are ignored; NaN with fewer than two returns or zero volatility.
+    """
+    r = _values(returns, "returns")
+    r = r[np.isfinite(r)]
+    if r.size < 2:
+        return float("nan")
+    sd = r.std(ddof=1)
+    return float(r.mean() / sd * np.sqrt(periods_per_year)) if sd > 0 else float("nan")
+
+
+def max_drawdown(equity: Any) -> float:
+    """Largest fall from a running peak, as a positive fraction of the peak (0 if none)."""
+    e = _values(equity, "equity")
+    if e.size == 0:
+        return float("nan")
+    peak = np.maximum.accumulate(e)
+    return float(np.max(1.0 - e / peak))
+
+
+def turnover(traded: float, equity: Any, periods_per_year: int = 252) -> float:
+    """Annualised one-way turnover: ``traded / 2 / mean(equity) / years``.
+
+    ``traded`` is the total absolute traded value (currency), ``years = (len - 1) / ppy``.
+    NaN with fewer than two equity points.
+    """
+    e = _values(equity, "equity")
+    if e.size < 2:
+        return float("nan")
+    years = (e.size - 1) / periods_per_year
+    return float(traded / 2.0 / e.mean() / years)
+
+
+class BacktestResult:
+    """What :meth:`Backtest.run` returns; every frame is indexed by the run's dates.
+
+    Attributes
+    ----------
+    equity : Series
+        Portfolio value at each close (currency): ``cash + Σ shares × price`` with prices
+        forward-filled (a held instrument without a price keeps its last one).
+    cash : Series
+        Cash at each close, after that day's fills and costs (negative when overdrawn).
+    positions : DataFrame, shape (n_dates, n_instruments)
+        Shares held at each close, after that day's fills.
+    weights : DataFrame, shape (n_dates, n_instruments)
+        Market value of each holding over equity (fractions; 0 where not held).
+    costs : Series
+        Transaction costs paid each day (currency, 0 on days without fills).
+    trades : DataFrame
+        One row per fill, columns :data:`TRADE_COLUMNS`: ``date`` (fill date),
+        ``decision_date``, ``instrument_id``, ``shares`` (signed: > 0 bought), ``price``
+        (fill price), ``notional`` (``shares × price``, negative for sales), ``cost``
+        (``rate × |notional|``, >= 0), ``kind`` (``DECISION``, or ``LIQUIDATION`` for a
+        holding closed at its last price after its prices stopped), ``decision_id``.
+        Cash changes only by ``-(notional + cost)``.
+    decisions : DataFrame
+        The coordinator's decisions with ``date`` (decision date) and ``fill_date`` first.
+    rejections : DataFrame
+        The coordinator's rejections with ``date`` first; orders that could not fill (no
+        price on the fill date) appear with source ``FILL`` and reason ``NO_FILL_PRICE``.
+    signals : DataFrame
+        Every signal the strategies emitted, with ``date`` first.
+    rebalance_dates : DatetimeIndex
+        Dates on which the coordinator ran.
+    state : PortfolioState
+        The portfolio after the last fill: positions with average prices, cash and realized
+        P&L, booked through :meth:`~portlab.PortfolioState.apply_trade` (fees to cash) -- the
+        state the coordinator saw, a second bookkeeping of the same trades.
+    initial_cash : float
+    periods_per_year : int
+    timings : dict
+        Seconds spent viewing the market, generating signals, coordinating and in total.
+    config : dict
+        Frequency, cost rate, fill rule, strategies and coordinator of the run.
+    """
+
+    def __init__(
+        self,
+        *,
+        equity: pd.Series,
+        cash: pd.Series,
+        positions: pd.DataFrame,
+        weights: pd.DataFrame,
+        costs: pd.Series,
+        trades: pd.DataFrame,
+        decisions: pd.DataFrame,
+        rejections: pd.DataFrame,
+        signals: pd.DataFrame,
+        rebalance_dates: pd.DatetimeIndex,
+        state: Any,
+        initial_cash: float,
+        periods_per_year: int,
+        timings: dict[str, float],
+        config: dict[str, Any],
+    ) -> None:
+        self.equity = equity
+        self.cash = cash
+        self.positions = positions
+        self.weights = weights
+        self.costs = costs
+        self.trades = trades
+        self.decisions = decisions
+        self.rejections = rejections
+        self.signals = signals
+        self.rebalance_dates = rebalance_dates
+        self.state = state
+        self.initial_cash = initial_cash
+        self.periods_per_year = periods_per_year
+        self.timings = timings
+        self.config = config
+
+    @property
+    def returns(self) -> pd.Series:
+        """Daily simple returns of :attr:`equity` (fractions), from the second date on."""
+        return self.equity.pct_change().iloc[1:].rename("returns")
+
+    def summary(self) -> pd.Series:
+        """Performance and activity of the run, entries :data:`SUMMARY_FIELDS`.
+
+        Returns are fractions; ``annual_return`` is the CAGR from ``initial_cash``;
+        ``annual_volatility`` and ``sharpe`` (zero risk-free rate) are annualised from daily
+        returns; ``max_drawdown`` is a positive fraction; ``turnover`` is annualised one-way
+        (:func:`turnover`); ``costs`` is in currency.
+        """
+        ppy = self.periods_per_year
+        e = self.equity.to_numpy(dtype=np.float64)
+        # the curve starts from the initial cash, so that costs paid on the first date count
+        curve = np.concatenate([[self.initial_cash], e[1:]]) if e.size else e
+        r = self.returns.to_numpy()
+        final = float(e[-1]) if e.size else float("nan")
+        values = {
+            "start": self.equity.index[0] if len(self.equity) else pd.NaT,
+            "end": self.equity.index[-1] if len(self.equity) else pd.NaT,
+            "initial_equity": float(self.initial_cash),
+            "final_equity": final,
+            "total_return": final / self.initial_cash - 1.0,
+            "annual_return": annualized_return(curve, ppy),
+            "annual_volatility": annualized_volatility(r, ppy),
+            "sharpe": sharpe_ratio(r, ppy),
+            "max_drawdown": max_drawdown(np.concatenate([[self.initial_cash], e])),
+            "turnover": turnover(float(self.trades["notional"].abs().sum()), e, ppy),
+            "costs": float(self.trades["cost"].sum()),
+            "n_rebalances": len(self.rebalance_dates),
+            "n_signals": len(self.signals),
+            "n_decisions": len(self.decisions),
+            "n_rejections": len(self.rejections),
+            "n_trades": len(self.trades),
+        }
+        return pd.Series(values, index=list(SUMMARY_FIELDS), dtype=object, name="backtest")
+
+    def __repr__(self) -> str:
+        if not len(self.equity):
+            return "BacktestResult(empty)"
+        span = f"{self.equity.index[0].date()}..{self.equity.index[-1].date()}"
+        return (
+            f"BacktestResult({span}, {len(self.rebalance_dates)} rebalances, "
+            f"{len(self.trades)} trades, equity {self.initial_cash:,.2f} -> "
+            f"{self.equity.iloc[-1]:,.2f})"
+        )

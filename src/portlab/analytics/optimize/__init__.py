@@ -1,0 +1,1 @@
+"""Portfolio optimization: mean-variance, risk parity, HRP, Black-Litterman, strategy allocation."""

@@ -1,0 +1,388 @@
+"""Risk budgeting and equal risk contribution (risk parity), long-only.
+
+The risk contribution of asset ``i`` to a portfolio ``w`` with covariance ``Σ`` is
+``RC_i = w_i (Σw)_i``; the contributions sum to the variance ``wᵀΣw`` (Euler). A risk-budgeting
+portfolio has ``RC_i / wᵀΣw = b_i`` for given budgets ``b`` (fractions summing to 1); equal
+budgets give the equal-risk-contribution (ERC) portfolio.
+
+Method (Spinu 2013, "An algorithm for computing risk parity weights"): with ``σ`` the
+volatilities and ``C`` the correlation matrix, the strictly convex problem
+
+    minimise  F(x) = ½ xᵀCx − Σ b_i log x_i,   x > 0
+
+has the unique solution ``x_i (Cx)_i = b_i``; ``w = (x / σ) / Σ(x / σ)`` is the budgeting
+portfolio. It is solved by Newton's method (one Cholesky factorisation of
+``C + diag(b / x²)`` per step) with an Armijo backtracking line search on ``F`` far from the
+solution and full steps near it, after a few cheap safeguarded Jacobi sweeps of the
+per-coordinate quadratic ``x_i² + c_i x_i − b_i = 0`` as a warm start. Convergence is checked on
+the quantity that matters, the largest relative budget error ``max_i |x_i (Cx)_i − b_i| / b_i``,
+not against any closed form.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from portlab.exceptions import DataError, InfeasibleError, ValidationError
+
+__all__ = ["risk_budgeting", "risk_contributions"]
+
+#: at or below this many assets BLAS is left alone (small products are not threaded anyway)
+_THREAD_LIMIT_MIN_N = 64
+#: Jacobi warm-start sweeps (each one mat-vec); stopped early as soon as F stops decreasing
+_JACOBI_SWEEPS = 10
+#: Armijo sufficient-decrease constant and the Newton decrement below which full steps are taken
+_ARMIJO = 0.25
+_FULL_STEP_DECREMENT = 1e-6
+#: a stalled iteration is accepted when its budget error is below this (floating-point floor)
+_STALL_TOL = 1e-8
+
+
+# --------------------------------------------------------------------------- BLAS threads
+
+
+@functools.cache
+def _blas_controller() -> Any:
+    """The process's threadpoolctl controller, created once (discovering the loaded BLAS
+    libraries costs 1-7 ms; limiting through a known controller costs ~0.05 ms). It is a
+    read-only handle on process-wide native libraries and holds no portlab state."""
+    import scipy.linalg  # noqa: F401  (load scipy's BLAS too, so that the controller sees it)
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _single_blas_thread() -> Any:
+    """Context manager holding BLAS to one thread.
+
+    Factorisations and products of a few hundred rows gain nothing from threads and, when the
+    other core is busy, run 10-30x slower with them.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _as_cov(cov: Any, name: str = "cov") -> tuple[np.ndarray, pd.Index]:
+    """Validate a covariance matrix; return a symmetric float copy and its labels.
+
+    Parameters
+    ----------
+    cov : DataFrame or array-like, shape (n, n)
+        Covariance matrix; a DataFrame must have identical index and columns.
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    (ndarray of shape (n, n), pandas.Index)
+        ``(Σ + Σᵀ) / 2`` as float64, and the labels (``RangeIndex`` for arrays).
+
+    Raises
+    ------
+    ValidationError
+        Not square, labels of rows and columns differ, or not symmetric.
+    DataError
+        NaN/inf entries or non-positive variances (naming the instruments).
+    """
+    if isinstance(cov, pd.DataFrame):
+        if not cov.index.equals(cov.columns):
+            raise ValidationError(f"{name}: index and columns must hold the same labels in order")
+        if not cov.index.is_unique:
+            dupes = sorted({str(c) for c in cov.index[cov.index.duplicated()]})
+            raise ValidationError(f"{name}: duplicate instrument(s) {dupes}")
+        labels = cov.index
+        try:
+            arr = cov.to_numpy(dtype=np.float64, copy=True)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{name}: entries must be numeric ({exc})") from exc
+    else:
+        try:
+            arr = np.array(cov, dtype=np.float64, copy=True)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{name}: entries must be numeric ({exc})") from exc
+        if arr.ndim != 2:
+            raise ValidationError(f"{name} must be 2-dimensional, got shape {arr.shape}")
+        labels = pd.RangeIndex(arr.shape[0])
+    n, m = arr.shape
+    if n != m:
+        raise ValidationError(f"{name} must be square, got shape {arr.shape}")
+    if n == 0:
+        raise ValidationError(f"{name} is empty")
+    if not np.isfinite(arr).all():
+        bad = ~np.isfinite(arr).all(axis=1)
+        raise DataError(
+            f"{name}: NaN or infinite covariance for instrument(s) {list(labels[bad][:10])}"
+        )
+    diag = np.diag(arr)
+    if (diag <= 0).any():
+        raise DataError(
+            f"{name}: non-positive variance for instrument(s) {list(labels[diag <= 0][:10])}"
+        )
+    scale = max(float(arr.max()), -float(arr.min()))
+    asym = arr - arr.T
+    if max(float(asym.max()), -float(asym.min())) > 1e-8 * scale:
+        i, j = np.unravel_index(int(np.argmax(np.abs(asym))), asym.shape)
+        raise ValidationError(
+            f"{name} is not symmetric: [{labels[i]!r}, {labels[j]!r}] = {arr[i, j]:.6g} but "
+            f"[{labels[j]!r}, {labels[i]!r}] = {arr[j, i]:.6g}"
+        )
+    asym *= 0.5
+    arr -= asym  # (Σ + Σᵀ) / 2
+    return arr, labels
+
+
+def _as_vector(
+    values: Any, labels: pd.Index, name: str, *, fill: float | None = None
+) -> np.ndarray:
+    """Align a Series/Mapping (by label) or array-like (by position) to ``labels``.
+
+    ``fill`` is used for labels a Series does not give; ``None`` makes them an error.
+    Labels outside ``labels`` are always an error.
+    """
+    if isinstance(values, Mapping) and not isinstance(values, pd.Series):
+        values = pd.Series(dict(values), dtype=np.float64)
+    if isinstance(values, pd.Series):
+        if not values.index.is_unique:
+            dupes = sorted({str(c) for c in values.index[values.index.duplicated()]})
+            raise ValidationError(f"{name}: duplicate label(s) {dupes}")
+        extra = values.index.difference(labels)
+        if len(extra):
+            raise ValidationError(f"{name}: unknown instrument(s) {list(extra[:10])}")
+        missing = labels.difference(values.index)
+        if len(missing) and fill is None:
+            raise ValidationError(f"{name}: no value for instrument(s) {list(missing[:10])}")
+        try:
+            out = values.reindex(labels).to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"{name}: values must be numeric ({exc})") from exc
+        if len(missing):
+            out[labels.get_indexer(missing)] = fill
+    else:
+        try:
+            out = np.array(values, dtype=np.float64, copy=True).reshape(-1)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError(f"{name}: values must be numeric ({exc})") from exc
+        if out.shape[0] != len(labels):
+            raise ValidationError(f"{name} has {out.shape[0]} values for {len(labels)} instruments")
+    bad = ~np.isfinite(out)
+    if bad.any():
+        raise ValidationError(f"{name}: NaN or infinite value for {list(labels[bad][:10])}")
+    return out
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def risk_contributions(weights: Any, cov: Any, *, relative: bool = True) -> pd.Series:
+    """Risk contributions ``w_i (Σw)_i`` of a portfolio.
+
+    Parameters
+    ----------
+    weights : Series, Mapping or array-like, shape (n,)
+        Portfolio weights (fractions); a Series is aligned to ``cov`` by label and missing
+        instruments count as 0.
+    cov : DataFrame or ndarray, shape (n, n)
+        Covariance of returns (any period; relative contributions do not depend on it).
+    relative : bool
+        True: shares of the portfolio variance (sum to 1). False: absolute contributions
+        ``w_i (Σw)_i`` in the variance units of ``cov`` (sum to ``wᵀΣw``).
+
+    Returns
+    -------
+    Series, shape (n,)
+        Indexed like ``cov``, named ``"risk_contribution"``.
+
+    Raises
+    ------
+    ValidationError, DataError
+        Malformed inputs; ``relative=True`` with a zero-variance portfolio.
+    """
+    arr, labels = _as_cov(cov)
+    w = _as_vector(weights, labels, "weights", fill=0.0)
+    rc = w * (arr @ w)
+    if relative:
+        total = float(rc.sum())
+        if not total > 0:
+            raise ValidationError("weights: the portfolio has zero variance; no relative shares")
+        rc = rc / total
+    return pd.Series(rc, index=labels, name="risk_contribution")
+
+
+def risk_budgeting(
+    cov: Any,
+    budgets: Any = None,
+    *,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+) -> pd.Series:
+    """Long-only risk-budgeting portfolio (equal risk contribution by default).
+
+    Parameters
+    ----------
+    cov : DataFrame or ndarray, shape (n, n)
+        Covariance of returns, positive definite on the assets with positive budget (any
+        period: the weights do not depend on the units).
+    budgets : Series, Mapping or array-like of shape (n,), optional
+        Risk budgets, non-negative, normalised to sum to 1. A Series is aligned by label (every
+        instrument of ``cov`` must be given). Assets with a zero budget get weight 0. Default:
+        equal budgets (the ERC portfolio).
+    tol : float
+        Target largest relative budget error ``max_i |RC_i / wᵀΣw − b_i| / b_i``.
+    max_iter : int
+        Newton iterations allowed.
+
+    Returns
+    -------
+    Series, shape (n,)
+        Weights, non-negative, summing to 1, indexed like ``cov``, named ``"weight"``. Their
+        relative risk contributions (:func:`risk_contributions`) equal the budgets within
+        ``tol`` relative (within 1e-8 when the conditioning of a nearly singular ``cov`` puts
+        ``tol`` below what floating point can resolve: Newton's iterates then stop improving).
+
+    Raises
+    ------
+    ValidationError, DataError
+        Malformed ``cov`` or ``budgets`` (negative, NaN, all zero, unknown labels).
+    InfeasibleError
+        Newton's method did not reach ``tol`` (the covariance is singular in a direction that
+        makes risk budgeting ill-posed, e.g. assets that hedge each other perfectly).
+
+    Notes
+    -----
+    Long-only and fully invested, without per-asset bounds: with bounds the problem is no
+    longer scale-free in ``x`` and needs a general convex solver. About 2-3 Newton steps after the warm start on well-conditioned 500-asset covariances
+    (a few milliseconds each). BLAS is held to one thread during the solve: on a busy
+    machine threaded factorisations of this size are many times slower.
+
+    Examples
+    --------
+    Two assets: equal risk contributions mean weights proportional to ``1 / σ``.
+
+    >>> import numpy as np
+    >>> w = risk_budgeting(np.array([[0.04, 0.01], [0.01, 0.09]]))
+    >>> np.round(w.to_numpy(), 6).tolist()
+    [0.6, 0.4]
+    """
+    arr, labels = _as_cov(cov)
+    n = arr.shape[0]
+    if budgets is None:
+        b = np.full(n, 1.0 / n)
+    else:
+        b = _as_vector(budgets, labels, "budgets")
+        if (b < 0).any():
+            raise ValidationError(f"budgets: negative budget for {list(labels[b < 0][:10])}")
+        if not b.sum() > 0:
+            raise ValidationError("budgets: all budgets are zero")
+        b = b / b.sum()
+    if not (np.isfinite(tol) and 0 < tol < 1):
+        raise ValidationError(f"tol must be in (0, 1), got {tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
+        raise ValidationError(f"max_iter must be a positive integer, got {max_iter!r}")
+    idx = np.flatnonzero(b > 0)
+    corr = arr if len(idx) == n else arr[np.ix_(idx, idx)]
+    sigma = np.sqrt(np.diag(corr))
+    inv = 1.0 / sigma
+    corr *= inv[:, None]  # arr is our own copy: scale it in place into the correlation
+    corr *= inv[None, :]
+    np.fill_diagonal(corr, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if len(idx) > _THREAD_LIMIT_MIN_N:
+            with _single_blas_thread():
+                x = _solve_spinu(corr, b[idx], tol, int(max_iter), labels[idx])
+        else:
+            x = _solve_spinu(corr, b[idx], tol, int(max_iter), labels[idx])
+    w = np.zeros(n)
+    w[idx] = x / sigma
+    w /= w.sum()
+    return pd.Series(w, index=labels, name="weight")
+
+
+# --------------------------------------------------------------------------- solver
+
+
+def _objective(corr: np.ndarray, b: np.ndarray, x: np.ndarray) -> float:
+    return 0.5 * float(x @ (corr @ x)) - float(b @ np.log(x))
+
+
+def _solve_spinu(
+    corr: np.ndarray, b: np.ndarray, tol: float, max_iter: int, labels: pd.Index
+) -> np.ndarray:
+    """Solve ``x_i (Cx)_i = b_i`` for ``x > 0`` (``C`` a correlation matrix, ``Σb = 1``)."""
+    from scipy.linalg import LinAlgError, cho_factor, cho_solve
+
+    n = b.shape[0]
+    if n == 1:
+        return np.ones(1)
+    # start: the solution when C = I, scaled onto the optimal ray (xᵀCx = Σb = 1)
+    x = np.sqrt(b)
+    quad = float(x @ (corr @ x))
+    if not quad > 1e-12:
+        raise InfeasibleError(
+            "risk budgeting has no solution: a long-only combination of the assets has zero "
+            f"variance (x'Cx = {quad:.3g} at the start point); the assets hedge each other "
+            "perfectly"
+        )
+    x = x / np.sqrt(quad)
+    f = _objective(corr, b, x)
+    for _ in range(_JACOBI_SWEEPS):
+        c = corr @ x - x
+        x_new = 0.5 * (np.sqrt(c * c + 4.0 * b) - c)
+        if not (x_new > 0).all():
+            break
+        f_new = _objective(corr, b, x_new)
+        if not f_new < f:
+            break
+        x, f = x_new, f_new
+
+    best_err, best_x = np.inf, x
+    stalled = 0
+    err = np.inf
+    diag = np.arange(n)
+    for _ in range(max_iter + 1):
+        cx = corr @ x
+        err = float(np.max(np.abs(x * cx - b) / b))
+        if err <= tol:
+            return x
+        if err < 0.5 * best_err:
+            best_err, best_x, stalled = err, x, 0
+        else:
+            stalled += 1
+            if stalled >= 3 and best_err <= _STALL_TOL:
+                return best_x  # at the floating-point floor of this matrix
+        grad = cx - b / x
+        hess = corr.copy()
+        hess[diag, diag] += b / (x * x)
+        try:
+            factor = cho_factor(hess, lower=True, overwrite_a=True, check_finite=False)
+        except LinAlgError:  # C + a positive diagonal is PD unless the iterate degenerated
+            break
+        step_dir = cho_solve(factor, grad, check_finite=False)
+        decrement = float(grad @ step_dir)
+        t = 1.0
+        up = step_dir > 0
+        if up.any():  # stay strictly inside x > 0
+            t = min(1.0, 0.99 * float(np.min(x[up] / step_dir[up])))
+        while True:
+            x_new = x - t * step_dir
+            f_new = _objective(corr, b, x_new)
+            if decrement < _FULL_STEP_DECREMENT or f_new <= f - _ARMIJO * t * decrement:
+                break
+            t *= 0.5
+            if t < 1e-14:
+                break
+        x, f = x_new, f_new
+        if not np.isfinite(x).all():
+            break
+    worst = labels[int(np.argmax(np.abs(x * (corr @ x) - b) / b))] if np.isfinite(x).all() else "?"
+    raise InfeasibleError(
+        f"risk budgeting did not converge in {max_iter} Newton iterations: largest relative "
+        f"budget error {err:.3g} (instrument {worst!r}) > tol {tol:g}; the covariance is "
+        "probably singular in a direction where assets hedge each other"
+    )

@@ -1,0 +1,430 @@
+"""Stress tests and scenarios (seed 002, "stress testing and scenario analysis").
+
+Two kinds of scenario act on the **current** portfolio:
+
+* historical episodes (:class:`Episode`, :data:`EPISODES`) replay each instrument's price
+  change between two dates of the market's history (:func:`replay`);
+* hypothetical shocks move prices (:func:`sector_shock`, :func:`market_shock`) or the risk
+  model (:func:`volatility_spike`, :func:`correlation_shock`), alone or :func:`combine`-d.
+
+:func:`stress_test` applies any of them to a portfolio and reports losses per instrument, per
+sector and in total (currency and fraction of portfolio value) and which policy limits would
+be breached after the shock.
+
+Conventions: returns and losses are fractions (0.2 = 20%); a loss is positive; covariances are
+annualised; a price can fall at most 100% (proxied and beta-scaled moves are clipped at -1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from portlab._cleaning import some
+from portlab.analytics._riskdata import _enum, _is_market, _is_state, weights_vector
+from portlab.analytics._scenarios import (
+    EPISODES,
+    CorrelationShock,
+    Episode,
+    MarketShock,
+    Scenario,
+    SectorShock,
+    Unlisted,
+    VolatilitySpike,
+    _Context,
+    _Shock,
+    combine,
+    correlation_shock,
+    market_shock,
+    sector_shock,
+    volatility_spike,
+)
+from portlab.exceptions import DataError, ValidationError
+
+__all__ = [
+    "EPISODES",
+    "CorrelationShock",
+    "Episode",
+    "MarketShock",
+    "Scenario",
+    "SectorShock",
+    "StressResult",
+    "Unlisted",
+    "VolatilitySpike",
+    "combine",
+    "correlation_shock",
+    "market_shock",
+    "replay",
+    "sector_shock",
+    "stress_test",
+    "volatility_spike",
+]
+
+
+# --------------------------------------------------------------------------- replay
+def _holdings(portfolio: Any, market: Any) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Market value per instrument (aligned with the market), quantities, NAV and last prices.
+
+    A PortfolioState is valued at ``market.last_prices``; weights are taken as market values of a
+    portfolio worth 1 (the rest of 1 in cash), with quantities ``w / price``.
+    """
+    if not _is_market(market):
+        raise ValidationError(f"market: expected a portlab Market, got {type(market).__name__}")
+    price = market.last_prices.to_numpy(dtype=np.float64)
+    instruments = market.instruments
+    if _is_state(portfolio):
+        qty = portfolio.quantities(instruments)
+        held = qty != 0
+        bad = held & ~(np.isfinite(price) & (price > 0))
+        if bad.any():
+            raise DataError(
+                f"position(s) {some(map(str, instruments[bad]))} have no current price in the market"
+            )
+        mv = np.where(held, qty * np.nan_to_num(price), 0.0)
+        nav = float(portfolio.cash + mv.sum())
+    else:
+        w = weights_vector(portfolio, instruments, what_missing="are not in the market").reindex(
+            instruments, fill_value=0.0
+        )
+        mv = w.to_numpy()
+        nav = 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            qty = np.where(mv != 0, mv / price, 0.0)
+    if not nav > 0:
+        raise DataError(f"portfolio value must be positive, got {nav:,.2f}")
+    return mv, qty, nav, price
+
+
+def _episodes(episodes: Any) -> list[Episode]:
+    if isinstance(episodes, Episode):
+        episodes = [episodes]
+    out = []
+    for e in episodes:
+        if isinstance(e, tuple | list) and len(e) == 3:
+            e = Episode(*e)
+        if not isinstance(e, Episode):
+            raise ValidationError(f"episodes: expected Episode or (name, start, end), got {e!r}")
+        out.append(e)
+    names = [e.name for e in out]
+    if len(set(names)) != len(names):
+        raise ValidationError(f"episodes: duplicate names in {names}")
+    if not out:
+        raise ValidationError("episodes: none given")
+    return out
+
+
+def replay(
+    portfolio: Any,
+    market: Any,
+    episodes: Iterable[Episode | tuple] = EPISODES,
+    *,
+    unlisted: Unlisted | str = Unlisted.BETA,
+) -> pd.DataFrame:
+    """Replay historical episodes on the current portfolio.
+
+    Parameters
+    ----------
+    portfolio : PortfolioState, Series or mapping
+        A state (valued at ``market.last_prices``) or weights by instrument (fractions of
+        portfolio value).
+    market : Market
+        Price history covering the episodes (an episode outside its dates is a ``DataError``).
+    episodes : iterable of Episode or (name, start, end)
+        Default :data:`EPISODES`; add your own: ``[*EPISODES, Episode("2018 Q4", "2018-09-20",
+        "2018-12-24")]``.
+    unlisted : Unlisted
+        Rule for holdings without a price at the episode's start or end (see :class:`Unlisted`).
+
+    Returns
+    -------
+    DataFrame indexed by (``episode``, ``instrument_id``) over the holdings, columns
+        ``sector``; ``weight`` (current, fraction of portfolio value); ``return``, the
+        instrument's cumulative simple return over the episode (close of ``start`` to close of
+        ``end``); ``contribution`` = ``weight × return``, the portfolio's return from that
+        holding (buy and hold through the episode, cash unchanged); ``source`` (``history`` or
+        the proxy used); ``start`` and ``end``, the market dates used. The portfolio's episode
+        return is ``contribution`` summed per episode:
+        ``replay(...).groupby(level="episode", sort=False)["contribution"].sum()``.
+    """
+    rule = _enum(Unlisted, unlisted, "unlisted")
+    eps = _episodes(episodes)
+    mv, _, nav, _ = _holdings(portfolio, market)
+    held = np.flatnonzero(mv != 0)
+    w = mv / nav
+    ctx = _Context(market, rule)
+    frames = []
+    for e in eps:
+        r, source, d0, d1 = e._returns(ctx)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "episode": e.name,
+                    "instrument_id": market.instruments[held],
+                    "sector": ctx.sectors[held],
+                    "weight": w[held],
+                    "return": r[held],
+                    "contribution": w[held] * r[held],
+                    "source": source[held],
+                    "start": d0,
+                    "end": d1,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True).set_index(["episode", "instrument_id"])
+
+
+# ------------------------------------------------------------------------ stress test
+@dataclass(frozen=True, eq=False)
+class StressResult:
+    """What :func:`stress_test` found, one block per scenario.
+
+    Attributes
+    ----------
+    instruments : DataFrame
+        Indexed by (``scenario``, ``instrument_id``) over the holdings: ``sector``,
+        ``quantity``, ``price`` and ``price_after``, ``weight`` and ``weight_after`` (fractions
+        of portfolio value before and after), ``return`` (the instrument's move), ``pnl``
+        (currency), ``loss`` (= -pnl), ``loss_fraction`` (loss / portfolio value before) and
+        ``source``, where the return comes from: ``history``, ``beta_proxy``,
+        ``benchmark_proxy`` or ``excluded`` (episodes); ``beta`` or ``assumed_beta_1``
+        (market shocks); ``shock`` (the other shocks).
+    sectors : DataFrame
+        Indexed by (``scenario``, ``sector``) over the sectors held: ``weight`` (net, before),
+        ``gross_after``, ``pnl``, ``loss`` and ``loss_fraction``.
+    totals : DataFrame
+        Indexed by ``scenario``: ``nav_before``, ``nav_after``, ``pnl``, ``loss``,
+        ``loss_fraction``, ``volatility_before`` and ``volatility_after`` (annualised, from the
+        covariance before / after the shock, at the weights before / after), ``breaches`` and
+        ``hard_breaches`` (how many limits are breached after the shock).
+    limits : DataFrame
+        Indexed by (``scenario``, ``rule``) for the policy's rules (position, sector,
+        correlation, volatility, leverage): ``limit``, ``hard``, ``value_before``,
+        ``value_after``, ``where`` (the instrument or sector that sets the value after),
+        ``breached`` (value after above the limit) and ``new`` (breached after, not before).
+    """
+
+    instruments: pd.DataFrame
+    sectors: pd.DataFrame
+    totals: pd.DataFrame
+    limits: pd.DataFrame
+
+    @property
+    def breaches(self) -> pd.DataFrame:
+        """The rows of :attr:`limits` that are breached after their scenario."""
+        return self.limits[self.limits["breached"]]
+
+
+def _measures(
+    w: np.ndarray, cov: np.ndarray, codes: np.ndarray, n_sectors: int, threshold: float
+) -> dict[str, tuple[float, int]]:
+    """Policy measures of weights ``w`` under ``cov``: rule → (value, index of instrument/sector)."""
+    a = np.abs(w)
+    sector_gross = np.bincount(codes, weights=a, minlength=n_sectors)
+    held = np.flatnonzero(a)
+    vol = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = (
+            cov[:, held]
+            / np.where(vol > 0, vol, np.inf)[:, None]
+            / np.where(vol[held] > 0, vol[held], np.inf)
+        )
+    member = corr >= threshold - 1e-12
+    member[held, np.arange(held.size)] = True
+    cluster = member @ a[held] if held.size else np.zeros(w.size)
+    var = float(w[held] @ cov[np.ix_(held, held)] @ w[held]) if held.size else 0.0
+    return {
+        "position": (float(a.max(initial=0.0)), int(a.argmax()) if held.size else -1),
+        "sector": (float(sector_gross.max(initial=0.0)), int(sector_gross.argmax())),
+        "correlation": (
+            float(cluster.max(initial=0.0)),
+            int(cluster.argmax()) if held.size else -1,
+        ),
+        "volatility": (float(np.sqrt(max(var, 0.0))), -1),
+        "leverage": (float(a.sum()), -1),
+    }
+
+
+def _shocks(shocks: Any) -> list[_Shock]:
+    if isinstance(shocks, _Shock):
+        shocks = [shocks]
+    out = list(shocks)
+    if not out:
+        raise ValidationError("shocks: none given")
+    for s in out:
+        if not isinstance(s, _Shock):
+            raise ValidationError(f"shocks: {s!r} is not a shock or an Episode")
+    names = [s.name for s in out]
+    if len(set(names)) != len(names):
+        raise ValidationError(f"shocks: duplicate scenario names in {names}; pass name=...")
+    return out
+
+
+def _base_cov(market: Any, cov: Any) -> np.ndarray:
+    if cov is None:
+        base = market.risk_model()[0]
+    else:
+        if not isinstance(cov, pd.DataFrame):
+            raise ValidationError(f"cov: expected a DataFrame, got {type(cov).__name__}")
+        missing = market.instruments.difference(cov.index).union(
+            market.instruments.difference(cov.columns)
+        )
+        if len(missing):
+            raise DataError(f"cov: no row/column for {some(map(str, missing))}")
+        base = cov.loc[market.instruments, market.instruments].to_numpy(dtype=np.float64)
+    return np.nan_to_num(base) if np.isnan(base).any() else np.asarray(base, dtype=np.float64)
+
+
+def stress_test(
+    portfolio: Any,
+    market: Any,
+    shocks: Any,
+    policy: Any = None,
+    *,
+    cov: pd.DataFrame | None = None,
+    unlisted: Unlisted | str = Unlisted.BETA,
+) -> StressResult:
+    """Apply scenarios to the current portfolio: losses and policy limits after each.
+
+    Parameters
+    ----------
+    portfolio : PortfolioState, Series or mapping
+        A state, valued at ``market.last_prices``; or weights by instrument (a portfolio worth
+        1, so currency figures are fractions).
+    market : Market
+        Prices, sectors, benchmark and the risk model.
+    shocks : shock, Episode, or an iterable of them
+        From :func:`sector_shock`, :func:`market_shock`, :func:`volatility_spike`,
+        :func:`correlation_shock`, :func:`combine`, or historical :class:`Episode` s (e.g.
+        ``EPISODES``). Names must be unique.
+    policy : portlab.Policy, optional
+        Limits to check (default ``Policy()``: 5% position, 25% sector, 60% correlated (soft),
+        20% volatility, 2x leverage).
+    cov : DataFrame, optional
+        Annualised covariance over the market's instruments; default ``market.risk_model()``
+        (the market's given covariance or its Ledoit-Wolf estimate). NaN entries (instruments
+        with too little history) count as 0, as in the engine.
+    unlisted : Unlisted
+        Proxy rule for holdings missing from an episode's history.
+
+    Returns
+    -------
+    StressResult
+        Holdings move by the scenario's returns: ``pnl_i = market value_i × return_i``; the
+        portfolio value after is ``NAV + Σ pnl`` and the weights after are the moved market
+        values over it (prices after = prices × (1 + return)). Limits after use those weights
+        and the covariance after the shock (volatility, correlated clusters at
+        ``policy.correlation_threshold``). If the portfolio value after is not positive,
+        every measure after is infinite (all breached).
+    """
+    from portlab.engine.config import Policy
+
+    policy = Policy() if policy is None else policy
+    if not isinstance(policy, Policy):
+        raise ValidationError(f"policy: expected a portlab.Policy, got {type(policy).__name__}")
+    rule = _enum(Unlisted, unlisted, "unlisted")
+    scenarios = _shocks(shocks)
+    mv, qty, nav, price = _holdings(portfolio, market)
+    base = _base_cov(market, cov)
+    codes, labels = market.sector_codes()
+    ctx = _Context(market, rule)
+    rules = policy.rules()
+    thr = policy.correlation_threshold
+    held = np.flatnonzero(mv != 0)
+    w0 = mv / nav
+    before = _measures(w0, base, codes, len(labels), thr)
+    inst_rows, sect_rows, total_rows, limit_rows = [], [], [], []
+    for shock in scenarios:
+        r, source, cov1 = shock._apply(ctx, base)
+        pnl = mv * r
+        nav1 = nav + float(pnl.sum())
+        if nav1 > 0:
+            w1 = mv * (1.0 + r) / nav1
+            after = _measures(w1, cov1, codes, len(labels), thr)
+        else:
+            w1 = np.full(mv.size, np.nan)
+            after = {k: (np.inf, -1) for k in before}
+        inst_rows.append(
+            pd.DataFrame(
+                {
+                    "scenario": shock.name,
+                    "instrument_id": market.instruments[held],
+                    "sector": ctx.sectors[held],
+                    "quantity": qty[held],
+                    "price": price[held],
+                    "price_after": price[held] * (1.0 + r[held]),
+                    "weight": w0[held],
+                    "weight_after": w1[held],
+                    "return": r[held],
+                    "pnl": pnl[held],
+                    "loss": -pnl[held],
+                    "loss_fraction": -pnl[held] / nav,
+                    "source": source[held],
+                }
+            )
+        )
+        sec = np.unique(codes[held])
+        spnl = np.bincount(codes, weights=pnl, minlength=len(labels))[sec]
+        sect_rows.append(
+            pd.DataFrame(
+                {
+                    "scenario": shock.name,
+                    "sector": labels[sec],
+                    "weight": np.bincount(codes, weights=w0, minlength=len(labels))[sec],
+                    "gross_after": np.bincount(
+                        codes, weights=np.abs(np.nan_to_num(w1, nan=np.inf)), minlength=len(labels)
+                    )[sec],
+                    "pnl": spnl,
+                    "loss": -spnl,
+                    "loss_fraction": -spnl / nav,
+                }
+            )
+        )
+        n_breach = n_hard = 0
+        for name, rl in rules.items():
+            value1, where1 = after[name]
+            breached = value1 > rl.limit + 1e-12
+            n_breach += breached
+            n_hard += breached and rl.hard
+            if name == "sector":
+                where = str(labels[where1]) if np.isfinite(value1) else ""
+            else:
+                where = str(market.instruments[where1]) if where1 >= 0 else ""
+            limit_rows.append(
+                {
+                    "scenario": shock.name,
+                    "rule": name,
+                    "limit": rl.limit,
+                    "hard": rl.hard,
+                    "value_before": before[name][0],
+                    "value_after": value1,
+                    "where": where,
+                    "breached": bool(breached),
+                    "new": bool(breached and before[name][0] <= rl.limit + 1e-12),
+                }
+            )
+        total_rows.append(
+            {
+                "scenario": shock.name,
+                "nav_before": nav,
+                "nav_after": nav1,
+                "pnl": nav1 - nav,
+                "loss": nav - nav1,
+                "loss_fraction": (nav - nav1) / nav,
+                "volatility_before": before["volatility"][0],
+                "volatility_after": after["volatility"][0],
+                "breaches": n_breach,
+                "hard_breaches": n_hard,
+            }
+        )
+    return StressResult(
+        instruments=pd.concat(inst_rows, ignore_index=True).set_index(
+            ["scenario", "instrument_id"]
+        ),
+        sectors=pd.concat(sect_rows, ignore_index=True).set_index(["scenario", "sector"]),
+        totals=pd.DataFrame(total_rows).set_index("scenario"),
+        limits=pd.DataFrame(limit_rows).set_index(["scenario", "rule"]),
+    )
