@@ -860,7 +860,7 @@ def assert_same_under_shuffle(
         sorted_decisions(res.decisions),
         sorted_decisions(shuffled.decisions),
         check_exact=exact,
-        rtol=1e-12,
+        rtol=1e-9,  # interior-point allocation: last-digit differences only
         atol=1e-15,
     )
     pd.testing.assert_frame_equal(
