@@ -240,6 +240,19 @@ def test_cla_and_cvxpy_agree_with_groups(sample, objective, kw):
     assert 0.3 - 1e-12 <= a.weights[regions == "East"].sum() <= 0.6 + 1e-12
 
 
+def test_frontier_engines_agree_with_groups(sample):
+    market, mu, cov = sample
+    c = Constraints(
+        bounds=(0, 0.25), groups=[(market.sectors, {"Health Care": 0.3, "Energy": 0.1})]
+    )
+    a = efficient_frontier(mu, cov, 6, constraints=c, risk_free_rate=0.01)
+    b = efficient_frontier(mu, cov, 6, constraints=c, risk_free_rate=0.01, method="cvxpy")
+    assert (a.attrs["method"], b.attrs["method"]) == ("cla", "cvxpy")
+    np.testing.assert_allclose(a["target_return"], b["target_return"], rtol=1e-6)
+    np.testing.assert_allclose(a["volatility"], b["volatility"], rtol=1e-6)
+    np.testing.assert_allclose(a[mu.index], b[mu.index], atol=1e-4)
+
+
 @st.composite
 def _problems(draw):
     n = draw(st.integers(3, 10))
@@ -290,6 +303,15 @@ def test_cla_matches_independent_cvxpy_program(problem):
         assert abs(ours.sum() - 1) <= 1e-12
         if gcap is not None:
             assert ours[labels == 0].sum() <= gcap + 1e-12
+    # one-shot min volatility (its own short path, started from μ' = −Σ1) against a plain QP
+    w = cp.Variable(n)
+    cons = [cp.sum(w) == 1, w >= 0, w <= cap]
+    if gcap is not None:
+        cons.append(cp.sum(w[np.flatnonzero(labels == 0)]) <= gcap)
+    prob = cp.Problem(cp.Minimize(cp.quad_form(w, cov)), cons)
+    prob.solve(solver="CLARABEL")
+    mv = mean_variance(mus, covs, Objective.MIN_VOLATILITY, constraints=c)
+    assert mv.volatility**2 <= prob.value + 1e-9
     # the path's volatility rises with its return
     front = efficient_frontier(mus, covs, 8, constraints=c)
     assert np.all(np.diff(front["volatility"]) >= -1e-12)
@@ -364,6 +386,32 @@ def test_l2_regularisation_matches_pypfopt(sample):
         )
         np.testing.assert_allclose(res.weights.to_numpy(), ref, atol=1e-4)
         assert res.volatility == pytest.approx(_vol(ref, cov), rel=1e-5)  # without the ridge
+
+
+def test_singular_covariance_and_unbounded_long_short():
+    names = list("abcd")
+    B = np.array([[0.2, 0.1], [0.2, 0.1], [0.1, 0.3], [0.05, 0.2]])
+    cov = pd.DataFrame(B @ B.T, index=names, columns=names)  # rank 2
+    mu = pd.Series([0.05, 0.06, 0.08, 0.07], index=names)
+    # a and b are the same asset: the minimum-variance mix of them is not unique
+    a = mean_variance(mu, cov, Objective.MIN_VOLATILITY)
+    b = mean_variance(mu, cov, Objective.MIN_VOLATILITY, method="cvxpy")
+    assert a.volatility == pytest.approx(b.volatility, rel=1e-6)
+    a = mean_variance(mu, cov, Objective.MAX_SHARPE)
+    b = mean_variance(mu, cov, Objective.MAX_SHARPE, method="cvxpy")
+    assert a.sharpe == pytest.approx(b.sharpe, rel=1e-9)
+    np.testing.assert_allclose(a.weights, b.weights, atol=1e-6)
+    # long/short without bounds: no maximum return, but a minimum variance (closed form)
+    c = Constraints(long_only=False)
+    cov2 = cov + 0.01 * np.eye(4)
+    inv = np.linalg.inv(cov2.to_numpy())
+    res = mean_variance(mu, cov2, Objective.MIN_VOLATILITY, constraints=c)
+    assert res.method is Method.CVXPY
+    np.testing.assert_allclose(res.weights, inv.sum(1) / inv.sum(), atol=1e-6)
+    with pytest.raises(ConfigError, match="unbounded"):
+        mean_variance(mu, cov2, Objective.MAX_UTILITY, constraints=c, risk_aversion=0.0)
+    with pytest.raises(ConfigError, match="unbounded"):
+        efficient_frontier(mu, cov2, 5, constraints=c)
 
 
 # --------------------------------------------------------------------------- infeasibility

@@ -57,6 +57,18 @@ _NAMES = {
         "compare",
         "split",
     ),
+    "optimize": (
+        "Constraints",
+        "MeanVarianceProblem",
+        "Objective",
+        "StrategyBook",
+        "black_litterman",
+        "discrete_allocation",
+        "efficient_frontier",
+        "hrp",
+        "mean_variance",
+        "risk_budgeting",
+    ),
     "rebalance": (
         "BandType",
         "RebalanceTriggers",

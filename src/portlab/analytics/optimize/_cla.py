@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 import numpy as np
 
@@ -32,7 +33,7 @@ __all__ = ["PathError", "Segment", "Unbounded", "trace"]
 
 # event kinds: 0 free → lower, 1 free → upper, 2 bound → free, 3 row → at min, 4 row → at
 # max, 5 row → inactive; _UNDO[k]: the kinds that would undo an event of kind k
-_UNDO = {0: (2,), 1: (2,), 2: (0, 1), 3: (5,), 4: (5,), 5: (3, 4)}
+_UNDO = MappingProxyType({0: (2,), 1: (2,), 2: (0, 1), 3: (5,), 4: (5,), 5: (3, 4)})
 _REFRESH = 48  # refactorise the inverse of Σ_FF after this many rank-one updates
 _FREE, _LOWER, _UPPER, _FIXED = 0, 1, 2, 3
 

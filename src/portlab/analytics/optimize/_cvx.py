@@ -10,6 +10,7 @@ every later solve only updates parameter values: this is what a slider in a widg
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,9 @@ from portlab.analytics.optimize._constraints import ResolvedConstraints
 __all__ = ["CvxModel"]
 
 # tight tolerances: the weights then agree with the exact (critical line) solution to ~1e-6
-_ACCURATE = {"CLARABEL": {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10}}
+_ACCURATE = MappingProxyType(
+    {"CLARABEL": MappingProxyType({"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10})}
+)
 
 # internal objective: the maximum expected return (net of costs), for frontier ends and checks
 MAX_RETURN = "max_return"

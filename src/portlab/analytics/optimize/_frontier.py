@@ -15,7 +15,7 @@ import pandas as pd
 from portlab.analytics.optimize._cla import PathError
 from portlab.analytics.optimize._constraints import Constraints
 from portlab.analytics.optimize._meanvar import MeanVarianceProblem, Method, Objective, _clean
-from portlab.exceptions import PortlabError, ValidationError
+from portlab.exceptions import ConfigError, PortlabError, ValidationError
 
 __all__ = ["METRIC_COLUMNS", "efficient_frontier", "frontier_of"]
 
@@ -119,6 +119,11 @@ def _cvx_frontier(problem: MeanVarianceProblem, n_points: int):
 
     w_lo, st_lo = model.solve(MIN_VARIANCE, mu)
     w_hi, st_hi = model.solve(MAX_RETURN, mu)
+    if st_hi in ("unbounded", "unbounded_inaccurate"):
+        raise ConfigError(
+            "the efficient frontier is unbounded: the expected return can grow without limit; "
+            "with long/short weights add bounds or max_gross_leverage"
+        )
     if w_lo is None or w_hi is None:
         problem._solve_cvx(Objective.MIN_VOLATILITY, None, 1.0)  # raises with the explanation
         raise PortlabError(f"the frontier's end points failed: {st_lo}, {st_hi}")

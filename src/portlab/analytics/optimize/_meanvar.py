@@ -355,7 +355,7 @@ class MeanVarianceProblem:
         """
         return self._solve(objective, target, risk_aversion, mu, risk_free_rate, full_path=True)
 
-    def frontier(self, n_points: int = 50):
+    def frontier(self, n_points: int = 50) -> pd.DataFrame:
         """The efficient frontier of this problem: see :func:`efficient_frontier`."""
         from portlab.analytics.optimize._frontier import frontier_of
 
@@ -399,7 +399,13 @@ class MeanVarianceProblem:
 
     def _solve_cla(self, objective: Objective, target, delta: float, full: bool) -> np.ndarray:
         r, rf, mu = self.constraints_, self.rf_, self.mu_
-        path = self._path if self._path is not None else None
+        path = self._path
+        if path is None and objective is Objective.MIN_VOLATILITY and not full:
+            # the end of the path (λ = 0) does not depend on μ: start from μ' = −Σ1, whose
+            # maximum-"return" vertex holds the assets least correlated with the rest, already
+            # near the minimum-variance portfolio (a path 3-4 times shorter than from μ)
+            short = self._trace(-self.sigma_.sum(axis=1))
+            return short.W0[-1] + short.lam_lo[-1] * short.W1[-1]
         if path is None:
             stop = None
             if not full:
