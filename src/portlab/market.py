@@ -533,6 +533,20 @@ class Market:
             self._cache["risk_model"] = (cov, _readonly(np.sqrt(np.diag(cov))))
         return self._cache["risk_model"]
 
+    def risk_model_filled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`risk_model` with NaN replaced by 0, and which instruments have risk data.
+
+        Returns ``(cov, vol, ok)``: read-only arrays, cached; ``ok`` is True where the
+        volatility is finite and positive. The coordination engine reads these on every call.
+        """
+        if "risk_model_filled" not in self._cache:
+            cov, vol = self.risk_model()
+            ok = np.isfinite(vol) & (np.nan_to_num(vol) > 0)
+            filled = _readonly(np.nan_to_num(cov)) if np.isnan(cov).any() else cov
+            ok.flags.writeable = False
+            self._cache["risk_model_filled"] = (filled, _readonly(np.nan_to_num(vol)), ok)
+        return self._cache["risk_model_filled"]
+
     def sector_codes(self) -> tuple[np.ndarray, pd.Index]:
         """Sector of each instrument as an int code (read-only, shape (n_instruments,)) and the sorted labels."""
         if "sector_codes" not in self._cache:

@@ -166,7 +166,7 @@ def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
     nav = float(state.cash + mv.sum())
     if not nav > 0:
         raise DataError(f"portfolio value must be positive, got {nav:,.2f}")
-    cov, vol = market.risk_model()
+    cov, vol, risk_ok = market.risk_model_filled()
     codes, labels = market.sector_codes()
     return Book(
         instruments=instruments,
@@ -176,11 +176,11 @@ def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
         cash=float(state.cash),
         w=mv / nav,
         cov=cov,
-        vol=np.nan_to_num(vol),
+        vol=vol,
         sector=np.asarray(codes),
         sector_labels=labels,
         adv=adv,
-        risk_ok=np.isfinite(vol) & (np.nan_to_num(vol) > 0),
+        risk_ok=risk_ok,
         correlation_threshold=correlation_threshold,
-        _cov0=np.nan_to_num(cov) if np.isnan(cov).any() else cov,
+        _cov0=cov,
     )

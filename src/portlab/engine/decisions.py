@@ -85,11 +85,11 @@ def build_decisions(
     cfg: SizingConfig,
     constraints: dict,
     when: pd.Timestamp,
-) -> pd.DataFrame:
-    """The decisions frame (:data:`DECISION_COLUMNS`) of the surviving candidates."""
+) -> Table:
+    """The decision columns (:data:`DECISION_COLUMNS`) of the surviving candidates."""
     m = length(cand)
     if m == 0:
-        return pd.DataFrame(columns=list(DECISION_COLUMNS))
+        return {c: np.empty(0, dtype=object) for c in DECISION_COLUMNS}
     inst = cand["inst"].astype(int)
     d = cand["d"].astype(int)
     size = cand["final_size"].astype(float)
@@ -194,7 +194,7 @@ def build_decisions(
         **comp,
     }
     out["reasoning"] = obj(_reasoning(cand, out, cfg))
-    return pd.DataFrame(out, columns=list(DECISION_COLUMNS), copy=False)
+    return {c: out[c] for c in DECISION_COLUMNS}
 
 
 def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:

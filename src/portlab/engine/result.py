@@ -85,7 +85,7 @@ class CoordinationResult:
 
     def __init__(
         self,
-        decisions: pd.DataFrame,
+        decisions: Table,
         ledger: Any,
         candidates: Table,
         counts: tuple[int, int],
@@ -94,7 +94,7 @@ class CoordinationResult:
         as_of: pd.Timestamp,
         portfolio_id: str = "main_portfolio",
     ) -> None:
-        self.decisions = decisions
+        self._decisions = decisions
         self.nav = nav
         self.as_of = as_of
         self.portfolio_id = portfolio_id
@@ -103,6 +103,18 @@ class CoordinationResult:
         self._counts = counts
         self._timings = dict(timings.ms)
         self._elapsed = timings.total
+
+    @cached_property
+    def decisions(self) -> pd.DataFrame:
+        """One row per execution-ready decision (built on first access)."""
+        from portlab.engine.decisions import DECISION_COLUMNS
+
+        return pd.DataFrame(self._decisions, columns=list(DECISION_COLUMNS), copy=False)
+
+    @property
+    def n_decisions(self) -> int:
+        """Number of decisions, without building the DataFrame."""
+        return length(self._decisions)
 
     @cached_property
     def rejections(self) -> pd.DataFrame:
@@ -130,15 +142,15 @@ class CoordinationResult:
         n_signals, n_adjust = self._counts
         rows = self._ledger.rows
         sig_rows = [r for r in rows if r[0] == "SIGNAL"]
-        dec = self.decisions
+        dec = self._decisions
         accepted = int(sum(len(x) for x in dec["signal_ids"]))
         conflicted = int(
             sum(len(x) for x, c in zip(dec["signal_ids"], dec["conflicted"], strict=True) if c)
         )
         conflicted += sum(r[4] in {"CONFLICT_LOST", "OVERRIDDEN", "NETTED_OUT"} for r in sig_rows)
-        trade = dec["signal_trade"].to_numpy(dtype=float)
+        trade = np.asarray(dec["signal_trade"], dtype=float)
         resized = int(
-            np.sum(~np.isnan(trade) & (dec["final_size"].to_numpy(dtype=float) < trade - 1e-12))
+            np.sum(~np.isnan(trade) & (np.asarray(dec["final_size"], dtype=float) < trade - 1e-12))
         )
         by_reason: dict[str, int] = {}
         for r in rows:
@@ -150,7 +162,7 @@ class CoordinationResult:
             "rejected_signals": len(sig_rows),
             "conflicted_signals": conflicted,
             "total_rebalance_adjustments": n_adjust,
-            "decisions": len(dec),
+            "decisions": length(dec),
             "rejections_by_reason": by_reason,
             "timings_ms": self._timings,
             "elapsed_ms": self._elapsed,
@@ -190,6 +202,6 @@ class CoordinationResult:
 
     def __repr__(self) -> str:
         return (
-            f"CoordinationResult({len(self.decisions)} decisions, {len(self._ledger)} rejections, "
+            f"CoordinationResult({self.n_decisions} decisions, {len(self._ledger)} rejections, "
             f"NAV {self.nav:,.2f})"
         )
