@@ -213,7 +213,8 @@ def _demo(args: argparse.Namespace) -> int:
             f"{market.dates[-1]:%Y-%m-%d}\n"
         )
         print("Decisions")
-        print(result.decisions[cols].to_string(index=False))
+        table = result.decisions[cols].astype({"share_quantity": "int64"})
+        print(table.to_string(index=False))
         print("\nRejections")
         print(
             result.rejections[["source", "id", "instrument_id", "reason", "detail"]].to_string(
