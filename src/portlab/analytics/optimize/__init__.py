@@ -6,7 +6,8 @@
   with gross leverage, turnover against current weights, proportional costs, L2); the critical
   line algorithm traces the exact path when the constraints allow it, cvxpy otherwise.
   Infeasible problems say which constraints conflict (:func:`explain_infeasibility`).
-- Risk budgeting (:func:`risk_budgeting`, Newton's method), hierarchical risk parity
+- Risk budgeting (:func:`risk_budgeting`, Newton's method; :func:`constrained_risk_budgeting`
+  under bounds and group caps), hierarchical risk parity
   (:func:`hrp`), Black-Litterman (:func:`market_implied_prior`, :func:`black_litterman`,
   :func:`views_from_signals`), performance-based allocation (:func:`performance_allocation`).
 - Strategy allocation: :class:`StrategyBook` → :class:`StrategyAllocation` →
@@ -22,6 +23,7 @@ from portlab.analytics.optimize._black_litterman import (
     views_from_signals,
 )
 from portlab.analytics.optimize._constraints import Constraints, explain_infeasibility
+from portlab.analytics.optimize._crb import constrained_risk_budgeting
 from portlab.analytics.optimize._discrete import DiscreteMethod, discrete_allocation
 from portlab.analytics.optimize._frontier import efficient_frontier
 from portlab.analytics.optimize._hrp import HierarchicalRiskParity, LinkageMethod, hrp
@@ -63,6 +65,7 @@ __all__ = [
     "StrategyAllocation",
     "StrategyBook",
     "black_litterman",
+    "constrained_risk_budgeting",
     "detect_regime",
     "discrete_allocation",
     "efficient_frontier",
