@@ -116,6 +116,11 @@ class CoordinationResult:
         """Number of decisions, without building the DataFrame."""
         return length(self._decisions)
 
+    def rejection_records(self) -> list[tuple]:
+        """The rejections as tuples in :data:`~portlab.engine.outcome.REJECTION_COLUMNS` order,
+        without building a DataFrame (cheap; for loops such as backtests)."""
+        return list(self._ledger.rows)
+
     @cached_property
     def rejections(self) -> pd.DataFrame:
         """One row per rejected signal or rebalance adjustment."""

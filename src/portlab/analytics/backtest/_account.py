@@ -162,10 +162,8 @@ class Account:
             ]
             self.pending.append((fill_row, date, orders))
             self.decisions.append((date, fill_date, dec))
-        # the ledger's rows are the rejections without building a frame per date
-        ledger = getattr(result, "_ledger", None)
-        rows = ledger.rows if ledger is not None else result.rejections.itertuples(index=False)
-        self.rejections.extend((date, *r) for r in rows)
+        # the rejections without building a frame per date
+        self.rejections.extend((date, *r) for r in result.rejection_records())
 
 
 def _rejection_columns() -> list[str]:
