@@ -271,9 +271,12 @@ def drawdowns(returns: pd.Series) -> pd.DataFrame:
 def max_drawdown(returns: pd.Series) -> float:
     """Largest drawdown of a return series (a positive fraction; 0 if it never fell below a peak).
 
-    See :func:`drawdowns`.
+    Same as :func:`portlab.analytics.performance.max_drawdown`; see :func:`drawdowns` for the
+    path.
     """
-    return float(drawdowns(returns)["drawdown"].max())
+    from portlab.analytics.performance import max_drawdown as _mdd
+
+    return float(_mdd(returns))
 
 
 # ------------------------------------------------------------------ decomposition

@@ -74,16 +74,13 @@ def max_drawdown(returns: Any) -> float | pd.Series:
         ``max_t (1 − W_t / max_{s ≤ t} W_s)`` as a positive fraction (0 when wealth never falls);
         a Series per column for a DataFrame.
     """
+    from portlab.analytics.performance import max_drawdown as _mdd
+
     frame = pd.DataFrame(returns) if isinstance(returns, pd.Series) else returns
-    r = np.nan_to_num(frame.to_numpy(dtype=np.float64), nan=0.0)
-    if (r <= -1).any():
+    if (np.nan_to_num(frame.to_numpy(dtype=np.float64)) <= -1).any():
         raise DataError("returns: a return of -100% or less cannot be compounded")
-    wealth = np.cumprod(1.0 + r, axis=0)
-    peak = np.maximum(np.maximum.accumulate(wealth, axis=0), 1.0)
-    dd = (1.0 - wealth / peak).max(axis=0, initial=0.0)
-    if isinstance(returns, pd.Series):
-        return float(dd[0])
-    return pd.Series(dd, index=frame.columns, name="max_drawdown")
+    out = _mdd(returns)  # the one implementation, in analytics.performance
+    return float(out) if isinstance(returns, pd.Series) else out.rename("max_drawdown")
 
 
 def strategy_metrics(
