@@ -25,6 +25,8 @@ from portlab.analytics.optimize._black_litterman import (
     market_implied_risk_aversion,
     views_from_signals,
 )
+from portlab.analytics.optimize._constraints import Constraints
+from portlab.analytics.optimize._crb import constrained_risk_budgeting
 from portlab.analytics.optimize._hrp import HierarchicalRiskParity, hrp
 from portlab.analytics.optimize._performance import (
     Regime,
@@ -642,6 +644,17 @@ def test_book_methods_agree_with_the_functions(book_returns):
     np.testing.assert_allclose(p.to_numpy(), expected.to_numpy(), rtol=1e-14)
     rb = book.optimize("risk_parity", budgets=[0.4, 0.3, 0.2, 0.1])
     np.testing.assert_allclose(rb.risk_contributions.to_numpy(), [0.4, 0.3, 0.2, 0.1], rtol=1e-8)
+
+
+def test_book_risk_parity_honours_constraints(book_returns):
+    # rebalancing a 70/10/10/10 book toward risk parity with at most 20% turnover
+    book = make_book(book_returns, allocations=(0.7, 0.1, 0.1, 0.1))
+    current = pd.Series([0.7, 0.1, 0.1, 0.1], index=book.names)
+    cons = Constraints(current_weights=current, max_turnover=0.2)
+    w = book.optimize("risk_parity", constraints=cons).weights
+    expected = constrained_risk_budgeting(book_returns.cov() * 252, constraints=cons)
+    np.testing.assert_allclose(w.to_numpy(), expected.to_numpy(), atol=1e-12)
+    assert np.abs(w.to_numpy() - current.to_numpy()).sum() == pytest.approx(0.2, abs=1e-9)
 
 
 def test_reasoning_and_rebalancing_flag(book_returns):

@@ -318,8 +318,9 @@ class StrategyBook:
             prior takes the current allocations as the market portfolio (equal weights when
             none is allocated).
         constraints : optional
-            Passed to :func:`portlab.analytics.optimize._meanvar.mean_variance` for
-            ``markowitz``, ``min_volatility`` and ``black_litterman``.
+            A :class:`Constraints` over the strategy names, passed to
+            :func:`mean_variance` for ``markowitz``, ``min_volatility`` and ``black_litterman``
+            and to :func:`constrained_risk_budgeting` for ``risk_parity``.
         target_return : float, optional
             Annual target return for ``markowitz``.
         lookback : int
@@ -388,6 +389,10 @@ class StrategyBook:
         if method is AllocationMethod.EQUAL_WEIGHT:
             return pd.Series(1.0 / n, index=mu.index)
         if method is AllocationMethod.RISK_PARITY:
+            if kw["constraints"] is not None:
+                from portlab.analytics.optimize._crb import constrained_risk_budgeting
+
+                return constrained_risk_budgeting(cov, kw["budgets"], constraints=kw["constraints"])
             from portlab.analytics.optimize._riskparity import risk_budgeting
 
             return risk_budgeting(cov, kw["budgets"])
