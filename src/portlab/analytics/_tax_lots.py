@@ -22,8 +22,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from portlab._records import CLOSE_TOLERANCE
 from portlab.exceptions import ValidationError
-from portlab.state import CLOSE_TOLERANCE
 
 __all__ = [
     "WASH_SALE_WINDOW_DAYS",

@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab._records import price as _price
 from portlab.analytics._tax_harvest import HarvestLevel, harvest_candidates
 from portlab.analytics._tax_io import parse_trades, prices_at, trades_from_events
 from portlab.analytics._tax_lots import (
@@ -66,7 +67,6 @@ from portlab.analytics._tax_lots import (
     to_date,
 )
 from portlab.exceptions import ValidationError
-from portlab.state import _price
 
 __all__ = [
     "WASH_SALE_WINDOW_DAYS",
