@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from portlab._records import number
 from portlab.analytics._tax_io import trades_from_events
 from portlab.analytics._tax_lots import (
     WASH_SALE_WINDOW_DAYS,
     Lot,
     Term,
-    number,
     to_date,
 )
 from portlab.exceptions import ValidationError

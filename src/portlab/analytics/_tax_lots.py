@@ -15,14 +15,13 @@ from __future__ import annotations
 import bisect
 import enum
 import math
-import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from portlab._records import CLOSE_TOLERANCE
+from portlab._records import CLOSE_TOLERANCE, number
 from portlab.exceptions import ValidationError
 
 __all__ = [
@@ -155,26 +154,6 @@ def first_long_term_date(start: pd.Timestamp) -> pd.Timestamp:
 
 
 # --------------------------------------------------------------------------- validation
-
-
-def number(value: Any, where: str, *, positive: bool = False, nonnegative: bool = False) -> float:
-    """``value`` as a finite float, or ValidationError naming ``where``."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise ValidationError(f"{where}: must be a number (got {value!r})")
-    x = float(value)
-    if not math.isfinite(x):
-        raise ValidationError(f"{where}: must be finite (got {x!r})")
-    if positive and not x > 0:
-        raise ValidationError(f"{where}: must be > 0 (got {x!r})")
-    if nonnegative and x < 0:
-        raise ValidationError(f"{where}: must be >= 0 (got {x!r})")
-    return x
-
-
-def instrument_id(value: Any, where: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ValidationError(f"{where}: instrument must be a non-empty string (got {value!r})")
-    return value
 
 
 def lot_method(value: Any) -> LotMethod:

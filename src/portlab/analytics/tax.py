@@ -47,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab._records import instrument_id, number
 from portlab._records import price as _price
 from portlab.analytics._tax_harvest import HarvestLevel, harvest_candidates
 from portlab.analytics._tax_io import parse_trades, prices_at, trades_from_events
@@ -60,9 +61,7 @@ from portlab.analytics._tax_lots import (
     Trade,
     day_key,
     first_long_term_date,
-    instrument_id,
     lot_method,
-    number,
     replay,
     to_date,
 )
