@@ -848,22 +848,14 @@ def one_side_per_instrument(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def assert_same_under_shuffle(
-    sc: Scenario, resolution: Resolution, perm: list[int], exact: bool = True
-) -> None:
+def assert_same_under_shuffle(sc: Scenario, resolution: Resolution, perm: list[int]) -> None:
     frame = sc.signals
     coord = sc.coordinator(resolution)
     res = coord.coordinate(frame, sc.state, sc.market, sc.requests or None)
     # the shuffled frame keeps its permuted index: the engine must not rely on it
     shuffled = coord.coordinate(frame.iloc[perm], sc.state, sc.market, sc.requests or None)
     pd.testing.assert_frame_equal(
-        sorted_decisions(res.decisions),
-        sorted_decisions(shuffled.decisions),
-        check_exact=exact,
-        # interior-point allocation: last-digit differences, and ~1e-10 absolute on amounts of
-        # a fraction of a cent (the solver's tolerance on a $1M book)
-        rtol=1e-9,
-        atol=1e-9,
+        sorted_decisions(res.decisions), sorted_decisions(shuffled.decisions), check_exact=True
     )
     pd.testing.assert_frame_equal(
         sorted_rejections(res.rejections), sorted_rejections(shuffled.rejections)
@@ -883,12 +875,13 @@ def test_row_order_of_signals_does_not_matter(sc, resolution, data):
 def test_row_order_does_not_matter_for_combined_signals_on_one_side(sc, resolution, data):
     """Combining resolutions, when the signals on an instrument all point the same way.
 
-    The sizes are sums taken in row order, so they may differ in the last bits (compared to
-    1e-12 relative); with opposing signals the result can change outright (xfail below).
+    The engine sums each instrument's signals in a canonical order (instrument, signal id), so
+    the result is identical to the last bit; with opposing signals the result can change
+    outright (xfail below).
     """
     sc = replace(sc, rows=one_side_per_instrument(sc.rows))
     perm = data.draw(st.permutations(range(len(sc.rows))), label="permutation")
-    assert_same_under_shuffle(sc, resolution, list(perm), exact=False)
+    assert_same_under_shuffle(sc, resolution, list(perm))
 
 
 def test_net_resolution_does_not_depend_on_row_order():

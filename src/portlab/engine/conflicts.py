@@ -142,6 +142,9 @@ def _select(sig: Table, method: Resolution, w: np.ndarray, rej: Rejections) -> T
 def _combine(
     sig: Table, method: Resolution, vol: np.ndarray, cfg: SizingConfig, rej: Rejections
 ) -> Table:
+    # canonical row order: the sums below then do not depend on the order signals arrived in
+    # (floating-point addition is not associative; the allocation solver amplifies last bits)
+    sig = take(sig, np.lexsort([sig["signal_id"].astype(str), sig["inst"]]))
     uniq, codes = np.unique(sig["inst"], return_inverse=True)
     signed = sig["direction"] * sig["kelly"]
     if method is Resolution.NET:
