@@ -251,7 +251,7 @@ def _market():
     return cov, m.sectors.reindex(cov.index)
 
 
-@pytest.mark.parametrize("case", ["caps", "turnover", "costs", "long_short"])
+@pytest.mark.parametrize("case", ["caps", "floors", "turnover", "costs", "long_short"])
 def test_the_active_set_newton_agrees_with_the_interior_point_root(case, monkeypatch):
     """The usual path (active-set Newton from the unconstrained portfolio) against the
     fallback path alone (root-finding on interior-point solutions of the cvxpy program)."""
@@ -264,6 +264,9 @@ def test_the_active_set_newton_agrees_with_the_interior_point_root(case, monkeyp
     signs = None
     if case == "caps":
         cons = Constraints(bounds=(0.01, 1.6 / _N), groups=[(sector, caps)])
+    elif case == "floors":  # a sector held at >= 25% and a 1.5% floor on every asset
+        first = sorted(sector.unique())[0]
+        cons = Constraints(bounds=(0.015, None), groups=[(sector, {first: (0.25, None)})])
     elif case == "turnover":
         cons = Constraints(groups=[(sector, caps)], current_weights=w0, max_turnover=0.45)
     elif case == "costs":
