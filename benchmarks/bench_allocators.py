@@ -70,6 +70,23 @@ def row(name: str, t: float, base: float, dev: float | None, extra: str = "") ->
     print(f"  {name:<34} {t * 1e3:>10.1f} ms {t / base:>9.1f}x {dev_s:>12} {extra}")
 
 
+def run_peer(
+    name: str,
+    fn: Callable[[], pd.Series],
+    w: pd.Series,
+    base: float,
+    repeat: int,
+    note: Callable[[pd.Series], str] = lambda wp: "",
+) -> float:
+    """Time a peer (its warnings silenced), print its row against portlab's ``w``; its time."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t, wp = timed(fn, repeat)
+    dev = float(np.max(np.abs(wp.reindex(w.index).to_numpy() - w.to_numpy())))
+    row(name, t, base, dev, note(wp))
+    return t
+
+
 def header(title: str) -> None:
     print(f"\n{title}")
     print(f"  {'library':<34} {'median':>13} {'vs portlab':>10} {'max |Δw|':>12}")
@@ -118,14 +135,15 @@ def bench_erc(returns: pd.DataFrame, repeat: int, peer_repeat: int) -> None:
         peers.append(("Riskfolio rp_optimization", rf))
     except ImportError:
         print("  riskfolio-lib not installed: skipped")
-    fastest = np.inf
-    for name, fn in peers:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t, wp = timed(fn, peer_repeat)
-        fastest = min(fastest, t)
-        dev = float(np.max(np.abs(wp.reindex(w.index).to_numpy() - w.to_numpy())))
-        row(name, t, t_solve, dev, f"RC err {erc_error(wp, cov):.1e}")
+    fastest = min(
+        (
+            run_peer(
+                name, fn, w, t_solve, peer_repeat, lambda wp: f"RC err {erc_error(wp, cov):.1e}"
+            )
+            for name, fn in peers
+        ),
+        default=np.inf,
+    )
     if np.isfinite(fastest):
         print(
             f"  fastest peer / portlab: {fastest / t_solve:.0f}x (goal >= 50x); "
@@ -184,14 +202,9 @@ def bench_hrp(returns: pd.DataFrame, repeat: int, peer_repeat: int) -> None:
         peers.append(("Riskfolio HCPortfolio", rf))
     except ImportError:
         print("  riskfolio-lib not installed: skipped")
-    fastest = np.inf
-    for name, fn in peers:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t, wp = timed(fn, peer_repeat)
-        fastest = min(fastest, t)
-        dev = float(np.max(np.abs(wp.reindex(w.index).to_numpy() - w.to_numpy())))
-        row(name, t, t_mine, dev)
+    fastest = min(
+        (run_peer(name, fn, w, t_mine, peer_repeat) for name, fn in peers), default=np.inf
+    )
     if np.isfinite(fastest):
         print(f"  fastest peer / portlab: {fastest / t_mine:.0f}x (goal >= 20x)")
 
@@ -227,11 +240,14 @@ def bench_constrained(returns: pd.DataFrame, sectors: pd.Series, repeat: int, pe
             ).fit(returns)
             return pd.Series(model.weights_, index=returns.columns)
 
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            t, wp = timed(sk, peer_repeat)
-        dev = float(np.max(np.abs(wp.reindex(w.index).to_numpy() - w.to_numpy())))
-        row("skfolio RiskBudgeting", t, t_mine, dev, "(homogenised program: other weights)")
+        run_peer(
+            "skfolio RiskBudgeting",
+            sk,
+            w,
+            t_mine,
+            peer_repeat,
+            lambda wp: "(homogenised program: other weights)",
+        )
     except ImportError:
         print("  skfolio not installed: skipped")
     w0 = pd.Series(np.random.default_rng(1).dirichlet(np.ones(n)), index=cov.index)

@@ -144,7 +144,9 @@ def _combine(
 ) -> Table:
     # canonical row order: the sums below then do not depend on the order signals arrived in
     # (floating-point addition is not associative; the allocation solver amplifies last bits)
-    sig = take(sig, np.lexsort([sig["signal_id"].astype(str), sig["inst"]]))
+    ids = sig["signal_id"].astype(str)
+    canonical = np.lexsort([ids, sig["inst"]])
+    sig, ids = take(sig, canonical), ids[canonical]
     uniq, codes = np.unique(sig["inst"], return_inverse=True)
     signed = sig["direction"] * sig["kelly"]
     if method is Resolution.NET:
@@ -161,7 +163,7 @@ def _combine(
     d_group = np.sign(target).astype(int)
     contrib = weight * signed * d_group[codes]
     # the representative: largest weighted contribution in the final direction
-    order = np.lexsort([sig["signal_id"].astype(str), -contrib, codes])
+    order = np.lexsort([ids, -contrib, codes])
     s_codes = codes[order]
     first, size = _groups(s_codes)
     win = take(sig, order[first])

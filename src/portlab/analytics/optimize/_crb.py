@@ -245,13 +245,11 @@ class _Model:
             cons.append(cp.sum(x) == r.budget)
         self.x = x
         self.problem = cp.Problem(cp.Minimize(objective), cons)
-        self.solves = 0
 
     def exposure(self, lam: float) -> tuple[float, np.ndarray]:
         """``(Σ s_i x_i, x)`` at ``λ``."""
         cp = self._cp
         self.lam.value = lam
-        self.solves += 1
         try:
             with warnings.catch_warnings():  # "may be inaccurate": the polish decides
                 warnings.simplefilter("ignore", UserWarning)

@@ -20,7 +20,8 @@ does not settle, the caller keeps the interior-point answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,14 +35,16 @@ _CLASSIFY = 1e-6  # weights this close to a bound / the current weight are taken
 _KKT_TOL = 1e-9
 
 
-@dataclass
-class _Rows:
-    """Active linear rows ``a x (sense) rhs``; sense +1 is ``<=``, -1 ``>=``, 0 ``==``."""
+_TURNOVER, _NET = ("turnover",), ("net",)
 
-    a: list[np.ndarray] = field(default_factory=list)
-    rhs: list[float] = field(default_factory=list)
-    sense: list[int] = field(default_factory=list)
-    key: list[tuple] = field(default_factory=list)  # ("group", k, ±1), ("turnover",), ("net",)
+
+class _Row(NamedTuple):
+    """A linear row ``a x (sense) rhs``; sense +1 is ``<=``, -1 ``>=``, 0 ``==``."""
+
+    key: tuple  # ("group", k, ±1), _TURNOVER or _NET
+    a: np.ndarray
+    rhs: float
+    sense: int
 
 
 @dataclass
@@ -77,7 +80,9 @@ def polish(
     """
     p = _Problem(cov, b, s, r, short, target)
     at_lb, at_ub, home, d = _classify(p, x)
-    rows = _rows(p, x, d, home)
+    scale = _CLASSIFY * max(1.0, p.target)
+    # the active rows are kept by key: their coefficients follow the trade directions
+    active = [row.key for row in _candidates(p, d, home) if _at_limit(p, x, row, scale)]
     x = x.copy()
     for _ in range(_ROUNDS):
         fixed = at_lb | at_ub | home
@@ -85,12 +90,12 @@ def polish(
         if p.trades:  # an asset held at a bound trades toward it
             on_bound = at_lb | at_ub
             d[on_bound] = np.sign(x[on_bound] - r.w0[on_bound])
-            rows = _refresh_turnover(p, rows, d, home)
+        rows = [row for row in _candidates(p, d, home) if row.key in active]
         solved = _newton(p, x, ~fixed, d, rows)
         if solved is None:
             return None
         x, lam, nu, converged = solved
-        changed = _correct(p, x, lam, nu, at_lb, at_ub, home, d, rows)
+        changed = _correct(p, x, lam, nu, at_lb, at_ub, home, d, rows, active)
         if not changed:
             return x if converged else None
     return None
@@ -110,41 +115,31 @@ def _classify(p: _Problem, x: np.ndarray):
     return at_lb, at_ub, home, d
 
 
-def _all_rows(p: _Problem, d: np.ndarray, home: np.ndarray):
-    """Every candidate row: (key, a, rhs, sense)."""
+def _candidates(p: _Problem, d: np.ndarray, home: np.ndarray) -> list[_Row]:
+    """Every row that can bind, built for the trade directions ``d``."""
     r = p.r
     out = []
     for k in range(r.G.shape[0]):
         if np.isfinite(r.gmax[k]):
-            out.append((("group", k, 1), r.G[k], float(r.gmax[k]), 1))
+            out.append(_Row(("group", k, 1), r.G[k], float(r.gmax[k]), 1))
         if np.isfinite(r.gmin[k]):
-            out.append((("group", k, -1), r.G[k], float(r.gmin[k]), -1))
+            out.append(_Row(("group", k, -1), r.G[k], float(r.gmin[k]), -1))
     if r.max_turnover is not None:
-        moved = ~home
-        a = np.where(moved, d, 0.0)
-        out.append((("turnover",), a, float(r.max_turnover + a @ r.w0), 1))
+        a = np.where(home, 0.0, d)
+        out.append(_Row(_TURNOVER, a, float(r.max_turnover + a @ r.w0), 1))
     if p.short:
-        out.append((("net",), np.ones(len(d)), float(r.budget), 0))
+        out.append(_Row(_NET, np.ones(len(d)), float(r.budget), 0))
     return out
 
 
-def _rows(p: _Problem, x: np.ndarray, d: np.ndarray, home: np.ndarray) -> _Rows:
-    rows = _Rows()
-    scale = _CLASSIFY * max(1.0, p.target)
-    for key, a, rhs, sense in _all_rows(p, d, home):
-        # on or beyond its limit
-        if key == ("turnover",):
-            near = np.abs(x - p.r.w0).sum() >= p.r.max_turnover - scale
-        elif sense == 0:
-            near = True
-        else:
-            near = sense * (a @ x - rhs) >= -scale
-        if near:
-            rows.a.append(a)
-            rows.rhs.append(rhs)
-            rows.sense.append(sense)
-            rows.key.append(key)
-    return rows
+def _at_limit(p: _Problem, x: np.ndarray, row: _Row, slack: float) -> bool:
+    """True when ``x`` is within ``slack`` of the row's limit or beyond it (a negative
+    ``slack``: beyond it by more than ``-slack``). Equalities always are."""
+    if row.sense == 0:
+        return True
+    if row.key == _TURNOVER:  # measured, not through ``a``: the directions may be stale
+        return bool(np.abs(x - p.r.w0).sum() >= p.r.max_turnover - slack)
+    return bool(row.sense * (row.a @ x - row.rhs) >= -slack)
 
 
 def _gradient(p: _Problem, x: np.ndarray, lam: float) -> tuple[np.ndarray, np.ndarray, float]:
@@ -154,20 +149,19 @@ def _gradient(p: _Problem, x: np.ndarray, lam: float) -> tuple[np.ndarray, np.nd
     return sx / sigma - lam * p.b / x, sx, sigma
 
 
-def _newton(p: _Problem, x: np.ndarray, free: np.ndarray, d: np.ndarray, rows: _Rows):
+def _newton(p: _Problem, x: np.ndarray, free: np.ndarray, d: np.ndarray, rows: list[_Row]):
     """Solve the active-set system; returns ``(x, λ, ν, converged)``, or None when singular.
 
     A wrong active set often has no solution on the right side of zero: Newton then crawls,
     and after ``_NEWTON_STEPS`` the last iterate is returned unconverged for its violations to
     correct the active set."""
     v = np.flatnonzero(free)
-    m = len(rows.a)
-    a = np.array(rows.a).reshape(m, len(x))
-    rhs = np.array(rows.rhs)
+    m = len(rows)
+    a = np.array([row.a for row in rows]).reshape(m, len(x))
+    rhs = np.array([row.rhs for row in rows])
     cost = p.r.costs * d
     # λ and ν from the stationarity of the free assets, by least squares
-    sx = p.cov @ x
-    grad_risk = sx / np.sqrt(x @ sx) + cost
+    grad_risk = _gradient(p, x, 0.0)[0] + cost
     basis = np.column_stack([-p.b[v] / x[v], a[:, v].T])
     coef, *_ = np.linalg.lstsq(basis, -grad_risk[v], rcond=None)
     lam, nu = float(coef[0]), coef[1:]
@@ -213,12 +207,12 @@ def _newton(p: _Problem, x: np.ndarray, free: np.ndarray, d: np.ndarray, rows: _
     return x, lam, nu, False
 
 
-def _correct(p, x, lam, nu, at_lb, at_ub, home, d, rows: _Rows) -> bool:
+def _correct(p, x, lam, nu, at_lb, at_ub, home, d, rows: list[_Row], active: list) -> bool:
     """Check the KKT conditions at ``x``; move what fails in or out of the active set.
 
     At an unconverged iterate the multipliers are only estimates, but they still point the
     active set the right way more often than not. Returns True when something changed (the
-    arrays and ``rows`` are updated in place)."""
+    masks, ``d`` and ``active`` are updated in place)."""
     r = p.r
     changed = False
     free = ~(at_lb | at_ub | home)
@@ -234,36 +228,24 @@ def _correct(p, x, lam, nu, at_lb, at_ub, home, d, rows: _Rows) -> bool:
         home |= crossed
         d[crossed] = 0.0
         changed |= bool(crossed.any())
-    changed |= _dual_correct(p, x, lam, nu, at_lb, at_ub, home, d, rows)
-    # the turnover row follows the trade directions; violated rows join the active set
-    if ("turnover",) in rows.key:
-        before = rows.a[rows.key.index(("turnover",))].copy()
-        _refresh_turnover(p, rows, d, home)
-        changed |= not np.array_equal(before, rows.a[rows.key.index(("turnover",))])
-    for key, arow, rhs, sense in _all_rows(p, d, home):
-        if key in rows.key:
-            continue
-        value = np.abs(x - r.w0).sum() if key == ("turnover",) else arow @ x
-        limit = r.max_turnover if key == ("turnover",) else rhs
-        if (sense >= 0 and value > limit + tol) or (sense < 0 and value < limit - tol):
-            rows.a.append(arow)
-            rows.rhs.append(rhs)
-            rows.sense.append(sense)
-            rows.key.append(key)
+    changed |= _dual_correct(p, x, lam, nu, at_lb, at_ub, home, d, rows, active)
+    # violated rows join the active set
+    for row in _candidates(p, d, home):
+        if row.key not in active and _at_limit(p, x, row, -tol):
+            active.append(row.key)
             changed = True
     return changed
 
 
-def _dual_correct(p, x, lam, nu, at_lb, at_ub, home, d, rows: _Rows) -> bool:
+def _dual_correct(p, x, lam, nu, at_lb, at_ub, home, d, rows: list[_Row], active: list) -> bool:
     """Release fixed assets and drop rows whose multipliers have the wrong sign."""
     r = p.r
     changed = False
     free = ~(at_lb | at_ub | home)
-    nu_turnover = 0.0
-    if ("turnover",) in rows.key:
-        nu_turnover = max(float(nu[rows.key.index(("turnover",))]), 0.0)
+    keys = [row.key for row in rows]
+    nu_turnover = max(float(nu[keys.index(_TURNOVER)]), 0.0) if _TURNOVER in keys else 0.0
     # fixed assets: the reduced gradient must lie in the subdifferential of what holds them
-    a = np.array(rows.a).reshape(len(rows.a), len(x))
+    a = np.array([row.a for row in rows]).reshape(len(rows), len(x))
     g, _, _ = _gradient(p, x, lam)
     rho = g + r.costs * d + a.T @ nu
     widen = np.where(home, r.costs + nu_turnover, 0.0)
@@ -279,23 +261,8 @@ def _dual_correct(p, x, lam, nu, at_lb, at_ub, home, d, rows: _Rows) -> bool:
         at_ub &= ~out
         changed = True
     # inequality rows: ν >= 0 for "<=", ν <= 0 for ">=", else the row is dropped
-    keep = [
-        i
-        for i, (sense, mult) in enumerate(zip(rows.sense, nu, strict=True))
-        if sense == 0 or sense * mult >= -1e-10 * max(1.0, lam)
-    ]
-    if len(keep) < len(rows.a):
-        for name in ("a", "rhs", "sense", "key"):
-            setattr(rows, name, [getattr(rows, name)[i] for i in keep])
-        changed = True
+    for row, mult in zip(rows, nu, strict=True):
+        if row.sense != 0 and row.sense * mult < -1e-10 * max(1.0, lam):
+            active.remove(row.key)
+            changed = True
     return changed
-
-
-def _refresh_turnover(p: _Problem, rows: _Rows, d: np.ndarray, home: np.ndarray) -> _Rows:
-    """The active turnover row rebuilt for the current trade directions."""
-    if ("turnover",) in rows.key:
-        i = rows.key.index(("turnover",))
-        for key, arow, rhs, _ in _all_rows(p, d, home):
-            if key == ("turnover",):
-                rows.a[i], rows.rhs[i] = arow, rhs
-    return rows
