@@ -32,7 +32,7 @@ _LAZY = {
     "PortfolioState": "portlab.state",
     "Position": "portlab.state",
 }
-_SUBMODULES = {"datasets", "events", "engine", "exceptions", "market", "state"}
+_SUBMODULES = {"dates", "datasets", "events", "engine", "exceptions", "io", "market", "state"}
 
 __all__ = [
     "AllocationMode",
@@ -49,16 +49,18 @@ __all__ = [
     "Strategy",
     "TrackRecord",
     "__version__",
+    "dates",
     "datasets",
     "engine",
     "events",
     "exceptions",
+    "io",
     "market",
     "state",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from portlab import datasets, engine, events, exceptions, market, state
+    from portlab import dates, datasets, engine, events, exceptions, io, market, state
     from portlab.engine import (
         AllocationMode,
         CoordinationResult,

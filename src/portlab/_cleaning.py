@@ -22,17 +22,15 @@ leave the data as given (6, long gaps, 8) only report.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from portlab.exceptions import DataError, ValidationError
+from portlab.exceptions import DataError, DataRepairWarning, ValidationError, warn
 
 __all__ = [
-    "DataRepairWarning",
     "RepairLog",
     "as_frame",
     "check_all_nan",
@@ -51,12 +49,6 @@ __all__ = [
 
 Row = tuple[str, str, str, str, int]
 UNKNOWN_SECTOR = "Unknown"
-
-
-class DataRepairWarning(UserWarning):
-    """Market data were changed by a documented repair rule (see :attr:`Market.report`)."""
-
-    __module__ = "portlab.market"
 
 
 def fmt_date(ts: Any) -> str:
@@ -83,9 +75,9 @@ class RepairLog:
         self.rows += other.rows
         self.warnings += other.warnings
 
-    def emit(self, stacklevel: int = 3) -> None:
+    def emit(self) -> None:
         for message in self.warnings:
-            warnings.warn(message, DataRepairWarning, stacklevel=stacklevel)
+            warn(message, DataRepairWarning)
 
 
 def as_frame(obj: Any, what: str) -> pd.DataFrame:

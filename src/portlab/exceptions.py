@@ -6,13 +6,22 @@ catch them all at once, or precisely by kind.
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
 __all__ = [
     "ConfigError",
     "DataError",
+    "DataRepairWarning",
     "EventValidationError",
     "InfeasibleError",
+    "InputRepairWarning",
     "PortlabError",
+    "PortlabWarning",
+    "SingularMatrixError",
     "ValidationError",
+    "warn",
 ]
 
 
@@ -53,3 +62,48 @@ class ConfigError(ValidationError):
 
 class InfeasibleError(PortlabError):
     """An optimization problem has no solution; the message says which constraints conflict."""
+
+
+class SingularMatrixError(ValidationError):
+    """A matrix that must be invertible (or positive definite) is singular or indefinite.
+
+    Decided from its eigenvalues or singular values against a stated tolerance, never from
+    whether a LAPACK routine happened to fail; the message names the matrix, its numerical
+    rank and the tolerance used.
+    """
+
+
+class PortlabWarning(UserWarning):
+    """Base class of every warning portlab issues on purpose."""
+
+
+class DataRepairWarning(PortlabWarning):
+    """Market data were changed by a documented repair rule (see :attr:`Market.report`)."""
+
+
+class InputRepairWarning(PortlabWarning):
+    """An input was accepted after a documented repair or assumption (the message says which)."""
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(message: str, category: type[Warning] = InputRepairWarning) -> None:
+    """Issue ``message`` attributed to the first caller outside portlab.
+
+    A warning then shows the user's own line (or none, from the command line) rather than
+    portlab's internal source line, however deep in the package it was raised.
+
+    Parameters
+    ----------
+    message : str
+        What was repaired or assumed, and how to avoid it.
+    category : type of Warning
+        Default :class:`InputRepairWarning`.
+    """
+    level = 1
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

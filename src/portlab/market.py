@@ -19,7 +19,6 @@ import pandas as pd
 
 from portlab import _estimators as est
 from portlab._cleaning import (
-    DataRepairWarning,
     RepairLog,
     check_all_nan,
     clean_volumes,
@@ -31,7 +30,7 @@ from portlab._cleaning import (
     some,
     validate_frame,
 )
-from portlab.exceptions import DataError, ValidationError
+from portlab.exceptions import DataError, DataRepairWarning, ValidationError
 
 __all__ = ["CovMethod", "DataRepairWarning", "Market"]
 
@@ -425,7 +424,7 @@ class Market:
                 f"covariance ({where}): {issue}; clipped {res.n_clipped} eigenvalues"
             )
         self._cov_rows += log.rows
-        log.emit(stacklevel=5)
+        log.emit()
 
     def covariance(
         self,
