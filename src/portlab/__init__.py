@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from portlab import dates, datasets, engine, events, exceptions, io, market, state
+    from portlab import datasets, dates, engine, events, exceptions, io, market, state
     from portlab.engine import (
         AllocationMode,
         CoordinationResult,

@@ -64,7 +64,7 @@ def open_binary(path: PathLike) -> Iterator[IO[bytes]]:
     if os.path.isdir(name):
         raise DataError(f"{name}: is a folder, not a file")
     try:
-        fh: IO[bytes] = gzip.open(name, "rb") if _is_gzip(name) else open(name, "rb")
+        fh: IO[bytes] = gzip.open(name, "rb") if _is_gzip(name) else open(name, "rb")  # noqa: SIM115 (closed below)
     except OSError as exc:
         raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     try:
