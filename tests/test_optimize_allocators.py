@@ -194,7 +194,7 @@ def test_risk_budgeting_errors(cov):
         risk_budgeting(np.ones((2, 3)))
     bad = cov.copy()
     bad.iloc[0, 1] += 1.0
-    with pytest.raises(ValidationError, match="not symmetric"):
+    with pytest.raises(DataError, match="not symmetric"):  # the one covariance path
         risk_budgeting(bad)
     nan = cov.copy()
     nan.loc["AMD", "AMD"] = np.nan

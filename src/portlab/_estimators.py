@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab.exceptions import DataError
+from portlab.linalg import check_covariance as check_covariance_matrix
 
 __all__ = [
     "CovEstimate",
@@ -303,55 +303,18 @@ def check_covariance(cov: Any, instruments: pd.Index) -> np.ndarray:
     Returns
     -------
     ndarray, shape (n, n)
-        A float64 copy, aligned with ``instruments`` and exactly symmetric.
+        A float64 copy, aligned with ``instruments`` and exactly symmetric; eigenvalues that
+        are negative within :data:`portlab.linalg.PSD_RTOL` (rounding) are raised to the
+        floor of :func:`clip_to_psd`, variances kept.
 
     Raises
     ------
     DataError
         Naming the problem: missing instruments, wrong shape, non-numeric or non-finite cell,
-        asymmetry, negative variance, not positive semi-definite.
+        asymmetry, negative variance, not positive semi-definite
+        (:func:`portlab.linalg.check_covariance`).
     """
-    n = len(instruments)
-    if isinstance(cov, pd.DataFrame):
-        frame = cov.set_axis([str(i) for i in cov.index], axis=0).set_axis(
-            [str(c) for c in cov.columns], axis=1
-        )
-        missing = [i for i in instruments if i not in frame.index or i not in frame.columns]
-        if missing:
-            raise DataError(f"covariance has no row or column for {_some(missing)}")
-        if frame.index.has_duplicates or frame.columns.has_duplicates:
-            raise DataError("covariance has duplicate instrument labels")
-        cov = frame.loc[instruments, instruments]
-    try:
-        arr = np.array(cov, dtype=np.float64, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"covariance holds non-numeric values: {exc}") from None
-    if arr.shape != (n, n):
-        raise DataError(
-            f"covariance has shape {arr.shape}, expected ({n}, {n}) for {n} instruments"
-        )
-    if not np.isfinite(arr).all():
-        i, j = np.argwhere(~np.isfinite(arr))[0]
-        raise DataError(
-            f"covariance[{instruments[i]!r}, {instruments[j]!r}] is {arr[i, j]}, not finite"
-        )
-    asym = np.abs(arr - arr.T)
-    if asym.max() > 1e-8 * max(np.abs(arr).max(), np.finfo(float).tiny):
-        i, j = np.unravel_index(np.argmax(asym), asym.shape)
-        a, b = instruments[i], instruments[j]
-        raise DataError(
-            f"covariance is not symmetric: [{a!r}, {b!r}] = {arr[i, j]} but [{b!r}, {a!r}] = {arr[j, i]}"
-        )
-    if (np.diag(arr) < 0).any():
-        i = int(np.argmax(np.diag(arr) < 0))
-        raise DataError(f"covariance has a negative variance for {instruments[i]!r}: {arr[i, i]}")
-    arr = (arr + arr.T) / 2.0
-    try:
-        np.linalg.cholesky(arr + 1e-9 * max(np.trace(arr), np.finfo(float).tiny) * np.eye(n))
-    except np.linalg.LinAlgError:
-        eig = np.linalg.eigvalsh(arr)
-        if eig[0] < -1e-8 * np.abs(eig).max():
-            raise DataError(
-                f"covariance is not positive semi-definite (smallest eigenvalue {eig[0]:.3g})"
-            ) from None
-    return arr
+    arr = check_covariance_matrix(cov, instruments, name="covariance")[0]
+    # eigenvalues within the tolerance below zero are rounding noise; lift them like an
+    # estimate's so that factorisations downstream exist by construction
+    return clip_to_psd(arr)[0]

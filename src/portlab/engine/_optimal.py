@@ -136,7 +136,11 @@ def _socp(book, limit, inst, d, value, a_ub, b_ub, ub, owner):
     cand_d = np.zeros(m)
     cand_d[owner] = d
     sub = book._cov0[np.ix_(cand_inst, cand_inst)]
-    jitter = 1e-12 * max(float(np.trace(sub)) / m, 1e-12)
+    # The market's covariance is PSD with eigenvalues >= -1e-12 λ_max (estimates are clipped,
+    # given matrices validated and clipped: portlab.linalg); a ridge of 1e-11 · trace >= 1e-11
+    # λ_max(sub) then dominates both that and the rounding of the factorisation (m·ε·λ_max for
+    # m < 45,000 candidates), so the Cholesky factor exists by construction.
+    jitter = 1e-11 * max(float(np.trace(sub)), np.finfo(float).tiny)
     # a few hundred rows: threads only contend (100x slower when the other core is busy)
     with threadpool_limits(limits=1, user_api="blas"):
         chol = np.linalg.cholesky(sub + jitter * np.eye(m))

@@ -29,6 +29,7 @@ import pandas as pd
 
 from portlab.analytics.optimize._riskparity import _as_cov, _as_vector
 from portlab.exceptions import DataError, ValidationError
+from portlab.linalg import PSD_RTOL, solve_psd
 
 __all__ = [
     "DEFAULT_RISK_AVERSION",
@@ -237,8 +238,12 @@ def black_litterman(
     Raises
     ------
     ValidationError
-        Malformed views, confidences outside ``[0, 1]``, a singular view system (for
-        example two contradicting views held with certainty).
+        Malformed views, confidences outside ``[0, 1]``, an ``omega`` that is not symmetric
+        positive semi-definite.
+    SingularMatrixError
+        A singular view system ``P τΣ Pᵀ + Ω`` (for example two contradicting views held
+        with certainty): its condition number exceeds ``1 / portlab.linalg.SINGULAR_RTOL``
+        (10¹²). A subclass of ValidationError.
     """
     arr, labels = _as_cov(cov)
     pi = _as_vector(prior, labels, "prior")
@@ -278,6 +283,11 @@ def black_litterman(
             1.0, np.abs(om).max()
         ):
             raise ValidationError("omega must be a finite symmetric matrix")
+        eig = np.linalg.eigvalsh(0.5 * (om + om.T)) if k else np.zeros(1)
+        if eig[0] < -PSD_RTOL * max(float(np.abs(eig).max()), np.finfo(float).tiny):
+            raise ValidationError(
+                f"omega must be positive semi-definite (smallest eigenvalue {eig[0]:.3g})"
+            )
     if not keep.any():  # no informative view: the posterior is the prior
         post_mu = pi
         post_cov = arr + tau * arr
@@ -285,15 +295,13 @@ def black_litterman(
         idx = np.flatnonzero(keep)
         a_mat = p_tau_sigma_pt[np.ix_(idx, idx)] + om[np.ix_(idx, idx)]
         rhs = np.column_stack([q[idx] - p[idx] @ pi, tau_sigma_pt[:, idx].T])
-        try:
-            sol = np.linalg.solve(a_mat, rhs)
-        except np.linalg.LinAlgError:
-            raise ValidationError(
-                "views: the view system P τΣ Pᵀ + Ω is singular (dependent views held with "
-                "certainty, or a view on a zero-variance combination)"
-            ) from None
-        if not np.isfinite(sol).all():
-            raise ValidationError("views: the view system is numerically singular")
+        sol = solve_psd(
+            a_mat,
+            rhs,
+            name="views: the view system P τΣ Pᵀ + Ω",
+            hint="dependent views held with certainty (or nearly so), or a view on a "
+            "zero-variance combination of instruments; lower the confidences or drop a view",
+        )
         post_mu = pi + tau_sigma_pt[:, idx] @ sol[:, 0]
         post_cov = arr + tau * arr - tau_sigma_pt[:, idx] @ sol[:, 1:]
         post_cov = 0.5 * (post_cov + post_cov.T)

@@ -27,7 +27,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from portlab.exceptions import InfeasibleError
+from portlab.exceptions import InfeasibleError, SingularMatrixError
+from portlab.linalg import inverse_psd, solve_psd
 
 __all__ = ["PathError", "Segment", "Unbounded", "trace"]
 
@@ -201,14 +202,10 @@ def _initial_active_set(mu, lb, ub, G, gmin, gmax, budget, tol_w, slope_g):
 
 def _inverse(a: np.ndarray) -> np.ndarray:
     """Inverse of a symmetric positive definite matrix (PathError when it is not)."""
-    if a.shape[0] == 0:
-        return np.zeros((0, 0))
     try:
-        low = np.linalg.cholesky(a)
-    except np.linalg.LinAlgError:
-        raise PathError("the covariance of the free assets is not positive definite") from None
-    linv = np.linalg.inv(low)
-    return linv.T @ linv
+        return inverse_psd(a, name="the covariance of the free assets")
+    except SingularMatrixError as exc:  # the generic engine takes over
+        raise PathError(str(exc)) from None
 
 
 class _State:
@@ -479,15 +476,11 @@ def _kkt(st: _State, mu, G, gmin, gmax, budget, at_infinity: bool):
     if S.shape[0] > len(F):
         raise PathError("the active constraints are linearly dependent on the free assets")
     try:
-        low = np.linalg.cholesky(S)
-    except np.linalg.LinAlgError:
+        nu = solve_psd(S, rhs, name="the active constraints' system")
+    except SingularMatrixError:
         raise PathError(
             "the active constraints are linearly dependent on the free assets"
         ) from None
-    d = np.diag(low)
-    if d.min() <= 1e-7 * d.max():
-        raise PathError("the active constraints are linearly dependent on the free assets")
-    nu = np.linalg.solve(low.T, np.linalg.solve(low, rhs))
     nu1, nu0 = nu[:, 0], nu[:, 1]
     w1F = np.zeros(len(F)) if at_infinity else Mmu - MA @ nu1  # the first segment is constant
     w0F = -Mc - MA @ nu0

@@ -26,6 +26,8 @@ from typing import NamedTuple
 import numpy as np
 
 from portlab.analytics.optimize._constraints import ResolvedConstraints
+from portlab.exceptions import SingularMatrixError
+from portlab.linalg import solve
 
 __all__ = ["polish"]
 
@@ -188,8 +190,8 @@ def _newton(p: _Problem, x: np.ndarray, free: np.ndarray, d: np.ndarray, rows: l
         jac[k : k + m, :k] = a[:, v]
         jac[k + m, :k] = p.s[v]
         try:
-            step = np.linalg.solve(jac, -f)
-        except np.linalg.LinAlgError:
+            step = solve(jac, -f, name="the KKT Jacobian")
+        except SingularMatrixError:  # degenerate active set: the interior-point path decides
             return None
         t = 1.0
         for _ in range(30):  # stay on each asset's side and reduce the residual

@@ -14,7 +14,13 @@ import pandas as pd
 
 from portlab.analytics.optimize._cla import PathError
 from portlab.analytics.optimize._constraints import Constraints
-from portlab.analytics.optimize._meanvar import MeanVarianceProblem, Method, Objective, _clean
+from portlab.analytics.optimize._meanvar import (
+    MeanVarianceProblem,
+    Method,
+    Objective,
+    _clean,
+    volatility,
+)
 from portlab.exceptions import ConfigError, PortlabError, ValidationError
 
 __all__ = ["METRIC_COLUMNS", "efficient_frontier", "frontier_of"]
@@ -94,7 +100,7 @@ def frontier_of(problem: MeanVarianceProblem, n_points: int = 50) -> pd.DataFram
     trade = np.abs(W - r.w0)
     cost = trade @ r.costs
     ret = W @ problem.mu_ - cost
-    vol = np.sqrt(np.maximum(np.einsum("ij,ij->i", W @ problem.cov_, W), 0.0))
+    vol = volatility(W, problem.cov_)
     with np.errstate(divide="ignore", invalid="ignore"):
         sharpe = np.where(vol > 0, (ret - problem.rf_ * r.budget) / vol, np.nan)
     metrics = pd.DataFrame(

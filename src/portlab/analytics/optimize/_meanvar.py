@@ -36,8 +36,10 @@ from portlab.exceptions import (
     DataError,
     InfeasibleError,
     PortlabError,
+    SingularMatrixError,
     ValidationError,
 )
+from portlab.linalg import SINGULAR_RTOL, check_covariance
 
 __all__ = [
     "Method",
@@ -132,31 +134,35 @@ def _as_mu(mu: Any) -> pd.Series:
     return pd.Series(vals, index=s.index, name="mu")
 
 
+_SINGULAR_HINT = (
+    "use a shrinkage estimate (Market.covariance(method='ledoit_wolf')), more observations "
+    "than assets, or an L2 penalty (Constraints(l2_gamma=...))"
+)
+
+
 def _as_cov(cov: Any, assets: pd.Index) -> np.ndarray:
-    n = len(assets)
-    if isinstance(cov, pd.DataFrame):
-        missing = [a for a in assets if a not in cov.index or a not in cov.columns]
-        if missing:
-            raise DataError(f"cov has no row/column for {missing[:5]}")
-        c = cov.reindex(index=assets, columns=assets).to_numpy(dtype=float, na_value=np.nan)
-    else:
-        c = np.asarray(cov, dtype=float)
-        if c.shape != (n, n):
-            raise DataError(f"cov must be {n} × {n} like mu, got shape {c.shape}")
-    bad = ~np.isfinite(c)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise DataError(f"cov is NaN or infinite at ({assets[i]!r}, {assets[j]!r})")
-    scale = max(float(np.abs(c).max()), 1e-300)
-    asym = float(np.abs(c - c.T).max())
-    if asym > 1e-8 * scale:
-        raise DataError(f"cov is not symmetric (max |C - Cᵀ| = {asym:.3g})")
-    neg = np.flatnonzero(np.diag(c) < 0)
-    if len(neg):
-        raise DataError(f"cov has a negative variance for {list(assets[neg[:5]])}")
-    c = 0.5 * (c + c.T)
+    c = check_covariance(cov, assets, name="cov")[0]
+    if not (np.diag(c) > 0).any():
+        raise SingularMatrixError(
+            "cov is zero: every portfolio has zero volatility, so no objective is defined; "
+            + _SINGULAR_HINT
+        )
     c.flags.writeable = False
     return c
+
+
+def volatility(w: np.ndarray, cov: np.ndarray) -> np.ndarray | float:
+    """``sqrt(wᵀΣw)`` of one portfolio (shape (n,)) or of each row of ``w`` (shape (k, n)).
+
+    Exactly 0 where the variance is rounding noise: ``wᵀΣw <= SINGULAR_RTOL · max diag(Σ) ·
+    wᵀw``, i.e. ``w`` lies in a null direction of a singular ``Σ`` (see :mod:`portlab.linalg`).
+    A volatility of 1e-10 from such a portfolio would give a Sharpe ratio of 1e9.
+    """
+    w2 = np.atleast_2d(w)
+    var = np.einsum("ij,ij->i", w2 @ cov, w2)
+    floor = SINGULAR_RTOL * float(np.diag(cov).max()) * np.einsum("ij,ij->i", w2, w2)
+    vol = np.sqrt(np.where(var <= floor, 0.0, var))
+    return vol if np.ndim(w) == 2 else float(vol[0])
 
 
 def _clean(w: np.ndarray, r: ResolvedConstraints) -> np.ndarray:
@@ -249,11 +255,11 @@ class MeanVarianceProblem:
                 f"method must be one of {[m.value for m in Method]}, got {self.method!r}"
             ) from None
         mu = _as_mu(self.mu)
-        cov = _as_cov(self.cov, mu.index)
         rf = float(self.risk_free_rate)
         if not math.isfinite(rf):
             raise ValidationError(f"risk_free_rate must be finite, got {self.risk_free_rate!r}")
         r = resolve(self.constraints, mu.index)
+        cov = _as_cov(self.cov, mu.index)
         reasons = quick_reasons(r)
         if reasons:
             raise InfeasibleError("infeasible constraints: " + "; ".join(reasons))
@@ -493,8 +499,15 @@ class MeanVarianceProblem:
         trade = np.abs(w - r.w0)
         cost = float(r.costs @ trade)
         ret = float(self.mu_ @ w) - cost
-        vol = math.sqrt(max(float(w @ self.cov_ @ w), 0.0))
-        sharpe = (ret - self.rf_ * r.budget) / vol if vol > 0 else math.nan
+        vol = float(volatility(w, self.cov_))
+        excess = ret - self.rf_ * r.budget
+        if vol == 0.0 and objective is Objective.MAX_SHARPE and excess > 0:
+            raise SingularMatrixError(
+                "cov is singular and a portfolio of zero volatility with a positive excess "
+                f"return ({excess:.4g}) meets the constraints, so the Sharpe ratio is "
+                "unbounded; " + _SINGULAR_HINT
+            )
+        sharpe = excess / vol if vol > 0 else math.nan
         return OptimizationResult(
             weights=pd.Series(w, index=self.assets_, name="weight"),
             expected_return=ret,

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from portlab.exceptions import DataError, InfeasibleError, ValidationError
+from portlab.linalg import check_covariance
 
 __all__ = ["risk_budgeting", "risk_contributions"]
 
@@ -87,54 +88,17 @@ def _as_cov(cov: Any, name: str = "cov") -> tuple[np.ndarray, pd.Index]:
     Raises
     ------
     ValidationError
-        Not square, labels of rows and columns differ, or not symmetric.
+        Not square, or the labels of rows and columns differ.
     DataError
-        NaN/inf entries or non-positive variances (naming the instruments).
+        NaN/inf entries, asymmetry, a non-positive variance (naming the instruments), or not
+        positive semi-definite (see :func:`portlab.linalg.check_covariance`).
     """
-    if isinstance(cov, pd.DataFrame):
-        if not cov.index.equals(cov.columns):
-            raise ValidationError(f"{name}: index and columns must hold the same labels in order")
-        if not cov.index.is_unique:
-            dupes = sorted({str(c) for c in cov.index[cov.index.duplicated()]})
-            raise ValidationError(f"{name}: duplicate instrument(s) {dupes}")
-        labels = cov.index
-        try:
-            arr = cov.to_numpy(dtype=np.float64, copy=True)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"{name}: entries must be numeric ({exc})") from exc
-    else:
-        try:
-            arr = np.array(cov, dtype=np.float64, copy=True)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"{name}: entries must be numeric ({exc})") from exc
-        if arr.ndim != 2:
-            raise ValidationError(f"{name} must be 2-dimensional, got shape {arr.shape}")
-        labels = pd.RangeIndex(arr.shape[0])
-    n, m = arr.shape
-    if n != m:
-        raise ValidationError(f"{name} must be square, got shape {arr.shape}")
-    if n == 0:
-        raise ValidationError(f"{name} is empty")
-    if not np.isfinite(arr).all():
-        bad = ~np.isfinite(arr).all(axis=1)
-        raise DataError(
-            f"{name}: NaN or infinite covariance for instrument(s) {list(labels[bad][:10])}"
-        )
+    arr, labels = check_covariance(cov, name=name)
     diag = np.diag(arr)
-    if (diag <= 0).any():
+    if (diag <= 0).any():  # risk shares divide by each asset's risk
         raise DataError(
-            f"{name}: non-positive variance for instrument(s) {list(labels[diag <= 0][:10])}"
+            f"{name}: non-positive variance for instrument(s) {list(map(str, labels[diag <= 0][:10]))}"
         )
-    scale = max(float(arr.max()), -float(arr.min()))
-    asym = arr - arr.T
-    if max(float(asym.max()), -float(asym.min())) > 1e-8 * scale:
-        i, j = np.unravel_index(int(np.argmax(np.abs(asym))), asym.shape)
-        raise ValidationError(
-            f"{name} is not symmetric: [{labels[i]!r}, {labels[j]!r}] = {arr[i, j]:.6g} but "
-            f"[{labels[j]!r}, {labels[i]!r}] = {arr[j, i]:.6g}"
-        )
-    asym *= 0.5
-    arr -= asym  # (Σ + Σᵀ) / 2
     return arr, labels
 
 
