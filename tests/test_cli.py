@@ -84,8 +84,8 @@ def test_bad_lines_exit_1_and_keep_the_good_ones(tmp_path, files, capsys):
     "args, message",
     [
         (["--signals", "missing.jsonl"], "missing.jsonl: no such file"),
-        (["--market", "nowhere.csv"], "nowhere.csv: no such market file"),
-        (["--policy", "nopolicy.yaml"], "nopolicy.yaml: no such policy file"),
+        (["--market", "nowhere.csv"], "nowhere.csv: no such file"),
+        (["--policy", "nopolicy.yaml"], "nopolicy.yaml: no such file"),
     ],
 )
 def test_unusable_input_exits_2_with_one_line(tmp_path, files, capsys, args, message):

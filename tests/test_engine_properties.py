@@ -671,13 +671,13 @@ def financed_batches(draw) -> tuple[Scenario, str]:
         {"instrument_id": n, "target_weight": float(before.w[u.names.get_loc(n)]) - cut}
         for n, cut in zip(held, cuts, strict=False)
     ]
-    loose = {"limit": 50.0, "hard": False}
+    loose = {"limit": 1.0, "hard": False}  # soft: warnings only
     policy = {
         "max_position_size": {"limit": 0.5, "hard": True},
-        "max_sector_exposure": {"limit": 50.0, "hard": False},
+        "max_sector_exposure": {"limit": 1.0, "hard": False},
         "max_correlation_exposure": loose,
         "max_portfolio_volatility": loose,
-        "max_leverage": loose,
+        "max_leverage": {"limit": 10.0, "hard": False},
         "correlation_threshold": 0.3,
         "cash_floor": 0.0,
     }
@@ -723,7 +723,7 @@ def financed_batches(draw) -> tuple[Scenario, str]:
             "min_position_size": draw(st.sampled_from([0.0, 0.001])),
             "fractional_shares": False,
         },
-        risk_loop={"max_position_risk": 10.0},
+        risk_loop={"max_position_risk": 1.0},
         rows=rows,
         requests=[rebalance_request("r0", adjustments, timestamp="2020-04-20T14:30:00.000Z")],
     )

@@ -18,17 +18,39 @@ labelled ``benchmark:<name>`` / ``factors:<name>``):
 
 "Warned" means a :class:`DataRepairWarning`; "reported" a row of ``Market.report``. Rules that
 leave the data as given (6, long gaps, 8) only report.
+
+Sectors: an instrument without one (missing, NaN or blank) gets :data:`UNKNOWN_SECTOR`; this is
+an assumption, not a repair, so it raises an :class:`InputRepairWarning` ("no sectors given for
+20 instruments: ...") and is reported.
+
+CSV files (:func:`read_prices_csv`, :func:`read_sectors_csv`) are read through
+:mod:`portlab.io` (UTF-8, byte-order mark dropped, gzip transparent) and checked before any
+cleaning rule: an empty or header-only file, a row with more or fewer fields than the header, a
+missing or unnamed ``Date`` column, an unparseable date and a cell that is not a number are each a
+``DataError`` naming the file, the line and the column.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import numbers
+import os
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from portlab.exceptions import DataError, DataRepairWarning, ValidationError, warn
+from portlab.exceptions import (
+    DataError,
+    DataRepairWarning,
+    InputRepairWarning,
+    ValidationError,
+    warn,
+)
+from portlab.io import read_text
 
 __all__ = [
     "RepairLog",
@@ -38,10 +60,14 @@ __all__ = [
     "fill_gaps",
     "fmt_date",
     "label_series",
+    "naming_files",
     "numeric_values",
     "onto_dates",
+    "read_prices_csv",
+    "read_sectors_csv",
     "report_label",
     "sectors_and_names",
+    "show",
     "simple_returns",
     "some",
     "validate_frame",
@@ -49,6 +75,23 @@ __all__ = [
 
 Row = tuple[str, str, str, str, int]
 UNKNOWN_SECTOR = "Unknown"
+"""Sector label of an instrument whose sector is not known (public as ``portlab.market.UNKNOWN_SECTOR``)."""
+
+
+def show(value: Any) -> str:
+    """``value`` as people read it in a message: numbers by ``:g`` (never ``np.float64(...)``),
+    strings quoted, dates as YYYY-MM-DD, anything else by ``str``."""
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        return f"{float(value):g}"
+    if isinstance(value, str):
+        return repr(str(value))
+    if isinstance(value, pd.Timestamp):
+        return fmt_date(value)
+    return str(value)
 
 
 def fmt_date(ts: Any) -> str:
@@ -63,9 +106,13 @@ def some(names: Iterable[str], k: int = 5) -> str:
 
 
 class RepairLog:
+    """Report rows, repair warnings (:class:`DataRepairWarning`) and notices of assumptions
+    (:class:`InputRepairWarning`), emitted together by :meth:`emit`."""
+
     def __init__(self) -> None:
         self.rows: list[Row] = []
         self.warnings: list[str] = []
+        self.notices: list[str] = []
 
     def add(self, column: str, row: Any, issue: str, action: str, count: int) -> None:
         row = "" if row is None else (row if isinstance(row, str) else fmt_date(row))
@@ -74,10 +121,20 @@ class RepairLog:
     def extend(self, other: RepairLog) -> None:
         self.rows += other.rows
         self.warnings += other.warnings
+        self.notices += other.notices
 
     def emit(self) -> None:
         for message in self.warnings:
             warn(message, DataRepairWarning)
+        for message in self.notices:
+            warn(message, InputRepairWarning)
+
+
+def _date_trouble(exc: Exception) -> str:
+    """Why a column of dates cannot be read, in words."""
+    if "timezone" in str(exc).lower():
+        return "dates in different time zones; give every date in one zone, or none"
+    return f"the dates cannot be read ({exc})"
 
 
 def as_frame(obj: Any, what: str) -> pd.DataFrame:
@@ -95,12 +152,15 @@ def as_frame(obj: Any, what: str) -> pd.DataFrame:
     if not isinstance(raw_index, pd.DatetimeIndex):
         if pd.api.types.is_numeric_dtype(raw_index.dtype):
             raise DataError(f"{what} need a DatetimeIndex or a 'Date' column")
-        index = pd.DatetimeIndex(pd.to_datetime(pd.Series(raw_index), errors="coerce"))
+        try:
+            index = pd.DatetimeIndex(pd.to_datetime(pd.Series(raw_index), errors="coerce"))
+        except (ValueError, TypeError, OverflowError) as exc:  # e.g. mixed time zones
+            raise DataError(f"{what}: {_date_trouble(exc)}") from None
     else:
         index = raw_index
     if index.hasnans:
         pos = int(np.flatnonzero(index.isna())[0])
-        raise DataError(f"{what}: row {pos} has date {raw_index[pos]!r}, which is not a date")
+        raise DataError(f"{what}: row {pos} has date {show(raw_index[pos])}, which is not a date")
     df.index = index.rename("Date")
     df.columns = pd.Index([str(c) for c in df.columns])
     if df.columns.has_duplicates:
@@ -131,7 +191,7 @@ def numeric_values(df: pd.DataFrame, what: str) -> np.ndarray:
         if bad.any():
             i = int(np.argmax(bad))
             raise DataError(
-                f"{what} column {col!r}: non-numeric value {s.iloc[i]!r} "
+                f"{what} column {col!r}: non-numeric value {show(s.iloc[i])} "
                 f"at row {fmt_date(df.index[i])} (position {i})"
             )
         cols.append(conv.to_numpy(dtype=np.float64, na_value=np.nan))
@@ -162,7 +222,7 @@ def validate_frame(obj: Any, what: str, log: RepairLog, *, bad_prices: str, volu
             j = int(np.argmax(~same[k]))
             raise DataError(
                 f"{what}: conflicting rows for duplicate date {fmt_date(index[pos[k]])}: "
-                f"column {cols[j]!r} has {b[k, j]!r} and {a[k, j]!r}"
+                f"column {cols[j]!r} has {show(b[k, j])} and {show(a[k, j])}"
             )
         keep = np.ones(len(index), dtype=bool)
         keep[pos] = False
@@ -324,15 +384,27 @@ def simple_returns(df: pd.DataFrame | None) -> pd.DataFrame | None:
 def sectors_and_names(
     sectors: Any, names: Any, instruments: pd.Index, log: RepairLog
 ) -> tuple[pd.Series, pd.Series]:
-    """Sector (``"Unknown"`` when missing, reported) and display name (the id when missing)."""
+    """Sector (:data:`UNKNOWN_SECTOR` when missing: reported and an :class:`InputRepairWarning`)
+    and display name (the id when missing)."""
     sect = label_series(sectors, instruments, "sectors", log)
     missing = sect.isna().to_numpy() | (sect.astype(str).str.strip() == "").to_numpy()
     action = f"set to {UNKNOWN_SECTOR!r}"
+    consequence = (
+        f"(labelled {UNKNOWN_SECTOR!r}): sector limits and sector analytics do not apply to "
+        "them; pass sectors=..."
+    )
     if sectors is None:
         log.add("(sectors)", None, "no sectors given", action, len(instruments))
+        noun = "instrument" if len(instruments) == 1 else "instruments"
+        log.notices.append(f"no sectors given for {len(instruments)} {noun} {consequence}")
     else:
         for inst in instruments[missing]:
             log.add(inst, None, "no sector given", action, 1)
+        if missing.any():
+            log.notices.append(
+                f"no sector given for {int(missing.sum())} of {len(instruments)} instruments "
+                f"({some(instruments[missing])}) {consequence}"
+            )
     sect = np.where(missing, UNKNOWN_SECTOR, sect.astype(str))
     nm = label_series(names, instruments, "names", log)
     nm = np.where(nm.isna(), instruments, nm.astype(str))
@@ -353,3 +425,204 @@ def clean_volumes(
         log.add("volumes:(columns)", None, issue, "ignored", len(unknown))
         log.warnings.append(f"volumes for unknown instruments ignored: {some(unknown)}")
     return onto_dates(vols, dates, "volumes", log).reindex(columns=instruments)
+
+
+# ----------------------------------------------------------------------------- CSV files
+#: Cells read as a missing value (compared case-insensitively, after stripping blanks): the
+#: defaults of ``pandas.read_csv``. Other cells are read by Python's ``float()``.
+NA_CELLS = frozenset(
+    {"", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#ind", "1.#qnan", "<na>"}
+    | {"n/a", "na", "nan", "null", "none"}
+)
+
+
+def _csv_records(path: Any) -> tuple[str, list[tuple[int, list[str]]]]:
+    """The file's name and its non-blank records as ``(first line number, fields)``."""
+    name = os.fspath(path)
+    text = read_text(name)
+    reader = csv.reader(io.StringIO(text), strict=True)
+    records: list[tuple[int, list[str]]] = []
+    end = 0
+    try:
+        for fields in reader:
+            start, end = end + 1, reader.line_num
+            if any(f.strip() for f in fields):
+                records.append((start, fields))
+    except csv.Error as exc:  # e.g. a quote never closed, a NUL byte
+        raise DataError(f"{name}: line {end + 1}: not valid CSV ({exc})") from None
+    if not records:
+        raise DataError(f"{name}: the file is empty (expected a header line and data rows)")
+    if len(records) == 1:
+        raise DataError(f"{name}: only a header line, no data rows")
+    return name, records
+
+
+def _header(name: str, records: list[tuple[int, list[str]]], date_hint: bool) -> list[str]:
+    """Stripped column names; DataError for an unnamed or repeated column, or a ragged row."""
+    line, raw = records[0]
+    header = [h.strip() for h in raw]
+    seen: dict[str, int] = {}
+    for j, h in enumerate(header):
+        if not h:
+            hint = " (name the date column 'Date')" if date_hint and j == 0 else ""
+            raise DataError(f"{name}: line {line}: column {j + 1} has no name{hint}")
+        if h in seen:
+            raise DataError(
+                f"{name}: line {line}: column {h!r} appears twice (columns {seen[h] + 1} and {j + 1})"
+            )
+        seen[h] = j
+    for ln, fields in records[1:]:
+        if len(fields) != len(header):
+            more = "more" if len(fields) > len(header) else "fewer"
+            raise DataError(
+                f"{name}: line {ln} has {len(fields)} fields, {more} than the {len(header)} "
+                f"columns of the header (line {line})"
+            )
+    return header
+
+
+def _numbers(name: str, column: str, cells: np.ndarray, lines: np.ndarray) -> np.ndarray:
+    """``cells`` (str) as float64 by ``float()``, NaN for :data:`NA_CELLS`; DataError naming
+    the line and the column of the first cell that is neither."""
+    try:
+        return cells.astype(np.float64)  # fast path: every cell is a number
+    except ValueError:
+        pass
+    low = np.char.lower(np.char.strip(cells.astype(str)))
+    given = ~np.isin(low, list(NA_CELLS))
+    out = np.full(cells.shape, np.nan)
+    try:
+        out[given] = cells[given].astype(np.float64)
+    except ValueError:
+        for i in np.flatnonzero(given):
+            try:
+                float(cells[i])
+            except ValueError:
+                raise DataError(
+                    f"{name}: line {lines[i]}, column {column!r}: {cells[i].strip()!r} is not "
+                    "a number"
+                ) from None
+    return out
+
+
+def read_prices_csv(path: Any) -> pd.DataFrame:
+    """A prices CSV (a ``Date`` column, one column per instrument) as a float frame on its dates.
+
+    The frame is not cleaned yet (order, duplicates and prices are the :class:`Market` rules').
+
+    Raises
+    ------
+    DataError
+        Naming the file (and the line and column): missing, not UTF-8, not CSV, empty or header
+        only, a row with more or fewer fields than the header, an unnamed or repeated column, no
+        ``Date`` column, a date that cannot be read, a cell that is not a number.
+    """
+    name, records = _csv_records(path)
+    header = _header(name, records, date_hint=True)
+    date_cols = [j for j, h in enumerate(header) if h.lower() == "date"]
+    if not date_cols:
+        raise DataError(
+            f"{name}: no 'Date' column (header: {some(header)}); the first line must name "
+            "the date column 'Date' and one column per instrument"
+        )
+    jd = date_cols[0]
+    if len(header) == 1:
+        raise DataError(f"{name}: only a 'Date' column, no instrument column")
+    lines = np.array([ln for ln, _ in records[1:]])
+    cells = np.array([fields for _, fields in records[1:]], dtype=object)
+    raw_dates = np.char.strip(cells[:, jd].astype(str))
+    try:
+        dates = pd.to_datetime(pd.Series(raw_dates), errors="coerce")
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. mixed time zones
+        raise DataError(f"{name}: column {header[jd]!r}: {_date_trouble(exc)}") from None
+    bad = dates.isna().to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        shown = repr(str(raw_dates[i])) if raw_dates[i] else "an empty cell"
+        raise DataError(
+            f"{name}: line {lines[i]}, column {header[jd]!r}: {shown} is not a date "
+            "(use one format throughout, e.g. 2022-12-28)"
+        )
+    keep = [j for j in range(len(header)) if j != jd]
+    cols = [header[j] for j in keep]
+    try:
+        values = cells[:, keep].astype(np.float64)  # fast path: every cell is a number
+    except ValueError:
+        values = np.column_stack([_numbers(name, header[j], cells[:, j], lines) for j in keep])
+    index = pd.DatetimeIndex(dates, name="Date")
+    return pd.DataFrame(values, index=index, columns=pd.Index(cols))
+
+
+def read_sectors_csv(path: Any) -> pd.DataFrame:
+    """A sectors CSV: first column the instrument id, a ``sector`` column, optionally ``name``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by instrument id, columns ``sector`` (and ``name`` when the file has one); an
+        empty cell is NaN (the instrument then has no known sector).
+
+    Raises
+    ------
+    DataError
+        Naming the file (and the line): missing, not UTF-8, not CSV, empty or header only, a
+        ragged row, no ``sector`` column, an empty or repeated instrument id.
+    """
+    name, records = _csv_records(path)
+    header = _header(name, records, date_hint=False)
+    lower = [h.lower() for h in header]
+    if "sector" not in lower[1:]:
+        raise DataError(
+            f"{name}: no 'sector' column (header: {some(header)}); expected the instrument id "
+            "first, then a 'sector' column (and optionally 'name')"
+        )
+    keep = {key: lower.index(key) for key in ("sector", "name") if key in lower[1:]}
+    ids: dict[str, int] = {}
+    rows = []
+    for ln, fields in records[1:]:
+        iid = fields[0].strip()
+        if not iid:
+            raise DataError(f"{name}: line {ln}: no instrument id in column {header[0]!r}")
+        if iid in ids:
+            raise DataError(f"{name}: line {ln}: instrument {iid!r} repeats line {ids[iid]}")
+        ids[iid] = ln
+        rows.append([fields[j].strip() or np.nan for j in keep.values()])
+    return pd.DataFrame(rows, index=pd.Index(list(ids), name=header[0]), columns=list(keep))
+
+
+def _located(message: Any, files: Mapping[str, str]) -> str | None:
+    """``message`` with its leading role (``"prices"``) replaced by the file it came from."""
+    text = str(message)
+    for role, name in files.items():
+        if text.startswith((f"{role}:", f"{role} column")):
+            return f"{name}{text[len(role) :]}"
+        if text.startswith(f"{role} "):
+            return f"{name}: {text}"
+    return None
+
+
+class naming_files:
+    """Errors and warnings about a role (``"prices"``, ``"sectors"``) name its file instead.
+
+    ``DataError("prices column 'B': ...")`` becomes ``DataError("prices.csv column 'B': ...")``;
+    warnings are re-issued after the block under the caller's filters, renamed the same way (a
+    class rather than a generator, so that they are attributed to the caller's line).
+    """
+
+    def __init__(self, files: Mapping[str, str]) -> None:
+        self.files = dict(files)
+        self._catch = warnings.catch_warnings(record=True)
+
+    def __enter__(self) -> None:
+        self._caught = self._catch.__enter__()
+        warnings.simplefilter("always")
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        self._catch.__exit__(kind, exc, tb)
+        if isinstance(exc, DataError):
+            message = _located(exc, self.files)
+            if message is not None:
+                raise DataError(message) from None
+        if exc is None:
+            for w in self._caught:
+                warn(_located(w.message, self.files) or str(w.message), w.category)

@@ -101,7 +101,7 @@ def warn(message: str, category: type[Warning] = InputRepairWarning) -> None:
     category : type of Warning
         Default :class:`InputRepairWarning`.
     """
-    level = 1
+    level = 2  # stacklevel 2 is warn()'s caller
     frame = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back

@@ -43,11 +43,6 @@ _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = b"\xef\xbb\xbf"
 
 
-def _is_gzip(path: PathLike) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(2) == _GZIP_MAGIC
-
-
 @contextlib.contextmanager
 def open_binary(path: PathLike) -> Iterator[IO[bytes]]:
     """Open ``path`` for reading bytes, decompressing gzip transparently.
@@ -64,15 +59,18 @@ def open_binary(path: PathLike) -> Iterator[IO[bytes]]:
     if os.path.isdir(name):
         raise DataError(f"{name}: is a folder, not a file")
     try:
-        fh: IO[bytes] = gzip.open(name, "rb") if _is_gzip(name) else open(name, "rb")  # noqa: SIM115 (closed below)
+        raw = open(name, "rb")  # noqa: SIM115 (closed below)
     except OSError as exc:
         raise DataError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    # peek, not re-open: a pipe (``<(zcat x)``) can be read once only
+    fh: IO[bytes] = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == _GZIP_MAGIC else raw
     try:
         yield fh
     except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError; truncation an EOFError
         raise DataError(f"{name}: cannot be read ({exc})") from None
     finally:
         fh.close()
+        raw.close()
 
 
 def _decode(raw: bytes, name: str, line: int | None) -> str:
@@ -210,7 +208,8 @@ def check_outputs(outputs: Mapping[str, PathLike], inputs: Iterable[PathLike] = 
 def atomic_write(path: PathLike, mode: str = "w") -> Iterator[IO]:
     """Write ``path`` all at once: a temporary file in its folder, renamed over it at the end.
 
-    The folder is created when missing. If the block raises, the temporary file is removed
+    The folder is created when missing; a symlink is followed (the file it points to is
+    replaced, the link kept). If the block raises, the temporary file is removed
     and ``path`` keeps its old content (or stays absent).
 
     Parameters
@@ -231,7 +230,7 @@ def atomic_write(path: PathLike, mode: str = "w") -> Iterator[IO]:
     """
     if mode not in ("w", "wb"):
         raise ValidationError(f"atomic_write mode must be 'w' or 'wb', got {mode!r}")
-    target = Path(path)
+    target = Path(os.path.realpath(path))  # through a symlink: replace its target, keep the link
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

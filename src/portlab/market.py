@@ -19,20 +19,26 @@ import pandas as pd
 
 from portlab import _estimators as est
 from portlab._cleaning import (
+    UNKNOWN_SECTOR,
     RepairLog,
     check_all_nan,
     clean_volumes,
     fill_gaps,
     fmt_date,
+    naming_files,
     onto_dates,
+    read_prices_csv,
+    read_sectors_csv,
     sectors_and_names,
+    show,
     simple_returns,
     some,
     validate_frame,
 )
+from portlab.dates import as_timestamp
 from portlab.exceptions import DataError, DataRepairWarning, ValidationError
 
-__all__ = ["CovMethod", "DataRepairWarning", "Market"]
+__all__ = ["UNKNOWN_SECTOR", "CovMethod", "DataRepairWarning", "Market"]
 
 _REPORT_COLUMNS = ["column", "row", "issue", "action", "count"]
 
@@ -50,7 +56,7 @@ _DEFAULT_COV = (CovMethod.LEDOIT_WOLF, 504, 60)  # method, window, min_periods o
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
+        raise ValidationError(f"{name} must be an integer >= {minimum}, got {show(value)}")
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -72,7 +78,10 @@ class Market:
         Prices (any currency, one per instrument), indexed by a DatetimeIndex or with a ``Date``
         column. Cleaned by the rules in Notes.
     sectors : Series, mapping or DataFrame with a ``sector`` column, optional
-        Instrument → sector label. Missing ones become ``"Unknown"``.
+        Instrument → sector label. Missing ones (or all, when ``sectors`` is not given) become
+        :data:`UNKNOWN_SECTOR` (``"Unknown"``), with an :class:`InputRepairWarning` saying how
+        many: sector limits and sector analytics do not apply to them (see
+        :attr:`unknown_sector`).
     names : Series, mapping or DataFrame with a ``name`` column, optional
         Instrument → display name (the instrument id when missing).
     benchmark : Series or one-column DataFrame, optional
@@ -121,7 +130,9 @@ class Market:
     Benchmark and factor prices follow the same rules after being put on the market's dates
     (dates the prices lack are dropped, warned), so a factor starting later is a late listing.
     Volumes follow rules 1-3, reject negatives and are never filled. Sectors for unknown
-    instruments are ignored (warned); instruments without one get ``"Unknown"``.
+    instruments are ignored (warned); instruments without one get :data:`UNKNOWN_SECTOR`
+    (an :class:`~portlab.exceptions.InputRepairWarning`, since nothing was repaired: portlab
+    only assumes the sector is not known).
     """
 
     def __init__(
@@ -139,7 +150,7 @@ class Market:
         periods_per_year: int = 252,
     ) -> None:
         if bad_prices not in ("raise", "nan"):
-            raise ValidationError(f"bad_prices must be 'raise' or 'nan', got {bad_prices!r}")
+            raise ValidationError(f"bad_prices must be 'raise' or 'nan', got {show(bad_prices)}")
         _check_int("max_ffill", max_ffill, 0)
         _check_int("periods_per_year", periods_per_year, 1)
         log = RepairLog()
@@ -201,22 +212,38 @@ class Market:
         cls,
         path: str | os.PathLike,
         *,
-        sectors: str | os.PathLike | pd.Series | pd.DataFrame | None = None,
+        sectors: str | os.PathLike | pd.Series | pd.DataFrame | Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> Market:
         """Read prices from a CSV with a ``Date`` column (other columns: one per instrument).
 
-        ``sectors`` may be a path to a CSV whose first column is the instrument and which has a
-        ``sector`` column (and optionally a ``name`` column, used for ``names`` unless given).
-        Other keyword arguments go to :class:`Market`.
+        ``path``: UTF-8 (a byte-order mark is dropped), gzip or not (detected from the
+        content); empty cells (and ``NA``, ``NaN``, ``null`` ...) are missing prices.
+        ``sectors``: a path to a CSV whose first column is the instrument and which has a
+        ``sector`` column (and optionally ``name``, used for ``names`` unless given), or anything
+        :class:`Market` accepts; without it every instrument is :data:`UNKNOWN_SECTOR` (an
+        :class:`~portlab.exceptions.InputRepairWarning`). Other keyword arguments go to
+        :class:`Market`.
+
+        Raises ``DataError`` naming the file (and the line and column where known) for a missing
+        or unreadable file, bytes that are not UTF-8, an empty or header-only file, a row with
+        more or fewer fields than the header, no ``Date`` column, a date or a price that cannot
+        be read (see :func:`portlab._cleaning.read_prices_csv`), and for every cleaning rule's
+        error (``prices.csv column 'B': 2 non-positive or infinite prices, first on
+        2021-01-05``); repair warnings name the file too.
         """
-        prices = pd.read_csv(path)
+        if not isinstance(path, str | os.PathLike):
+            raise ValidationError(f"path: expected a file name, got {type(path).__name__}")
+        files = {"prices": os.fspath(path)}
+        prices = read_prices_csv(path)
         if isinstance(sectors, str | os.PathLike):
-            table = pd.read_csv(sectors, index_col=0)
-            if "names" not in kwargs and "name" in [str(c).lower() for c in table.columns]:
-                kwargs["names"] = table
-            sectors = table
-        return cls(prices, sectors=sectors, **kwargs)
+            files["sectors"] = files["names"] = os.fspath(sectors)
+            table = read_sectors_csv(sectors)
+            if "names" not in kwargs and "name" in table.columns:
+                kwargs["names"] = table[["name"]]
+            sectors = table[["sector"]]
+        with naming_files(files):
+            return cls(prices, sectors=sectors, **kwargs)
 
     # ----------------------------------------------------------------------------- data
     @property
@@ -261,8 +288,20 @@ class Market:
 
     @property
     def sectors(self) -> pd.Series:
-        """Instrument → sector label (str); ``"Unknown"`` where none was given."""
+        """Instrument → sector label (str); :data:`UNKNOWN_SECTOR` (``"Unknown"``) where none was given."""
         return self._sectors.copy(deep=False)
+
+    @property
+    def unknown_sector(self) -> pd.Series:
+        """Instrument → True where the sector is not known, shape (n_instruments,), bool.
+
+        True for instruments given no sector (or a missing or blank one, or the label
+        :data:`UNKNOWN_SECTOR` itself): :attr:`sectors` shows them as ``"Unknown"``, but they
+        are not one sector -- sector limits and sector analytics do not apply to them. Named
+        ``"unknown_sector"``; ``market.unknown_sector.to_numpy()`` aligns with
+        :meth:`sector_codes`.
+        """
+        return (self._sectors == UNKNOWN_SECTOR).rename("unknown_sector")
 
     @property
     def names(self) -> pd.Series:
@@ -301,7 +340,7 @@ class Market:
         if self._volumes is None:
             return None
         if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-            raise ValidationError(f"window must be a positive integer, got {window!r}")
+            raise ValidationError(f"window must be a positive integer, got {show(window)}")
         return self._volumes.iloc[-int(window) :].mean().rename("adv")
 
     def trading_arrays(self) -> tuple[np.ndarray, np.ndarray | None]:
@@ -349,12 +388,17 @@ class Market:
             method = CovMethod(method)
         except ValueError:
             choices = ", ".join(repr(str(m)) for m in CovMethod)
-            raise ValidationError(f"method must be one of {choices}, got {method!r}") from None
+            raise ValidationError(f"method must be one of {choices}, got {show(method)}") from None
         if window is not None:
             _check_int("window", window, 2)
         _check_int("min_periods", min_periods, 2)
-        if not halflife > 0:
-            raise ValidationError(f"halflife must be > 0, got {halflife!r}")
+        if (
+            isinstance(halflife, bool)
+            or not isinstance(halflife, int | float | np.integer | np.floating)
+            or not halflife > 0
+            or not np.isfinite(halflife)
+        ):
+            raise ValidationError(f"halflife must be a finite number > 0, got {show(halflife)}")
         use = (
             use_given
             and self._given_cov is not None
@@ -561,12 +605,23 @@ class Market:
 
         Gap filling is redone on the truncated data, so a gap still open at ``end`` is trailing
         NaN. Instruments not yet listed at ``end`` stay, all NaN. A given covariance is kept.
+
+        ``end`` is a date (an ISO 8601 string or a date/time object; anything else is a
+        ``ValidationError`` naming ``end``). A time with a zone is compared in the zone of the
+        market's dates (in UTC, then without zone, when they have none).
         """
-        end = pd.Timestamp(end)
+        end = as_timestamp(end, "end")
+        tz = self.dates.tz
+        if end.tzinfo is not None:
+            end = end.tz_convert(tz) if tz is not None else end.tz_convert(None)
+        elif tz is not None:
+            end = end.tz_localize(tz)
         p = self._parts
         if p["raw"].loc[:end].shape[0] == 0:
             first = fmt_date(self.dates[0])
-            raise ValidationError(f"no dates on or before {fmt_date(end)} (first date {first})")
+            raise ValidationError(
+                f"end: no dates on or before {fmt_date(end)} (first date {first})"
+            )
         cut = {
             k: p[k].loc[:end]
             for k in ("raw", "bench_raw", "factors_raw", "volumes")

@@ -16,13 +16,13 @@ import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
+from portlab._cleaning import show
 from portlab._records import CLOSE_TOLERANCE
 from portlab._records import as_map as _as_map
 from portlab._records import executions as _executions
@@ -31,6 +31,7 @@ from portlab._records import number as _number
 from portlab._records import parse_execution as _parse_execution
 from portlab._records import price as _price
 from portlab.exceptions import DataError, ValidationError
+from portlab.io import read_text
 
 __all__ = ["PortfolioState", "Position"]
 
@@ -74,7 +75,9 @@ def _to_position(iid: str, value: Any) -> Position:
         return value
     path = f"positions.{iid}"
     if not isinstance(value, Mapping):
-        raise ValidationError(f"{path}: expected a mapping of quantity, avg_price (got {value!r})")
+        raise ValidationError(
+            f"{path}: expected a mapping of quantity, avg_price (got {show(value)})"
+        )
     extra = sorted(map(str, set(value) - set(_POSITION_KEYS)))
     if extra:
         raise ValidationError(f"{path}: unknown field(s) {extra}; expected quantity, avg_price")
@@ -84,6 +87,16 @@ def _to_position(iid: str, value: Any) -> Position:
     q = _number(value["quantity"], f"{path}.quantity")
     a = _number(value["avg_price"], f"{path}.avg_price", positive=q != 0, nonnegative=True)
     return Position(q, a)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``json.loads`` hook: a key repeated within one object is an error, not "last wins"."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValidationError(f"key {key!r} appears twice in the same JSON object")
+        out[key] = value
+    return out
 
 
 def _book(positions: dict[str, Position], iid: str, dq: float, price: float) -> float:
@@ -161,7 +174,7 @@ class PortfolioState:
                 clean[iid] = pos
         if not isinstance(portfolio_id, str) or not portfolio_id:
             raise ValidationError(
-                f"portfolio_id: must be a non-empty string (got {portfolio_id!r})"
+                f"portfolio_id: must be a non-empty string (got {show(portfolio_id)})"
             )
         self._set(clean, _number(cash, "cash"), portfolio_id, _number(realized_pnl, "realized_pnl"))
 
@@ -234,14 +247,30 @@ class PortfolioState:
     # -- construction and serialization ---------------------------------------------------
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PortfolioState:
-        """Build from ``{'positions': {'AAPL': {'quantity': 100, 'avg_price': 150.0}},
-        'cash': 100000.0}`` (optional ``portfolio_id``, ``realized_pnl``); an unknown key or a
-        bad value is a ValidationError naming it."""
+        """Build from seed 004's shape.
+
+        ``{"positions": {"AAPL": {"quantity": 100, "avg_price": 150.0}}, "cash": 100000.0}``,
+        with optional ``portfolio_id`` and ``realized_pnl``; ``positions`` and ``cash`` default
+        to none and 0.
+
+        Raises
+        ------
+        ValidationError
+            Naming the field: an unknown key (``Cash``), a position that is not a mapping of
+            ``quantity`` and ``avg_price``, a value that is not a finite number
+            (``positions.AAPL.quantity: must be a number (got '100')``).
+        """
         if not isinstance(d, Mapping):
-            raise ValidationError(f"portfolio state: expected a mapping (got {type(d).__name__})")
+            raise ValidationError(
+                "portfolio state: expected a mapping of positions and cash "
+                f"(got {type(d).__name__})"
+            )
         extra = sorted(map(str, set(d) - set(_STATE_KEYS)))
         if extra:
-            raise ValidationError(f"portfolio state: unknown field(s) {extra}; known {_STATE_KEYS}")
+            raise ValidationError(
+                f"portfolio state: unknown field(s) {extra}; expected "
+                "positions, cash (and optionally portfolio_id, realized_pnl)"
+            )
         return cls(
             d.get("positions"),
             d.get("cash", 0.0),
@@ -264,18 +293,52 @@ class PortfolioState:
 
     @classmethod
     def from_json(cls, source: str | os.PathLike[str]) -> PortfolioState:
-        """Build from JSON text (starting with ``{``) or the path of a JSON file."""
-        if isinstance(source, str) and source.lstrip().startswith("{"):
-            text = source
+        """Build from JSON text (starting with ``{``) or the path of a JSON file.
+
+        The file is read by :func:`portlab.io.read_text`: UTF-8, a byte-order mark is dropped
+        (as by the signal reader), gzip is decompressed. Its content has
+        :meth:`from_dict`'s shape.
+
+        Raises
+        ------
+        DataError
+            The file is missing, a folder, not UTF-8 (naming the line) or empty. The message
+            starts with the file name.
+        ValidationError
+            Not JSON (naming the line and column), a key repeated in one object (JSON readers
+            would keep the last silently), or a shape :meth:`from_dict` refuses (naming the
+            field). Messages start with the file name when ``source`` is a path.
+        """
+        if isinstance(source, str) and source.lstrip("\ufeff \t\r\n").startswith(("{", "[")):
+            text, where = source.lstrip("\ufeff"), None
+        elif isinstance(source, str) and not source.strip():
+            raise ValidationError("source: an empty string (expected JSON text or a file path)")
         elif isinstance(source, str | os.PathLike):
-            text = Path(source).read_text(encoding="utf-8")
+            where = os.fspath(source)
+            text = read_text(where)
+            if not text.strip():
+                raise DataError(
+                    f'{where}: the file is empty (expected {{"positions": {{...}}, "cash": ...}})'
+                )
         else:
-            raise ValidationError(f"from_json: expected JSON text or a path (got {source!r})")
+            raise ValidationError(
+                f"source: expected JSON text or a file path (got {type(source).__name__})"
+            )
+        prefix = f"{where}: " if where is not None else ""
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as err:
-            raise ValidationError(f"portfolio state: invalid JSON ({err})") from None
-        return cls.from_dict(data)
+            raise ValidationError(
+                f"{prefix}invalid JSON at line {err.lineno}, column {err.colno}: {err.msg}"
+            ) from None
+        except ValidationError as err:
+            raise ValidationError(f"{prefix}{err}") from None
+        try:
+            return cls.from_dict(data)
+        except ValidationError as err:
+            if where is None:
+                raise
+            raise ValidationError(f"{prefix}{err}") from None
 
     def to_json(self, *, indent: int | None = None) -> str:
         """JSON text of :meth:`to_dict`."""
@@ -375,7 +438,7 @@ class PortfolioState:
     def _nav(self, mvs: list[float], *, positive: bool = False) -> float:
         nav = math.fsum([self._cash, *mvs])
         if positive and not nav > 0:
-            raise DataError(f"net asset value is {nav!r}; weights and exposures need NAV > 0")
+            raise DataError(f"net asset value is {nav:,.2f}; weights and exposures need NAV > 0")
         return nav
 
     @staticmethod

@@ -31,8 +31,10 @@ Conventions (each one used is reported in :attr:`BrinsonResult.notes`):
   ``-w_p R_b`` under BF for a portfolio's cash, zero under BHB.
 * **degenerate group** (net weight ``|w| <= 1e-12`` but non-zero contribution, e.g. a long-short
   pair netting to zero): its contribution is booked as interaction.
-* a weight of NaN means "not held" (0); a NaN return where the weight is non-zero is a
-  ``DataError``.
+* a weight of NaN is a ``DataError`` naming the side, the instrument, its group and the
+  period (it used to count silently as "not held", i.e. as cash): give 0 for an instrument not
+  held (``weights.fillna(0.0)`` when that is what NaN means in your data). A NaN return where
+  the weight is non-zero is a ``DataError`` too; where the weight is 0 it is ignored.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab._cleaning import fmt_date, show, some
 from portlab.analytics._linking import Linking, _as_linking, linking_coefficients
 from portlab.exceptions import DataError, ValidationError
 
@@ -176,12 +179,20 @@ def _linked_table(beta: np.ndarray, *effects: pd.DataFrame) -> pd.DataFrame:
 def _frame(data: Any, what: str, index: pd.Index | None) -> pd.DataFrame:
     """A numeric DataFrame on ``index`` (a static Series is broadcast over the periods)."""
     if isinstance(data, Mapping):
-        data = pd.Series(dict(data), dtype=float)
+        data = pd.Series(dict(data), dtype=object)
     if isinstance(data, pd.Series):
         if index is None:
             raise ValidationError(f"{what} must be a DataFrame (periods × instruments)")
+        values = pd.to_numeric(data, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad = np.isnan(values) & data.notna().to_numpy()
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValidationError(
+                f"{what}: the weight of {show(data.index[i])} is not a number "
+                f"(got {show(data.iloc[i])})"
+            )
         data = pd.DataFrame(
-            np.broadcast_to(data.to_numpy(dtype=float), (len(index), len(data))),
+            np.broadcast_to(values, (len(index), len(data))),
             index=index,
             columns=data.index,
         )
@@ -189,7 +200,7 @@ def _frame(data: Any, what: str, index: pd.Index | None) -> pd.DataFrame:
         raise ValidationError(f"{what} must be a DataFrame, got {type(data).__name__}")
     if not data.columns.is_unique:
         dup = data.columns[data.columns.duplicated()][0]
-        raise ValidationError(f"{what}: duplicate instrument column {dup!r}")
+        raise ValidationError(f"{what}: duplicate instrument column {show(dup)}")
     if index is not None and not data.index.equals(index):
         raise ValidationError(
             f"{what} must have the same periods (index) as portfolio_returns"
@@ -198,11 +209,13 @@ def _frame(data: Any, what: str, index: pd.Index | None) -> pd.DataFrame:
     for dtype in set(data.dtypes):
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             col = data.columns[(data.dtypes == dtype).to_numpy()][0]
-            raise ValidationError(f"{what}: column {col!r} is not numeric (dtype {dtype})")
+            raise ValidationError(f"{what}: column {show(col)} is not numeric (dtype {dtype})")
     return data
 
 
-def _side(weights: pd.DataFrame, returns: pd.DataFrame, what: str) -> tuple[np.ndarray, np.ndarray]:
+def _side(
+    weights: pd.DataFrame, returns: pd.DataFrame, what: str, groups: Any
+) -> tuple[np.ndarray, np.ndarray]:
     """Instrument weights and contributions ``w r`` (T × n, on ``weights``' columns)."""
     w = weights.to_numpy(dtype=np.float64, na_value=np.nan)
     if returns.columns.equals(weights.columns):
@@ -213,25 +226,47 @@ def _side(weights: pd.DataFrame, returns: pd.DataFrame, what: str) -> tuple[np.n
         if not np.isfinite(a.sum()):  # cheap test first; NaN is handled below
             inf = np.isinf(a)
             if inf.any():
-                raise DataError(f"{what} {name}: infinite value in column {_where(inf, weights)}")
+                raise DataError(f"{what} {name}: infinite value for {_where(inf, weights, groups)}")
     w_nan = np.isnan(w)
     if w_nan.any():
-        w = np.where(w_nan, 0.0, w)
+        raise DataError(
+            f"{what} weights: NaN for {_where(w_nan, weights, groups)} "
+            f"({int(w_nan.sum())} NaN in all); give 0 for an instrument not held "
+            "(e.g. weights.fillna(0.0))"
+        )
     r_nan = np.isnan(r)
     if r_nan.any():
         bad = r_nan & (w != 0.0)
         if bad.any():
             raise DataError(
-                f"{what}: instrument {_where(bad, weights)} has a weight but no return "
+                f"{what}: {_where(bad, weights, groups)} has a weight but no return "
                 "(NaN or missing column)"
             )
         r = np.where(r_nan, 0.0, r)
     return w, w * r
 
 
-def _where(mask: np.ndarray, frame: pd.DataFrame) -> str:
+def _where(mask: np.ndarray, frame: pd.DataFrame, groups: Any = None) -> str:
+    """ "instrument 'X' (group 'G') at period 2021-01-05" for the first True of ``mask``."""
     row, col = np.argwhere(mask)[0]
-    return f"{frame.columns[col]!r} at period {frame.index[row]!r}"
+    inst, period = frame.columns[col], frame.index[row]
+    when = fmt_date(period) if isinstance(period, pd.Timestamp) else show(period)
+    group = ""
+    if groups is not None:
+        label = _group_of(groups, inst)
+        group = f" (group {show(label)})" if label is not None else ""
+    return f"instrument {show(inst)}{group} at period {when}"
+
+
+def _group_of(groups: Any, instrument: Any) -> Any:
+    """The group label of one instrument, or None (used in messages only)."""
+    if hasattr(groups, "sectors") and not isinstance(groups, pd.Series | Mapping):
+        groups = groups.sectors
+    try:
+        label = groups.get(instrument) if isinstance(groups, pd.Series | Mapping) else None
+    except (TypeError, ValueError):
+        return None
+    return None if label is None or (not isinstance(label, str) and pd.isna(label)) else label
 
 
 def _group_labels(groups: Any, instruments: pd.Index) -> np.ndarray:
@@ -249,7 +284,7 @@ def _group_labels(groups: Any, instruments: pd.Index) -> np.ndarray:
     labels = groups.reindex(instruments)
     missing = labels.isna().to_numpy()
     if missing.any():
-        names = list(instruments[missing][:5])
+        names = some(map(str, instruments[missing]))
         raise DataError(f"groups: no group for instrument(s) {names} ({int(missing.sum())} in all)")
     return labels.astype(str).to_numpy()
 
@@ -281,9 +316,11 @@ def brinson(
         earns row ``t`` of the returns (beginning-of-period weights). A Series is a static
         weight vector used in every period. For a backtest result use
         :func:`~portlab.analytics.attribution.backtest_brinson`, which shifts its end-of-day
-        weights onto the next period's returns.
+        weights onto the next period's returns. No NaN: 0 for an instrument not held (a NaN
+        is a ``DataError``, never taken as cash).
     portfolio_returns : DataFrame, shape (n_periods, n_instruments)
-        Simple per-period instrument returns (fractions); its index defines the periods.
+        Simple per-period instrument returns (fractions); its index defines the periods. NaN
+        only where the weight is 0.
     benchmark_weights : DataFrame, Series or mapping
         Benchmark weights, as ``portfolio_weights``.
     benchmark_returns : DataFrame, optional
@@ -307,7 +344,9 @@ def brinson(
     ValidationError
         Wrong types, mismatched periods, duplicate columns, unknown method.
     DataError
-        Infinite values, a weighted instrument without a return or without a group.
+        A NaN or infinite weight, an infinite return, a weighted instrument without a return
+        or without a group; the message names the side, the instrument, its group and the
+        period.
 
     Notes
     -----
@@ -318,7 +357,7 @@ def brinson(
         method = BrinsonMethod(method)
     except ValueError:
         choices = ", ".join(repr(str(m)) for m in BrinsonMethod)
-        raise ValidationError(f"method must be one of {choices}, got {method!r}") from None
+        raise ValidationError(f"method must be one of {choices}, got {show(method)}") from None
     linking = _as_linking(linking)
     pr = _frame(portfolio_returns, "portfolio_returns", None)
     periods = pr.index
@@ -327,8 +366,8 @@ def brinson(
     )
     pw = _frame(portfolio_weights, "portfolio_weights", periods)
     bw = _frame(benchmark_weights, "benchmark_weights", periods)
-    wp, cp = _side(pw, pr, "portfolio")
-    wb, cb = _side(bw, br, "benchmark")
+    wp, cp = _side(pw, pr, "portfolio", groups)
+    wb, cb = _side(bw, br, "benchmark", groups)
 
     lab_p, lab_b = _group_labels(groups, pw.columns), _group_labels(groups, bw.columns)
     order = pd.Index(sorted(set(lab_p) | set(lab_b)), dtype=object)

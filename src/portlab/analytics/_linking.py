@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab._cleaning import show
 from portlab.exceptions import DataError, ValidationError
 
 __all__ = ["Linking", "link", "linking_coefficients"]
@@ -47,7 +48,7 @@ def _as_linking(method: Any) -> Linking:
         return Linking(method)
     except ValueError:
         choices = ", ".join(repr(str(m)) for m in Linking)
-        raise ValidationError(f"linking must be one of {choices}, got {method!r}") from None
+        raise ValidationError(f"linking must be one of {choices}, got {show(method)}") from None
 
 
 def _log_ratio(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:

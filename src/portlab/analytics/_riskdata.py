@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import fmt_date, some
+from portlab._cleaning import fmt_date, show, some
 from portlab.exceptions import DataError, ValidationError
 
 __all__ = [
@@ -47,21 +47,35 @@ def _enum(kind: type[enum.StrEnum], value: Any, name: str) -> Any:
         return kind(value)
     except ValueError:
         choices = ", ".join(repr(str(m)) for m in kind)
-        raise ValidationError(f"{name} must be one of {choices}, got {value!r}") from None
+        raise ValidationError(f"{name} must be one of {choices}, got {show(value)}") from None
 
 
 def _check_confidence(confidence: Any) -> float:
-    if isinstance(confidence, bool) or not isinstance(confidence, int | float | np.floating):
-        raise ValidationError(f"confidence must be a number in (0, 1), got {confidence!r}")
+    if isinstance(confidence, bool | np.bool_) or not isinstance(
+        confidence, int | float | np.integer | np.floating
+    ):
+        raise ValidationError(
+            f"confidence must be a number in (0, 1), got {type(confidence).__name__}"
+        )
     c = float(confidence)
     if not 0.0 < c < 1.0:
-        raise ValidationError(f"confidence must be in (0, 1) (0.95, not 95), got {confidence!r}")
+        raise ValidationError(
+            f"confidence must be in (0, 1) (0.95, not 95), got {show(confidence)}"
+        )
     return c
 
 
 def _check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValidationError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    """``value`` as an int >= ``minimum``; a bool, a float (even ``1e6``) or a string is a
+    ValidationError naming ``name``."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+        kind = type(value).__name__
+        raise ValidationError(
+            f"{name} must be an integer >= {minimum}, got {show(value)} ({kind})"
+            + (f"; write {int(value)}" if isinstance(value, float) and value.is_integer() else "")
+        )
+    if value < minimum:
+        raise ValidationError(f"{name} must be an integer >= {minimum}, got {show(value)}")
     return int(value)
 
 
@@ -104,7 +118,8 @@ def check_finite(values: np.ndarray, index: pd.Index, columns: Any, what: str) -
         col = columns[first[1]] if values.ndim == 2 else columns
         row = index[first[0]]
         row = fmt_date(row) if isinstance(row, pd.Timestamp) else row
-        raise DataError(f"{what}: infinite value in column {col!r} at row {row}")
+        row = row if isinstance(row, str) else show(row)
+        raise DataError(f"{what}: infinite value in column {show(col)} at row {row}")
 
 
 def weights_vector(
@@ -150,7 +165,9 @@ def weights_vector(
     finite = np.isfinite(values)
     if not finite.all():
         name = weights.index[np.flatnonzero(~finite)[0]]
-        raise ValidationError(f"weights: weight of {name!r} is not finite ({values[~finite][0]})")
+        raise ValidationError(
+            f"weights: weight of {show(name)} is not finite ({values[~finite][0]})"
+        )
     w = pd.Series(values, index=weights.index, name="weight")
     if not keep_zero:
         w = w[values != 0]
@@ -267,7 +284,7 @@ def portfolio_series(
         try:
             values = returns.to_numpy(dtype=np.float64)
         except (TypeError, ValueError):
-            raise DataError(f"returns: series {returns.name!r} is not numeric") from None
+            raise DataError(f"returns: series {show(returns.name)} is not numeric") from None
         check_finite(values, returns.index, returns.name, "returns")
         keep = ~np.isnan(values)
         if not keep.any():

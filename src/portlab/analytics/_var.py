@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import some
+from portlab._cleaning import show, some
 from portlab.analytics._riskdata import (
     PPY,
     MissingReturns,
@@ -41,6 +41,7 @@ from portlab.analytics._riskdata import (
 from portlab.exceptions import DataError, ValidationError
 
 __all__ = [
+    "MONTE_CARLO_MAX_MEMORY",
     "VaRMethod",
     "conditional_value_at_risk",
     "historical_var_cvar",
@@ -67,6 +68,46 @@ class VaRMethod(enum.StrEnum):
     PARAMETRIC = "parametric"
     CORNISH_FISHER = "cornish_fisher"
     MONTE_CARLO = "monte_carlo"
+
+
+MONTE_CARLO_MAX_MEMORY = 512 * 2**20
+"""Default memory budget of a Monte Carlo VaR, in bytes (512 MiB); ``max_memory=`` changes it.
+
+A simulation keeps one float64 per draw (``8 × n_sims`` bytes, the simulated portfolio
+returns whose tail is read) and draws the held instruments' normals in blocks of at most
+:data:`_MC_BLOCK` numbers, so the memory needed is ``8 × (n_sims + min(n_sims × n_held,
+block))`` bytes whatever the number of instruments. ``n_sims`` whose need exceeds the budget is a
+``ValidationError`` raised before anything is allocated (10**9 draws would need 7.5 GiB)."""
+
+_MC_BLOCK = 2**22  # normal draws per block: 32 MiB
+
+
+def _gib(n_bytes: float) -> str:
+    """A byte count as people read it: ``7.48 GiB``, ``512 MiB``, ``40 KiB``."""
+    for unit, size in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n_bytes >= size:
+            return f"{n_bytes / size:.3g} {unit}"
+    return f"{int(n_bytes)} bytes"
+
+
+def _mc_memory(n_sims: int, n_held: int) -> int:
+    """Bytes a Monte Carlo run of ``n_sims`` draws over ``n_held`` instruments needs at most."""
+    rows = max(1, _MC_BLOCK // max(n_held, 1))
+    return 8 * (n_sims + min(n_sims, rows) * n_held)
+
+
+def _check_mc_memory(n_sims: int, n_held: int | None, max_memory: int) -> None:
+    """ValidationError when the run would need more than ``max_memory`` bytes (``n_held=None``:
+    the least any run needs, checked before the data are read)."""
+    need = _mc_memory(n_sims, n_held or 1)
+    if need > max_memory:
+        what = (
+            "at least" if n_held is None else f"with {n_held} held instrument" + "s" * (n_held != 1)
+        )
+        raise ValidationError(
+            f"n_sims={n_sims:,} would need {_gib(need)} ({what}; limit {_gib(max_memory)}); "
+            "use fewer simulations or raise max_memory= (bytes)"
+        )
 
 
 # ------------------------------------------------------------------------ historical
@@ -242,6 +283,7 @@ def _tail(
     cov: Any,
     demean: bool,
     missing: Any,
+    max_memory: Any = MONTE_CARLO_MAX_MEMORY,
 ) -> tuple[float, float]:
     c = _check_confidence(confidence)
     h = _check_int("horizon", horizon, 1)
@@ -251,7 +293,8 @@ def _tail(
             f"cov is used by the parametric and Monte Carlo methods, not {method}"
         )
     if method == VaRMethod.MONTE_CARLO:
-        return _monte_carlo(weights, returns, c, h, n_sims, seed, cov, demean, missing)
+        budget = (n_sims, max_memory)
+        return _monte_carlo(weights, returns, c, h, budget, seed, cov, demean, missing)
     if cov is not None and weights is None:
         raise ValidationError("cov needs weights (instrument returns), not a portfolio series")
     r, _, ppy = portfolio_series(weights, returns, missing)
@@ -282,12 +325,17 @@ def _tail(
     )
 
 
-def _monte_carlo(weights, returns, c, h, n_sims, seed, cov, demean, missing) -> tuple[float, float]:
-    n_sims = _check_int("n_sims", n_sims, 100)
+def _monte_carlo(weights, returns, c, h, budget, seed, cov, demean, missing) -> tuple[float, float]:
+    n_sims = _check_int("n_sims", budget[0], 100)
+    max_memory = _check_int("max_memory", budget[1], 1)
+    _check_mc_memory(n_sims, None, max_memory)  # the least it needs, before reading data
+    hint = "seed must be an int >= 0, a Generator or None"
+    if isinstance(seed, bool | np.bool_ | float | np.floating | str | bytes):
+        raise ValidationError(f"{hint}, got {show(seed)} ({type(seed).__name__})")
     try:
         rng = np.random.default_rng(seed)
     except (TypeError, ValueError):
-        raise ValidationError(f"seed must be an int, a Generator or None, got {seed!r}") from None
+        raise ValidationError(f"{hint}, got {type(seed).__name__}") from None
     if weights is None:
         if cov is not None:
             raise ValidationError("cov needs weights (instrument returns), not a portfolio series")
@@ -299,6 +347,7 @@ def _monte_carlo(weights, returns, c, h, n_sims, seed, cov, demean, missing) -> 
         w = np.ones(1)
     else:
         x, w, held, _, ppy = held_returns(weights, returns, missing)
+        _check_mc_memory(n_sims, w.size, max_memory)
         if cov is None:
             if x.shape[0] < 2:
                 raise DataError(f"returns: {x.shape[0]} usable dates; Monte Carlo needs at least 2")
@@ -308,11 +357,18 @@ def _monte_carlo(weights, returns, c, h, n_sims, seed, cov, demean, missing) -> 
         mu = np.zeros(x.shape[1]) if demean else x.mean(axis=0)
         lam, vec = np.linalg.eigh(sigma)  # Σ = A Aᵀ with A = V √λ (PSD-safe, unlike Cholesky)
         factor = vec * np.sqrt(np.clip(lam, 0.0, None))
-    z = rng.standard_normal((n_sims, w.size))
     # simulated instrument returns h μ + √h Z Aᵀ, valued with w: the product is associated as
-    # Z (Aᵀ w) so that the cost is n_sims × n_held rather than n_sims × n_held²
-    sims = h * float(mu @ w) + math.sqrt(h) * (z @ (factor.T @ w))
-    var, cvar = _tail_rows(sims[None, :], c)
+    # Z (Aᵀ w) so that the cost is n_sims × n_held rather than n_sims × n_held²; Z is drawn in
+    # blocks of rows (the same numbers as one draw of all rows), bounding the memory
+    load = factor.T @ w
+    sims = np.empty(n_sims)
+    rows = max(1, _MC_BLOCK // w.size)
+    for start in range(0, n_sims, rows):
+        stop = min(n_sims, start + rows)
+        np.matmul(rng.standard_normal((stop - start, w.size)), load, out=sims[start:stop])
+    sims *= math.sqrt(h)
+    sims += h * float(mu @ w)
+    var, cvar = _tail_rows(sims[None, :], c, inplace=True)
     return float(var[0]), float(cvar[0])
 
 
@@ -328,6 +384,7 @@ def value_at_risk(
     cov: pd.DataFrame | None = None,
     demean: bool = False,
     missing: MissingReturns | str = MissingReturns.DROP,
+    max_memory: int = MONTE_CARLO_MAX_MEMORY,
 ) -> float:
     """Value at risk of a portfolio: the loss not exceeded with probability ``confidence``.
 
@@ -348,7 +405,8 @@ def value_at_risk(
     method : VaRMethod
         HISTORICAL (default), PARAMETRIC, CORNISH_FISHER or MONTE_CARLO.
     n_sims : int
-        Monte Carlo draws (>= 100).
+        Monte Carlo draws: an integer >= 100 (a bool, a float such as ``1e6``, a string or a
+        smaller number is a ``ValidationError``).
     seed : int, Generator or None
         Monte Carlo seed; the default 0 makes results reproducible.
     cov : DataFrame, optional
@@ -359,6 +417,11 @@ def value_at_risk(
         Take the expected return as zero (parametric, Cornish-Fisher, Monte Carlo).
     missing : MissingReturns
         DROP (default) or ZERO, for NaN returns of held instruments.
+    max_memory : int
+        MONTE_CARLO only: memory budget in bytes, default :data:`MONTE_CARLO_MAX_MEMORY`
+        (512 MiB). The run needs ``8 × (n_sims + min(n_sims × n_held, 4,194,304))`` bytes (the
+        draws are made in blocks); more is a ``ValidationError`` raised before anything is
+        allocated: ``n_sims=1,000,000,000 would need 7.48 GiB (at least; limit 512 MiB)``.
 
     Returns
     -------
@@ -369,13 +432,13 @@ def value_at_risk(
     Raises
     ------
     ValidationError
-        Bad confidence, horizon, method or weights.
+        Bad confidence, horizon, method, weights, ``n_sims``, ``seed`` or ``max_memory``; a
+        Monte Carlo run over the memory budget.
     DataError
         Held instruments without returns, infinite returns, too few usable dates.
     """
-    return _tail(weights, returns, confidence, horizon, method, n_sims, seed, cov, demean, missing)[
-        0
-    ]
+    args = (weights, returns, confidence, horizon, method, n_sims, seed, cov, demean, missing)
+    return _tail(*args, max_memory)[0]
 
 
 def conditional_value_at_risk(
@@ -390,6 +453,7 @@ def conditional_value_at_risk(
     cov: pd.DataFrame | None = None,
     demean: bool = False,
     missing: MissingReturns | str = MissingReturns.DROP,
+    max_memory: int = MONTE_CARLO_MAX_MEMORY,
 ) -> float:
     """Conditional value at risk (expected shortfall): the mean loss in the worst ``1 - confidence`` tail.
 
@@ -403,6 +467,5 @@ def conditional_value_at_risk(
 
     See :func:`value_at_risk` for the parameters and the errors.
     """
-    return _tail(weights, returns, confidence, horizon, method, n_sims, seed, cov, demean, missing)[
-        1
-    ]
+    args = (weights, returns, confidence, horizon, method, n_sims, seed, cov, demean, missing)
+    return _tail(*args, max_memory)[1]

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab._cleaning import fmt_date
 from portlab.analytics import performance as perf
 from portlab.analytics._brinson import (
     CASH_GROUP,
@@ -35,6 +36,7 @@ from portlab.analytics._brinson import (
 )
 from portlab.analytics._linking import Linking, link, linking_coefficients
 from portlab.analytics._returns import _annualized, _check_ppy, _prepare, _rf_per_period, _total
+from portlab.dates import as_timestamp
 from portlab.exceptions import DataError, ValidationError
 
 __all__ = [
@@ -171,7 +173,7 @@ def style_factor_returns(market: Any, *, spreads: bool = True) -> pd.DataFrame:
         for col in factors.columns:
             name = _ETF_FACTORS.get(str(col), str(col))
             if name in out:
-                raise DataError(f"factor column {col!r} duplicates the factor name {name!r}")
+                raise DataError(f"factor column {str(col)!r} duplicates the factor name {name!r}")
             out[name] = factors[col] - bench if spreads else factors[col]
     return pd.DataFrame(out)
 
@@ -523,7 +525,9 @@ def attribution_event(
     periods_per_year : float
         ``P`` for annualisation.
     period : (start, end), optional
-        Attribution period bounds, overriding the index's.
+        Attribution period bounds, overriding the index's: dates (ISO 8601 strings or date
+        objects; anything else is a ``ValidationError`` naming ``period start`` / ``period
+        end``).
     timestamp : datetime, optional
         Time of the event (now by default).
 
@@ -578,6 +582,17 @@ def attribution_event(
         if not isinstance(index, pd.DatetimeIndex) or len(index) == 0:
             raise ValidationError("give period=(start, end) when returns are not dated")
         period = (index[0], index[-1])
+    elif not isinstance(period, tuple | list) or len(period) != 2:
+        raise ValidationError(f"period: expected (start, end), got {type(period).__name__}")
+    start, end = as_timestamp(period[0], "period start"), as_timestamp(period[1], "period end")
+    try:
+        backwards = start > end
+    except TypeError:
+        raise ValidationError(
+            "period: start and end must both have a time zone, or neither"
+        ) from None
+    if backwards:
+        raise ValidationError(f"period: start {fmt_date(start)} is after end {fmt_date(end)}")
     sector_block = {}
     if sectors is not None:
         for group, row in sectors.linked.iterrows():
@@ -599,7 +614,7 @@ def attribution_event(
     exposures = {SEED_FACTOR_NAMES.get(k, k): v for k, v in factors.exposures.items()}
     payload = {
         "portfolio_id": portfolio_id,
-        "attribution_period": {"start": pd.Timestamp(period[0]), "end": pd.Timestamp(period[1])},
+        "attribution_period": {"start": start, "end": end},
         "portfolio_performance": performance,
         "strategy_attribution": strategy_block,
         "sector_attribution": sector_block,

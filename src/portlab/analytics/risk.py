@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import some
+from portlab._cleaning import fmt_date, show, some
 from portlab.analytics._riskdata import (
     PPY,
     MissingReturns,
@@ -83,11 +83,13 @@ def _series_values(s: Any, what: str) -> pd.Series:
     if not isinstance(s, pd.Series):
         raise ValidationError(f"{what}: expected a Series of returns, got {type(s).__name__}")
     if s.index.has_duplicates:
-        raise DataError(f"{what}: duplicate dates, e.g. {s.index[s.index.duplicated()][0]}")
+        dup = s.index[s.index.duplicated()][0]
+        dup = fmt_date(dup) if isinstance(dup, pd.Timestamp) else show(dup)
+        raise DataError(f"{what}: duplicate dates, e.g. {dup}")
     try:
         values = s.to_numpy(dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"{what}: series {s.name!r} is not numeric") from None
+        raise DataError(f"{what}: series {show(s.name)} is not numeric") from None
     check_finite(values, s.index, s.name, what)
     return pd.Series(values, index=s.index, name=s.name)
 

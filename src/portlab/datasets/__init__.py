@@ -7,6 +7,9 @@
   whose true covariance is attached, for scale tests and demos.
 - :func:`example_batch`: a bundled batch of signals, a rebalance request and a portfolio dated
   on the sample's last day, the input of ``portlab demo``.
+- :func:`example_paths`: the bundled example files, among them ``example_paths()["policy"]``,
+  a commented engine configuration with every setting at its default and its unit, to copy
+  and edit for :meth:`portlab.Coordinator.from_yaml`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The bundled example batch: signals from three strategies, a rebalance request and a portfolio.
+"""The bundled example batch: signals from three strategies, a rebalance request and a portfolio,
+and the example engine configuration (the default policy, spelled out with units).
 
 The batch is dated 2022-12-28, the last day of the sample market, so it coordinates against
 :func:`~portlab.datasets.load_sample` as of that day: prices, sectors and the risk model.
@@ -26,13 +27,17 @@ def example_paths() -> dict[str, Path]:
     """Paths of the example files inside the installed package.
 
     Keys: ``signals`` (JSON Lines of ``TradingSignalEvent``), ``rebalance`` (JSON Lines of
-    ``RebalanceRequestEvent``), ``portfolio`` (seed 004's portfolio JSON shape).
+    ``RebalanceRequestEvent``), ``portfolio`` (seed 004's portfolio JSON shape), ``policy``
+    (a commented YAML configuration with every ``policy``, ``sizing`` and ``risk_loop``
+    setting at its default and its unit: the file to copy and edit for
+    :meth:`portlab.Coordinator.from_yaml` or ``portlab coordinate --policy``).
     """
     root = resources.files("portlab.datasets") / "data"
     return {
         "signals": Path(str(root / "example_signals.jsonl")),
         "rebalance": Path(str(root / "example_rebalance.jsonl")),
         "portfolio": Path(str(root / "example_portfolio.json")),
+        "policy": Path(str(root / "example_policy.yaml")),
     }
 
 

@@ -3,19 +3,32 @@
 Everything here is aligned with ``market.instruments`` (length ``n``). Weights are signed
 fractions of NAV; the covariance is annualised. Building a book costs one covariance
 matrix-vector product on top of the market's cached risk model.
+
+Instruments without a sector (the market labels them ``"Unknown"``, e.g. a prices file read
+without a sectors file) are not pooled into one sector: each is its own sector, so the
+sector limit never binds on them and only the position limit (and the portfolio-wide limits)
+apply. Pooling them would let the sector cap (25% by default) throttle a whole batch of
+unrelated instruments. :attr:`Book.sector_unknown` marks them; the coordinator warns once per
+call.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from portlab.exceptions import DataError
+from portlab._cleaning import some
+from portlab.engine.outcome import fmt_pct
+from portlab.exceptions import DataError, InputRepairWarning, ValidationError, warn
+from portlab.market import UNKNOWN_SECTOR
 
-__all__ = ["Book", "build_book"]
+__all__ = ["Book", "as_market", "as_state", "build_book", "warn_unknown_sectors"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -41,15 +54,18 @@ class Book:
     vol : ndarray, shape (n,)
         Annualised volatilities.
     sector : ndarray of int, shape (n,)
-        Sector code per instrument.
+        Sector code per instrument; every instrument without a sector has a code of its own.
     sector_labels : pd.Index
-        Sector name per code.
+        Sector name per code (``"Unknown"`` for each of the codes of instruments without one,
+        so the index may repeat that label).
     adv : ndarray or None
         Average daily volume in shares, when the market has volumes.
     risk_ok : ndarray of bool, shape (n,)
         Whether the risk model has a positive, finite volatility for the instrument.
     correlation_threshold : float
         Correlation at or above which instruments count as correlated.
+    sector_unknown : ndarray of bool, shape (n,)
+        Whether the market has no sector for the instrument.
     """
 
     instruments: pd.Index
@@ -66,6 +82,7 @@ class Book:
     risk_ok: np.ndarray = field(repr=False, default=None)
     correlation_threshold: float = 0.7
     _cov0: np.ndarray = field(repr=False, default=None)  # cov with NaN replaced by 0
+    sector_unknown: np.ndarray = field(repr=False, default=None)
 
     @cached_property
     def lookup(self) -> dict[str, int]:
@@ -141,33 +158,123 @@ class Book:
         return np.clip(rho, -1.0, 1.0)
 
 
+_STATE_EXAMPLE = "{'positions': {'AAPL': {'quantity': 100, 'avg_price': 150.0}}, 'cash': 100000.0}"
+
+
+def as_state(state: Any) -> Any:
+    """``state`` as a :class:`~portlab.state.PortfolioState`.
+
+    A mapping in seed 004's shape goes through :meth:`PortfolioState.from_dict` (its errors
+    are prefixed ``state:``); anything else that is not a PortfolioState, None included, is a
+    :class:`ValidationError` naming ``state`` and what it accepts.
+    """
+    from portlab.state import PortfolioState
+
+    if isinstance(state, PortfolioState):
+        return state
+    if isinstance(state, Mapping):
+        try:
+            return PortfolioState.from_dict(state)
+        except ValidationError as err:
+            text = str(err).removeprefix("portfolio state: ")
+            raise ValidationError(f"state: {text}") from None
+    hint = (
+        " (read a JSON file with PortfolioState.from_json(path))"
+        if isinstance(state, str | Path)
+        else ""
+    )
+    raise ValidationError(
+        f"state: expected a PortfolioState or a mapping like {_STATE_EXAMPLE}, "
+        f"got {type(state).__name__}{hint}"
+    )
+
+
+def as_market(market: Any) -> Any:
+    """``market`` if it is a :class:`~portlab.market.Market`, else a ValidationError naming it."""
+    from portlab.market import Market
+
+    if isinstance(market, Market):
+        return market
+    hint = (
+        " (read a prices file with Market.from_csv(path))" if isinstance(market, str | Path) else ""
+    )
+    raise ValidationError(
+        "market: expected a portlab.Market (e.g. portlab.datasets.load_sample() or "
+        f"Market.from_csv(path)), got {type(market).__name__}{hint}"
+    )
+
+
+def warn_unknown_sectors(book: Book, sector_limit: float) -> None:
+    """One :class:`InputRepairWarning` when the market has instruments without a sector."""
+    k = int(book.sector_unknown.sum())
+    if not k:
+        return
+    warn(
+        f"market: {k} of {len(book.instruments)} instruments have no sector (labelled "
+        f"'Unknown'); the {fmt_pct(sector_limit)} sector limit does not apply to them (each "
+        "counts as a sector of its own; the position limit still does). Give the market "
+        "sectors= to enforce it",
+        InputRepairWarning,
+    )
+
+
+def _sectors(market) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+    """Sector codes with a code of its own for each instrument without a sector.
+
+    "Without a sector" is the market's label :data:`portlab.market.UNKNOWN_SECTOR`, as in
+    ``Market.unknown_sector``; read from the cached sector codes, which costs nothing per call.
+    """
+    codes, labels = market.sector_codes()
+    codes = np.asarray(codes)
+    unknown_code = np.flatnonzero(np.asarray(labels) == UNKNOWN_SECTOR)
+    unknown = np.isin(codes, unknown_code)
+    if not unknown.any():
+        return codes, labels, unknown
+    k = int(unknown.sum())
+    codes = codes.copy()
+    codes[unknown] = len(labels) + np.arange(k)
+    labels = pd.Index([*labels, *([UNKNOWN_SECTOR] * k)], name=labels.name)
+    return codes, labels, unknown
+
+
 def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
     """Lay ``state`` over ``market``: prices, weights, risk model and sectors as arrays.
 
     Raises
     ------
     DataError
-        When a held instrument is not in the market, has no price, or NAV is not positive.
+        When held instruments are not in the market or have no current price (all of them
+        are named), or the portfolio value (cash + positions at last prices) is not positive.
     """
     instruments = market.instruments
     price, adv = market.trading_arrays()
     names = list(state.positions)
     idx = instruments.get_indexer(names) if names else np.zeros(0, dtype=int)
     if (idx < 0).any():
-        raise DataError(f"position {names[int(np.flatnonzero(idx < 0)[0])]!r} is not in the market")
+        missing = [names[i] for i in np.flatnonzero(idx < 0)]
+        raise DataError(
+            f"state: held instrument(s) {some(missing)} not in the market "
+            f"({len(instruments)} instruments); the portfolio cannot be valued without their prices"
+        )
     qty = np.zeros(len(instruments))
     qty[idx] = [state.positions[k].quantity for k in names]
     held = qty != 0
     bad = held & ~(np.isfinite(price) & (price > 0))
     if bad.any():
-        name = instruments[np.flatnonzero(bad)[0]]
-        raise DataError(f"position {name!r} has no current price in the market")
+        missing = [str(x) for x in instruments[np.flatnonzero(bad)]]
+        raise DataError(
+            f"state: held instrument(s) {some(missing)} have no current price in the market "
+            f"(delisted or stale); the portfolio cannot be valued"
+        )
     mv = np.where(held, qty * np.nan_to_num(price), 0.0)
     nav = float(state.cash + mv.sum())
     if not nav > 0:
-        raise DataError(f"portfolio value must be positive, got {nav:,.2f}")
+        raise DataError(
+            f"state: portfolio value (cash {state.cash:,.2f} + positions {mv.sum():,.2f} at last "
+            f"prices) must be positive to size trades, got {nav:,.2f}"
+        )
     cov, vol, risk_ok = market.risk_model_filled()
-    codes, labels = market.sector_codes()
+    codes, labels, unknown = _sectors(market)
     return Book(
         instruments=instruments,
         price=price,
@@ -177,10 +284,11 @@ def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
         w=mv / nav,
         cov=cov,
         vol=vol,
-        sector=np.asarray(codes),
+        sector=codes,
         sector_labels=labels,
         adv=adv,
         risk_ok=risk_ok,
         correlation_threshold=correlation_threshold,
         _cov0=cov,
+        sector_unknown=unknown,
     )

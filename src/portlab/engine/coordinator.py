@@ -13,10 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab.dates import as_utc
 from portlab.engine import sizing as _sizing
 from portlab.engine._table import Table, length, take
 from portlab.engine.allocation import PRIORITY_WEIGHT, Problem, allocate
-from portlab.engine.book import Book, build_book
+from portlab.engine.book import Book, as_market, as_state, build_book, warn_unknown_sectors
 from portlab.engine.config import (
     MinSizeRule,
     Policy,
@@ -32,9 +33,9 @@ from portlab.engine.outcome import Rejections, RejectReason, Source, fmt_pct
 from portlab.engine.rebalance import adjustments
 from portlab.engine.result import CoordinationResult
 from portlab.engine.riskloop import risk_loop
-from portlab.engine.signals import enrich, signal_table
+from portlab.engine.signals import _TS_MAX, _TS_MIN, _TS_RANGE, enrich, signal_table
 from portlab.engine.strategies import Strategy, registry
-from portlab.exceptions import ConfigError
+from portlab.exceptions import ConfigError, ValidationError
 
 __all__ = ["Coordinator"]
 
@@ -84,8 +85,9 @@ class Coordinator:
     ...             "expected_outcomes": {"price_target": 140.0, "expected_return": 0.08,
     ...                                   "success_probability": 0.6}}]
     >>> result = coordinator.coordinate(signals, state, market)
-    >>> result.decisions[["instrument_id", "action", "share_quantity"]].iloc[0].tolist()
-    ['AAPL', 'BUY', 385]
+    >>> d = result.decisions.iloc[0]
+    >>> d["instrument_id"], d["action"], int(d["share_quantity"])
+    ('AAPL', 'BUY', 397)
     """
 
     def __init__(
@@ -133,30 +135,66 @@ class Coordinator:
 
         Parameters
         ----------
-        signals : list of TradingSignalEvent (or their JSON dicts), or DataFrame
+        signals : list of TradingSignalEvent (or their JSON dicts), DataFrame, or None
             The DataFrame form has the columns of :data:`portlab.events.SIGNAL_COLUMNS`
-            (``instrument_id``, ``action`` and ``confidence`` required).
-        state : PortfolioState
-            Current holdings and cash. Never mutated.
+            (``instrument_id``, ``action`` and ``confidence`` required). None or an empty list:
+            no signals (rebalance requests only).
+        state : PortfolioState or mapping
+            Current holdings and cash. A mapping in seed 004's shape
+            (``{"positions": {"AAPL": {"quantity": 100, "avg_price": 150.0}}, "cash": 1e5}``)
+            is read with :meth:`PortfolioState.from_dict`. Never mutated.
         market : Market
-            Prices, sectors, volumes and the risk model. Never mutated.
-        rebalance_requests : list of RebalanceRequestEvent (or dicts), optional
-        as_of : timestamp, optional
-            Time stamped on the decisions; default: the latest input timestamp (so the same
-            inputs always give the same output).
+            Prices, sectors, volumes and the risk model. Never mutated. Instruments without a
+            sector (``"Unknown"``) each count as a sector of their own: the sector limit does
+            not apply to them (an :class:`~portlab.exceptions.InputRepairWarning` says how
+            many there are).
+        rebalance_requests : RebalanceRequestEvent, dict, or a list of them, optional
+            Trades are measured from each adjustment's ``target_weight`` against the actual
+            portfolio (the request's ``current_weight`` and ``adjustment_needed`` are not
+            used). Under ``allow_short=False`` an adjustment whose target needs a short
+            position is rejected (POLICY_LIMIT, rule ``short_selling``) before conflict
+            resolution, so it never displaces a signal.
+        as_of : str, datetime, Timestamp, date or datetime64, optional
+            Time stamped on the decisions (a time without a zone is UTC); default: the latest
+            input timestamp (so the same inputs always give the same output), or the market's
+            last date when no input has one.
 
         Returns
         -------
         CoordinationResult
             Every signal ends in exactly one decision (``signal_ids``) or one rejection.
+
+        Raises
+        ------
+        ValidationError
+            ``signals``, ``state``, ``market`` or ``rebalance_requests`` of a type it does not
+            accept (None for ``state`` or ``market`` included), a signals DataFrame without
+            the required columns, ``as_of`` that is not a date (or lies outside 1677..2262),
+            or a ``state`` mapping that :meth:`PortfolioState.from_dict` rejects. Each message
+            names the argument.
+        DataError
+            The portfolio holds instruments the market does not have or cannot price, or its
+            value (cash + positions at last prices) is not positive.
+
+        Notes
+        -----
+        Bad records inside a batch do not raise: each becomes a rejection (reason INVALID,
+        naming the field) and the rest of the batch is coordinated. Signals or adjustments on
+        instruments the market lacks are rejected as UNKNOWN_INSTRUMENT, those without a
+        current price as NO_PRICE, and signals without risk data (e.g. a market with a single
+        date) as NO_RISK_DATA.
         """
         clock = _Clock()
+        state = as_state(state)
+        market = as_market(market)
+        given = _given_as_of(as_of)
         rej = Rejections()
         policy, cfg = self.policy, self.sizing
         book = build_book(state, market, policy.correlation_threshold)
+        warn_unknown_sectors(book, policy.max_sector_exposure.limit)
         sig = signal_table(signals, rej, _NO_TIME)
-        rb, constraints = adjustments(rebalance_requests, book, rej)
-        when = _as_of(as_of, sig, rb, market)
+        rb, constraints = adjustments(rebalance_requests, book, rej, policy.allow_short)
+        when = _as_of(given, sig, rb, market)
         sig["timestamp"] = np.where(sig["timestamp"] == _NO_TIME, when.value, sig["timestamp"])
         n_signals = length(sig) + rej.count(Source.SIGNAL)
         n_adjust = length(rb) + rej.count(Source.REBALANCE)
@@ -438,10 +476,18 @@ class _Clock:
 _NO_TIME = np.iinfo(np.int64).min
 
 
-def _as_of(as_of: Any, sig: Table, rb: Table, market: Any) -> pd.Timestamp:
-    if as_of is not None:
-        ts = pd.Timestamp(as_of)
-        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+def _given_as_of(as_of: Any) -> pd.Timestamp | None:
+    if as_of is None:
+        return None
+    ts = as_utc(as_of, "as_of")
+    if not _TS_MIN <= ts <= _TS_MAX:
+        raise ValidationError(f"as_of: {ts.isoformat()} is {_TS_RANGE}")
+    return ts.as_unit("ns")
+
+
+def _as_of(given: pd.Timestamp | None, sig: Table, rb: Table, market: Any) -> pd.Timestamp:
+    if given is not None:
+        return given
     stamps = [t for t in (*sig["timestamp"], *rb["timestamp"]) if t != _NO_TIME]
     if stamps:
         return pd.Timestamp(max(stamps), tz="UTC")

@@ -3,6 +3,10 @@
 The decisions DataFrame holds one row per decision with every field of seed 000's
 ``CoordinatedTradingDecisionEvent`` (flat) plus the detail behind them; :func:`decision_events`
 turns its rows into the events, field for field.
+
+An instrument without a sector (``"Unknown"``) is a sector of its own (see
+:mod:`portlab.engine.book`): its ``sector_before``/``sector_after`` are its own gross weight
+and its compliance warnings include ``sector_unknown_limit_not_applied``.
 """
 
 from __future__ import annotations
@@ -249,6 +253,9 @@ def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:
         rules["sector"].hard,
         "sector_exposure",
     )
+    if book.sector_unknown is not None:  # a sector of its own: the sector limit does not bind
+        for j in np.flatnonzero(book.sector_unknown[inst]):
+            warnings[j].append("sector_unknown_limit_not_applied")
     cor = rules["correlation"]
     cluster_after = book.cluster_exposure(inst, w1)
     judge(

@@ -1,11 +1,28 @@
 """Rebalance requests → instrument-level adjustments the engine can trade.
 
 Instrument adjustments are taken as their ``target_weight`` and re-measured against the
-actual portfolio (the request's ``current_weight`` may be stale). Sector adjustments are
-spread over their ``affected_instruments``: reductions pro rata to the instruments' current
-``|weight|``, increases pro rata too (equally when none is held). Strategy-level adjustments
-are not instrument trades; they are reported as UNSUPPORTED (``portlab.analytics`` turns
-strategy weights into trades).
+actual portfolio: the trade wanted is ``target_weight`` minus the instrument's weight in the
+given :class:`~portlab.state.PortfolioState` at the market's last prices. The request's own
+``current_weight`` and ``adjustment_needed`` are not used (they may be stale: the portfolio
+moved since the request was written); :mod:`portlab.events` checks that they agree with each
+other. Sector adjustments likewise take ``target_exposure`` against the actual gross exposure
+of the sector's instruments and spread the change over their ``affected_instruments``:
+reductions pro rata to the instruments' current ``|weight|``, increases pro rata too (equally
+when none is held). Strategy-level adjustments are not instrument trades; they are reported
+as UNSUPPORTED (``portlab.analytics`` turns strategy weights into trades).
+
+Feasibility against the hard no-short rule is decided here, before conflict resolution: under
+``Policy(allow_short=False)`` an adjustment whose target weight is negative and below the
+current weight (it would open or add to a short position) is rejected up front with reason
+POLICY_LIMIT, rule ``short_selling``. It therefore never overrides a signal on the same
+instrument. (A negative target above a short already held only covers part of it and is
+kept.) Likewise an adjustment that adds exposure to an instrument without risk data (too
+little price history) is rejected as NO_RISK_DATA, as a signal would be; a reduction is kept.
+
+Bad input: ``rebalance_requests`` that is not None, a request (event or JSON dict) or a list
+of them is a :class:`~portlab.exceptions.ValidationError` naming the argument; a bad element
+of the list, a request repeating an earlier one's ``eventId``, or a request whose timestamp
+lies outside 1677-09-21..2262-04-11, is an INVALID rejection and the other requests go on.
 """
 
 from __future__ import annotations
@@ -18,7 +35,9 @@ import pandas as pd
 
 from portlab.engine._table import Table, empty
 from portlab.engine.book import Book
-from portlab.engine.outcome import Rejections, RejectReason, Source
+from portlab.engine.outcome import Rejections, RejectReason, Source, fmt_pct
+from portlab.engine.signals import _TS_MAX, _TS_MIN, _TS_RANGE
+from portlab.exceptions import ValidationError
 
 __all__ = ["REQUEST_COLUMNS", "adjustments"]
 
@@ -38,26 +57,35 @@ REQUEST_COLUMNS = (
 
 
 def _events(requests: Any, rej: Rejections) -> list:
+    from portlab.events import RebalanceRequestEvent, parse_rebalance_requests
+
     if requests is None:
         return []
-    if not (isinstance(requests, Sequence) and not isinstance(requests, str | bytes)):
+    if isinstance(requests, RebalanceRequestEvent | Mapping):
         requests = [requests]
-    if not any(isinstance(r, Mapping | str | bytes) for r in requests):
-        return list(requests)
-    from portlab.events import parse_rebalance_requests
-
-    batch = parse_rebalance_requests(requests)
+    elif not isinstance(requests, Sequence) or isinstance(requests, str | bytes | bytearray):
+        hint = (
+            " (read a JSON Lines file with portlab.events.read_jsonl(path, RebalanceRequestEvent))"
+            if isinstance(requests, str | bytes | bytearray)
+            else ""
+        )
+        raise ValidationError(
+            "rebalance_requests: expected a RebalanceRequestEvent (or its JSON dict) or a list "
+            f"of them, got {type(requests).__name__}{hint}"
+        )
+    batch = parse_rebalance_requests(requests)  # events pass as they are; repeated ids do not
     seen: set[int] = set()
     for err in batch.errors:  # the valid requests go on; each bad one is reported once
         if err.index not in seen:
             seen.add(err.index)
+            where = err.field or f"rebalance_requests[{err.index}]"
             rej.add(
                 Source.REBALANCE,
                 [err.event_id or f"index-{err.index}"],
                 [None],
                 None,
                 RejectReason.INVALID,
-                f"{err.field}: {err.message}",
+                f"{where}: {err.message}",
                 field=err.field,
             )
     return list(batch.events)
@@ -68,9 +96,24 @@ def _val(x: Any) -> str:
 
 
 def adjustments(
-    requests: Any, book: Book, rej: Rejections
+    requests: Any, book: Book, rej: Rejections, allow_short: bool = True
 ) -> tuple[Table, dict[str, dict[str, Any]]]:
     """Instrument-level adjustments of the requests, one row per instrument.
+
+    Parameters
+    ----------
+    requests : None, RebalanceRequestEvent, dict, or a list of them
+    book : Book
+        The actual portfolio: ``delta`` is measured against its weights, never against the
+        request's ``current_weight`` or ``adjustment_needed``.
+    rej : Rejections
+        Receives invalid requests, unknown instruments, superseded and at-target adjustments,
+        adjustments adding exposure to an instrument without risk data (NO_RISK_DATA) and,
+        when ``allow_short`` is False, adjustments that would need a short position.
+    allow_short : bool
+        The policy's ``allow_short``. When False an adjustment whose target weight is below
+        both zero and the current weight is rejected here (POLICY_LIMIT, rule
+        ``short_selling``), before it can take part in conflict resolution.
 
     Returns
     -------
@@ -99,6 +142,17 @@ def adjustments(
         seen: dict[str, int] = {}
         ts = pd.Timestamp(ev.timestamp)
         ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+        if not _TS_MIN <= ts <= _TS_MAX:
+            rej.add(
+                Source.REBALANCE,
+                [rid],
+                [None],
+                None,
+                RejectReason.INVALID,
+                f"timestamp: {_TS_RANGE}",
+                field="timestamp",
+            )
+            continue
         for adj in ev.target_adjustments:
             urgency = _val(getattr(adj, "urgency", None)) or default_urgency
             prio = getattr(adj, "priority", None)
@@ -110,8 +164,12 @@ def adjustments(
                 seen[name] = seen.get(name, 0) + 1
                 aid = f"{rid}/{name}" if seen[name] == 1 else f"{rid}/{name}#{seen[name]}"
                 if i < 0 or not np.isfinite(book.price[i]):
-                    reason = RejectReason.UNKNOWN_INSTRUMENT if i < 0 else RejectReason.NO_PRICE
-                    rej.add(Source.REBALANCE, [aid], [name], None, reason, "cannot trade it")
+                    reason, why = (
+                        (RejectReason.UNKNOWN_INSTRUMENT, "instrument not in the market")
+                        if i < 0
+                        else (RejectReason.NO_PRICE, "no current price (delisted or stale)")
+                    )
+                    rej.add(Source.REBALANCE, [aid], [name], None, reason, why)
                     continue
                 rows.append(
                     (aid, rid, name, i, adj.target_weight - book.w[i], rank, urgency, ts, rtype)
@@ -159,12 +217,84 @@ def adjustments(
             "already at the target weight",
         )
         frame = frame.loc[~tiny]
+    if not allow_short:
+        frame = _no_short(frame, book, rej)
+    frame = _no_risk_data(frame, book, rej)
     table = {c: frame[c].to_numpy(dtype=object) for c in REQUEST_COLUMNS}
     table["timestamp"] = pd.DatetimeIndex(frame["timestamp"]).tz_convert("UTC").as_unit("ns").asi8
     table["inst"] = frame["inst"].to_numpy(dtype=int)
     table["delta"] = frame["delta"].to_numpy(dtype=float)
     table["priority"] = frame["priority"].to_numpy(dtype=int)
     return table, constraints
+
+
+def _no_short(frame: pd.DataFrame, book: Book, rej: Rejections) -> pd.DataFrame:
+    """Reject adjustments whose target needs a short position (``allow_short=False``).
+
+    The target weight is ``w + delta``; it is infeasible under the hard no-short rule when it
+    is negative and below the current weight ``w`` (opening a short from a long or flat
+    position, or adding to a short already held). Selling down to zero remains possible with
+    a target of 0, so the rejection says so.
+    """
+    w0 = book.w[frame["inst"].to_numpy(dtype=int)]
+    target = w0 + frame["delta"].to_numpy(dtype=float)
+    bad = (target < -1e-12) & (target < w0 - 1e-12)
+    if not bad.any():
+        return frame
+    details = []
+    for aid, t, w in zip(frame["adj_id"].to_numpy()[bad], target[bad], w0[bad], strict=True):
+        what = "sector adjustment implies target weight" if "/sector:" in aid else "target weight"
+        if w > 0:
+            fix = f"a target of 0% sells the {fmt_pct(w)} held down to flat"
+            needs = "needs a short position"
+        elif w == 0:
+            fix = "use a target of 0% or more"
+            needs = "needs a short position"
+        else:
+            fix = f"use a target between {fmt_pct(w)} and 0% to cover part of the short"
+            needs = "adds to the short position"
+        details.append(
+            f"{what} {fmt_pct(t)} {needs} (current weight {fmt_pct(w)}) but the policy does "
+            f"not allow short selling (allow_short=False); {fix}"
+        )
+    gone = frame.loc[bad]
+    rej.add(
+        Source.REBALANCE,
+        gone["adj_id"],
+        gone["instrument_id"],
+        None,
+        RejectReason.POLICY_LIMIT,
+        details,
+        rule="short_selling",
+    )
+    return frame.loc[~bad]
+
+
+def _no_risk_data(frame: pd.DataFrame, book: Book, rej: Rejections) -> pd.DataFrame:
+    """Reject adjustments that add exposure to an instrument the risk model knows nothing of.
+
+    Without a volatility (too little price history) the volatility and correlation limits
+    cannot be checked for a trade that adds exposure, as for signals (NO_RISK_DATA). A pure
+    reduction (toward zero on the same side) needs no risk data and is kept.
+    """
+    inst = frame["inst"].to_numpy(dtype=int)
+    w0 = book.w[inst]
+    target = w0 + frame["delta"].to_numpy(dtype=float)
+    reduces = (target * w0 >= 0) & (np.abs(target) <= np.abs(w0) + 1e-12)
+    bad = ~book.risk_ok[inst] & ~reduces
+    if not bad.any():
+        return frame
+    gone = frame.loc[bad]
+    rej.add(
+        Source.REBALANCE,
+        gone["adj_id"],
+        gone["instrument_id"],
+        None,
+        RejectReason.NO_RISK_DATA,
+        "no volatility in the risk model (too little history): a trade adding exposure "
+        "cannot be checked against the volatility and correlation limits",
+    )
+    return frame.loc[~bad]
 
 
 def _sector_rows(adj, book: Book, rid, rank, urgency, ts, rtype, rej: Rejections) -> list[tuple]:

@@ -4,6 +4,15 @@ Signals arrive as a list of :class:`~portlab.events.TradingSignalEvent` (or thei
 or as a DataFrame with the columns of :data:`portlab.events.SIGNAL_COLUMNS`. Both become one
 column table, checked row by row but vectorized; bad rows become rejections naming the field,
 the rest go on.
+
+Bad input, case by case: anything but a list (or tuple) or a DataFrame is a
+:class:`~portlab.exceptions.ValidationError` naming ``signals``, as is a DataFrame without the
+required columns or with a column twice. Inside a list, an element that is neither an event nor
+a JSON dict/string is an INVALID rejection naming its position, and the other elements go on.
+In a DataFrame, a timestamp that is a number or a boolean, unparseable, or outside the range
+pandas can represent (1677-09-21 to 2262-04-11) is an INVALID rejection of the row (ISO 8601
+strings in mixed forms are read; a time without a zone is taken as UTC); so is a boolean in a
+numeric column and an ``instrument_id`` that is not a string.
 """
 
 from __future__ import annotations
@@ -62,6 +71,74 @@ def _val(x: Any) -> Any:
     return getattr(x, "value", x)
 
 
+_TS_MIN = pd.Timestamp.min.ceil("s").tz_localize("UTC")
+_TS_MAX = pd.Timestamp.max.floor("s").tz_localize("UTC")
+_TS_RANGE = f"outside the supported range {_TS_MIN.date()} to {_TS_MAX.date()}"
+_NO_TIME = np.iinfo(np.int64).min  # int64 nanoseconds of NaT
+
+
+def _show(v: Any) -> str:
+    """A user's value for a message: strings quoted, numbers as people read them."""
+    if isinstance(v, str):
+        return repr(v)
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v))
+    if isinstance(v, int | float | np.integer | np.floating):
+        return f"{float(v):g}"
+    return f"{type(v).__name__} {v}"
+
+
+def utc_nanoseconds(stamps: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """UTC ``stamps`` as int64 nanoseconds, and which lie outside that range (set to NaT).
+
+    pandas parses dates beyond 1677..2262 at a coarser resolution; the engine's int64
+    nanosecond columns cannot hold them, so they are reported instead of raising.
+    """
+    out = np.asarray((stamps < _TS_MIN) | (stamps > _TS_MAX), dtype=bool)
+    if out.any():
+        stamps = stamps.where(~out)
+    return pd.DatetimeIndex(stamps).as_unit("ns").asi8, out
+
+
+def _parse_times(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A DataFrame's timestamp column as (int64 ns UTC, unparseable mask, out-of-range mask).
+
+    Missing values are NaT and not flagged. Numbers and booleans are never timestamps (pandas
+    would read 5 as 5 ns after 1970). Strings are read as ISO 8601 in any of its forms; the
+    few that fail get one more, slower try with pandas' general parser.
+    """
+    n = len(col)
+    if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(col.dtype):
+        idx = pd.DatetimeIndex(col)
+        idx = idx.tz_localize("UTC") if idx.tz is None else idx.tz_convert("UTC")
+        ns, out = utc_nanoseconds(idx)
+        return ns, np.zeros(n, dtype=bool), out
+    values = col.to_numpy(dtype=object)
+    missing = np.array([_missing(v) for v in values], dtype=bool)
+    number = np.array(
+        [isinstance(v, bool | int | float | np.number | np.bool_) for v in values], dtype=bool
+    )
+    bad = number & ~missing
+    use = np.flatnonzero(~missing & ~number)
+    stamps = np.full(n, pd.NaT, dtype=object)
+    if len(use):
+        got = pd.to_datetime(
+            pd.Series(values[use], dtype=object), utc=True, format="ISO8601", errors="coerce"
+        )
+        stamps[use] = list(got)
+        for i in use[got.isna().to_numpy()]:
+            try:
+                ts = pd.Timestamp(values[i])
+            except (ValueError, TypeError, OverflowError):
+                ts = pd.NaT
+            if ts is pd.NaT:
+                bad[i] = True
+            else:
+                stamps[i] = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    ns, out = utc_nanoseconds(pd.DatetimeIndex(pd.to_datetime(list(stamps), utc=True)))
+    return ns, bad, out
+
+
 def _from_events(events: Sequence[Any]) -> dict[str, np.ndarray]:
     """Columns straight from validated events (no per-row pandas)."""
     cols: dict[str, list] = {c: [] for c in ("signal_id", "timestamp", *_TEXT[1:], *_NUMERIC)}
@@ -87,16 +164,21 @@ def _from_events(events: Sequence[Any]) -> dict[str, np.ndarray]:
         )
     out = {k: obj(v) for k, v in cols.items() if k in _TEXT}
     out.update({k: np.asarray(v, dtype=float) for k, v in cols.items() if k in _NUMERIC})
-    out["timestamp"] = (
-        pd.DatetimeIndex(pd.to_datetime(cols["timestamp"], utc=True)).as_unit("ns").asi8
-    )
+    stamps = pd.DatetimeIndex(pd.to_datetime(cols["timestamp"], utc=True))
+    out["timestamp"], out["timestamp_range"] = utc_nanoseconds(stamps)
     return out
 
 
 def _from_frame(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    twice = sorted({str(c) for c in df.columns[df.columns.duplicated()]})
+    if twice:
+        raise ValidationError(f"signals: column(s) {twice} appear more than once in the DataFrame")
     missing = [c for c in _REQUIRED if c not in df.columns]
     if missing:
-        raise ValidationError(f"signals frame lacks required column(s) {missing}")
+        raise ValidationError(
+            f"signals: the DataFrame lacks required column(s) {missing} "
+            f"(see portlab.events.SIGNAL_COLUMNS)"
+        )
     n = len(df)
     out: dict[str, np.ndarray] = {}
     for c in _TEXT:
@@ -104,12 +186,18 @@ def _from_frame(df: pd.DataFrame) -> dict[str, np.ndarray]:
     for c in _NUMERIC:
         out[c] = df[c].to_numpy() if c in df.columns else np.full(n, np.nan)
     if "timestamp" in df.columns:
-        ts = pd.to_datetime(df["timestamp"], utc=True, errors="coerce")
-        out["timestamp_bad"] = (ts.isna() & df["timestamp"].notna()).to_numpy()
-        out["timestamp"] = pd.DatetimeIndex(ts).as_unit("ns").asi8  # NaT -> min int64
+        out["timestamp"], out["timestamp_bad"], out["timestamp_range"] = _parse_times(
+            df["timestamp"]
+        )
     else:
-        out["timestamp"] = np.full(n, np.iinfo(np.int64).min)
+        out["timestamp"] = np.full(n, _NO_TIME)
     return out
+
+
+_ACCEPTS = (
+    "a list of TradingSignalEvent (or their JSON dicts) or a DataFrame with the columns of "
+    "portlab.events.SIGNAL_COLUMNS"
+)
 
 
 def _raw(signals: Any, rejections: Rejections) -> dict[str, np.ndarray]:
@@ -117,13 +205,18 @@ def _raw(signals: Any, rejections: Rejections) -> dict[str, np.ndarray]:
         return _from_events([])
     if isinstance(signals, pd.DataFrame):
         return _from_frame(signals) if len(signals) else _from_events([])
-    if isinstance(signals, Sequence) and not isinstance(signals, str | bytes):
-        if any(isinstance(s, Mapping | str | bytes) for s in signals):
+    if isinstance(signals, Sequence) and not isinstance(signals, str | bytes | bytearray):
+        from portlab.events import TradingSignalEvent
+
+        if not all(isinstance(s, TradingSignalEvent) for s in signals):
             signals = _parsed(signals, rejections)
         return _from_events(signals)
-    raise ValidationError(
-        f"signals must be a list of TradingSignalEvent or a DataFrame, not {type(signals).__name__}"
-    )
+    hint = ""
+    if isinstance(signals, str | bytes | bytearray):
+        hint = " (read a JSON Lines file with portlab.events.read_jsonl(path, TradingSignalEvent))"
+    elif isinstance(signals, Mapping):
+        hint = " (put a single signal in a list)"
+    raise ValidationError(f"signals: expected {_ACCEPTS}, got {type(signals).__name__}{hint}")
 
 
 def _parsed(records: Sequence[Any], rejections: Rejections) -> list:
@@ -141,10 +234,10 @@ def _parsed(records: Sequence[Any], rejections: Rejections) -> list:
         rejections.add(
             Source.SIGNAL,
             [err.event_id or f"index-{index}"],
-            [inst],
+            [inst if isinstance(inst, str) else None],
             None,
             RejectReason.INVALID,
-            f"{err.field}: {err.message}",
+            f"{err.field}: {err.message}" if err.field else f"signals[{index}]: {err.message}",
             field=err.field,
         )
     return list(batch.events)
@@ -152,6 +245,13 @@ def _parsed(records: Sequence[Any], rejections: Rejections) -> list:
 
 def _missing(v: Any) -> bool:
     return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
+def _plain(values: np.ndarray) -> np.ndarray:
+    """A numeric column as a numpy array: nullable and Arrow dtypes give object (NA -> None)."""
+    if values.dtype == object or values.dtype.kind in "biuf":
+        return values
+    return np.asarray(values, dtype=object)
 
 
 def _upper(values: np.ndarray) -> np.ndarray:
@@ -189,12 +289,27 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
 
     ts = raw["timestamp"]
     if "timestamp_bad" in raw:
-        flag(raw["timestamp_bad"], "timestamp", "not a timestamp")
-    ts = np.where(ts == np.iinfo(np.int64).min, as_of_ns, ts)
+        flag(
+            raw["timestamp_bad"],
+            "timestamp",
+            "not a timestamp (use ISO 8601, e.g. 2022-12-28T14:55:00Z)",
+        )
+    if "timestamp_range" in raw:
+        flag(raw["timestamp_range"], "timestamp", _TS_RANGE)
+    ts = np.where(ts == _NO_TIME, as_of_ns, ts)
 
     inst = raw["instrument_id"]
-    bad_inst = np.array([not (isinstance(v, str) and v.strip()) for v in inst], dtype=bool)
-    flag(bad_inst, "instrument_id", "missing or empty")
+    flag(np.array([_missing(v) for v in inst], dtype=bool), "instrument_id", "required")
+    flag(
+        np.array([not _missing(v) and not isinstance(v, str) for v in inst], dtype=bool),
+        "instrument_id",
+        lambda i: f"expected a string, got {_show(inst[i])}",
+    )
+    flag(
+        np.array([isinstance(v, str) and not v.strip() for v in inst], dtype=bool),
+        "instrument_id",
+        "empty",
+    )
     inst = obj(v.strip() if isinstance(v, str) else "" for v in inst)
 
     action = _upper(raw["action"])
@@ -202,7 +317,7 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
     flag(
         direction == 9,
         "action",
-        lambda i: f"unknown action {raw['action'][i]!r} (BUY, SELL or HOLD)",
+        lambda i: f"unknown action {_show(raw['action'][i])} (BUY, SELL or HOLD)",
     )
     direction[direction == 9] = 0
 
@@ -214,7 +329,16 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
         "direction": direction,
     }
     for col, (lo, hi, lo_in, hi_in) in _NUMERIC.items():
-        col_raw = raw[col]
+        col_raw = _plain(raw[col])
+        if col_raw.dtype == bool:
+            flag(np.ones(n, dtype=bool), col, "not a number (got a boolean)")
+            col_raw = np.full(n, np.nan)
+        elif col_raw.dtype == object:
+            flag(
+                np.array([isinstance(v, bool | np.bool_) for v in col_raw], dtype=bool),
+                col,
+                "not a number (got a boolean)",
+            )
         vals = (
             pd.to_numeric(pd.Series(col_raw, copy=False), errors="coerce").to_numpy(dtype=float)
             if col_raw.dtype == object
@@ -224,17 +348,18 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
             flag(
                 np.isnan(vals) & np.array([not _missing(v) for v in col_raw], dtype=bool),
                 col,
-                "not a number",
+                lambda i, c=col_raw: f"not a number (got {_show(c[i])})",
             )
         present = ~np.isnan(vals)
         if col == "expected_return":
             out_of = present & ~np.isfinite(vals)
+            flag(out_of, col, lambda i, v=vals: f"must be finite, got {v[i]:g}")
         else:
             low = (vals < lo) if lo_in else (vals <= lo)
             high = (vals > hi) if hi_in else (vals >= hi)
             out_of = present & (low | high)
-        bounds = f"{'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}"
-        flag(out_of, col, lambda i, v=vals, b=bounds: f"{v[i]!r} outside {b}")
+            bounds = f"{'[' if lo_in else '('}{lo:g}, {hi:g}{']' if hi_in else ')'}"
+            flag(out_of, col, lambda i, v=vals, b=bounds: f"{v[i]:g} outside {b}")
         out[col] = vals
     flag(np.isnan(out["confidence"]), "confidence", "required")
 

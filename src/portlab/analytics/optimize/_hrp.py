@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab._cleaning import fmt_date, show, some
 from portlab.analytics.optimize._riskparity import _as_cov, _single_blas_thread
 from portlab.exceptions import DataError, ValidationError
 
@@ -55,7 +56,7 @@ def _parse_linkage(value: Any) -> LinkageMethod:
         return LinkageMethod(value)
     except ValueError:
         allowed = ", ".join(m.value for m in LinkageMethod)
-        raise ValidationError(f"linkage must be one of {allowed}; got {value!r}") from None
+        raise ValidationError(f"linkage must be one of {allowed}; got {show(value)}") from None
 
 
 def _cov_corr_from_input(returns_or_cov: Any, corr: Any) -> tuple[np.ndarray, np.ndarray, pd.Index]:
@@ -72,13 +73,11 @@ def _cov_corr_from_input(returns_or_cov: Any, corr: Any) -> tuple[np.ndarray, np
         if not rets.columns.is_unique:
             dupes = sorted({str(c) for c in rets.columns[rets.columns.duplicated()]})
             raise ValidationError(f"returns: duplicate column(s) {dupes}")
-        try:
-            rets = rets.astype(np.float64)
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"returns: values must be numeric ({exc})") from exc
+        rets = _numeric_returns(rets)
         if len(rets) < 2:
             raise DataError(f"returns: need at least 2 rows, got {len(rets)}")
         values = rets.to_numpy(dtype=np.float64)
+        _check_columns(values, rets)
         if np.isnan(values).any():  # pairwise-complete, ddof=1 (as PyPortfolioOpt)
             cov_arr = np.array(rets.cov().to_numpy(dtype=np.float64))
             corr_arr = np.array(rets.corr().to_numpy(dtype=np.float64))
@@ -88,11 +87,16 @@ def _cov_corr_from_input(returns_or_cov: Any, corr: Any) -> tuple[np.ndarray, np
             with np.errstate(divide="ignore", invalid="ignore"):
                 sd = np.sqrt(np.diag(cov_arr))
                 corr_arr = cov_arr / np.outer(sd, sd)
-        bad = np.isnan(cov_arr).any(axis=1) | ~np.isfinite(corr_arr).all(axis=1)
+        bad = ~(np.isfinite(cov_arr) & np.isfinite(corr_arr))
+        np.fill_diagonal(bad, False)
         if bad.any():
+            i, j = np.argwhere(np.triu(bad))[0]
+            n_pairs = int(np.triu(bad).sum())
             raise DataError(
-                "returns: covariance or correlation undefined (constant series or fewer than "
-                f"2 overlapping returns) for column(s) {list(rets.columns[bad][:10])}"
+                f"returns: the correlation of columns {show(str(rets.columns[i]))} and "
+                f"{show(str(rets.columns[j]))} is undefined: fewer than 2 dates where both "
+                f"have a return, or one is constant on them ({n_pairs} such pair(s)); drop one "
+                "of them or give a covariance"
             )
         np.fill_diagonal(corr_arr, 1.0)
         cov, labels = _as_cov(
@@ -105,6 +109,47 @@ def _cov_corr_from_input(returns_or_cov: Any, corr: Any) -> tuple[np.ndarray, np
         corr_arr = cov / np.outer(sigma, sigma)
         np.fill_diagonal(corr_arr, 1.0)
     return cov, corr_arr, labels
+
+
+def _numeric_returns(rets: pd.DataFrame) -> pd.DataFrame:
+    """``rets`` as float64; DataError naming the first column that is not numeric."""
+    for col, dtype in rets.dtypes.items():
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+            values = pd.to_numeric(rets[col], errors="coerce")
+            bad = values.isna() & rets[col].notna()
+            if pd.api.types.is_bool_dtype(dtype) or bad.any():
+                row = rets.index[int(np.argmax(bad.to_numpy()))] if bad.any() else rets.index[0]
+                row = fmt_date(row) if isinstance(row, pd.Timestamp) else show(row)
+                raise DataError(f"returns: column {show(str(col))} is not numeric (row {row})")
+    return rets.astype(np.float64)
+
+
+def _check_columns(values: np.ndarray, rets: pd.DataFrame) -> None:
+    """DataError naming exactly the columns without a variance (or with an infinite value)."""
+    inf = np.isinf(values)
+    if inf.any():
+        r, c = np.argwhere(inf)[0]
+        row = rets.index[r]
+        row = fmt_date(row) if isinstance(row, pd.Timestamp) else show(row)
+        raise DataError(
+            f"returns: infinite value in column {show(str(rets.columns[c]))} at row {row}"
+        )
+    valid = ~np.isnan(values)
+    n_valid = valid.sum(axis=0)
+    with np.errstate(invalid="ignore"):
+        spread = np.nanmax(np.where(valid, values, -np.inf), axis=0) - np.nanmin(
+            np.where(valid, values, np.inf), axis=0
+        )
+    few, flat = n_valid < 2, (n_valid >= 2) & ~(spread > 0)
+    if few.any() or flat.any():
+        parts = []
+        if few.any():
+            parts.append(f"fewer than 2 returns in column(s) {some(map(str, rets.columns[few]))}")
+        if flat.any():
+            parts.append(f"constant column(s) {some(map(str, rets.columns[flat]))}")
+        raise DataError(
+            f"returns: {' and '.join(parts)}: no variance, so HRP cannot weight them; drop them"
+        )
 
 
 def _check_corr(corr: Any, labels: pd.Index) -> np.ndarray:
@@ -243,8 +288,10 @@ class HierarchicalRiskParity:
         Raises
         ------
         ValidationError, DataError
-            Malformed input, unknown linkage, undefined correlations (constant or
-            non-overlapping return series).
+            Malformed input, unknown linkage, undefined correlations. From returns, the
+            message names exactly the offending columns: those with fewer than 2 returns
+            (an all-NaN column) or constant ones, else the first pair that never overlaps on
+            2 dates; a non-numeric or infinite cell names its column and row.
         """
         method = _parse_linkage(self.linkage)
         cov, corr_arr, labels = _cov_corr_from_input(returns_or_cov, corr)
