@@ -1,0 +1,29 @@
+"""Every Python block of README.md runs, in order, in one namespace, as a user pastes them."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(encoding="utf-8"), re.M | re.S)
+
+
+def test_readme_has_python_blocks():
+    assert len(BLOCKS) >= 3
+
+
+@pytest.mark.slow
+def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a block that writes files writes them here
+    namespace: dict[str, object] = {"__name__": "__readme__"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an example that warns is an example to fix
+        for number, block in enumerate(BLOCKS, start=1):
+            try:
+                exec(compile(block, f"README.md python block {number}", "exec"), namespace)
+            except Exception as exc:  # name the block in the failure
+                raise AssertionError(f"README python block {number} failed: {exc!r}") from exc
