@@ -7,6 +7,7 @@ and is expanded into one example per value.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -519,7 +520,10 @@ def test_event_id_and_timestamp_default_and_are_always_written() -> None:
     data = _signal_data()
     del data["eventId"], data["timestamp"]
     a, b = TradingSignalEvent.from_dict(data), TradingSignalEvent.from_dict(data)
-    assert a.event_id != b.event_id and len(a.event_id) == 36
+    # issue #8: the id is derived from the content (it used to be a random UUID4)
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    expected = "sig-" + hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    assert a.event_id == b.event_id == expected
     assert a.timestamp.tzinfo is UTC
     assert abs(a.timestamp - datetime.now(UTC)) < timedelta(seconds=5)
     dumped = a.to_dict()

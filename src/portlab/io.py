@@ -21,6 +21,7 @@ import contextlib
 import gzip
 import os
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import IO
@@ -66,7 +67,7 @@ def open_binary(path: PathLike) -> Iterator[IO[bytes]]:
     fh: IO[bytes] = gzip.GzipFile(fileobj=raw) if raw.peek(2)[:2] == _GZIP_MAGIC else raw
     try:
         yield fh
-    except (OSError, EOFError) as exc:  # gzip.BadGzipFile is an OSError; truncation an EOFError
+    except (OSError, EOFError, zlib.error) as exc:  # bad header, truncation, corrupt deflate
         raise DataError(f"{name}: cannot be read ({exc})") from None
     finally:
         fh.close()

@@ -15,20 +15,27 @@ PortfolioOptimizationEvent
 PerformanceAttributionEvent
     A performance attribution report.
 
-Every event has ``event_id`` (``"eventId"`` in JSON, a string, a fresh UUID by default) and a
-UTC ``timestamp`` (now by default, millisecond precision, written as
-``2025-06-21T10:30:00.200Z``), plus ``to_dict()``, ``to_json()``, ``from_dict()`` and
-``from_json()``. Reading then writing an event gives back the same JSON.
+Every event has ``event_id`` (``"eventId"`` in JSON, a string; when not given, derived from
+the event's content: ``"sig-"``/``"rebal-"``/``"evt-"`` + 16 hex digits of the SHA-256 of its
+canonical JSON, so the same input always gives the same id) and a UTC ``timestamp`` (now by
+default, millisecond precision, written as ``2025-06-21T10:30:00.200Z``), plus ``to_dict()``,
+``to_json()``, ``from_dict()`` and ``from_json()``. Reading then writing an event gives back
+the same JSON.
 
 Units: weights, exposures and sizes are fractions of portfolio value (``0.05`` is 5 %);
 returns are fractions; amounts are in currency; prices per share.
 
 Batches (:func:`parse_events`, :func:`read_jsonl`, :func:`signals_from_frame`, ...) keep
-every good event and return one :class:`EventError` per bad field.
+every good event and return one :class:`EventError` per bad field; no input, however
+malformed (not UTF-8, not JSON, nested 100,000 deep, a pretty-printed array), raises anything
+but a :class:`~portlab.exceptions.PortlabError`. A rebalance adjustment whose
+``adjustment_needed`` contradicts target - current by more than :data:`ADJUSTMENT_TOLERANCE`
+is an error. :func:`write_jsonl` writes atomically.
 """
 
 from __future__ import annotations
 
+from portlab.events._errors import MAX_NESTING
 from portlab.events._types import (
     Action,
     CheckStatus,
@@ -87,6 +94,7 @@ from portlab.events.optimization import (
     PortfolioOptimizationEvent,
 )
 from portlab.events.rebalance import (
+    ADJUSTMENT_TOLERANCE,
     InstrumentAdjustment,
     RebalanceConstraints,
     RebalanceRequestEvent,
@@ -112,8 +120,10 @@ EVENT_TYPES: dict[str, type[EventModel]] = {
 """Every event class by its name, e.g. ``EVENT_TYPES["TradingSignalEvent"]``."""
 
 __all__ = [
+    "ADJUSTMENT_TOLERANCE",
     "DEFAULT_STRATEGY",
     "EVENT_TYPES",
+    "MAX_NESTING",
     "SIGNAL_COLUMNS",
     "Action",
     "AttributionPeriod",

@@ -13,9 +13,9 @@ Units used throughout the event package
 from __future__ import annotations
 
 import enum
+import hashlib
 import json
 import math
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Self
@@ -33,10 +33,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from portlab.events._errors import errors_from_validation
+from portlab.events._errors import EventError, errors_from_validation, json_kind, load_record
 from portlab.exceptions import EventValidationError
 
 __all__ = [
+    "EVENT_ID_DIGITS",
+    "MAX_EXACT_INT",
     "Action",
     "CheckStatus",
     "EventBlock",
@@ -56,6 +58,7 @@ __all__ = [
     "Timestamp",
     "TriggerType",
     "Urgency",
+    "content_event_id",
     "format_timestamp",
     "utc_now",
 ]
@@ -154,6 +157,15 @@ def utc_now() -> datetime:
 
 
 def _to_utc(value: datetime) -> datetime:
+    try:
+        return _to_utc_unchecked(value)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00 is past the year 9999 in UTC
+        raise PydanticCustomError(
+            "timestamp_range", "Input should be a time between the years 1 and 9999 in UTC"
+        ) from None
+
+
+def _to_utc_unchecked(value: datetime) -> datetime:
     # pandas.Timestamp and other datetime subclasses become plain datetimes
     if type(value) is not datetime:
         value = datetime(
@@ -195,7 +207,8 @@ Timestamp = Annotated[
 """A timezone-aware UTC datetime with millisecond precision.
 
 Accepts datetimes (naive ones are taken as UTC; other zones are converted), ISO 8601 strings
-and ``pandas.Timestamp``. Sub-millisecond digits are dropped, as the wire format has none.
+and ``pandas.Timestamp``. Sub-millisecond digits are dropped, as the wire format has none. A
+time outside the years 1-9999 once converted to UTC is an error for its event.
 Serialises to JSON as ``2025-06-21T10:30:00.200Z``.
 """
 
@@ -203,11 +216,19 @@ Serialises to JSON as ``2025-06-21T10:30:00.200Z``.
 # --------------------------------------------------------------------------- numbers
 
 
-def _number(value: Any) -> Any:
-    """Reject strings, booleans and NaN/inf where a number is expected.
+MAX_EXACT_INT = 2**53
+"""Largest integer magnitude accepted in a number field (9,007,199,254,740,992).
 
-    pydantic alone would coerce ``"0.5"`` and ``True``, and report NaN against a bound
-    (``greater than 0``) rather than as not finite.
+Beyond it integers are no longer exact as floats; no quantity, amount or price is that
+large, and an integer of 400 digits would otherwise be accepted as a lot size."""
+
+
+def _number(value: Any) -> Any:
+    """Reject strings, booleans, NaN/inf and huge integers where a number is expected.
+
+    pydantic alone would coerce ``"0.5"`` and ``True``, report NaN against a bound
+    (``greater than 0``) rather than as not finite, and accept any integer where an
+    integer is expected.
     """
     if isinstance(value, bool | np.bool_):
         raise PydanticCustomError("number_type", "Input should be a number, not a boolean")
@@ -215,6 +236,12 @@ def _number(value: Any) -> Any:
         raise PydanticCustomError("number_type", "Input should be a number, not a string")
     if isinstance(value, float | np.floating) and not math.isfinite(value):
         raise PydanticCustomError("finite_number", "Input should be a finite number")
+    if isinstance(value, int) and abs(value) > MAX_EXACT_INT:
+        raise PydanticCustomError(
+            "number_too_large",
+            f"Input should be at most 2^53 (about 9.0e15) in magnitude, got a "
+            f"{len(str(abs(value))):,}-digit integer",
+        )
     return value
 
 
@@ -255,8 +282,34 @@ class EventBlock(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _new_event_id() -> str:
-    return str(uuid.uuid4())
+EVENT_ID_DIGITS = 16
+"""Hex digits of SHA-256 kept in an id derived from an event's content (64 bits)."""
+
+
+def content_event_id(prefix: str, content: Mapping[str, Any]) -> str:
+    """The id of an event that was given none: ``prefix`` + SHA-256 of its canonical JSON.
+
+    Parameters
+    ----------
+    prefix : str
+        ``"sig-"`` for signals, ``"rebal-"`` for rebalance requests, ``"evt-"`` otherwise.
+    content : Mapping
+        The event as :meth:`EventModel.to_dict` writes it, without ``eventId`` (and without
+        ``timestamp`` when that was not given either); ``null`` fields left out.
+
+    Returns
+    -------
+    str
+        ``prefix`` followed by the first :data:`EVENT_ID_DIGITS` hex digits of the SHA-256
+        of the canonical JSON (keys sorted, no spaces, ASCII).
+
+    Examples
+    --------
+    >>> content_event_id("sig-", {"b": 1, "a": [0.5, "x"]})
+    'sig-9ba1833eb37d5171'
+    """
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return prefix + hashlib.sha256(canonical.encode("ascii")).hexdigest()[:EVENT_ID_DIGITS]
 
 
 class EventModel(BaseModel):
@@ -265,30 +318,48 @@ class EventModel(BaseModel):
     Attributes
     ----------
     event_id : str
-        Identifier of the event, ``"eventId"`` in JSON. Any non-empty string; a fresh
-        UUID4 string by default. Also readable as ``eventId``.
+        Identifier of the event, ``"eventId"`` in JSON. Any non-empty string. When not
+        given, it is derived from the event's content, so the same event always gets the
+        same id (:func:`content_event_id`): ``"sig-"`` (signals), ``"rebal-"`` (rebalance
+        requests) or ``"evt-"`` followed by 16 hex digits of the SHA-256 of its canonical
+        JSON. Also readable as ``eventId``.
     timestamp : datetime
-        Timezone-aware UTC time of the event, millisecond precision; now by default.
+        Timezone-aware UTC time of the event, millisecond precision; now by default (a
+        timestamp that was not given is left out of the derived id).
 
     Notes
     -----
-    Events are immutable (use ``model_copy(update=...)`` to derive a changed copy) and reject
-    unknown fields. Serialisation omits optional fields that were never set, so an event read
-    from JSON writes back the same JSON; ``eventId`` and ``timestamp`` are always written.
+    Events are immutable (use ``model_copy(update=...)`` to derive a changed copy, which keeps
+    the id) and reject unknown fields. Serialisation omits optional fields that were never
+    set, so an event read from JSON writes back the same JSON; ``eventId`` and ``timestamp``
+    are always written.
+
+    Behaviour change (issue #8): an event without ``eventId`` used to get a random UUID4, so
+    the same input gave different outputs on every run; its id is now derived from its
+    content. The batch readers (:func:`~portlab.events.parse_events`,
+    :func:`~portlab.events.read_jsonl`) say so with one ``InputRepairWarning`` per batch.
     """
 
     model_config = ConfigDict(
         extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True
     )
 
-    event_id: NonEmptyStr = Field(default_factory=_new_event_id, alias="eventId")
+    event_id: NonEmptyStr = Field(default="", alias="eventId")
     timestamp: Timestamp = Field(default_factory=utc_now)
 
     _always_set: ClassVar[frozenset[str]] = frozenset({"event_id", "timestamp"})
+    _id_prefix: ClassVar[str] = "evt-"
 
     def model_post_init(self, context: Any, /) -> None:
-        """Mark ``eventId`` and ``timestamp`` as set so that they are always serialised."""
-        self.__pydantic_fields_set__.update(self._always_set)
+        """Derive a missing ``eventId``; mark ``eventId`` and ``timestamp`` as set."""
+        given = self.__pydantic_fields_set__
+        if "event_id" not in given:
+            leave_out = {"event_id"} if "timestamp" in given else {"event_id", "timestamp"}
+            content = self.model_dump(
+                mode="json", by_alias=True, exclude_unset=True, exclude_none=True, exclude=leave_out
+            )
+            self.__dict__["event_id"] = content_event_id(self._id_prefix, content)
+        given.update(self._always_set)
 
     @property
     def eventId(self) -> str:
@@ -364,16 +435,16 @@ class EventModel(BaseModel):
         Raises
         ------
         portlab.exceptions.EventValidationError
-            If the text is not JSON or the event is malformed; ``errors`` names each bad
-            field.
+            If the text is not JSON (or nested deeper than
+            :data:`~portlab.events._errors.MAX_NESTING` levels, or not UTF-8) or the event is
+            malformed; ``errors`` names each bad field.
         """
-        try:
-            return cls.model_validate_json(data)
-        except pydantic.ValidationError as exc:
-            try:
-                parsed = json.loads(data)
-            except ValueError:
-                parsed = None
-            event_id = parsed.get("eventId") if isinstance(parsed, dict) else None
-            errors = errors_from_validation(exc, index=0, event_id=event_id)
-            raise EventValidationError(errors, cls.__name__) from exc
+        if not isinstance(data, str | bytes | bytearray):
+            problem = f"expected JSON text (str or bytes), got {type(data).__name__}"
+            raise EventValidationError([EventError(0, None, "", problem)], cls.__name__)
+        parsed, problem = load_record(data)
+        if problem is None and not isinstance(parsed, dict):
+            problem = f"expected a JSON object, got {json_kind(parsed)}"
+        if problem is not None:
+            raise EventValidationError([EventError(0, None, "", problem)], cls.__name__)
+        return cls.from_dict(parsed)

@@ -7,13 +7,20 @@ adjustments, ``constraints.cost_limit`` and ``risk_considerations``. One model r
 Each element of ``target_adjustments`` is one of three kinds, told apart by its key:
 ``instrument_id`` → :class:`InstrumentAdjustment`, ``strategy_id`` →
 :class:`StrategyAdjustment`, ``sector`` → :class:`SectorAdjustment`.
+
+Each kind's ``adjustment_needed`` must agree with target minus current (weights, or
+exposures for sectors) within :data:`ADJUSTMENT_TOLERANCE`; a contradiction is an error on
+``target_adjustments.<i>.adjustment_needed`` giving both numbers (behaviour change, issue #8:
+it used to be accepted silently). A request without ``eventId`` gets ``"rebal-"`` + 16 hex
+digits derived from its content.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import Discriminator, Tag
+from pydantic import Discriminator, Tag, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from portlab.events._types import (
     EventBlock,
@@ -29,6 +36,7 @@ from portlab.events._types import (
 )
 
 __all__ = [
+    "ADJUSTMENT_TOLERANCE",
     "InstrumentAdjustment",
     "RebalanceConstraints",
     "RebalanceRequestEvent",
@@ -38,6 +46,32 @@ __all__ = [
     "TargetAdjustment",
     "TriggerReason",
 ]
+
+
+ADJUSTMENT_TOLERANCE = 2e-3
+"""Largest accepted gap between ``adjustment_needed`` and target - current, as a fraction of
+portfolio value (0.2 %).
+
+Three values each rounded to 3 decimals differ by at most 0.0015, so files written with 3 or
+more decimals (the bundled example uses 4) always pass; a sign error or a typo larger than
+0.2 % of portfolio value does not."""
+
+
+def _check_adjustment(value: float, info: ValidationInfo, current: str, target: str) -> float:
+    """``adjustment_needed`` must equal ``target - current`` within the tolerance."""
+    data = info.data
+    if current not in data or target not in data:  # already reported as bad fields
+        return value
+    implied = data[target] - data[current]
+    gap = abs(value - implied)
+    if gap > ADJUSTMENT_TOLERANCE:
+        message = (
+            f"{value:.6g} contradicts {target} - {current} = {data[target]:.6g} - "
+            f"{data[current]:.6g} = {implied:.6g} (off by {gap:.3g}, more than the tolerance "
+            f"{ADJUSTMENT_TOLERANCE:g})"
+        )
+        raise PydanticCustomError("adjustment_mismatch", message)  # no braces in it
+    return value
 
 
 class InstrumentAdjustment(EventBlock):
@@ -50,7 +84,8 @@ class InstrumentAdjustment(EventBlock):
     current_weight, target_weight : float
         Weights as fractions of portfolio value (negative for shorts).
     adjustment_needed : float
-        Weight change wanted, a fraction of portfolio value (normally target - current).
+        Weight change wanted, a fraction of portfolio value: ``target_weight -
+        current_weight`` within :data:`ADJUSTMENT_TOLERANCE`, else an error.
     urgency : Urgency, optional
         How soon the change is wanted.
     priority : Priority, optional
@@ -64,6 +99,11 @@ class InstrumentAdjustment(EventBlock):
     urgency: Urgency | None = None
     priority: Priority | None = None
 
+    @field_validator("adjustment_needed")
+    @classmethod
+    def _agrees(cls, value: float, info: ValidationInfo) -> float:
+        return _check_adjustment(value, info, "current_weight", "target_weight")
+
 
 class StrategyAdjustment(EventBlock):
     """A target capital weight change for one strategy.
@@ -75,7 +115,8 @@ class StrategyAdjustment(EventBlock):
     current_weight, target_weight : float
         Fractions of portfolio value allocated to the strategy.
     adjustment_needed : float
-        Weight change wanted (fraction of portfolio value).
+        Weight change wanted (fraction of portfolio value): ``target_weight -
+        current_weight`` within :data:`ADJUSTMENT_TOLERANCE`, else an error.
     priority : Priority
         Priority against other adjustments.
     """
@@ -85,6 +126,11 @@ class StrategyAdjustment(EventBlock):
     target_weight: Finite
     adjustment_needed: Finite
     priority: Priority
+
+    @field_validator("adjustment_needed")
+    @classmethod
+    def _agrees(cls, value: float, info: ValidationInfo) -> float:
+        return _check_adjustment(value, info, "current_weight", "target_weight")
 
 
 class SectorAdjustment(EventBlock):
@@ -97,7 +143,8 @@ class SectorAdjustment(EventBlock):
     current_exposure, target_exposure : float
         Net sector exposures as fractions of portfolio value.
     adjustment_needed : float
-        Exposure change wanted (fraction of portfolio value).
+        Exposure change wanted (fraction of portfolio value): ``target_exposure -
+        current_exposure`` within :data:`ADJUSTMENT_TOLERANCE`, else an error.
     affected_instruments : list of str
         Instruments through which the change should be made.
     """
@@ -107,6 +154,11 @@ class SectorAdjustment(EventBlock):
     target_exposure: Finite
     adjustment_needed: Finite
     affected_instruments: list[NonEmptyStr]
+
+    @field_validator("adjustment_needed")
+    @classmethod
+    def _agrees(cls, value: float, info: ValidationInfo) -> float:
+        return _check_adjustment(value, info, "current_exposure", "target_exposure")
 
 
 _KIND_BY_KEY = (
@@ -216,7 +268,8 @@ class RebalanceRequestEvent(EventModel):
     Attributes
     ----------
     event_id : str
-        ``"eventId"`` in JSON.
+        ``"eventId"`` in JSON; when not given, ``"rebal-"`` + 16 hex digits derived from
+        the request's content.
     timestamp : datetime
         UTC time of the request.
     portfolio_id : str
@@ -232,6 +285,8 @@ class RebalanceRequestEvent(EventModel):
     risk_considerations : RiskConsiderations, optional
         Risk context.
     """
+
+    _id_prefix: ClassVar[str] = "rebal-"
 
     portfolio_id: NonEmptyStr
     rebalance_type: RebalanceType

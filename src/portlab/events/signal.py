@@ -14,9 +14,15 @@ Wire format (seed 000)::
 portlab's engine also reads optional extension fields (``signal.strategy_id``,
 ``signal.urgency``, ``signal.lot_size``, ``expected_outcomes.stop_price``,
 ``expected_outcomes.horizon_days``); they are written to JSON only when set.
+
+A signal without ``eventId`` gets ``"sig-"`` + 16 hex digits of the SHA-256 of its canonical
+JSON (:func:`~portlab.events._types.content_event_id`): the same signal always gets the same
+id, and the same signal given twice in a batch is a duplicate.
 """
 
 from __future__ import annotations
+
+from typing import ClassVar
 
 from portlab.events._types import (
     Action,
@@ -102,7 +108,8 @@ class TradingSignalEvent(EventModel):
     Attributes
     ----------
     event_id : str
-        ``"eventId"`` in JSON; also the signal's id (:attr:`signal_id`).
+        ``"eventId"`` in JSON; also the signal's id (:attr:`signal_id`). When not given:
+        ``"sig-"`` + 16 hex digits derived from the signal's content.
     timestamp : datetime
         UTC time of the signal.
     signal : Signal
@@ -120,7 +127,11 @@ class TradingSignalEvent(EventModel):
     ... )
     >>> ev.instrument_id, ev.action, ev.strategy
     ('AAPL', <Action.BUY: 'BUY'>, 'default')
+    >>> ev.event_id
+    'sig-976c75c2f042cceb'
     """
+
+    _id_prefix: ClassVar[str] = "sig-"
 
     signal: Signal
     expected_outcomes: ExpectedOutcomes
