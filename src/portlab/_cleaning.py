@@ -23,19 +23,13 @@ Sectors: an instrument without one (missing, NaN or blank) gets :data:`UNKNOWN_S
 an assumption, not a repair, so it raises an :class:`InputRepairWarning` ("no sectors given for
 20 instruments: ...") and is reported.
 
-CSV files (:func:`read_prices_csv`, :func:`read_sectors_csv`) are read through
-:mod:`portlab.io` (UTF-8, byte-order mark dropped, gzip transparent) and checked before any
-cleaning rule: an empty or header-only file, a row with more or fewer fields than the header, a
-missing or unnamed ``Date`` column, an unparseable date and a cell that is not a number are each a
-``DataError`` naming the file, the line and the column.
+CSV files are read, and their structure checked, by :mod:`portlab._csvfiles`
+(:func:`~portlab._csvfiles.read_prices_csv`, :func:`~portlab._csvfiles.read_sectors_csv`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import numbers
-import os
 import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -50,21 +44,19 @@ from portlab.exceptions import (
     ValidationError,
     warn,
 )
-from portlab.io import read_text
 
 __all__ = [
     "RepairLog",
     "as_frame",
     "check_all_nan",
     "clean_volumes",
+    "date_trouble",
     "fill_gaps",
     "fmt_date",
     "label_series",
     "naming_files",
     "numeric_values",
     "onto_dates",
-    "read_prices_csv",
-    "read_sectors_csv",
     "report_label",
     "sectors_and_names",
     "show",
@@ -130,7 +122,7 @@ class RepairLog:
             warn(message, InputRepairWarning)
 
 
-def _date_trouble(exc: Exception) -> str:
+def date_trouble(exc: Exception) -> str:
     """Why a column of dates cannot be read, in words."""
     if "timezone" in str(exc).lower():
         return "dates in different time zones; give every date in one zone, or none"
@@ -155,7 +147,7 @@ def as_frame(obj: Any, what: str) -> pd.DataFrame:
         try:
             index = pd.DatetimeIndex(pd.to_datetime(pd.Series(raw_index), errors="coerce"))
         except (ValueError, TypeError, OverflowError) as exc:  # e.g. mixed time zones
-            raise DataError(f"{what}: {_date_trouble(exc)}") from None
+            raise DataError(f"{what}: {date_trouble(exc)}") from None
     else:
         index = raw_index
     if index.hasnans:
@@ -425,169 +417,6 @@ def clean_volumes(
         log.add("volumes:(columns)", None, issue, "ignored", len(unknown))
         log.warnings.append(f"volumes for unknown instruments ignored: {some(unknown)}")
     return onto_dates(vols, dates, "volumes", log).reindex(columns=instruments)
-
-
-# ----------------------------------------------------------------------------- CSV files
-#: Cells read as a missing value (compared case-insensitively, after stripping blanks): the
-#: defaults of ``pandas.read_csv``. Other cells are read by Python's ``float()``.
-NA_CELLS = frozenset(
-    {"", "#n/a", "#n/a n/a", "#na", "-1.#ind", "-1.#qnan", "-nan", "1.#ind", "1.#qnan", "<na>"}
-    | {"n/a", "na", "nan", "null", "none"}
-)
-
-
-def _csv_records(path: Any) -> tuple[str, list[tuple[int, list[str]]]]:
-    """The file's name and its non-blank records as ``(first line number, fields)``."""
-    name = os.fspath(path)
-    text = read_text(name)
-    reader = csv.reader(io.StringIO(text), strict=True)
-    records: list[tuple[int, list[str]]] = []
-    end = 0
-    try:
-        for fields in reader:
-            start, end = end + 1, reader.line_num
-            if any(f.strip() for f in fields):
-                records.append((start, fields))
-    except csv.Error as exc:  # e.g. a quote never closed, a NUL byte
-        raise DataError(f"{name}: line {end + 1}: not valid CSV ({exc})") from None
-    if not records:
-        raise DataError(f"{name}: the file is empty (expected a header line and data rows)")
-    if len(records) == 1:
-        raise DataError(f"{name}: only a header line, no data rows")
-    return name, records
-
-
-def _header(name: str, records: list[tuple[int, list[str]]], date_hint: bool) -> list[str]:
-    """Stripped column names; DataError for an unnamed or repeated column, or a ragged row."""
-    line, raw = records[0]
-    header = [h.strip() for h in raw]
-    seen: dict[str, int] = {}
-    for j, h in enumerate(header):
-        if not h:
-            hint = " (name the date column 'Date')" if date_hint and j == 0 else ""
-            raise DataError(f"{name}: line {line}: column {j + 1} has no name{hint}")
-        if h in seen:
-            raise DataError(
-                f"{name}: line {line}: column {h!r} appears twice (columns {seen[h] + 1} and {j + 1})"
-            )
-        seen[h] = j
-    for ln, fields in records[1:]:
-        if len(fields) != len(header):
-            more = "more" if len(fields) > len(header) else "fewer"
-            raise DataError(
-                f"{name}: line {ln} has {len(fields)} fields, {more} than the {len(header)} "
-                f"columns of the header (line {line})"
-            )
-    return header
-
-
-def _numbers(name: str, column: str, cells: np.ndarray, lines: np.ndarray) -> np.ndarray:
-    """``cells`` (str) as float64 by ``float()``, NaN for :data:`NA_CELLS`; DataError naming
-    the line and the column of the first cell that is neither."""
-    try:
-        return cells.astype(np.float64)  # fast path: every cell is a number
-    except ValueError:
-        pass
-    low = np.char.lower(np.char.strip(cells.astype(str)))
-    given = ~np.isin(low, list(NA_CELLS))
-    out = np.full(cells.shape, np.nan)
-    try:
-        out[given] = cells[given].astype(np.float64)
-    except ValueError:
-        for i in np.flatnonzero(given):
-            try:
-                float(cells[i])
-            except ValueError:
-                raise DataError(
-                    f"{name}: line {lines[i]}, column {column!r}: {cells[i].strip()!r} is not "
-                    "a number"
-                ) from None
-    return out
-
-
-def read_prices_csv(path: Any) -> pd.DataFrame:
-    """A prices CSV (a ``Date`` column, one column per instrument) as a float frame on its dates.
-
-    The frame is not cleaned yet (order, duplicates and prices are the :class:`Market` rules').
-
-    Raises
-    ------
-    DataError
-        Naming the file (and the line and column): missing, not UTF-8, not CSV, empty or header
-        only, a row with more or fewer fields than the header, an unnamed or repeated column, no
-        ``Date`` column, a date that cannot be read, a cell that is not a number.
-    """
-    name, records = _csv_records(path)
-    header = _header(name, records, date_hint=True)
-    date_cols = [j for j, h in enumerate(header) if h.lower() == "date"]
-    if not date_cols:
-        raise DataError(
-            f"{name}: no 'Date' column (header: {some(header)}); the first line must name "
-            "the date column 'Date' and one column per instrument"
-        )
-    jd = date_cols[0]
-    if len(header) == 1:
-        raise DataError(f"{name}: only a 'Date' column, no instrument column")
-    lines = np.array([ln for ln, _ in records[1:]])
-    cells = np.array([fields for _, fields in records[1:]], dtype=object)
-    raw_dates = np.char.strip(cells[:, jd].astype(str))
-    try:
-        dates = pd.to_datetime(pd.Series(raw_dates), errors="coerce")
-    except (ValueError, TypeError, OverflowError) as exc:  # e.g. mixed time zones
-        raise DataError(f"{name}: column {header[jd]!r}: {_date_trouble(exc)}") from None
-    bad = dates.isna().to_numpy()
-    if bad.any():
-        i = int(np.argmax(bad))
-        shown = repr(str(raw_dates[i])) if raw_dates[i] else "an empty cell"
-        raise DataError(
-            f"{name}: line {lines[i]}, column {header[jd]!r}: {shown} is not a date "
-            "(use one format throughout, e.g. 2022-12-28)"
-        )
-    keep = [j for j in range(len(header)) if j != jd]
-    cols = [header[j] for j in keep]
-    try:
-        values = cells[:, keep].astype(np.float64)  # fast path: every cell is a number
-    except ValueError:
-        values = np.column_stack([_numbers(name, header[j], cells[:, j], lines) for j in keep])
-    index = pd.DatetimeIndex(dates, name="Date")
-    return pd.DataFrame(values, index=index, columns=pd.Index(cols))
-
-
-def read_sectors_csv(path: Any) -> pd.DataFrame:
-    """A sectors CSV: first column the instrument id, a ``sector`` column, optionally ``name``.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by instrument id, columns ``sector`` (and ``name`` when the file has one); an
-        empty cell is NaN (the instrument then has no known sector).
-
-    Raises
-    ------
-    DataError
-        Naming the file (and the line): missing, not UTF-8, not CSV, empty or header only, a
-        ragged row, no ``sector`` column, an empty or repeated instrument id.
-    """
-    name, records = _csv_records(path)
-    header = _header(name, records, date_hint=False)
-    lower = [h.lower() for h in header]
-    if "sector" not in lower[1:]:
-        raise DataError(
-            f"{name}: no 'sector' column (header: {some(header)}); expected the instrument id "
-            "first, then a 'sector' column (and optionally 'name')"
-        )
-    keep = {key: lower.index(key) for key in ("sector", "name") if key in lower[1:]}
-    ids: dict[str, int] = {}
-    rows = []
-    for ln, fields in records[1:]:
-        iid = fields[0].strip()
-        if not iid:
-            raise DataError(f"{name}: line {ln}: no instrument id in column {header[0]!r}")
-        if iid in ids:
-            raise DataError(f"{name}: line {ln}: instrument {iid!r} repeats line {ids[iid]}")
-        ids[iid] = ln
-        rows.append([fields[j].strip() or np.nan for j in keep.values()])
-    return pd.DataFrame(rows, index=pd.Index(list(ids), name=header[0]), columns=list(keep))
 
 
 def _located(message: Any, files: Mapping[str, str]) -> str | None:

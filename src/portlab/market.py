@@ -27,14 +27,13 @@ from portlab._cleaning import (
     fmt_date,
     naming_files,
     onto_dates,
-    read_prices_csv,
-    read_sectors_csv,
     sectors_and_names,
     show,
     simple_returns,
     some,
     validate_frame,
 )
+from portlab._csvfiles import read_prices_csv, read_sectors_csv
 from portlab.dates import as_timestamp
 from portlab.exceptions import DataError, DataRepairWarning, ValidationError
 
@@ -228,7 +227,7 @@ class Market:
         Raises ``DataError`` naming the file (and the line and column where known) for a missing
         or unreadable file, bytes that are not UTF-8, an empty or header-only file, a row with
         more or fewer fields than the header, no ``Date`` column, a date or a price that cannot
-        be read (see :func:`portlab._cleaning.read_prices_csv`), and for every cleaning rule's
+        be read (see :func:`portlab._csvfiles.read_prices_csv`), and for every cleaning rule's
         error (``prices.csv column 'B': 2 non-positive or infinite prices, first on
         2021-01-05``); repair warnings name the file too.
         """

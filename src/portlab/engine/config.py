@@ -39,21 +39,28 @@ import contextvars
 import difflib
 import enum
 import math
-import numbers
-import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
-from pydantic_core import PydanticCustomError
 
+from portlab.engine._config_values import (
+    ERROR_TYPE,
+    Bad,
+    Num,
+    at,
+    boolean,
+    choice,
+    fail,
+    number,
+    render,
+    shown,
+)
+from portlab.engine._config_yaml import Document
 from portlab.exceptions import ConfigError, InputRepairWarning, warn
-from portlab.io import read_text
 
 __all__ = [
     "AllocationMode",
@@ -125,144 +132,9 @@ class MinSizeRule(enum.StrEnum):
 # -- input checks: one readable message per problem -------------------------------------------
 
 _SECTIONS = ("policy", "sizing", "risk_loop")
-_ERROR = "portlab_config"
 #: while set, a model's __init__ lets pydantic's error through so that the caller can name
 #: the file and line of each problem
 _RAW = contextvars.ContextVar("portlab_config_raw", default=False)
-
-
-@dataclass(frozen=True)
-class _Num:
-    """Range and unit of one numeric setting (the example is the field's default)."""
-
-    lo: float
-    hi: float
-    unit: str
-    what: str = "a fraction"
-    lo_open: bool = False
-    hi_open: bool = False
-    percent: bool = True  # a value above ``hi`` may be a percentage
-    integer: bool = False
-    example: float | None = None
-
-
-class _Bad(Exception):
-    """One problem with one input value (message only; the caller adds where)."""
-
-
-def _fail(message: str, field: str | None = None) -> PydanticCustomError:
-    # the message goes in the context: braces in it are not template fields
-    return PydanticCustomError(_ERROR, "{message}", {"message": message, "field": field})
-
-
-def _shown(value: Any) -> str:
-    """A value as a person reads it in a message (no reprs of numpy numbers)."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, numbers.Real):
-        return f"{_float(value):g}"
-    if isinstance(value, str):
-        text = value if len(value) <= 40 else value[:37] + "..."
-        return f"'{text}'"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return f"a {type(value).__name__}"
-
-
-def _float(value: numbers.Real) -> float:
-    try:
-        return float(value)
-    except OverflowError:  # an integer beyond float range
-        return math.inf if value > 0 else -math.inf
-
-
-def _number(value: Any, spec: _Num, example: float, hint: str = "") -> float:
-    """``value`` as a finite number within ``spec``'s range, or :class:`_Bad`."""
-    write = f"write {spec.what} such as {example:g}{hint}"
-    if value is None:
-        raise _Bad(f"no value (null); {write}, or leave the line out for the default")
-    if isinstance(value, bool | np.bool_):
-        raise _Bad(f"{_shown(value)} is not a number; {write}")
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            x = float(text)
-        except ValueError:
-            pct = _percent(text)
-            if pct is not None and spec.percent:
-                raise _Bad(
-                    f"{_shown(value)} is not a number; write {pct / 100:g} for {pct:g}% "
-                    f"({spec.what} such as {example:g}{hint})"
-                ) from None
-            raise _Bad(f"{_shown(value)} is not a number; {write}") from None
-    elif isinstance(value, numbers.Real):
-        x = _float(value)
-    else:
-        raise _Bad(f"expected {spec.what} such as {example:g}{hint}, got {_shown(value)}")
-    if not math.isfinite(x):
-        raise _Bad(f"{x:g} is not a finite number; {write}")
-    if spec.integer:
-        if x != int(x):
-            raise _Bad(f"{x:g} is not a whole number; {write}")
-        x = int(x)
-    if x > spec.hi or (spec.hi_open and x == spec.hi):
-        as_pct = x / 100
-        if spec.percent and x > 1 and _within(as_pct, spec):
-            if spec.hi <= 1:
-                raise _Bad(
-                    f"{x:g} looks like a percentage; {spec.unit}: write {as_pct:g} for {x:g}%"
-                )
-            raise _Bad(
-                f"{x:g} is too large: it must be at most {spec.hi:g}; {spec.unit}; "
-                f"for {x:g}% write {as_pct:g}"
-            )
-        bound = "below" if spec.hi_open else "at most"
-        raise _Bad(f"{x:g} is too large: it must be {bound} {spec.hi:g}; {spec.unit}")
-    if x < spec.lo or (spec.lo_open and x == spec.lo):
-        bound = "above" if spec.lo_open else "at least"
-        raise _Bad(f"{x:g} is too small: it must be {bound} {spec.lo:g}; {spec.unit}")
-    return x
-
-
-def _within(x: float, spec: _Num) -> bool:
-    above = x > spec.lo or (x == spec.lo and not spec.lo_open)
-    return above and (x < spec.hi or (x == spec.hi and not spec.hi_open))
-
-
-def _percent(text: str) -> float | None:
-    if not text.endswith("%"):
-        return None
-    try:
-        pct = float(text[:-1].strip())
-    except ValueError:
-        return None
-    return pct if math.isfinite(pct) else None
-
-
-def _boolean(value: Any) -> bool:
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise _Bad(f"{_shown(value)} is not true or false; write true or false")
-
-
-def _choice(value: Any, kind: type[enum.Enum]) -> enum.Enum:
-    if isinstance(value, kind):
-        return value
-    names = [m.value for m in kind]
-    if isinstance(value, str):
-        for m in kind:
-            if m.value.lower() == value.strip().lower():
-                return m
-        close = difflib.get_close_matches(value.strip().upper(), names, n=1)
-        guess = f" (did you mean {close[0]}?)" if close else ""
-        raise _Bad(f"{_shown(value)} is not one of {', '.join(names)}{guess}")
-    raise _Bad(f"expected one of {', '.join(names)}, got {_shown(value)}")
 
 
 def _owner(key: str) -> str | None:
@@ -289,7 +161,7 @@ class _Config(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
 
     _section: ClassVar[str] = "config"
-    _numbers: ClassVar[dict[str, _Num]] = {}
+    _numbers: ClassVar[dict[str, Num]] = {}
 
     def __init__(self, /, **data: Any) -> None:
         # one error type for users: ConfigError, one line per problem naming the field
@@ -300,7 +172,7 @@ class _Config(BaseModel):
                 raise
             section = type(self)._section
             problems = [((), (section, *loc), m) for loc, m in _problems(type(self), exc)]
-            raise ConfigError(_render(problems, None, {})) from None
+            raise ConfigError(render(problems, None, {})) from None
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
@@ -315,7 +187,7 @@ class _Config(BaseModel):
             return obj
         if not isinstance(obj, Mapping):
             raise ConfigError(
-                f"{cls._section}: expected a mapping of {cls._section} settings, got {_shown(obj)}"
+                f"{cls._section}: expected a mapping of {cls._section} settings, got {shown(obj)}"
             )
         return cls(**{str(k): v for k, v in obj.items()})
 
@@ -335,13 +207,13 @@ class _Config(BaseModel):
         DataError
             The file is not UTF-8 or cannot be read.
         """
-        doc = _Document.read(source)
+        doc = Document.read(source)
         data, prefix = doc.data, ()
         if isinstance(data, dict) and data and {str(k) for k in data} <= set(_SECTIONS):
             data, prefix = data.get(cls._section), (cls._section,)
         obj, problems = _validate(cls, {} if data is None else data, prefix)
         if problems:
-            raise ConfigError(_render(problems, doc.where, doc.lines))
+            raise ConfigError(render(problems, doc.where, doc.lines))
         return obj
 
     def to_yaml(self) -> str:
@@ -360,13 +232,13 @@ class _Config(BaseModel):
             if name in cls._numbers:
                 spec = cls._numbers[name]
                 example = spec.example if spec.example is not None else field.default
-                return _number(value, spec, example)
+                return number(value, spec, example)
             if kind is bool:
-                return _boolean(value)
+                return boolean(value)
             if isinstance(kind, type) and issubclass(kind, enum.Enum):
-                return _choice(value, kind)
-        except _Bad as bad:
-            raise _fail(str(bad)) from None
+                return choice(value, kind)
+        except Bad as bad:
+            raise fail(str(bad)) from None
         return value
 
 
@@ -375,28 +247,28 @@ def _rule_input(cls: type[_Config], name: str, value: Any) -> Rule:
     field's range (a number or a mapping without ``hard`` keeps the field's default hardness)."""
     spec = cls._numbers[name]
     default = cls.model_fields[name].get_default(call_default_factory=True)
-    example = f"{{limit: {default.limit:g}, hard: {_shown(default.hard)}}}"
+    example = f"{{limit: {default.limit:g}, hard: {shown(default.hard)}}}"
     if isinstance(value, Rule):
-        _number(value.limit, spec, default.limit)
+        number(value.limit, spec, default.limit)
         return value
     if not isinstance(value, Mapping):
-        limit = _number(value, spec, default.limit, hint=f", or {example}")
+        limit = number(value, spec, default.limit, hint=f", or {example}")
         return Rule(limit=limit, hard=default.hard)
     for key in value:
         if str(key) not in ("limit", "hard"):
             close = difflib.get_close_matches(str(key), ["limit", "hard"], n=1)
             guess = f"did you mean {close[0]}? " if close else ""
-            raise _Bad(f"unknown key {key} in the rule; {guess}write {example}")
+            raise Bad(f"unknown key {key} in the rule; {guess}write {example}")
     if "limit" not in value:
-        raise _Bad(f"the rule has no limit; write {example}")
+        raise Bad(f"the rule has no limit; write {example}")
     try:
-        limit = _number(value["limit"], spec, default.limit)
-    except _Bad as bad:
-        raise _Bad(f"limit: {bad}") from None
+        limit = number(value["limit"], spec, default.limit)
+    except Bad as bad:
+        raise Bad(f"limit: {bad}") from None
     try:
-        hard = _boolean(value.get("hard", default.hard))
-    except _Bad as bad:
-        raise _Bad(f"hard: {bad}") from None
+        hard = boolean(value.get("hard", default.hard))
+    except Bad as bad:
+        raise Bad(f"hard: {bad}") from None
     return Rule(limit=limit, hard=hard)
 
 
@@ -406,7 +278,7 @@ def _problems(cls: type[_Config], exc: PydanticError) -> list[tuple[tuple[str, .
     for err in exc.errors(include_url=False):
         loc = tuple(str(p) for p in err["loc"])
         ctx = err.get("ctx") or {}
-        if err["type"] == _ERROR:
+        if err["type"] == ERROR_TYPE:
             msg = str(ctx["message"])
             if not loc and ctx.get("field"):
                 loc = (str(ctx["field"]),)
@@ -423,7 +295,7 @@ def _validate(cls: type[_Config], data: Any, prefix: tuple[str, ...]) -> tuple[A
     """``(model, [])`` or ``(None, problems)``: problems as ``(yaml path, shown path, msg)``."""
     section = cls._section
     if not isinstance(data, dict):
-        msg = f"expected a mapping of {section} settings (name: value lines), got {_shown(data)}"
+        msg = f"expected a mapping of {section} settings (name: value lines), got {shown(data)}"
         return None, [(prefix, (section,), msg)]
     token = _RAW.set(True)
     try:
@@ -434,33 +306,9 @@ def _validate(cls: type[_Config], data: Any, prefix: tuple[str, ...]) -> tuple[A
         _RAW.reset(token)
 
 
-def _render(problems: list, where: str | None, lines: dict) -> str:
-    """One line per problem ``(yaml path, shown path, message)``: ``file:line: path: message``."""
-    out = []
-    for yaml_path, shown, msg in problems:
-        line = None
-        for n in range(len(yaml_path), 0, -1):
-            line = lines.get(yaml_path[:n])
-            if line is not None:
-                break
-        name = ".".join(shown)
-        out.append(f"{_at(where, line)}{name}: {msg}" if name else f"{_at(where, line)}{msg}")
-    return "\n".join(dict.fromkeys(out))
-
-
-def _at(where: str | None, line: int | None, column: int | None = None) -> str:
-    if where is None:
-        if line is None:
-            return ""
-        return f"line {line}, column {column}: " if column else f"line {line}: "
-    if line is None:
-        return f"{where}: "
-    return f"{where}:{line}:{column}: " if column else f"{where}:{line}: "
-
-
 # -- the models ---------------------------------------------------------------------------------
 
-_NAV_LIMIT = _Num(0, 1, "limits are fractions of NAV", lo_open=True)
+_NAV_LIMIT = Num(0, 1, "limits are fractions of NAV", lo_open=True)
 
 
 class Rule(_Config):
@@ -478,8 +326,8 @@ class Rule(_Config):
     """
 
     _section: ClassVar[str] = "rule"
-    _numbers: ClassVar[dict[str, _Num]] = {
-        "limit": _Num(
+    _numbers: ClassVar[dict[str, Num]] = {
+        "limit": Num(
             0, math.inf, "a limit is a fraction of NAV, a volatility or a leverage multiple",
             what="a number", lo_open=True, percent=False, example=0.05,
         ),
@@ -546,17 +394,17 @@ class Policy(_Config):
     """
 
     _section: ClassVar[str] = "policy"
-    _numbers: ClassVar[dict[str, _Num]] = {
+    _numbers: ClassVar[dict[str, Num]] = {
         "max_position_size": _NAV_LIMIT,
         "max_sector_exposure": _NAV_LIMIT,
         "max_correlation_exposure": _NAV_LIMIT,
-        "max_portfolio_volatility": _Num(0, 1, "volatilities are annualised fractions", lo_open=True),
-        "max_leverage": _Num(
+        "max_portfolio_volatility": Num(0, 1, "volatilities are annualised fractions", lo_open=True),
+        "max_leverage": Num(
             0, 10, "leverage is gross exposure over NAV, a multiple (2 = 2x)",
             what="a multiple", lo_open=True,
         ),
-        "correlation_threshold": _Num(0, 1, "correlations are at most 1", what="a correlation", lo_open=True),
-        "cash_floor": _Num(-10, 1, "the cash floor is a fraction of NAV (negative allows borrowing)"),
+        "correlation_threshold": Num(0, 1, "correlations are at most 1", what="a correlation", lo_open=True),
+        "cash_floor": Num(-10, 1, "the cash floor is a fraction of NAV (negative allows borrowing)"),
     }  # fmt: skip
 
     max_position_size: Rule = _rule(0.05)
@@ -572,7 +420,7 @@ class Policy(_Config):
     def _consistent(self) -> Policy:
         pos, sector = self.max_position_size.limit, self.max_sector_exposure.limit
         if pos > sector:
-            raise _fail(
+            raise fail(
                 f"{pos:g} is above max_sector_exposure {sector:g}: one position cannot exceed "
                 "its sector's limit; lower max_position_size or raise max_sector_exposure",
                 field="max_position_size",
@@ -590,7 +438,7 @@ class Policy(_Config):
         }
 
 
-_UNIT_WEIGHT = _Num(0, 1, "it is a weight between 0 and 1", what="a number")
+_UNIT_WEIGHT = Num(0, 1, "it is a weight between 0 and 1", what="a number")
 
 
 class SizingConfig(_Config):
@@ -646,22 +494,22 @@ class SizingConfig(_Config):
     """
 
     _section: ClassVar[str] = "sizing"
-    _numbers: ClassVar[dict[str, _Num]] = {
-        "kelly_multiplier": _Num(
+    _numbers: ClassVar[dict[str, Num]] = {
+        "kelly_multiplier": Num(
             0, 2, "it multiplies the Kelly fraction (1 = full Kelly, 0.5 = half Kelly); "
             "beyond 2 the expected log growth is negative", what="a multiple", lo_open=True,
         ),
-        "max_kelly_fraction": _Num(0, 1, "the Kelly cap is a fraction of NAV", lo_open=True),
-        "min_position_size": _Num(0, 1, "sizes are fractions of NAV", hi_open=True),
+        "max_kelly_fraction": Num(0, 1, "the Kelly cap is a fraction of NAV", lo_open=True),
+        "min_position_size": Num(0, 1, "sizes are fractions of NAV", hi_open=True),
         "correlation_penalty": _UNIT_WEIGHT,
         "rebalance_blend": _UNIT_WEIGHT,
-        "default_horizon_days": _Num(
+        "default_horizon_days": Num(
             0, 2520, "the horizon is in trading days (21 is about a month, 252 a year)",
             what="a number of days", lo_open=True, percent=False,
         ),
-        "volatility_target": _Num(0, 1, "volatilities are annualised fractions", lo_open=True),
-        "rebalance_edge": _Num(0, 1, "the edge is an expected return, a fraction"),
-        "var_confidence": _Num(
+        "volatility_target": Num(0, 1, "volatilities are annualised fractions", lo_open=True),
+        "rebalance_edge": Num(0, 1, "the edge is an expected return, a fraction"),
+        "var_confidence": Num(
             0.5, 1, "confidence is a probability", what="a probability", lo_open=True, hi_open=True
         ),
     }  # fmt: skip
@@ -701,12 +549,12 @@ class RiskLoopConfig(_Config):
     """
 
     _section: ClassVar[str] = "risk_loop"
-    _numbers: ClassVar[dict[str, _Num]] = {
-        "max_iterations": _Num(
+    _numbers: ClassVar[dict[str, Num]] = {
+        "max_iterations": Num(
             1, 20, "it counts resize passes", what="a whole number", percent=False, integer=True
         ),
-        "min_resize": _Num(0, 1, "it is a fraction of the trade's size", lo_open=True),
-        "max_position_risk": _Num(
+        "min_resize": Num(0, 1, "it is a fraction of the trade's size", lo_open=True),
+        "max_position_risk": Num(
             0, 1, "position risk (|weight| x annualised volatility) is a fraction of NAV",
             lo_open=True,
         ),
@@ -717,136 +565,7 @@ class RiskLoopConfig(_Config):
     max_position_risk: float = 0.05
 
 
-# -- YAML ----------------------------------------------------------------------------------------
-
-_PATH_SUFFIXES = (".yaml", ".yml", ".json")
-_MERGE_TAG = "tag:yaml.org,2002:merge"
-
-
-class _DuplicateKey(yaml.YAMLError):
-    def __init__(self, key: Any, line: int, first: int, node: yaml.Node) -> None:
-        super().__init__(f"duplicate key {key}")
-        self.key, self.line, self.first, self.node = key, line, first, node
-
-
-class _Loader(yaml.SafeLoader):
-    """PyYAML's SafeLoader refusing a key given twice in one mapping (merge keys aside)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
-        if isinstance(node, yaml.MappingNode):
-            first: dict[Any, int] = {}
-            for key_node, _ in node.value:
-                if key_node.tag == _MERGE_TAG:
-                    continue
-                key = self.construct_object(key_node, deep=True)
-                try:
-                    seen = key in first
-                except TypeError:  # unhashable: the base constructor reports it
-                    continue
-                line = key_node.start_mark.line + 1
-                if seen:
-                    raise _DuplicateKey(key, line, first[key], node)
-                first[key] = line
-        return super().construct_mapping(node, deep=deep)
-
-
-def _looks_like_path(text: str) -> bool:
-    if text.strip().lower().endswith(_PATH_SUFFIXES):
-        return True
-    return ("/" in text or "\\" in text or os.sep in text) and ": " not in text
-
-
-@dataclass(frozen=True)
-class _Document:
-    """A parsed YAML source: its data, its file name (None for text), line of each key path."""
-
-    data: Any
-    where: str | None
-    lines: dict[tuple[str, ...], int]
-
-    @classmethod
-    def read(cls, source: Any) -> _Document:
-        if isinstance(source, os.PathLike):
-            name = os.fsdecode(os.fspath(source))
-            if not os.path.lexists(name):
-                raise ConfigError(f"{name}: no such file")
-            return cls.parse(read_text(name), name)
-        if isinstance(source, str):
-            single = "\n" not in source and len(source) < 4096
-            if single and source and os.path.exists(source):  # a folder: DataError
-                return cls.parse(read_text(source), source)
-            if single and source and _looks_like_path(source):
-                raise ConfigError(f"{source}: no such file")
-            doc = cls.parse(source, None)
-            if single and isinstance(doc.data, str):  # neither a file nor settings
-                raise ConfigError(
-                    f"{source.strip()}: no such file, and not YAML settings "
-                    "(such as 'max_position_size: 0.05')"
-                )
-            return doc
-        raise ConfigError(
-            f"expected a YAML file path or YAML text, got {_shown(source)}"
-            if source is not None
-            else "expected a YAML file path or YAML text, got None"
-        )
-
-    @classmethod
-    def parse(cls, text: str, where: str | None) -> _Document:
-        loader = _Loader(text)
-        paths: dict[int, tuple[str, ...]] = {}
-        lines: dict[tuple[str, ...], int] = {}
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                return cls(None, where, lines)
-            _index(node, paths, lines)
-            data = loader.construct_document(node)
-        except _DuplicateKey as dup:
-            path = ".".join((*paths.get(id(dup.node), ()), str(dup.key)))
-            raise ConfigError(
-                f"{_at(where, dup.line)}{path}: duplicate key (first given on line {dup.first}); "
-                "keep one of them"
-            ) from None
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            problem = exc.problem or "cannot be parsed"
-            if exc.context:
-                problem = f"{problem} ({exc.context})"
-            if "'\\t'" in problem:
-                problem += "; indent with spaces, not tabs"
-            at = _at(where, mark.line + 1, mark.column + 1) if mark else _at(where, None)
-            raise ConfigError(f"{at}not valid YAML: {problem}") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(
-                f"{_at(where, None)}not valid YAML: {' '.join(str(exc).split())}"
-            ) from None
-        except RecursionError:
-            raise ConfigError(
-                f"{_at(where, None)}nested too deeply to be a configuration"
-            ) from None
-        finally:
-            loader.dispose()
-        return cls(data, where, lines)
-
-
-def _index(root: yaml.Node, paths: dict, lines: dict) -> None:
-    """The key path of every mapping node and the line of every key (iterative: no recursion
-    limit, and aliases are visited once)."""
-    stack: list[tuple[yaml.Node, tuple[str, ...]]] = [(root, ())]
-    seen: set[int] = set()
-    while stack:
-        node, path = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        paths[id(node)] = path
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                sub = (*path, key.value if isinstance(key, yaml.ScalarNode) else "?")
-                lines.setdefault(sub, key.start_mark.line + 1)
-                stack.append((value, sub))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend((value, (*path, str(i))) for i, value in enumerate(node.value))
+# -- one file of all three sections -------------------------------------------------------------
 
 
 def load_config(source: str | Path) -> tuple[Policy, SizingConfig, RiskLoopConfig]:
@@ -871,7 +590,7 @@ def load_config(source: str | Path) -> tuple[Policy, SizingConfig, RiskLoopConfi
     DataError
         The file is not UTF-8 or cannot be read (the message names it).
     """
-    doc = _Document.read(source)
+    doc = Document.read(source)
     data = doc.data
     if data is None:
         if doc.where is not None:
@@ -879,8 +598,8 @@ def load_config(source: str | Path) -> tuple[Policy, SizingConfig, RiskLoopConfi
         return Policy(), SizingConfig(), RiskLoopConfig()
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{_at(doc.where, 1)}expected a mapping with policy, sizing and risk_loop "
-            f"sections, got {_shown(data)}"
+            f"{at(doc.where, 1)}expected a mapping with policy, sizing and risk_loop "
+            f"sections, got {shown(data)}"
         )
     models: list[Any] = []
     problems: list[tuple[tuple[str, ...], tuple[str, ...], str]] = []
@@ -897,7 +616,7 @@ def load_config(source: str | Path) -> tuple[Policy, SizingConfig, RiskLoopConfi
             models.append(obj)
             problems += found
     if problems:
-        raise ConfigError(_render(problems, doc.where, doc.lines))
+        raise ConfigError(render(problems, doc.where, doc.lines))
     return models[0], models[1], models[2]
 
 
