@@ -604,3 +604,25 @@ def test_a_request_passed_twice_is_reported_once_and_applied_once(market):
     again = rejection(r, "rb")
     assert (again["reason"], again["field"]) == ("INVALID", "eventId")
     assert "rb/A" not in set(r.rejections["id"])
+
+
+def test_signals_without_timestamp_give_the_same_decisions_whenever_run():
+    import json
+
+    from portlab.datasets import example_batch, example_paths, load_sample
+    from portlab.events import parse_signals
+
+    records = [json.loads(line) for line in example_paths()["signals"].read_text().splitlines()]
+    for record in records:
+        del record["timestamp"]
+    batch, market = example_batch(), load_sample()
+    runs = []
+    for _ in range(2):
+        with pytest.warns(InputRepairWarning, match="14 events without timestamp"):
+            signals = parse_signals(records).events
+        assert not any(s.timestamp_given for s in signals)
+        result = Coordinator().coordinate(signals, batch.state, market)
+        runs.append([event.to_json() for event in result.events()])
+    assert runs[0] == runs[1]
+    # no time given anywhere: the decisions are stamped with the market's last date
+    assert {e.timestamp.date().isoformat() for e in result.events()} == {"2022-12-28"}

@@ -140,9 +140,9 @@ def adjustments(
         trigger = getattr(ev, "trigger_reason", None)
         default_urgency = _val(getattr(trigger, "urgency", None)) or "NORMAL"
         seen: dict[str, int] = {}
-        ts = pd.Timestamp(ev.timestamp)
-        ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
-        if not _TS_MIN <= ts <= _TS_MAX:
+        ts = pd.Timestamp(ev.timestamp) if ev.timestamp_given else pd.NaT  # NaT: no time
+        ts = ts.tz_localize("UTC") if ts is not pd.NaT and ts.tzinfo is None else ts
+        if ts is not pd.NaT and not _TS_MIN <= ts <= _TS_MAX:
             rej.add(
                 Source.REBALANCE,
                 [rid],
@@ -190,7 +190,8 @@ def adjustments(
         return empty(REQUEST_COLUMNS), constraints
     frame = pd.DataFrame(rows, columns=list(REQUEST_COLUMNS))
     # the latest request for an instrument supersedes earlier ones
-    frame = frame.sort_values(["timestamp", "adj_id"], kind="stable")
+    # (a request without a time counts as the oldest)
+    frame = frame.sort_values(["timestamp", "adj_id"], kind="stable", na_position="first")
     old = frame.duplicated("inst", keep="last")
     if old.any():
         latest = frame.drop_duplicates("inst", keep="last").set_index("inst")["adj_id"]
@@ -221,7 +222,9 @@ def adjustments(
         frame = _no_short(frame, book, rej)
     frame = _no_risk_data(frame, book, rej)
     table = {c: frame[c].to_numpy(dtype=object) for c in REQUEST_COLUMNS}
-    table["timestamp"] = pd.DatetimeIndex(frame["timestamp"]).tz_convert("UTC").as_unit("ns").asi8
+    table["timestamp"] = (
+        pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], utc=True)).as_unit("ns").asi8
+    )
     table["inst"] = frame["inst"].to_numpy(dtype=int)
     table["delta"] = frame["delta"].to_numpy(dtype=float)
     table["priority"] = frame["priority"].to_numpy(dtype=int)

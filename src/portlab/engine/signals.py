@@ -146,7 +146,7 @@ def _from_events(events: Sequence[Any]) -> dict[str, np.ndarray]:
     for ev in events:
         s, o = ev.signal, ev.expected_outcomes
         cols["signal_id"].append(ev.eventId)
-        cols["timestamp"].append(ev.timestamp)
+        cols["timestamp"].append(ev.timestamp if ev.timestamp_given else None)  # None: no time
         cols["instrument_id"].append(s.instrument_id)
         cols["action"].append(_val(s.action))
         cols["strength"].append(_val(s.strength))

@@ -29,6 +29,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    PrivateAttr,
     StringConstraints,
 )
 from pydantic_core import PydanticCustomError
@@ -349,10 +350,12 @@ class EventModel(BaseModel):
 
     _always_set: ClassVar[frozenset[str]] = frozenset({"event_id", "timestamp"})
     _id_prefix: ClassVar[str] = "evt-"
+    _timestamp_given: bool = PrivateAttr(default=True)
 
     def model_post_init(self, context: Any, /) -> None:
         """Derive a missing ``eventId``; mark ``eventId`` and ``timestamp`` as set."""
         given = self.__pydantic_fields_set__
+        self._timestamp_given = "timestamp" in given
         if "event_id" not in given:
             leave_out = {"event_id"} if "timestamp" in given else {"event_id", "timestamp"}
             content = self.model_dump(
@@ -360,6 +363,21 @@ class EventModel(BaseModel):
             )
             self.__dict__["event_id"] = content_event_id(self._id_prefix, content)
         given.update(self._always_set)
+
+    def __eq__(self, other: object) -> bool:
+        # field values only: whether the timestamp was given is not part of the event's value
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = BaseModel.__hash__
+
+    @property
+    def timestamp_given(self) -> bool:
+        """False when the event was built without a ``timestamp`` (it then holds the time of
+        construction, which the engine ignores: such an event has no time, so that the same
+        input gives the same decisions whenever it is run)."""
+        return self._timestamp_given
 
     @property
     def eventId(self) -> str:

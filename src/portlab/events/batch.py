@@ -225,6 +225,24 @@ def _warn_derived(
     )
 
 
+def _warn_untimed(batch: EventBatch, source: str | None) -> None:
+    """One InputRepairWarning for the events of a batch given without a timestamp."""
+    untimed = [e.event_id for e in batch.events if not e.timestamp_given]
+    if not untimed:
+        return
+    count = len(untimed)
+    listed = ", ".join(untimed[:_LISTED]) + (
+        f" and {count - _LISTED:,} more" if count > _LISTED else ""
+    )
+    where = f"{source}: " if source else ""
+    warn(
+        f"{where}{count:,} event{'s' * (count > 1)} without timestamp ({listed}): the engine "
+        "treats them as having no time (decisions are stamped with as_of, or the market's last "
+        "date; first-in-first-out resolution counts them as the oldest); give each a timestamp",
+        InputRepairWarning,
+    )
+
+
 def _collect(
     items: Iterable[tuple[object, int | None]],
     model: type[E],
@@ -236,6 +254,7 @@ def _collect(
     """
     batch, derived = _collect_quiet(items, model, source)
     _warn_derived(derived, model, source)
+    _warn_untimed(batch, source)
     return batch
 
 
