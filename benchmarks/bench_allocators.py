@@ -44,8 +44,8 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from portlab.analytics.optimize._hrp import hrp
-from portlab.analytics.optimize._riskparity import risk_budgeting, risk_contributions
+from portlab.analytics.optimize import hrp, risk_budgeting
+from portlab.analytics.optimize import variance_contributions as risk_contributions
 from portlab.datasets import synthetic
 
 

@@ -2,7 +2,7 @@
 
 Prints the median, 90th percentile and worst wall time of ``portlab.analytics.attribution.brinson``
 (Brinson-Fachler, Cariño linking: per-period effects per sector, their linked totals and the
-notes) against the issue's budget (median <= 1 s; seed 001's P99 attribution budget < 2 s), and
+notes) against the issue's budget (median <= 1 s; the attribution budget of specification §15 < 2 s), and
 the time of a straightforward per-period pandas ``groupby`` loop computing the same effects
 (then linked with the same Cariño coefficients), run side by side in this process on the same
 inputs; the ratio must be at least 20. The largest difference between the two results is

@@ -30,9 +30,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from portlab.analytics.optimize._constraints import Constraints
-from portlab.analytics.optimize._frontier import efficient_frontier
-from portlab.analytics.optimize._meanvar import MeanVarianceProblem, Objective, mean_variance
+from portlab.analytics.optimize import (
+    Constraints,
+    MeanVarianceProblem,
+    Objective,
+    efficient_frontier,
+    mean_variance,
+)
 from portlab.datasets import synthetic
 
 warnings.filterwarnings("ignore")

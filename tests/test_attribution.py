@@ -2,7 +2,7 @@
 Menchero / GRAP linking against scalar re-implementations, the sum identities as hypothesis
 properties, a per-period pandas groupby loop as a second method, one-sided groups and cash,
 factor exposures recovering known betas (and statsmodels' OLS), strategy attribution and the
-seed 001 event."""
+attribution event of the event contracts (specification §1)."""
 
 from __future__ import annotations
 
@@ -503,7 +503,7 @@ def test_strategy_attribution_contributions_and_risk():
 
 
 # --------------------------------------------------------------------------- the event
-def test_attribution_event_shaped_like_seed_001():
+def test_attribution_event_shaped_like_the_event_contract():
     from portlab.datasets import load_sample
 
     market = load_sample().truncate("2022-12-31")
@@ -572,7 +572,7 @@ def test_attribution_event_shaped_like_seed_001():
     }
     risk = data["risk_attribution"]
     assert risk["systematic_risk"] + risk["idiosyncratic_risk"] == pytest.approx(1.0)
-    assert set(risk["factor_exposures"]) == set(A.SEED_FACTOR_NAMES.values())
+    assert set(risk["factor_exposures"]) == set(A.EVENT_FACTOR_NAMES.values())
     assert PerformanceAttributionEvent.from_json(event.to_json()).to_dict() == data
     # the default risk model is the market alone
     market_only = A.attribution_event(port, bench)

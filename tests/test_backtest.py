@@ -242,7 +242,7 @@ def test_strategy_parameters_are_checked():
         Momentum().generate([1, 2, 3])
 
 
-def test_registry_builds_seed_004_configuration(tmp_path):
+def test_registry_builds_the_specification_strategy_configuration(tmp_path):
     config = {
         "strategies": {
             "ma_crossover": {
@@ -482,7 +482,9 @@ def test_compare_table(small):
     assert np.issubdtype(table["sharpe"].dtype, np.floating)
 
 
-@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# ~0.2 s per example (a 30-day backtest of three strategies through the engine): 30 examples
+# cover every fill rule and frequency several times over in about 6 s.
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 10_000),
     cost=st.floats(0.0, 0.01),

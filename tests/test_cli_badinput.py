@@ -22,6 +22,7 @@ import pytest
 
 import portlab.cli as cli
 from portlab.cli import ExitCode, main
+from portlab.cli._common import show_warning
 from portlab.datasets import example_batch, example_paths, load_sample
 from portlab.engine import Coordinator, load_config
 from portlab.events import CoordinatedTradingDecisionEvent, read_jsonl
@@ -485,7 +486,7 @@ def test_show_warning_formats_other_categories():
 
         sys.stderr = Sink()
         try:
-            cli._show_warning(RuntimeWarning("divide\nby zero"), RuntimeWarning, "x.py", 3)
+            show_warning(RuntimeWarning("divide\nby zero"), RuntimeWarning, "x.py", 3)
         finally:
             sys.stderr = real_stderr
     assert "".join(shown) == "portlab: warning: RuntimeWarning: divide; by zero\n"

@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from portlab import analytics as pa
 from portlab.analytics import attribution as A
-from portlab.analytics._var import _MC_BLOCK, MONTE_CARLO_MAX_MEMORY
 from portlab.analytics.optimize import hrp
+from portlab.analytics.risk import MONTE_CARLO_BLOCK, MONTE_CARLO_MAX_MEMORY
 from portlab.exceptions import (
     DataError,
     DataRepairWarning,
@@ -37,7 +37,7 @@ from portlab.state import PortfolioState
 
 GOOD = "Date,A,B\n2021-01-04,10,20\n2021-01-05,11,21\n2021-01-06,12.5,19\n"
 GOOD_VALUES = [[10.0, 20.0], [11.0, 21.0], [12.5, 19.0]]
-SEED_004 = {"positions": {"AAPL": {"quantity": 100, "avg_price": 150.0}}, "cash": 100000.0}
+PORTFOLIO_EXAMPLE = {"positions": {"AAPL": {"quantity": 100, "avg_price": 150.0}}, "cash": 100000.0}
 
 
 def _write(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -251,7 +251,7 @@ def test_full_sectors_warn_nothing(tmp_path):
 
 
 # =========================================================================== 3. portfolio file
-SEED_TEXT = json.dumps(SEED_004).encode()
+PORTFOLIO_TEXT = json.dumps(PORTFOLIO_EXAMPLE).encode()
 BAD_PORTFOLIO = [
     ("empty", b"", DataError, r": the file is empty"),
     ("blank", b" \n\n", DataError, r": the file is empty"),
@@ -278,14 +278,19 @@ def test_bad_portfolio_file_names_the_file_and_field(tmp_path, case, data, exc, 
 
 @pytest.mark.parametrize(
     "data",
-    [SEED_TEXT, b"\xef\xbb\xbf" + SEED_TEXT, gzip.compress(SEED_TEXT), b"\n  " + SEED_TEXT],
+    [
+        PORTFOLIO_TEXT,
+        b"\xef\xbb\xbf" + PORTFOLIO_TEXT,
+        gzip.compress(PORTFOLIO_TEXT),
+        b"\n  " + PORTFOLIO_TEXT,
+    ],
     ids=["plain", "bom", "gzip", "leading blanks"],
 )
-def test_seed_portfolio_file_reads_alike(tmp_path, data):
+def test_portfolio_file_reads_alike(tmp_path, data):
     path = _write(tmp_path, "portfolio.json", data)
     for source in (path, str(path)):
         s = PortfolioState.from_json(source)
-        assert s == PortfolioState.from_dict(SEED_004)
+        assert s == PortfolioState.from_dict(PORTFOLIO_EXAMPLE)
         assert (s.positions["AAPL"].quantity, s.positions["AAPL"].avg_price) == (100.0, 150.0)
         assert s.cash == 100000.0
         # NAV at 160: 100 * 160 + 100,000
@@ -293,8 +298,8 @@ def test_seed_portfolio_file_reads_alike(tmp_path, data):
 
 
 def test_portfolio_json_text_and_bad_sources(tmp_path):
-    assert PortfolioState.from_json("\ufeff" + SEED_TEXT.decode()) == PortfolioState.from_dict(
-        SEED_004
+    assert PortfolioState.from_json("\ufeff" + PORTFOLIO_TEXT.decode()) == PortfolioState.from_dict(
+        PORTFOLIO_EXAMPLE
     )
     with pytest.raises(ValidationError, match=r"^invalid JSON at line 1, column 2"):
         PortfolioState.from_json("{not json")
@@ -312,11 +317,15 @@ def test_portfolio_json_text_and_bad_sources(tmp_path):
         PortfolioState.from_json(tmp_path)
 
 
-def test_from_dict_accepts_exactly_the_seed_shape():
-    s = PortfolioState.from_dict(SEED_004)
-    assert s.to_dict() == {**SEED_004, "portfolio_id": "main_portfolio", "realized_pnl": 0.0}
+def test_from_dict_accepts_exactly_the_portfolio_shape():
+    s = PortfolioState.from_dict(PORTFOLIO_EXAMPLE)
+    assert s.to_dict() == {
+        **PORTFOLIO_EXAMPLE,
+        "portfolio_id": "main_portfolio",
+        "realized_pnl": 0.0,
+    }
     with pytest.raises(ValidationError, match=r"unknown field\(s\) \['position'\]"):
-        PortfolioState.from_dict({"position": SEED_004["positions"], "cash": 1.0})
+        PortfolioState.from_dict({"position": PORTFOLIO_EXAMPLE["positions"], "cash": 1.0})
     with pytest.raises(ValidationError, match=r"^positions: expected a mapping \(got list\)"):
         PortfolioState.from_dict({"positions": [["AAPL", 100]], "cash": 1.0})
     with pytest.raises(ValidationError, match=r"^cash: must be a number \(got '100000'\)"):
@@ -475,7 +484,7 @@ def test_monte_carlo_memory_stays_within_the_budget():
     """3,000,000 draws over 5 instruments: 8 × (3e6 + 838,860 × 5) bytes = 57.6 MB, not the
     120 MB of drawing every normal at once."""
     w, rets = _mc_inputs(5)
-    rows = _MC_BLOCK // 5
+    rows = MONTE_CARLO_BLOCK // 5
     need = 8 * (3_000_000 + rows * 5)
     tracemalloc.start()
     try:

@@ -143,7 +143,7 @@ def test_kelly_is_capped_and_no_edge_is_rejected():
     assert rej.loc["bad", "reason"] == "NO_EDGE"
 
 
-# -- policy headroom, correlation, seed example ---------------------------------------------
+# -- policy headroom, correlation, the decision example of the event contract------------------------------------------
 
 
 def test_sector_capped_size():
@@ -179,8 +179,8 @@ def test_correlation_adjusted_size():
     assert d["share_quantity"] == 350
 
 
-def test_seed_000_example_arithmetic():
-    """Seed 000's decision: Kelly 4.5% → policy 3.5% → correlation 3.2% → final 3.0%, $30,000,
+def test_decision_contract_example_arithmetic():
+    """The example decision of the event contract (specification §1): Kelly 4.5% → policy 3.5% → correlation 3.2% → final 3.0%, $30,000,
     197 shares at 152.28, position 1% → 4%, technology sector 15% → 18%."""
     price, target, p, kelly = 152.28, 155.25, 0.78, 0.045
     stop = price - (target - price) * (p - kelly) / (1 - p)  # payoff b with p - (1-p)/b = 4.5%
@@ -542,7 +542,7 @@ def test_policy_from_yaml_and_errors(tmp_path):
         Coordinator(resolution="COIN_FLIP")
 
 
-def test_defaults_are_the_seed_values():
+def test_defaults_are_the_default_policy():
     p, s, loop = Policy(), SizingConfig(), RiskLoopConfig()
     assert [r.limit for r in p.rules().values()] == [0.05, 0.25, 0.60, 0.20, 2.0]
     assert (s.max_kelly_fraction, s.min_position_size) == (0.25, 0.01)
@@ -655,3 +655,124 @@ def test_bad_json_events_are_rejected_and_the_batch_goes_on():
     assert rej.loc["b", "field"] == "signal.confidence" and rej.loc["b", "instrument_id"] == "B"
     assert rej.loc["rb", "source"] == "REBALANCE" and rej.loc["rb", "reason"] == "INVALID"
     assert r.stats["total_signals"] == 2
+
+
+# -- the engine's column tables: declared once (portlab.engine.columns) ----------------------
+
+
+def test_stage_tables_have_exactly_their_declared_columns(monkeypatch):
+    """Spy on the stages of one coordination with signals, conflicts, a rebalance request and
+    rejections at several stages: every table has exactly the columns its schema declares."""
+    from portlab.datasets import example_batch, load_sample
+    from portlab.engine import columns as C
+    from portlab.engine import coordinator as stages
+
+    seen: dict[str, list] = {}
+
+    def keys(value):  # the columns now: later stages extend the same dicts in place
+        if isinstance(value, tuple):
+            return tuple(keys(v) for v in value)
+        return list(value) if isinstance(value, dict) else value
+
+    def spy(name, fn):
+        def wrapped(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            seen.setdefault(name, []).append((keys(args), keys(out)))
+            return out
+
+        monkeypatch.setattr(stages, name, wrapped)
+
+    for name in ("signal_table", "adjustments", "enrich", "resolve", "build_decisions"):
+        spy(name, getattr(stages, name))
+    batch = example_batch()
+    result = Coordinator(risk_loop={"max_position_risk": 0.004}).coordinate(
+        batch.signals, batch.state, load_sample(), batch.rebalance_requests
+    )
+
+    def same(table, schema):
+        assert schema.mismatch(table) == ([], []), schema.title
+
+    [(_, read)] = seen["signal_table"]
+    same(read, C.SIGNALS)
+    [(_, (requested, _))] = seen["adjustments"]
+    same(requested, C.ADJUSTMENTS)
+    [(_, enriched)] = seen["enrich"]
+    same(enriched, C.SIGNALS + C.ENRICHMENT)
+    [(args, candidates)] = seen["resolve"]
+    same(args[0], C.SIGNALS + C.ENRICHMENT + C.KELLY)
+    same(candidates, C.CANDIDATES)
+    [(args, decisions)] = seen["build_decisions"]
+    same(args[0], C.CANDIDATES + C.SIZING + C.ALLOCATION + C.EXECUTION)
+    same(decisions, C.DECISIONS)
+    assert len(result.decisions) and {"RISK_LIMIT", "OVERRIDDEN"} <= set(result.rejections.reason)
+    assert tuple(result.waterfall.columns) == C.WATERFALL.names
+    assert tuple(result.rejections.columns) == C.REJECTIONS.names
+
+
+def test_every_column_name_the_engine_uses_is_declared():
+    """String keys read or written on the engine's tables (``t["name"]``, ``t.update(name=)``)
+    are columns of some schema; the other string-keyed mappings are named here."""
+    import ast
+    from pathlib import Path
+
+    from portlab.engine import columns as C
+
+    declared = {n for v in vars(C).values() if isinstance(v, C.Schema) for n in v.names}
+    not_tables = {
+        "rules",  # Policy.rules(): rule name -> Rule
+        "caps",  # greedy: rule name -> room
+        "c",  # a rebalance request's constraints
+        "s",  # CoordinationResult.stats
+        "err",  # pydantic error records (config)
+        "ctx",
+        "value",  # a YAML rule mapping
+    }
+    engine = Path(portlab.engine.__file__).parent
+    unknown = []
+    for path in sorted(engine.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            key = None
+            if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+                key, owner = node.slice.value, ast.unparse(node.value)
+            if isinstance(key, str) and owner not in not_tables and key not in declared:
+                unknown.append(f"{path.name}:{node.lineno}: {owner}[{key!r}]")
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "update"
+            ):
+                unknown += [
+                    f"{path.name}:{node.lineno}: update({kw.arg}=)"
+                    for kw in node.keywords
+                    if kw.arg and kw.arg not in declared
+                ]
+    assert unknown == []
+
+
+def test_headroom_columns_follow_the_rules_sizing_measures():
+    from portlab.engine.columns import SIZING
+    from portlab.engine.sizing import HEADROOM_RULES
+
+    assert [n for n in SIZING.names if n.startswith("headroom_")] == [
+        f"headroom_{r}" for r in HEADROOM_RULES
+    ]
+
+
+def test_variance_after_a_batch_is_the_quadratic_form():
+    """``Book.variance_after`` (used by allocation, the cone test and the risk loop) equals
+    ``w'ᵀ Σ w'`` computed in full, repeated instruments included."""
+    from portlab.engine.book import build_book
+
+    m = make_market(
+        {"A": 100.0, "B": 50.0, "C": 20.0},
+        {"A": 0.2, "B": 0.3, "C": 0.25},
+        corr={("A", "B"): 0.4, ("B", "C"): -0.2},
+        sectors={"A": "X", "B": "Y", "C": "Y"},
+    )
+    state = PortfolioState({"A": {"quantity": 100, "avg_price": 90.0}}, cash=90_000)
+    book = build_book(state, m, Policy().correlation_threshold)
+    idx, delta = np.array([1, 2, 1]), np.array([0.05, -0.02, 0.01])
+    w1 = book.w.copy()
+    np.add.at(w1, idx, delta)
+    assert book.variance_after(idx, delta) == pytest.approx(w1 @ book.covariance @ w1, rel=1e-14)
+    assert book.variance == pytest.approx(book.w @ book.covariance @ book.w, rel=1e-14)

@@ -101,7 +101,7 @@ def market() -> Market:
 # -- 1. argument types -----------------------------------------------------------------------
 
 
-def test_state_as_a_seed_004_dict_is_read_with_from_dict(market):
+def test_state_as_a_portfolio_file_dict_is_read_with_from_dict(market):
     # A: 100 shares at 100 = 10,000 + cash 100,000 → NAV 110,000; B may reach 5% = 5,500 = 55 shares
     state = {"positions": {"A": {"quantity": 100, "avg_price": 150.0}}, "cash": 100000.0}
     before = copy.deepcopy(state)

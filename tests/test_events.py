@@ -1,8 +1,10 @@
-"""Tests of portlab.events: the seed event contracts, batch parsing and DataFrame conversion.
+"""Tests of portlab.events: the event contracts, batch parsing and DataFrame conversion.
 
-The JSON examples below are copied verbatim from the "Event Contracts" sections of seeds 000
-and 001; a placeholder such as ``"STRATEGIC|TACTICAL|RISK_DRIVEN"`` lists the allowed values
-and is expanded into one example per value.
+The JSON examples below are those of docs/specification.md §1 "Event contracts" (the same
+JSON, checked by ``test_examples_are_those_of_the_specification``: the engine's short
+rebalance request and the full one, the full decision), plus the subset of a decision that
+portfolio management reads; a placeholder such as ``"STRATEGIC|TACTICAL|RISK_DRIVEN"`` lists
+the allowed values and is expanded into one example per value.
 """
 
 from __future__ import annotations
@@ -50,9 +52,9 @@ from portlab.events import (
 )
 from portlab.exceptions import DataError, EventValidationError, PortlabError
 
-# --------------------------------------------------------------------------- seed examples
+# ------------------------------------------------------ the examples of the specification
 
-SEED000_TRADING_SIGNAL = """\
+SPEC_TRADING_SIGNAL = """\
 {
   "eventId": "uuid",
   "timestamp": "2025-06-21T10:30:00.200Z",
@@ -71,7 +73,7 @@ SEED000_TRADING_SIGNAL = """\
 }
 """
 
-SEED000_REBALANCE_REQUEST = """\
+SPEC_REBALANCE_REQUEST_SHORT = """\
 {
   "eventId": "uuid",
   "timestamp": "2025-06-21T10:30:00.100Z",
@@ -94,7 +96,7 @@ SEED000_REBALANCE_REQUEST = """\
 }
 """
 
-SEED000_COORDINATED_DECISION = """\
+SPEC_COORDINATED_DECISION = """\
 {
   "eventId": "uuid",
   "timestamp": "2025-06-21T10:30:00.300Z",
@@ -154,7 +156,7 @@ SEED000_COORDINATED_DECISION = """\
 }
 """
 
-SEED001_COORDINATED_DECISION = """\
+SPEC_COORDINATED_DECISION_SUBSET = """\
 {
   "eventId": "uuid",
   "timestamp": "2025-06-21T10:30:00.300Z",
@@ -175,7 +177,7 @@ SEED001_COORDINATED_DECISION = """\
 }
 """
 
-SEED001_TRADE_EXECUTED = """\
+SPEC_TRADE_EXECUTED = """\
 {
   "eventId": "uuid",
   "timestamp": "2025-06-21T10:35:00.000Z",
@@ -189,7 +191,7 @@ SEED001_TRADE_EXECUTED = """\
 }
 """
 
-SEED001_REBALANCE_REQUEST = """\
+SPEC_REBALANCE_REQUEST_FULL = """\
 {
   "eventId": "uuid",
   "timestamp": "2025-06-21T11:00:00.000Z",
@@ -232,7 +234,7 @@ SEED001_REBALANCE_REQUEST = """\
 }
 """
 
-SEED001_PORTFOLIO_OPTIMIZATION = """\
+SPEC_PORTFOLIO_OPTIMIZATION = """\
 {
   "eventId": "uuid",
   "timestamp": "2025-06-21T11:00:00.100Z",
@@ -272,7 +274,7 @@ SEED001_PORTFOLIO_OPTIMIZATION = """\
 }
 """
 
-SEED001_PERFORMANCE_ATTRIBUTION = """\
+SPEC_PERFORMANCE_ATTRIBUTION = """\
 {
   "eventId": "uuid",
   "timestamp": "2025-06-21T11:00:00.200Z",
@@ -324,23 +326,23 @@ SEED001_PERFORMANCE_ATTRIBUTION = """\
 }
 """
 
-SEED_EXAMPLES: dict[str, tuple[type[ev.EventModel], str]] = {
-    "000-TradingSignalEvent": (TradingSignalEvent, SEED000_TRADING_SIGNAL),
-    "000-RebalanceRequestEvent": (RebalanceRequestEvent, SEED000_REBALANCE_REQUEST),
-    "000-CoordinatedTradingDecisionEvent": (
+SPEC_EXAMPLES: dict[str, tuple[type[ev.EventModel], str]] = {
+    "TradingSignalEvent": (TradingSignalEvent, SPEC_TRADING_SIGNAL),
+    "RebalanceRequestEvent-short": (RebalanceRequestEvent, SPEC_REBALANCE_REQUEST_SHORT),
+    "CoordinatedTradingDecisionEvent": (
         CoordinatedTradingDecisionEvent,
-        SEED000_COORDINATED_DECISION,
+        SPEC_COORDINATED_DECISION,
     ),
-    "001-CoordinatedTradingDecisionEvent": (
+    "CoordinatedTradingDecisionEvent-subset": (
         CoordinatedTradingDecisionEvent,
-        SEED001_COORDINATED_DECISION,
+        SPEC_COORDINATED_DECISION_SUBSET,
     ),
-    "001-TradeExecutedEvent": (TradeExecutedEvent, SEED001_TRADE_EXECUTED),
-    "001-RebalanceRequestEvent": (RebalanceRequestEvent, SEED001_REBALANCE_REQUEST),
-    "001-PortfolioOptimizationEvent": (PortfolioOptimizationEvent, SEED001_PORTFOLIO_OPTIMIZATION),
-    "001-PerformanceAttributionEvent": (
+    "TradeExecutedEvent": (TradeExecutedEvent, SPEC_TRADE_EXECUTED),
+    "RebalanceRequestEvent-full": (RebalanceRequestEvent, SPEC_REBALANCE_REQUEST_FULL),
+    "PortfolioOptimizationEvent": (PortfolioOptimizationEvent, SPEC_PORTFOLIO_OPTIMIZATION),
+    "PerformanceAttributionEvent": (
         PerformanceAttributionEvent,
-        SEED001_PERFORMANCE_ATTRIBUTION,
+        SPEC_PERFORMANCE_ATTRIBUTION,
     ),
 }
 
@@ -362,23 +364,43 @@ def expand_alternatives(text: str) -> list[tuple[str, str]]:
 
 EXPANDED = [
     pytest.param(model, text, id=f"{name}-{label}" if label else name)
-    for name, (model, raw) in SEED_EXAMPLES.items()
+    for name, (model, raw) in SPEC_EXAMPLES.items()
     for label, text in expand_alternatives(raw)
 ]
 
 
 def test_examples_expand_as_expected() -> None:
-    assert len(SEED_EXAMPLES) == 8
+    assert len(SPEC_EXAMPLES) == 8
     assert len(EXPANDED) == 13  # 3 + 4 rebalance types, 6 examples without placeholders
-    labels = [label for label, _ in expand_alternatives(SEED001_REBALANCE_REQUEST)]
+    labels = [label for label, _ in expand_alternatives(SPEC_REBALANCE_REQUEST_FULL)]
     assert labels == ["STRATEGIC", "TACTICAL", "RISK_DRIVEN", "TIME_BASED"]
+
+
+SPECIFICATION = Path(__file__).resolve().parents[1] / "docs" / "specification.md"
+
+
+def _specification_event_examples() -> list[Any]:
+    """The JSON blocks of the specification's §1 that are events (not the portfolio file)."""
+    text = SPECIFICATION.read_text(encoding="utf-8")
+    section = text[text.index("## §1 Event contracts") : text.index("## §2 The default policy")]
+    blocks = re.findall(r"^```json\n(.*?)^```", section, re.M | re.S)
+    return [json.loads(b) for b in blocks if '"eventId"' in b]
+
+
+def test_examples_are_those_of_the_specification() -> None:
+    # the specification is the reference users read: its examples and these must not drift
+    ours = [json.loads(raw) for _, raw in SPEC_EXAMPLES.values()]
+    theirs = _specification_event_examples()
+    assert len(theirs) == 7  # every example but the consumers' decision subset
+    for example in theirs:
+        assert example in ours
 
 
 # --------------------------------------------------------------------------- round trips
 
 
 @pytest.mark.parametrize(("model", "text"), EXPANDED)
-def test_seed_example_round_trips(model: type[ev.EventModel], text: str) -> None:
+def test_spec_example_round_trips(model: type[ev.EventModel], text: str) -> None:
     event = model.from_json(text)
     assert type(event) is model
     assert json.loads(event.to_json()) == json.loads(text)
@@ -390,7 +412,7 @@ def test_seed_example_round_trips(model: type[ev.EventModel], text: str) -> None
 
 
 @pytest.mark.parametrize(("model", "text"), EXPANDED)
-def test_seed_example_round_trips_through_frame(model: type[ev.EventModel], text: str) -> None:
+def test_spec_example_round_trips_through_frame(model: type[ev.EventModel], text: str) -> None:
     event = model.from_json(text)
     frame = events_to_frame([event, event.model_copy(update={"event_id": "second"})])
     assert len(frame) == 2
@@ -404,12 +426,12 @@ def test_seed_example_round_trips_through_frame(model: type[ev.EventModel], text
 
 def test_placeholder_itself_is_not_a_value() -> None:
     with pytest.raises(EventValidationError) as info:
-        RebalanceRequestEvent.from_json(SEED000_REBALANCE_REQUEST)
+        RebalanceRequestEvent.from_json(SPEC_REBALANCE_REQUEST_SHORT)
     assert [e.field for e in info.value.errors] == ["rebalance_type"]
 
 
 def test_enums_serialise_as_plain_strings() -> None:
-    event = TradingSignalEvent.from_json(SEED000_TRADING_SIGNAL)
+    event = TradingSignalEvent.from_json(SPEC_TRADING_SIGNAL)
     assert type(event.signal.action) is Action
     dumped = event.to_dict()
     assert type(dumped["signal"]["action"]) is str
@@ -418,7 +440,7 @@ def test_enums_serialise_as_plain_strings() -> None:
 
 
 def test_dotted_nested_fields_of_decision() -> None:
-    (_, text), *_ = expand_alternatives(SEED000_COORDINATED_DECISION)
+    (_, text), *_ = expand_alternatives(SPEC_COORDINATED_DECISION)
     event = CoordinatedTradingDecisionEvent.from_json(text)
     assert event.decision.trade_amount == 30000.0
     assert event.decision.share_quantity == 197
@@ -436,8 +458,8 @@ def test_dotted_nested_fields_of_decision() -> None:
     assert frame.loc[0, "policy_compliance.violations"] == []
 
 
-def test_seed001_decision_subset_leaves_the_rest_unset() -> None:
-    event = CoordinatedTradingDecisionEvent.from_json(SEED001_COORDINATED_DECISION)
+def test_decision_subset_leaves_the_rest_unset() -> None:
+    event = CoordinatedTradingDecisionEvent.from_json(SPEC_COORDINATED_DECISION_SUBSET)
     assert event.decision.share_quantity is None
     assert event.decision.confidence is None and event.decision.priority is None
     assert event.signal_basis is None and event.position_sizing is None
@@ -446,7 +468,7 @@ def test_seed001_decision_subset_leaves_the_rest_unset() -> None:
 
 
 def test_target_adjustments_parse_as_their_kind() -> None:
-    text = expand_alternatives(SEED001_REBALANCE_REQUEST)[0][1]
+    text = expand_alternatives(SPEC_REBALANCE_REQUEST_FULL)[0][1]
     event = RebalanceRequestEvent.from_json(text)
     kinds = [type(a) for a in event.target_adjustments]
     assert kinds == [StrategyAdjustment, SectorAdjustment]
@@ -455,14 +477,14 @@ def test_target_adjustments_parse_as_their_kind() -> None:
     assert event.instrument_adjustments == []
     assert event.constraints.cost_limit == 0.002
     assert event.trigger_reason is not None and event.trigger_reason.type == "WEIGHT_DEVIATION"
-    seed000 = RebalanceRequestEvent.from_json(expand_alternatives(SEED000_REBALANCE_REQUEST)[0][1])
-    assert isinstance(seed000.target_adjustments[0], InstrumentAdjustment)
-    assert seed000.target_adjustments[0].urgency is Urgency.NORMAL
-    assert seed000.constraints.cost_limit is None
+    short = RebalanceRequestEvent.from_json(expand_alternatives(SPEC_REBALANCE_REQUEST_SHORT)[0][1])
+    assert isinstance(short.target_adjustments[0], InstrumentAdjustment)
+    assert short.target_adjustments[0].urgency is Urgency.NORMAL
+    assert short.constraints.cost_limit is None
 
 
 def test_target_adjustment_without_a_key_is_an_error() -> None:
-    data = json.loads(expand_alternatives(SEED001_REBALANCE_REQUEST)[0][1])
+    data = json.loads(expand_alternatives(SPEC_REBALANCE_REQUEST_FULL)[0][1])
     data["target_adjustments"].append({"current_weight": 0.1})
     data["target_adjustments"][0]["priority"] = "URGENT"
     batch = parse_rebalance_requests([data])
@@ -473,7 +495,7 @@ def test_target_adjustment_without_a_key_is_an_error() -> None:
 
 
 def test_mixed_adjustment_keys_are_rejected() -> None:
-    data = json.loads(expand_alternatives(SEED000_REBALANCE_REQUEST)[0][1])
+    data = json.loads(expand_alternatives(SPEC_REBALANCE_REQUEST_SHORT)[0][1])
     data["target_adjustments"][0]["sector"] = "technology"
     batch = parse_rebalance_requests([data])
     assert [(e.field, e.message) for e in batch.errors] == [
@@ -511,7 +533,7 @@ def test_adjustment_models_can_be_passed_directly() -> None:
 
 
 def _signal_data(**signal: Any) -> dict[str, Any]:
-    data = json.loads(SEED000_TRADING_SIGNAL)
+    data = json.loads(SPEC_TRADING_SIGNAL)
     data["signal"].update(signal)
     return data
 
@@ -558,7 +580,7 @@ def test_timestamps_are_utc_with_millisecond_format() -> None:
 
 
 def test_events_are_immutable() -> None:
-    event = TradingSignalEvent.from_json(SEED000_TRADING_SIGNAL)
+    event = TradingSignalEvent.from_json(SPEC_TRADING_SIGNAL)
     with pytest.raises(pydantic.ValidationError):
         event.signal.confidence = 0.5  # type: ignore[misc]
     changed = event.model_copy(update={"event_id": "other"})
@@ -581,7 +603,7 @@ def test_signal_extension_fields_round_trip_when_set() -> None:
 
 
 def test_signal_convenience_properties() -> None:
-    event = TradingSignalEvent.from_json(SEED000_TRADING_SIGNAL)
+    event = TradingSignalEvent.from_json(SPEC_TRADING_SIGNAL)
     assert event.signal_id == "uuid"
     assert event.instrument_id == "AAPL"
     assert event.action is Action.BUY
@@ -608,7 +630,7 @@ def test_signal_extension_fields_are_validated(block: str, field: str, value: An
 
 
 def test_trade_executed_rules() -> None:
-    good = json.loads(SEED001_TRADE_EXECUTED)
+    good = json.loads(SPEC_TRADE_EXECUTED)
     event = TradeExecutedEvent.from_dict(good)
     assert event.signed_quantity == 197 and event.instrument_id == "AAPL"
     cases = {
@@ -618,17 +640,17 @@ def test_trade_executed_rules() -> None:
         "total_amount": -0.01,
     }
     for field, value in cases.items():
-        data = json.loads(SEED001_TRADE_EXECUTED)
+        data = json.loads(SPEC_TRADE_EXECUTED)
         data["execution"][field] = value
         batch = parse_events([data], TradeExecutedEvent)
         assert [e.field for e in batch.errors] == [f"execution.{field}"], field
-    sell = json.loads(SEED001_TRADE_EXECUTED)
+    sell = json.loads(SPEC_TRADE_EXECUTED)
     sell["execution"]["action"] = "SELL"
     assert TradeExecutedEvent.from_dict(sell).signed_quantity == -197
 
 
 def test_attribution_period_must_be_ordered() -> None:
-    data = json.loads(SEED001_PERFORMANCE_ATTRIBUTION)
+    data = json.loads(SPEC_PERFORMANCE_ATTRIBUTION)
     data["attribution_period"]["end"] = "2025-05-01T00:00:00.000Z"
     batch = parse_events([data], PerformanceAttributionEvent)
     assert [e.field for e in batch.errors] == ["attribution_period"]
@@ -773,8 +795,8 @@ def test_several_errors_of_one_event_are_all_reported() -> None:
 
 
 def test_records_that_are_not_objects() -> None:
-    signal = TradingSignalEvent.from_json(SEED000_TRADING_SIGNAL)
-    other = TradeExecutedEvent.from_json(SEED001_TRADE_EXECUTED)
+    signal = TradingSignalEvent.from_json(SPEC_TRADING_SIGNAL)
+    other = TradeExecutedEvent.from_json(SPEC_TRADE_EXECUTED)
     batch = parse_signals(["{not json", "[1, 2]", 42, other, signal])
     assert batch.events == [signal]
     assert [(e.index, e.field) for e in batch.errors] == [(0, ""), (1, ""), (2, ""), (3, "")]
@@ -784,7 +806,7 @@ def test_records_that_are_not_objects() -> None:
 
 
 def test_raise_if_errors() -> None:
-    good = parse_signals([SEED000_TRADING_SIGNAL], source="feed")
+    good = parse_signals([SPEC_TRADING_SIGNAL], source="feed")
     assert good.ok and good.raise_if_errors() is good
     bad = parse_signals([_malformed("confidence 1.2")[0], "{"], source="feed")
     assert not bad.ok
@@ -854,7 +876,7 @@ def test_write_then_read_jsonl(tmp_path: Path) -> None:
 
 
 def _first_alternatives() -> list[tuple[type[ev.EventModel], str]]:
-    return [(model, expand_alternatives(raw)[0][1]) for model, raw in SEED_EXAMPLES.values()]
+    return [(model, expand_alternatives(raw)[0][1]) for model, raw in SPEC_EXAMPLES.values()]
 
 
 # --------------------------------------------------------------------------- DataFrames
@@ -918,12 +940,12 @@ def test_signals_frame_round_trip(events: list[TradingSignalEvent]) -> None:
 
 
 def test_signals_to_frame_columns_and_dtypes() -> None:
-    seed = TradingSignalEvent.from_json(SEED000_TRADING_SIGNAL)
+    example = TradingSignalEvent.from_json(SPEC_TRADING_SIGNAL)
     data = _signal_data(strategy_id="momentum", urgency="HIGH", lot_size=100)
     data["eventId"] = "ext"
     data["expected_outcomes"]["stop_price"] = 150.0
     extended = TradingSignalEvent.from_dict(data)
-    frame = signals_to_frame(iter([seed, extended]))
+    frame = signals_to_frame(iter([example, extended]))
     assert tuple(frame.columns) == SIGNAL_COLUMNS
     assert list(frame.index) == [0, 1]
     assert str(frame["timestamp"].dtype) == "datetime64[us, UTC]"
@@ -980,12 +1002,12 @@ def test_signals_from_a_hand_made_frame() -> None:
 
 
 def test_signals_from_frame_reports_signal_ids_and_duplicates() -> None:
-    seed = TradingSignalEvent.from_json(SEED000_TRADING_SIGNAL)
-    frame = signals_to_frame([seed, seed, seed])
+    example = TradingSignalEvent.from_json(SPEC_TRADING_SIGNAL)
+    frame = signals_to_frame([example, example, example])
     frame.loc[2, "signal_id"] = "third"
     frame.loc[2, "price_target"] = -1.0
     batch = signals_from_frame(frame)
-    assert batch.events == [seed]
+    assert batch.events == [example]
     assert [(e.index, e.event_id, e.field) for e in batch.errors] == [
         (1, "uuid", "eventId"),
         (2, "third", "expected_outcomes.price_target"),
@@ -993,7 +1015,7 @@ def test_signals_from_frame_reports_signal_ids_and_duplicates() -> None:
 
 
 def test_signals_from_frame_needs_the_required_columns() -> None:
-    frame = signals_to_frame([TradingSignalEvent.from_json(SEED000_TRADING_SIGNAL)])
+    frame = signals_to_frame([TradingSignalEvent.from_json(SPEC_TRADING_SIGNAL)])
     with pytest.raises(DataError, match="confidence"):
         signals_from_frame(frame.drop(columns=["confidence"]))
     with pytest.raises(DataError, match="duplicate"):
@@ -1006,19 +1028,19 @@ def test_signals_from_frame_needs_the_required_columns() -> None:
 
 
 def test_events_frame_flattens_dicts_and_keeps_lists() -> None:
-    event = PerformanceAttributionEvent.from_json(SEED001_PERFORMANCE_ATTRIBUTION)
+    event = PerformanceAttributionEvent.from_json(SPEC_PERFORMANCE_ATTRIBUTION)
     frame = events_to_frame([event])
     assert frame.loc[0, "strategy_attribution.momentum_strategy.weight"] == 0.32
     assert frame.loc[0, "risk_attribution.factor_exposures.market_beta"] == 1.05
     assert str(frame["attribution_period.start"].dtype) == "datetime64[us, UTC]"
-    optimization = PortfolioOptimizationEvent.from_json(SEED001_PORTFOLIO_OPTIMIZATION)
+    optimization = PortfolioOptimizationEvent.from_json(SPEC_PORTFOLIO_OPTIMIZATION)
     frame = events_to_frame([optimization])
     assert frame.loc[0, "market_regime.regime_adjustments"] == [
         "INCREASE_MOMENTUM",
         "REDUCE_MEAN_REVERSION",
     ]
     rebalance = RebalanceRequestEvent.from_json(
-        expand_alternatives(SEED001_REBALANCE_REQUEST)[0][1]
+        expand_alternatives(SPEC_REBALANCE_REQUEST_FULL)[0][1]
     )
     frame = events_to_frame([rebalance])
     adjustments = frame.loc[0, "target_adjustments"]
@@ -1027,8 +1049,8 @@ def test_events_frame_flattens_dicts_and_keeps_lists() -> None:
 
 
 def test_events_frame_of_mixed_subsets_and_bad_rows() -> None:
-    full = CoordinatedTradingDecisionEvent.from_json(SEED000_COORDINATED_DECISION)
-    subset = CoordinatedTradingDecisionEvent.from_json(SEED001_COORDINATED_DECISION)
+    full = CoordinatedTradingDecisionEvent.from_json(SPEC_COORDINATED_DECISION)
+    subset = CoordinatedTradingDecisionEvent.from_json(SPEC_COORDINATED_DECISION_SUBSET)
     subset = subset.model_copy(update={"event_id": "subset"})
     frame = events_to_frame([full, subset])
     assert pd.isna(frame.loc[1, "decision.share_quantity"])

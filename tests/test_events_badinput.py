@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 from portlab.datasets import example_paths
 from portlab.events import (
     ADJUSTMENT_TOLERANCE,
+    MAX_ERRORS_PER_EVENT,
+    MAX_INT_DIGITS,
     MAX_NESTING,
     RebalanceRequestEvent,
     TradingSignalEvent,
@@ -30,7 +32,6 @@ from portlab.events import (
     read_jsonl,
     write_jsonl,
 )
-from portlab.events._errors import MAX_ERRORS_PER_EVENT, MAX_INT_DIGITS
 from portlab.exceptions import (
     DataError,
     EventValidationError,

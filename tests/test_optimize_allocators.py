@@ -19,25 +19,26 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portlab.analytics.optimize._black_litterman import (
+from portlab.analytics.optimize import (
+    AllocationMethod,
+    Constraints,
+    HierarchicalRiskParity,
+    Regime,
+    StrategyBook,
     black_litterman,
+    constrained_risk_budgeting,
+    detect_regime,
+    hrp,
     market_implied_prior,
     market_implied_risk_aversion,
-    views_from_signals,
-)
-from portlab.analytics.optimize._constraints import Constraints
-from portlab.analytics.optimize._crb import constrained_risk_budgeting
-from portlab.analytics.optimize._hrp import HierarchicalRiskParity, hrp
-from portlab.analytics.optimize._performance import (
-    Regime,
-    detect_regime,
-    max_drawdown,
     performance_allocation,
     performance_scores,
+    risk_budgeting,
     strategy_metrics,
+    variance_contributions,
+    views_from_signals,
 )
-from portlab.analytics.optimize._riskparity import risk_budgeting, risk_contributions
-from portlab.analytics.optimize._strategies import AllocationMethod, StrategyBook
+from portlab.analytics.performance import max_drawdown
 from portlab.datasets import load_sample, synthetic
 from portlab.engine.strategies import TrackRecord
 from portlab.events import PortfolioOptimizationEvent, TradingSignalEvent
@@ -170,14 +171,14 @@ def test_risk_budgeting_invariants(n, seed, scale, equal):
     np.testing.assert_allclose(wp, w[perm], rtol=1e-9)
 
 
-def test_risk_contributions_by_hand():
+def test_variance_contributions_by_hand():
     cov = np.array([[0.04, 0.006], [0.006, 0.09]])
     w = np.array([0.7, 0.3])
     sw = cov @ w
-    absolute = risk_contributions(w, cov, relative=False).to_numpy()
+    absolute = variance_contributions(w, cov, relative=False).to_numpy()
     np.testing.assert_allclose(absolute, [0.7 * sw[0], 0.3 * sw[1]])
     np.testing.assert_allclose(absolute.sum(), w @ cov @ w)
-    np.testing.assert_allclose(risk_contributions(w, cov).sum(), 1.0)
+    np.testing.assert_allclose(variance_contributions(w, cov).sum(), 1.0)
 
 
 def test_risk_budgeting_does_not_mutate_inputs(cov):
@@ -551,8 +552,8 @@ def make_book(book_returns, allocations=(0.4, 0.3, 0.2, 0.1)) -> StrategyBook:
     return book
 
 
-# seed 001's PortfolioOptimizationEvent example, verbatim
-SEED_001_EXAMPLE = """
+# the PortfolioOptimizationEvent example of the event contracts (specification §1), verbatim
+CONTRACT_EXAMPLE = """
 {
   "eventId": "uuid",
   "timestamp": "2025-06-21T11:00:00.100Z",
@@ -624,7 +625,7 @@ def test_risk_parity_book_and_event(book_returns):
     event = alloc.to_event(event_id="opt-1", timestamp="2025-06-21T11:00:00.100Z")
     assert isinstance(event, PortfolioOptimizationEvent)
     data = event.to_dict()
-    assert shape(data) == shape(json.loads(SEED_001_EXAMPLE))
+    assert shape(data) == shape(json.loads(CONTRACT_EXAMPLE))
     assert data["eventId"] == "opt-1" and data["portfolio_id"] == "main_portfolio"
     result = data["optimization_result"]
     assert list(result["optimal_strategy_weights"]) == list(book_returns.columns)
@@ -688,20 +689,23 @@ def uncorrelated_book(vols, means, n=2000, seed=0):
     return book
 
 
+# The book's sample moments are exactly the given ones (covariance diagonal to ~1e-18) and the
+# critical line algorithm solves in closed form: the weights agree to rounding (~3e-16).
+CLOSED_FORM_ATOL = 1e-12
+
+
 def test_min_volatility_and_markowitz_closed_forms():
-    pytest.importorskip("portlab.analytics.optimize._meanvar")
     vols, means = np.array([0.1, 0.2, 0.3, 0.15]), np.array([0.05, 0.08, 0.06, 0.04])
     book = uncorrelated_book(vols, means)
     w = book.optimize("min_volatility").weights.to_numpy()
     inv_var = 1 / vols**2
-    np.testing.assert_allclose(w, inv_var / inv_var.sum(), atol=1e-5)
+    np.testing.assert_allclose(w, inv_var / inv_var.sum(), rtol=0, atol=CLOSED_FORM_ATOL)
     w = book.optimize("markowitz").weights.to_numpy()
     tangency = means / vols**2  # Σ⁻¹μ with Σ diagonal, all positive
-    np.testing.assert_allclose(w, tangency / tangency.sum(), atol=1e-4)
+    np.testing.assert_allclose(w, tangency / tangency.sum(), rtol=0, atol=CLOSED_FORM_ATOL)
 
 
 def test_black_litterman_without_views_returns_the_market():
-    pytest.importorskip("portlab.analytics.optimize._meanvar")
     vols, means = np.array([0.1, 0.2, 0.3, 0.15]), np.array([0.05, 0.08, 0.06, 0.04])
     book = StrategyBook()
     src = uncorrelated_book(vols, means)
@@ -710,7 +714,7 @@ def test_black_litterman_without_views_returns_the_market():
         book.register(name, rets[name], alloc)
     # π = δΣw_mkt, so the max-Sharpe portfolio of the prior is the market portfolio itself
     w = book.optimize("black_litterman").weights.to_numpy()
-    np.testing.assert_allclose(w, [0.4, 0.3, 0.2, 0.1], atol=1e-4)
+    np.testing.assert_allclose(w, [0.4, 0.3, 0.2, 0.1], rtol=0, atol=CLOSED_FORM_ATOL)
 
 
 def test_detect_regime_rules():

@@ -15,13 +15,15 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from portlab.analytics.optimize._constraints import Constraints, explain_infeasibility
-from portlab.analytics.optimize._discrete import DiscreteMethod, discrete_allocation
-from portlab.analytics.optimize._frontier import efficient_frontier
-from portlab.analytics.optimize._meanvar import (
+from portlab.analytics.optimize import (
+    Constraints,
+    DiscreteMethod,
     MeanVarianceProblem,
     Method,
     Objective,
+    discrete_allocation,
+    efficient_frontier,
+    explain_infeasibility,
     mean_variance,
 )
 from portlab.datasets import load_sample

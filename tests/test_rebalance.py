@@ -123,7 +123,7 @@ def test_drift_just_past_threshold_fires_on_both_sides():
     [(0.555, "LOW"), (0.56, "MEDIUM"), (0.575, "HIGH"), (0.60, "CRITICAL"), (0.40, "CRITICAL")],
 )
 def test_drift_severity_grows_with_distance_past_threshold(weight, severity):
-    # seed 001: 6% against a 5% threshold (ratio 1.2) is MEDIUM; ratios 1.5 / 2.0 HIGH / CRITICAL
+    # specification §10: 6% against a 5% threshold (ratio 1.2) is MEDIUM; ratios 1.5 / 2.0 HIGH / CRITICAL
     assert drift_status(weight, 0.50).severity == severity
 
 
@@ -770,7 +770,7 @@ def test_risk_considerations_left_out_without_covariance():
     u=st.floats(0.05, 0.95),
 )
 def test_scaled_group_meets_its_risk_budget(seed, u):
-    from portlab.analytics._triggers import scale_to_budget
+    from portlab.analytics.rebalance._triggers import scale_to_budget
 
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(8, 4))

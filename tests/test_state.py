@@ -14,11 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from portlab.events import TradeExecutedEvent
 from portlab.exceptions import DataError, PortlabError, ValidationError
 from portlab.state import PortfolioState, Position
 
-SEED_004 = {"positions": {"AAPL": {"quantity": 100, "avg_price": 150.0}}, "cash": 100000.0}
-SEED_001_EVENT = {
+PORTFOLIO_EXAMPLE = {"positions": {"AAPL": {"quantity": 100, "avg_price": 150.0}}, "cash": 100000.0}
+EXECUTION_EXAMPLE = {
     "eventId": "uuid",
     "timestamp": "2025-06-21T10:35:00.000Z",
     "execution": {
@@ -41,8 +42,8 @@ def execution(iid, action, quantity, price, total=None, event_id="e"):
 # -- loading and serialization ------------------------------------------------------------
 
 
-def test_seed_004_dict_loads():
-    s = PortfolioState.from_dict(SEED_004)
+def test_portfolio_example_loads():
+    s = PortfolioState.from_dict(PORTFOLIO_EXAMPLE)
     assert s.positions == {"AAPL": Position(100.0, 150.0)}
     assert s.cash == 100000.0
     assert s.portfolio_id == "main_portfolio"
@@ -84,8 +85,12 @@ def test_inputs_copied_read_only_and_zero_positions_dropped():
     assert isinstance(s.positions, MappingProxyType)
     with pytest.raises(TypeError):
         s.positions["X"] = Position(1, 1)  # type: ignore[index]
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match=r"^PortfolioState is immutable; apply\(\) returns"):
         s.cash = 5.0  # type: ignore[misc]
+    with pytest.raises(AttributeError, match=r"^PortfolioState is immutable$"):
+        del s._cash
+    with pytest.raises(AttributeError):
+        s.anything_new = 1  # no __dict__: nothing can be added either
     assert "AAPL" in repr(s) and "cash=1.00" in repr(s)
     assert PortfolioState().to_frame().shape == (0, 3)
 
@@ -131,17 +136,17 @@ def test_error_message_exact_and_hierarchy():
 # -- executions ---------------------------------------------------------------------------
 
 
-def test_seed_001_event_applied_to_cash():
+def test_execution_example_applied_to_cash():
     s0 = PortfolioState(cash=100000.0)
-    s1 = s0.apply(SEED_001_EVENT)
+    s1 = s0.apply(EXECUTION_EXAMPLE)
     assert s1.cash == pytest.approx(70000.84, abs=1e-9)
     assert s1.positions == {"AAPL": Position(197.0, 152.28)}
     assert s1.realized_pnl == 0.0
     assert s0 == PortfolioState(cash=100000.0)  # the original is untouched
 
 
-def test_seed_001_event_added_to_seed_004_averages_price():
-    s = PortfolioState.from_dict(SEED_004).apply([SEED_001_EVENT])
+def test_execution_example_added_to_portfolio_example_averages_price():
+    s = PortfolioState.from_dict(PORTFOLIO_EXAMPLE).apply([EXECUTION_EXAMPLE])
     pos = s.positions["AAPL"]
     assert pos.quantity == 297.0
     assert pos.avg_price == pytest.approx((100 * 150.0 + 197 * 152.28) / 297, rel=1e-12)
@@ -157,39 +162,39 @@ def test_duck_typed_event_with_str_enum_action():
         instrument_id="AAPL", action=Action.SELL, quantity=40, executed_price=160.0
     )
     event = SimpleNamespace(eventId="x", timestamp=None, execution=inner)
-    s = PortfolioState.from_dict(SEED_004).apply(event)  # no total_amount: q * p
+    s = PortfolioState.from_dict(PORTFOLIO_EXAMPLE).apply(event)  # no total_amount: q * p
     assert s.cash == 100000.0 + 40 * 160.0
     assert s.positions["AAPL"] == Position(60, 150.0)
     assert s.realized_pnl == pytest.approx(400.0)
 
 
-def test_real_trade_executed_event_if_available():
-    events = pytest.importorskip("portlab.events")
-    model = getattr(events, "TradeExecutedEvent", None)
-    if model is None:
-        pytest.skip("portlab.events.TradeExecutedEvent not written yet")
-    event = model.model_validate(SEED_001_EVENT)
+def test_trade_executed_event_applies():
+    event = TradeExecutedEvent.model_validate(EXECUTION_EXAMPLE)
     s = PortfolioState(cash=100000.0).apply(event)
     assert s.cash == pytest.approx(70000.84, abs=1e-9)
     assert s.positions["AAPL"] == Position(197, 152.28)
 
 
 def test_partial_sell_realizes_pnl_and_keeps_avg_with_fees_in_cash_only():
-    s = PortfolioState.from_dict(SEED_004).apply(execution("AAPL", "SELL", 40, 160.0, 6395.0))
+    s = PortfolioState.from_dict(PORTFOLIO_EXAMPLE).apply(
+        execution("AAPL", "SELL", 40, 160.0, 6395.0)
+    )
     assert s.positions["AAPL"] == Position(60.0, 150.0)
     assert s.realized_pnl == pytest.approx((160.0 - 150.0) * 40)
     assert s.cash == 100000.0 + 6395.0  # 5.0 of fees
 
 
 def test_full_close_removes_position():
-    s = PortfolioState.from_dict(SEED_004).apply(execution("AAPL", "SELL", 100, 140.0))
+    s = PortfolioState.from_dict(PORTFOLIO_EXAMPLE).apply(execution("AAPL", "SELL", 100, 140.0))
     assert s.positions == {}
     assert s.realized_pnl == pytest.approx(-1000.0)
     assert s.cash == 114000.0
 
 
 def test_flip_long_to_short():
-    s = PortfolioState.from_dict(SEED_004).apply(execution("AAPL", "SELL", 150, 140.0, 21000.0))
+    s = PortfolioState.from_dict(PORTFOLIO_EXAMPLE).apply(
+        execution("AAPL", "SELL", 150, 140.0, 21000.0)
+    )
     assert s.positions["AAPL"] == Position(-50.0, 140.0)
     assert s.realized_pnl == pytest.approx((140.0 - 150.0) * 100)
     assert s.cash == 121000.0
@@ -213,7 +218,7 @@ def test_short_add_cover_and_flip():
 
 
 def test_apply_trade_matches_apply_and_validates():
-    s = PortfolioState.from_dict(SEED_004)
+    s = PortfolioState.from_dict(PORTFOLIO_EXAMPLE)
     assert s.apply_trade("AAPL", -40, 160.0, 6395.0) == s.apply(
         execution("AAPL", "SELL", 40, 160.0, 6395.0)
     )
@@ -240,10 +245,10 @@ def test_bad_execution_names_event_and_field_and_applies_nothing(bad, message):
     good = execution("AAPL", "BUY", 1, 150.0, event_id="e1")
     wrong = execution("MSFT", "BUY", 5, 300.0, event_id="e2")
     wrong["execution"].update(bad)
-    s = PortfolioState.from_dict(SEED_004)
+    s = PortfolioState.from_dict(PORTFOLIO_EXAMPLE)
     with pytest.raises(ValidationError, match=message):
         s.apply([good, wrong])
-    assert s == PortfolioState.from_dict(SEED_004)
+    assert s == PortfolioState.from_dict(PORTFOLIO_EXAMPLE)
     with pytest.raises(ValidationError, match="executions"):
         s.apply(42)
 

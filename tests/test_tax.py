@@ -375,8 +375,8 @@ def test_backtest_trades_table_and_events_build_the_same_ledger():
     assert from_table.realized()["gain"].iloc[0] == pytest.approx(100 * (155 - 152.28) - 3.0)
 
 
-def test_seed_event_dict_and_event_order():
-    seed = {
+def test_event_dict_of_the_contract_and_event_order():
+    event = {
         "eventId": "uuid",
         "timestamp": "2025-06-21T10:35:00.000Z",
         "execution": {
@@ -387,7 +387,7 @@ def test_seed_event_dict_and_event_order():
             "total_amount": 29999.16,
         },
     }
-    led = LotLedger().apply(seed)
+    led = LotLedger().apply(event)
     assert led.lots()["quantity"].tolist() == [197.0]
     assert led.last_date == TS("2025-06-21")
     with pytest.raises(ValidationError, match="before the ledger's last trade"):

@@ -6,7 +6,10 @@ allocation come out as execution-ready decisions with amounts, share counts, ris
 reasons.
 
 The public names below are imported lazily so that ``import portlab`` stays fast; heavy
-dependencies (cvxpy, panel, dask) load only where they are used.
+dependencies (cvxpy, the solvers) load only where they are used.
+
+What the engine and the analytics do, and the rules and defaults they follow, are specified
+in ``docs/specification.md``.
 """
 
 from __future__ import annotations
@@ -32,7 +35,20 @@ _LAZY = {
     "PortfolioState": "portlab.state",
     "Position": "portlab.state",
 }
-_SUBMODULES = {"dates", "datasets", "events", "engine", "exceptions", "io", "market", "state"}
+_SUBMODULES = {
+    "analytics",
+    "dates",
+    "datasets",
+    "engine",
+    "events",
+    "exceptions",
+    "formatting",
+    "io",
+    "linalg",
+    "market",
+    "records",
+    "state",
+}
 
 __all__ = [
     "AllocationMode",
@@ -49,18 +65,35 @@ __all__ = [
     "Strategy",
     "TrackRecord",
     "__version__",
+    "analytics",
     "dates",
     "datasets",
     "engine",
     "events",
     "exceptions",
+    "formatting",
     "io",
+    "linalg",
     "market",
+    "records",
     "state",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from portlab import datasets, dates, engine, events, exceptions, io, market, state
+    from portlab import (
+        analytics,
+        datasets,
+        dates,
+        engine,
+        events,
+        exceptions,
+        formatting,
+        io,
+        linalg,
+        market,
+        records,
+        state,
+    )
     from portlab.engine import (
         AllocationMode,
         CoordinationResult,

@@ -29,9 +29,8 @@ CSV files are read, and their structure checked, by :mod:`portlab._csvfiles`
 
 from __future__ import annotations
 
-import numbers
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -44,57 +43,29 @@ from portlab.exceptions import (
     ValidationError,
     warn,
 )
+from portlab.formatting import format_date, format_names, format_value
 
 __all__ = [
     "RepairLog",
     "as_frame",
     "check_all_nan",
+    "clean_reference",
     "clean_volumes",
     "date_trouble",
     "fill_gaps",
-    "fmt_date",
     "label_series",
     "naming_files",
     "numeric_values",
     "onto_dates",
     "report_label",
     "sectors_and_names",
-    "show",
     "simple_returns",
-    "some",
     "validate_frame",
 ]
 
 Row = tuple[str, str, str, str, int]
 UNKNOWN_SECTOR = "Unknown"
 """Sector label of an instrument whose sector is not known (public as ``portlab.market.UNKNOWN_SECTOR``)."""
-
-
-def show(value: Any) -> str:
-    """``value`` as people read it in a message: numbers by ``:g`` (never ``np.float64(...)``),
-    strings quoted, dates as YYYY-MM-DD, anything else by ``str``."""
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, numbers.Real):
-        return f"{float(value):g}"
-    if isinstance(value, str):
-        return repr(str(value))
-    if isinstance(value, pd.Timestamp):
-        return fmt_date(value)
-    return str(value)
-
-
-def fmt_date(ts: Any) -> str:
-    ts = pd.Timestamp(ts)
-    return str(ts.date()) if ts == ts.normalize() else str(ts)
-
-
-def some(names: Iterable[str], k: int = 5) -> str:
-    names = list(names)
-    more = f" and {len(names) - k} more" if len(names) > k else ""
-    return ", ".join(names[:k]) + more
 
 
 class RepairLog:
@@ -107,7 +78,7 @@ class RepairLog:
         self.notices: list[str] = []
 
     def add(self, column: str, row: Any, issue: str, action: str, count: int) -> None:
-        row = "" if row is None else (row if isinstance(row, str) else fmt_date(row))
+        row = "" if row is None else (row if isinstance(row, str) else format_date(row))
         self.rows.append((column, row, issue, action, int(count)))
 
     def extend(self, other: RepairLog) -> None:
@@ -152,7 +123,9 @@ def as_frame(obj: Any, what: str) -> pd.DataFrame:
         index = raw_index
     if index.hasnans:
         pos = int(np.flatnonzero(index.isna())[0])
-        raise DataError(f"{what}: row {pos} has date {show(raw_index[pos])}, which is not a date")
+        raise DataError(
+            f"{what}: row {pos} has date {format_value(raw_index[pos])}, which is not a date"
+        )
     df.index = index.rename("Date")
     df.columns = pd.Index([str(c) for c in df.columns])
     if df.columns.has_duplicates:
@@ -173,7 +146,7 @@ def numeric_values(df: pd.DataFrame, what: str) -> np.ndarray:
         s = df.iloc[:, j]
         if types.is_bool_dtype(s.dtype):
             raise DataError(
-                f"{what} column {col!r}: booleans, not numbers, from row {fmt_date(df.index[0])}"
+                f"{what} column {col!r}: booleans, not numbers, from row {format_date(df.index[0])}"
             )
         if types.is_numeric_dtype(s.dtype):
             cols.append(s.to_numpy(dtype=np.float64, na_value=np.nan))
@@ -183,8 +156,8 @@ def numeric_values(df: pd.DataFrame, what: str) -> np.ndarray:
         if bad.any():
             i = int(np.argmax(bad))
             raise DataError(
-                f"{what} column {col!r}: non-numeric value {show(s.iloc[i])} "
-                f"at row {fmt_date(df.index[i])} (position {i})"
+                f"{what} column {col!r}: non-numeric value {format_value(s.iloc[i])} "
+                f"at row {format_date(df.index[i])} (position {i})"
             )
         cols.append(conv.to_numpy(dtype=np.float64, na_value=np.nan))
     return np.column_stack(cols)
@@ -213,8 +186,8 @@ def validate_frame(obj: Any, what: str, log: RepairLog, *, bad_prices: str, volu
             k = int(np.argmax(~same.all(axis=1)))
             j = int(np.argmax(~same[k]))
             raise DataError(
-                f"{what}: conflicting rows for duplicate date {fmt_date(index[pos[k]])}: "
-                f"column {cols[j]!r} has {show(b[k, j])} and {show(a[k, j])}"
+                f"{what}: conflicting rows for duplicate date {format_date(index[pos[k]])}: "
+                f"column {cols[j]!r} has {format_value(b[k, j])} and {format_value(a[k, j])}"
             )
         keep = np.ones(len(index), dtype=bool)
         keep[pos] = False
@@ -228,7 +201,7 @@ def validate_frame(obj: Any, what: str, log: RepairLog, *, bad_prices: str, volu
         noun = "negative or infinite values" if volumes else "non-positive or infinite prices"
         if bad_prices == "raise" or volumes:
             j = int(np.flatnonzero(counts)[0])
-            first = fmt_date(index[int(np.argmax(bad[:, j]))])
+            first = format_date(index[int(np.argmax(bad[:, j]))])
             hint = "" if volumes else "; pass bad_prices='nan' to treat them as missing"
             raise DataError(
                 f"{what} column {cols[j]!r}: {counts[j]} {noun}, first on {first}{hint}"
@@ -238,7 +211,9 @@ def validate_frame(obj: Any, what: str, log: RepairLog, *, bad_prices: str, volu
         for j in hit:
             first = index[int(np.argmax(bad[:, j]))]
             log.add(report_label(what, cols[j]), first, noun, "set to NaN", counts[j])
-        log.warnings.append(f"{what}: set {counts.sum()} {noun} to NaN in {some(cols[hit])}")
+        log.warnings.append(
+            f"{what}: set {counts.sum()} {noun} to NaN in {format_names(cols[hit])}"
+        )
     return pd.DataFrame(values, index=index, columns=cols)
 
 
@@ -246,6 +221,27 @@ def check_all_nan(df: pd.DataFrame, what: str) -> None:
     empty = df.columns[df.isna().all(axis=0).to_numpy()]
     if len(empty):
         raise DataError(f"{what} column {empty[0]!r} has no valid value ({len(empty)} such)")
+
+
+def clean_reference(
+    obj: Any,
+    what: str,
+    dates: pd.DatetimeIndex,
+    log: RepairLog,
+    bad_prices: str,
+    *,
+    one_column: bool = False,
+) -> pd.DataFrame | None:
+    """Benchmark (``one_column``) or factor prices: rules 1-5, put on the market's ``dates``
+    (dates the prices lack are dropped, warned); None stays None."""
+    if obj is None:
+        return None
+    raw = validate_frame(obj, what, log, bad_prices=bad_prices)
+    if one_column and raw.shape[1] != 1:
+        raise ValidationError(f"{what} must be a Series or a one-column DataFrame")
+    raw = onto_dates(raw, dates, what, log)
+    check_all_nan(raw, what)
+    return raw
 
 
 def onto_dates(
@@ -314,7 +310,7 @@ def fill_gaps(raw: pd.DataFrame, what: str, max_ffill: int) -> tuple[pd.DataFram
     if n_short.any():
         log.warnings.append(
             f"{what}: forward-filled {fill.sum()} missing values in {n_short.sum()} gaps of at "
-            f"most {max_ffill} rows in {some(cols[n_short > 0])}"
+            f"most {max_ffill} rows in {format_names(cols[n_short > 0])}"
         )
     n_long = long_starts.sum(axis=0)
     for j in np.flatnonzero(n_long):
@@ -356,11 +352,13 @@ def label_series(obj: Any, instruments: pd.Index, what: str, log: RepairLog) -> 
         log.add(
             f"({what})",
             None,
-            f"{what} given for unknown instruments: {some(unknown)}",
+            f"{what} given for unknown instruments: {format_names(unknown)}",
             "ignored",
             len(unknown),
         )
-        log.warnings.append(f"{what} given for unknown instruments ignored: {some(unknown)}")
+        log.warnings.append(
+            f"{what} given for unknown instruments ignored: {format_names(unknown)}"
+        )
     return s.reindex(instruments).astype(object)
 
 
@@ -395,7 +393,7 @@ def sectors_and_names(
         if missing.any():
             log.notices.append(
                 f"no sector given for {int(missing.sum())} of {len(instruments)} instruments "
-                f"({some(instruments[missing])}) {consequence}"
+                f"({format_names(instruments[missing])}) {consequence}"
             )
     sect = np.where(missing, UNKNOWN_SECTOR, sect.astype(str))
     nm = label_series(names, instruments, "names", log)
@@ -413,9 +411,9 @@ def clean_volumes(
     vols = validate_frame(volumes, "volumes", log, bad_prices="raise", volumes=True)
     unknown = vols.columns.difference(instruments)
     if len(unknown):
-        issue = f"volumes for unknown instruments: {some(unknown)}"
+        issue = f"volumes for unknown instruments: {format_names(unknown)}"
         log.add("volumes:(columns)", None, issue, "ignored", len(unknown))
-        log.warnings.append(f"volumes for unknown instruments ignored: {some(unknown)}")
+        log.warnings.append(f"volumes for unknown instruments ignored: {format_names(unknown)}")
     return onto_dates(vols, dates, "volumes", log).reindex(columns=instruments)
 
 

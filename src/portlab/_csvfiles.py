@@ -17,11 +17,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import date_trouble, some
-from portlab.exceptions import DataError
+from portlab._cleaning import date_trouble
+from portlab.exceptions import DataError, ValidationError
+from portlab.formatting import format_names
 from portlab.io import read_text
 
-__all__ = ["NA_CELLS", "read_prices_csv", "read_sectors_csv"]
+__all__ = ["NA_CELLS", "read_market_csv", "read_prices_csv", "read_sectors_csv"]
 
 #: Cells read as a missing value (compared case-insensitively, after stripping blanks): the
 #: defaults of ``pandas.read_csv``. Other cells are read by Python's ``float()``.
@@ -117,7 +118,7 @@ def read_prices_csv(path: Any) -> pd.DataFrame:
     date_cols = [j for j, h in enumerate(header) if h.lower() == "date"]
     if not date_cols:
         raise DataError(
-            f"{name}: no 'Date' column (header: {some(header)}); the first line must name "
+            f"{name}: no 'Date' column (header: {format_names(header)}); the first line must name "
             "the date column 'Date' and one column per instrument"
         )
     jd = date_cols[0]
@@ -168,7 +169,7 @@ def read_sectors_csv(path: Any) -> pd.DataFrame:
     lower = [h.lower() for h in header]
     if "sector" not in lower[1:]:
         raise DataError(
-            f"{name}: no 'sector' column (header: {some(header)}); expected the instrument id "
+            f"{name}: no 'sector' column (header: {format_names(header)}); expected the instrument id "
             "first, then a 'sector' column (and optionally 'name')"
         )
     keep = {key: lower.index(key) for key in ("sector", "name") if key in lower[1:]}
@@ -183,3 +184,26 @@ def read_sectors_csv(path: Any) -> pd.DataFrame:
         ids[iid] = ln
         rows.append([fields[j].strip() or np.nan for j in keep.values()])
     return pd.DataFrame(rows, index=pd.Index(list(ids), name=header[0]), columns=list(keep))
+
+
+def read_market_csv(
+    path: Any, sectors: Any, kwargs: dict[str, Any]
+) -> tuple[pd.DataFrame, Any, dict[str, Any], dict[str, str]]:
+    """The inputs of :meth:`portlab.Market.from_csv`: ``(prices, sectors, kwargs, files)``.
+
+    ``sectors`` given as a path is read by :func:`read_sectors_csv`; its ``name`` column
+    becomes ``kwargs["names"]`` unless names were given. ``files`` maps each role
+    (``"prices"``, ``"sectors"``, ``"names"``) to its file, for error messages.
+    """
+    if not isinstance(path, str | os.PathLike):
+        raise ValidationError(f"path: expected a file name, got {type(path).__name__}")
+    files = {"prices": os.fspath(path)}
+    prices = read_prices_csv(path)
+    kwargs = dict(kwargs)
+    if isinstance(sectors, str | os.PathLike):
+        files["sectors"] = files["names"] = os.fspath(sectors)
+        table = read_sectors_csv(sectors)
+        if "names" not in kwargs and "name" in table.columns:
+            kwargs["names"] = table[["name"]]
+        sectors = table[["sector"]]
+    return prices, sectors, kwargs, files

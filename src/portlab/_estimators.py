@@ -9,24 +9,42 @@ with NaNs -- computed by masked matrix products (no Python loops over assets).
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from portlab._cleaning import RepairLog
+from portlab.exceptions import ValidationError
+from portlab.formatting import format_value
 from portlab.linalg import check_covariance as check_covariance_matrix
+from portlab.records import check_int
 
 __all__ = [
     "CovEstimate",
+    "CovMethod",
     "check_covariance",
+    "check_estimator",
     "clip_to_psd",
+    "estimate",
     "ewma_covariance",
     "ewma_weights",
     "ledoit_wolf_covariance",
     "pairwise_moments",
+    "readonly",
+    "repair_log",
     "sample_covariance",
 ]
+
+
+class CovMethod(enum.StrEnum):
+    """Covariance estimators of :meth:`portlab.Market.covariance`."""
+
+    SAMPLE = "sample"  #: unbiased sample covariance, pairwise over missing values
+    LEDOIT_WOLF = "ledoit_wolf"  #: Ledoit-Wolf (2004) shrinkage toward the scaled identity
+    EWMA = "ewma"  #: exponentially weighted, half-life in rows
 
 
 @dataclass(frozen=True)
@@ -286,11 +304,6 @@ def ewma_covariance(x: np.ndarray, halflife: float, min_periods: int = 2) -> Cov
     return _estimate(x, min_periods, ewma_weights(x.shape[0], halflife), "ewma")
 
 
-def _some(names: list[str], k: int = 5) -> str:
-    more = f" and {len(names) - k} more" if len(names) > k else ""
-    return ", ".join(names[:k]) + more
-
-
 def check_covariance(cov: Any, instruments: pd.Index) -> np.ndarray:
     """Validate a user's covariance against ``instruments``.
 
@@ -318,3 +331,72 @@ def check_covariance(cov: Any, instruments: pd.Index) -> np.ndarray:
     # eigenvalues within the tolerance below zero are rounding noise; lift them like an
     # estimate's so that factorisations downstream exist by construction
     return clip_to_psd(arr)[0]
+
+
+def check_estimator(method: Any, window: Any, halflife: Any, min_periods: Any) -> CovMethod:
+    """Check the arguments of :meth:`portlab.Market.covariance`; return the method.
+
+    Raises
+    ------
+    ValidationError
+        An unknown method, a window or ``min_periods`` that is not an integer >= 2, a
+        half-life that is not a finite number > 0; the message names the argument.
+    """
+    try:
+        method = CovMethod(method)
+    except ValueError:
+        choices = ", ".join(repr(str(m)) for m in CovMethod)
+        raise ValidationError(
+            f"method must be one of {choices}, got {format_value(method)}"
+        ) from None
+    if window is not None:
+        check_int("window", window, 2)
+    check_int("min_periods", min_periods, 2)
+    if (
+        isinstance(halflife, bool)
+        or not isinstance(halflife, int | float | np.integer | np.floating)
+        or not halflife > 0
+        or not np.isfinite(halflife)
+    ):
+        raise ValidationError(f"halflife must be a finite number > 0, got {format_value(halflife)}")
+    return method
+
+
+def estimate(x: np.ndarray, method: CovMethod, halflife: float, min_periods: int) -> CovEstimate:
+    """The per-period covariance of returns ``x`` (n_obs × n_assets, NaN missing) by ``method``."""
+    if method == CovMethod.SAMPLE:
+        return sample_covariance(x, min_periods)
+    if method == CovMethod.LEDOIT_WOLF:
+        return ledoit_wolf_covariance(x, min_periods)
+    return ewma_covariance(x, halflife, min_periods)
+
+
+def repair_log(res: CovEstimate, method: CovMethod, window: int | None) -> RepairLog:
+    """Report rows and warnings for what estimate ``res`` repaired (sparse pairs, PSD clip)."""
+    where = f"{method} window={window}"
+    log = RepairLog()
+    if res.n_sparse_pairs:
+        log.add(
+            "(covariance)",
+            where,
+            f"{res.n_sparse_pairs} pairs overlap on too few rows",
+            "set to zero covariance",
+            res.n_sparse_pairs,
+        )
+        log.warnings.append(
+            f"covariance ({where}): {res.n_sparse_pairs} pairs overlap on too few rows; set to zero"
+        )
+    if res.n_clipped:
+        issue = f"pairwise matrix not PSD (smallest eigenvalue {res.min_eigenvalue:.3g})"
+        log.add(
+            "(covariance)", where, issue, "clipped eigenvalues to a positive floor", res.n_clipped
+        )
+        log.warnings.append(f"covariance ({where}): {issue}; clipped {res.n_clipped} eigenvalues")
+    return log
+
+
+def readonly(a: np.ndarray) -> np.ndarray:
+    """A read-only float64 view of ``a`` (for the arrays a Market caches and hands out)."""
+    a = np.asarray(a, dtype=np.float64).view()
+    a.flags.writeable = False
+    return a

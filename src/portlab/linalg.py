@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from portlab.exceptions import DataError, SingularMatrixError, ValidationError
+from portlab.formatting import format_names
 
 __all__ = [
     "PSD_RTOL",
@@ -42,12 +43,6 @@ __all__ = [
 SYMMETRY_RTOL = 1e-8
 PSD_RTOL = 1e-8
 SINGULAR_RTOL = 1e-12
-
-
-def _names(labels: pd.Index, idx: np.ndarray, k: int = 5) -> str:
-    names = [str(labels[i]) for i in idx[:k]]
-    more = f" and {len(idx) - k} more" if len(idx) > k else ""
-    return ", ".join(names) + more
 
 
 def _to_array(cov: Any, labels: pd.Index | None, name: str) -> tuple[np.ndarray, pd.Index]:
@@ -167,7 +162,7 @@ def check_covariance(
     neg = np.flatnonzero(diag < 0)
     if len(neg):
         raise DataError(
-            f"{name} has a negative variance for {_names(labels, neg)} ({diag[neg[0]]:.6g})"
+            f"{name} has a negative variance for {format_names(labels[neg])} ({diag[neg[0]]:.6g})"
         )
     arr = (arr + arr.T) / 2.0
     eig = np.linalg.eigvalsh(arr)

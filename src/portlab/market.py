@@ -9,7 +9,6 @@ in :mod:`portlab._cleaning` and in the :class:`Market` docstring.
 
 from __future__ import annotations
 
-import enum
 import os
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -22,47 +21,27 @@ from portlab._cleaning import (
     UNKNOWN_SECTOR,
     RepairLog,
     check_all_nan,
+    clean_reference,
     clean_volumes,
     fill_gaps,
-    fmt_date,
     naming_files,
-    onto_dates,
     sectors_and_names,
-    show,
     simple_returns,
-    some,
     validate_frame,
 )
-from portlab._csvfiles import read_prices_csv, read_sectors_csv
+from portlab._csvfiles import read_market_csv
+from portlab._estimators import CovMethod
 from portlab.dates import as_timestamp
 from portlab.exceptions import DataError, DataRepairWarning, ValidationError
+from portlab.formatting import format_date, format_names, format_value
+from portlab.records import check_int
 
 __all__ = ["UNKNOWN_SECTOR", "CovMethod", "DataRepairWarning", "Market"]
 
 _REPORT_COLUMNS = ["column", "row", "issue", "action", "count"]
 
 
-class CovMethod(enum.StrEnum):
-    """Covariance estimators of :meth:`Market.covariance`."""
-
-    SAMPLE = "sample"  #: unbiased sample covariance, pairwise over missing values
-    LEDOIT_WOLF = "ledoit_wolf"  #: Ledoit-Wolf (2004) shrinkage toward the scaled identity
-    EWMA = "ewma"  #: exponentially weighted, half-life in rows
-
-
 _DEFAULT_COV = (CovMethod.LEDOIT_WOLF, 504, 60)  # method, window, min_periods of the defaults
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValidationError(f"{name} must be an integer >= {minimum}, got {show(value)}")
-
-
-def _readonly(a: np.ndarray) -> np.ndarray:
-    a = np.asarray(a, dtype=np.float64)
-    a = a.view()
-    a.flags.writeable = False
-    return a
 
 
 class Market:
@@ -132,6 +111,21 @@ class Market:
     instruments are ignored (warned); instruments without one get :data:`UNKNOWN_SECTOR`
     (an :class:`~portlab.exceptions.InputRepairWarning`, since nothing was repaired: portlab
     only assumes the sector is not known).
+
+    Examples
+    --------
+    >>> import warnings, pandas as pd
+    >>> prices = pd.DataFrame({"A": [10.0, 10.5, None, 11.0], "B": [20.0, 19.0, 19.5, 20.5]},
+    ...                       index=pd.date_range("2024-01-01", periods=4))
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     market = Market(prices, sectors={"A": "tech", "B": "energy"})
+    >>> [str(w.message) for w in caught]
+    ['prices: forward-filled 1 missing values in 1 gaps of at most 5 rows in A']
+    >>> market
+    Market(2 instruments, 2024-01-01..2024-01-04, 2 sectors)
+    >>> market.last_prices.tolist(), market.report["action"].tolist()
+    ([11.0, 20.5], ['forward-filled'])
     """
 
     def __init__(
@@ -149,27 +143,19 @@ class Market:
         periods_per_year: int = 252,
     ) -> None:
         if bad_prices not in ("raise", "nan"):
-            raise ValidationError(f"bad_prices must be 'raise' or 'nan', got {show(bad_prices)}")
-        _check_int("max_ffill", max_ffill, 0)
-        _check_int("periods_per_year", periods_per_year, 1)
+            raise ValidationError(
+                f"bad_prices must be 'raise' or 'nan', got {format_value(bad_prices)}"
+            )
+        check_int("max_ffill", max_ffill, 0)
+        check_int("periods_per_year", periods_per_year, 1)
         log = RepairLog()
         raw = validate_frame(prices, "prices", log, bad_prices=bad_prices)
         check_all_nan(raw, "prices")
         instruments, dates = raw.columns, raw.index
         sect, nm = sectors_and_names(sectors, names, instruments, log)
-        bench_raw = factors_raw = vols = None
-        if benchmark is not None:
-            bench_raw = validate_frame(benchmark, "benchmark", log, bad_prices=bad_prices)
-            if bench_raw.shape[1] != 1:
-                raise ValidationError("benchmark must be a Series or a one-column DataFrame")
-            bench_raw = onto_dates(bench_raw, dates, "benchmark", log)
-            check_all_nan(bench_raw, "benchmark")
-        if factors is not None:
-            factors_raw = validate_frame(factors, "factors", log, bad_prices=bad_prices)
-            factors_raw = onto_dates(factors_raw, dates, "factors", log)
-            check_all_nan(factors_raw, "factors")
-        if volumes is not None:
-            vols = clean_volumes(volumes, instruments, dates, log)
+        bench_raw = clean_reference(benchmark, "benchmark", dates, log, bad_prices, one_column=True)
+        factors_raw = clean_reference(factors, "factors", dates, log, bad_prices)
+        vols = None if volumes is None else clean_volumes(volumes, instruments, dates, log)
         given = None if covariance is None else est.check_covariance(covariance, instruments)
         self._max_ffill, self._ppy = int(max_ffill), int(periods_per_year)
         parts = {"raw": raw, "bench_raw": bench_raw, "factors_raw": factors_raw, "volumes": vols}
@@ -231,16 +217,7 @@ class Market:
         error (``prices.csv column 'B': 2 non-positive or infinite prices, first on
         2021-01-05``); repair warnings name the file too.
         """
-        if not isinstance(path, str | os.PathLike):
-            raise ValidationError(f"path: expected a file name, got {type(path).__name__}")
-        files = {"prices": os.fspath(path)}
-        prices = read_prices_csv(path)
-        if isinstance(sectors, str | os.PathLike):
-            files["sectors"] = files["names"] = os.fspath(sectors)
-            table = read_sectors_csv(sectors)
-            if "names" not in kwargs and "name" in table.columns:
-                kwargs["names"] = table[["name"]]
-            sectors = table[["sector"]]
+        prices, sectors, kwargs, files = read_market_csv(path, sectors, kwargs)
         with naming_files(files):
             return cls(prices, sectors=sectors, **kwargs)
 
@@ -339,7 +316,7 @@ class Market:
         if self._volumes is None:
             return None
         if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < 1:
-            raise ValidationError(f"window must be a positive integer, got {show(window)}")
+            raise ValidationError(f"window must be a positive integer, got {format_value(window)}")
         return self._volumes.iloc[-int(window) :].mean().rename("adv")
 
     def trading_arrays(self) -> tuple[np.ndarray, np.ndarray | None]:
@@ -349,11 +326,11 @@ class Market:
         The coordination engine reads these on every call.
         """
         if "trading_arrays" not in self._cache:
-            price = _readonly(self.last_prices.to_numpy(dtype=float))
+            price = est.readonly(self.last_prices.to_numpy(dtype=float))
             adv = self.adv()
             self._cache["trading_arrays"] = (
                 price,
-                None if adv is None else _readonly(adv.to_numpy(dtype=float)),
+                None if adv is None else est.readonly(adv.to_numpy(dtype=float)),
             )
         return self._cache["trading_arrays"]
 
@@ -383,21 +360,7 @@ class Market:
     def _cov_frame(
         self, method, window, halflife, annualize, min_periods, use_given
     ) -> pd.DataFrame:
-        try:
-            method = CovMethod(method)
-        except ValueError:
-            choices = ", ".join(repr(str(m)) for m in CovMethod)
-            raise ValidationError(f"method must be one of {choices}, got {show(method)}") from None
-        if window is not None:
-            _check_int("window", window, 2)
-        _check_int("min_periods", min_periods, 2)
-        if (
-            isinstance(halflife, bool)
-            or not isinstance(halflife, int | float | np.integer | np.floating)
-            or not halflife > 0
-            or not np.isfinite(halflife)
-        ):
-            raise ValidationError(f"halflife must be a finite number > 0, got {show(halflife)}")
+        method = est.check_estimator(method, window, halflife, min_periods)
         use = (
             use_given
             and self._given_cov is not None
@@ -421,12 +384,7 @@ class Market:
         else:
             x = self.returns.to_numpy(dtype=np.float64)
             x = x[-window:] if window is not None else x
-            if method == CovMethod.SAMPLE:
-                res = est.sample_covariance(x, min_periods)
-            elif method == CovMethod.LEDOIT_WOLF:
-                res = est.ledoit_wolf_covariance(x, min_periods)
-            else:
-                res = est.ewma_covariance(x, halflife, min_periods)
+            res = est.estimate(x, method, halflife, min_periods)
             arr = res.cov * scale
             attrs = {
                 "method": str(method),
@@ -434,40 +392,13 @@ class Market:
                 "n_obs": x.shape[0],
                 "shrinkage": float(res.shrinkage),
             }
-            self._record(res, method, window)
+            log = est.repair_log(res, method, window)
+            self._cov_rows += log.rows
+            log.emit()
         frame = pd.DataFrame(arr, index=self.instruments, columns=self.instruments, copy=False)
         frame.attrs.update(attrs)
         self._cache[key] = frame
         return frame
-
-    def _record(self, res: est.CovEstimate, method: CovMethod, window: int | None) -> None:
-        where = f"{method} window={window}"
-        log = RepairLog()
-        if res.n_sparse_pairs:
-            log.add(
-                "(covariance)",
-                where,
-                f"{res.n_sparse_pairs} pairs overlap on too few rows",
-                "set to zero covariance",
-                res.n_sparse_pairs,
-            )
-            log.warnings.append(
-                f"covariance ({where}): {res.n_sparse_pairs} pairs overlap on too few rows; set to zero"
-            )
-        if res.n_clipped:
-            issue = f"pairwise matrix not PSD (smallest eigenvalue {res.min_eigenvalue:.3g})"
-            log.add(
-                "(covariance)",
-                where,
-                issue,
-                "clipped eigenvalues to a positive floor",
-                res.n_clipped,
-            )
-            log.warnings.append(
-                f"covariance ({where}): {issue}; clipped {res.n_clipped} eigenvalues"
-            )
-        self._cov_rows += log.rows
-        log.emit()
 
     def covariance(
         self,
@@ -569,10 +500,10 @@ class Market:
         The same two objects are returned on every call.
         """
         if "risk_model" not in self._cache:
-            cov = _readonly(
+            cov = est.readonly(
                 self._cov_frame(CovMethod.LEDOIT_WOLF, 504, 63.0, True, 60, True).to_numpy()
             )
-            self._cache["risk_model"] = (cov, _readonly(np.sqrt(np.diag(cov))))
+            self._cache["risk_model"] = (cov, est.readonly(np.sqrt(np.diag(cov))))
         return self._cache["risk_model"]
 
     def risk_model_filled(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -584,9 +515,9 @@ class Market:
         if "risk_model_filled" not in self._cache:
             cov, vol = self.risk_model()
             ok = np.isfinite(vol) & (np.nan_to_num(vol) > 0)
-            filled = _readonly(np.nan_to_num(cov)) if np.isnan(cov).any() else cov
+            filled = est.readonly(np.nan_to_num(cov)) if np.isnan(cov).any() else cov
             ok.flags.writeable = False
-            self._cache["risk_model_filled"] = (filled, _readonly(np.nan_to_num(vol)), ok)
+            self._cache["risk_model_filled"] = (filled, est.readonly(np.nan_to_num(vol)), ok)
         return self._cache["risk_model_filled"]
 
     def sector_codes(self) -> tuple[np.ndarray, pd.Index]:
@@ -617,9 +548,9 @@ class Market:
             end = end.tz_localize(tz)
         p = self._parts
         if p["raw"].loc[:end].shape[0] == 0:
-            first = fmt_date(self.dates[0])
+            first = format_date(self.dates[0])
             raise ValidationError(
-                f"end: no dates on or before {fmt_date(end)} (first date {first})"
+                f"end: no dates on or before {format_date(end)} (first date {first})"
             )
         cut = {
             k: p[k].loc[:end]
@@ -633,7 +564,7 @@ class Market:
         cols = [str(i) for i in ([instruments] if isinstance(instruments, str) else instruments)]
         unknown = [c for c in cols if c not in self.instruments]
         if unknown:
-            raise ValidationError(f"unknown instruments: {some(unknown)}")
+            raise ValidationError(f"unknown instruments: {format_names(unknown)}")
         if len(set(cols)) != len(cols) or not cols:
             raise ValidationError("instruments must be a non-empty list without repeats")
         pos = self.instruments.get_indexer(cols)
@@ -648,12 +579,30 @@ class Market:
         )
 
     def __repr__(self) -> str:
-        span = f"{fmt_date(self.dates[0])}..{fmt_date(self.dates[-1])}"
+        span = f"{format_date(self.dates[0])}..{format_date(self.dates[-1])}"
         return f"Market({len(self.instruments)} instruments, {span}, {self._sectors.nunique()} sectors)"
 
 
-def _attach_model_covariance(market: Market, cov: np.ndarray) -> Market:
-    """Attach a covariance known to be symmetric PSD by construction (package-internal; skips the O(n³) check)."""
+def attach_model_covariance(market: Market, cov: np.ndarray) -> Market:
+    """Give a freshly built ``market`` a covariance that is symmetric PSD by construction.
+
+    Package-internal (not in ``__all__``): :func:`portlab.datasets.synthetic` attaches its
+    factor model's exact covariance this way, skipping the O(n³) eigenvalue check that
+    ``Market(covariance=...)`` runs on a user's matrix. It sets the covariance in place, so
+    call it only on a market nothing else holds yet.
+
+    Parameters
+    ----------
+    market : Market
+        The market just built.
+    cov : ndarray, shape (n_instruments, n_instruments)
+        Annualised covariance, aligned with ``market.instruments``.
+
+    Returns
+    -------
+    Market
+        ``market`` itself.
+    """
     n = len(market.instruments)
     if cov.shape != (n, n):
         raise DataError(f"covariance has shape {cov.shape}, expected ({n}, {n})")

@@ -22,16 +22,16 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import show
-from portlab._records import CLOSE_TOLERANCE
-from portlab._records import as_map as _as_map
-from portlab._records import executions as _executions
-from portlab._records import instrument_id as _instrument_id
-from portlab._records import number as _number
-from portlab._records import parse_execution as _parse_execution
-from portlab._records import price as _price
 from portlab.exceptions import DataError, ValidationError
+from portlab.formatting import format_value
 from portlab.io import read_text
+from portlab.records import CLOSE_TOLERANCE, Frozen, freeze, make_frozen
+from portlab.records import as_map as _as_map
+from portlab.records import executions as _executions
+from portlab.records import instrument_id as _instrument_id
+from portlab.records import number as _number
+from portlab.records import parse_execution as _parse_execution
+from portlab.records import price as _price
 
 __all__ = ["PortfolioState", "Position"]
 
@@ -76,7 +76,7 @@ def _to_position(iid: str, value: Any) -> Position:
     path = f"positions.{iid}"
     if not isinstance(value, Mapping):
         raise ValidationError(
-            f"{path}: expected a mapping of quantity, avg_price (got {show(value)})"
+            f"{path}: expected a mapping of quantity, avg_price (got {format_value(value)})"
         )
     extra = sorted(map(str, set(value) - set(_POSITION_KEYS)))
     if extra:
@@ -122,7 +122,7 @@ def _book(positions: dict[str, Position], iid: str, dq: float, price: float) -> 
     return (price - a0) * closed
 
 
-class PortfolioState:
+class PortfolioState(Frozen):
     """An immutable snapshot of a portfolio's holdings.
 
     Parameters
@@ -154,7 +154,8 @@ class PortfolioState:
     116000.0
     """
 
-    __slots__ = ("_cash", "_portfolio_id", "_positions", "_realized_pnl", "_view")
+    __slots__ = ("_cash", "_portfolio_id", "_positions", "_realized_pnl")
+    frozen_hint = "apply() returns a new state"
 
     def __init__(
         self,
@@ -174,40 +175,36 @@ class PortfolioState:
                 clean[iid] = pos
         if not isinstance(portfolio_id, str) or not portfolio_id:
             raise ValidationError(
-                f"portfolio_id: must be a non-empty string (got {show(portfolio_id)})"
+                f"portfolio_id: must be a non-empty string (got {format_value(portfolio_id)})"
             )
-        self._set(clean, _number(cash, "cash"), portfolio_id, _number(realized_pnl, "realized_pnl"))
-
-    def _set(self, positions: dict, cash: float, portfolio_id: str, realized: float) -> None:
-        object.__setattr__(self, "_positions", positions)
-        object.__setattr__(self, "_view", MappingProxyType(positions))
-        object.__setattr__(self, "_cash", cash)
-        object.__setattr__(self, "_portfolio_id", portfolio_id)
-        object.__setattr__(self, "_realized_pnl", realized)
+        freeze(
+            self,
+            _positions=clean,
+            _cash=_number(cash, "cash"),
+            _portfolio_id=portfolio_id,
+            _realized_pnl=_number(realized_pnl, "realized_pnl"),
+        )
 
     @classmethod
-    def _trusted(cls, positions: dict, cash: float, portfolio_id: str, realized: float):
+    def _trusted(
+        cls, positions: dict[str, Position], cash: float, portfolio_id: str, realized: float
+    ) -> PortfolioState:
         """Build from validated parts; the new state owns ``positions``."""
-        self = object.__new__(cls)
-        self._set(positions, cash, portfolio_id, realized)
-        return self
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("PortfolioState is immutable; apply() returns a new state")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError("PortfolioState is immutable")
+        return make_frozen(
+            cls,
+            _positions=positions,
+            _cash=cash,
+            _portfolio_id=portfolio_id,
+            _realized_pnl=realized,
+        )
 
     def _key(self) -> tuple[dict[str, Position], float, str, float]:
         return (self._positions, self._cash, self._portfolio_id, self._realized_pnl)
 
-    def __reduce__(self):
-        return (type(self)._trusted, (dict(self._positions), *self._key()[1:]))
-
     @property
     def positions(self) -> Mapping[str, Position]:
         """Read-only view: instrument id -> :class:`Position` (no zero quantities)."""
-        return self._view
+        return MappingProxyType(self._positions)
 
     @property
     def cash(self) -> float:
@@ -247,7 +244,7 @@ class PortfolioState:
     # -- construction and serialization ---------------------------------------------------
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> PortfolioState:
-        """Build from seed 004's shape.
+        """Build from the portfolio JSON shape (specification §1, "Portfolio state").
 
         ``{"positions": {"AAPL": {"quantity": 100, "avg_price": 150.0}}, "cash": 100000.0}``,
         with optional ``portfolio_id`` and ``realized_pnl``; ``positions`` and ``cash`` default

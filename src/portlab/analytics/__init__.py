@@ -4,8 +4,9 @@
 ``optimize``       mean-variance (max Sharpe, min volatility, targets, frontier), risk parity,
                    HRP, Black-Litterman, performance-based and multi-strategy allocation
 ``risk``           volatility, beta, tracking error, VaR / CVaR (4 methods), drawdowns, risk
-                   contributions, concentration, sector and factor exposures
-``stress``         historical episodes replayed on the portfolio, hypothetical shocks, limits
+                   contributions, concentration, sector and factor exposures, stress tests
+``stress``         the stress tests of ``risk`` under their own path: historical episodes
+                   replayed on the portfolio, hypothetical shocks, the limits they breach
 ``rebalance``      rebalancing triggers (→ ``RebalanceRequestEvent``), least-cost trade lists
 ``performance``    return and risk-adjusted metrics and their rolling versions
 ``attribution``    Brinson (BHB, Brinson-Fachler) with Cariño / Menchero / GRAP linking, factor
@@ -14,10 +15,11 @@
 ``tax``            tax-lot ledger, realized / unrealized gains, loss harvesting, wash sales
 =================  ===========================================================================
 
-The most used names are available here directly; submodules are imported on first use so
-that ``import portlab`` stays fast. Note that ``risk.volatility`` (weights and a returns
-table) and ``performance.volatility`` (a return series) differ: reach them through their
-modules.
+Each domain is a package whose ``__init__`` lists its public names in ``__all__``; its
+``_``-prefixed modules hold the implementation. The most used names are available here
+directly; the packages are imported on first use so that ``import portlab`` stays fast. Note
+that ``risk.volatility`` (weights and a returns table) and ``performance.volatility`` (a return
+series) differ: reach them through their packages.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ _NAMES = {
         "hrp",
         "mean_variance",
         "risk_budgeting",
+        "variance_contributions",
     ),
     "rebalance": (
         "BandType",
@@ -87,6 +90,7 @@ _NAMES = {
         "risk_contributions",
         "sector_risk_contributions",
         "value_at_risk",
+        "volatility_contributions",
     ),
     "stress": (
         "EPISODES",

@@ -55,6 +55,5 @@ Guarantees (issue #8)
 # _summary (the counts that add up).
 from portlab.cli._app import main
 from portlab.cli._common import ExitCode
-from portlab.cli._common import show_warning as _show_warning  # noqa: F401  (its former path)
 
 __all__ = ["ExitCode", "main"]

@@ -10,24 +10,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the events and the state load only when the example is
+    from portlab.events import RebalanceRequestEvent, TradingSignalEvent
+    from portlab.state import PortfolioState
 
 __all__ = ["ExampleBatch", "example_batch", "example_paths"]
 
 
 @dataclass(frozen=True)
 class ExampleBatch:
-    """Signals, rebalance requests and the portfolio of the bundled example."""
+    """Signals, rebalance requests and the portfolio of the bundled example.
 
-    signals: list
-    rebalance_requests: list
-    state: object
+    Attributes
+    ----------
+    signals : list of TradingSignalEvent
+        14 signals from three strategies, dated 2022-12-28.
+    rebalance_requests : list of RebalanceRequestEvent
+        One request with instrument-level adjustments.
+    state : PortfolioState
+        A portfolio of about $1M holding eight of the sample's stocks.
+    """
+
+    signals: list[TradingSignalEvent]
+    rebalance_requests: list[RebalanceRequestEvent]
+    state: PortfolioState
 
 
 def example_paths() -> dict[str, Path]:
     """Paths of the example files inside the installed package.
 
     Keys: ``signals`` (JSON Lines of ``TradingSignalEvent``), ``rebalance`` (JSON Lines of
-    ``RebalanceRequestEvent``), ``portfolio`` (seed 004's portfolio JSON shape), ``policy``
+    ``RebalanceRequestEvent``), ``portfolio`` (the portfolio JSON shape, specification §1), ``policy``
     (a commented YAML configuration with every ``policy``, ``sizing`` and ``risk_loop``
     setting at its default and its unit: the file to copy and edit for
     :meth:`portlab.Coordinator.from_yaml` or ``portlab coordinate --policy``).

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from portlab.exceptions import ValidationError
-from portlab.market import Market, _attach_model_covariance
+from portlab.market import Market, attach_model_covariance
 
 __all__ = ["synthetic"]
 
@@ -130,4 +130,4 @@ def synthetic(
         volumes=volumes,
     )
     # B F Bᵀ + D is symmetric positive definite by construction: skip the O(n³) check.
-    return _attach_model_covariance(market, cov)
+    return attach_model_covariance(market, cov)

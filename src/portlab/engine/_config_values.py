@@ -14,7 +14,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TypeVar
 
 import numpy as np
 from pydantic_core import PydanticCustomError
@@ -31,6 +31,8 @@ __all__ = [
     "render",
     "shown",
 ]
+
+E = TypeVar("E", bound=enum.Enum)
 
 #: pydantic error type of a message written by this module (read back by the models)
 ERROR_TYPE = "portlab_config"
@@ -56,11 +58,12 @@ class Bad(Exception):
 
 
 def fail(message: str, field: str | None = None) -> PydanticCustomError:
+    """The pydantic error carrying ``message`` (and the field it is about, if not the current)."""
     # the message goes in the context: braces in it are not template fields
     return PydanticCustomError(ERROR_TYPE, "{message}", {"message": message, "field": field})
 
 
-def shown(value: Any) -> str:
+def shown(value: object) -> str:
     """A value as a person reads it in a message (no reprs of numpy numbers)."""
     if value is None:
         return "null"
@@ -85,7 +88,7 @@ def _float(value: numbers.Real) -> float:
         return math.inf if value > 0 else -math.inf
 
 
-def number(value: Any, spec: Num, example: float, hint: str = "") -> float:
+def number(value: object, spec: Num, example: float, hint: str = "") -> float:
     """``value`` as a finite number within ``spec``'s range, or :class:`Bad`."""
     write = f"write {spec.what} such as {example:g}{hint}"
     if value is None:
@@ -148,7 +151,8 @@ def _percent(text: str) -> float | None:
     return pct if math.isfinite(pct) else None
 
 
-def boolean(value: Any) -> bool:
+def boolean(value: object) -> bool:
+    """``value`` as a bool: a bool, or the text true/false in any letter case; else :class:`Bad`."""
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in ("true", "false"):
@@ -156,7 +160,8 @@ def boolean(value: Any) -> bool:
     raise Bad(f"{shown(value)} is not true or false; write true or false")
 
 
-def choice(value: Any, kind: type[enum.Enum]) -> enum.Enum:
+def choice(value: object, kind: type[E]) -> E:
+    """The member of ``kind`` that ``value`` is or names (any letter case); else :class:`Bad`."""
     if isinstance(value, kind):
         return value
     names = [m.value for m in kind]

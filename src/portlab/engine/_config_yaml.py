@@ -66,7 +66,9 @@ class Document:
     lines: dict[tuple[str, ...], int]
 
     @classmethod
-    def read(cls, source: Any) -> Document:
+    def read(cls, source: object) -> Document:
+        """Read ``source``: a path (``os.PathLike``, or a string naming a file) or YAML text;
+        anything else is a ConfigError (rules: :mod:`portlab.engine.config`, "Reading YAML")."""
         if isinstance(source, os.PathLike):
             name = os.fsdecode(os.fspath(source))
             if not os.path.lexists(name):
@@ -93,6 +95,7 @@ class Document:
 
     @classmethod
     def parse(cls, text: str, where: str | None) -> Document:
+        """Parse YAML ``text`` read from ``where`` (None for text), noting each key's line."""
         loader = _Loader(text)
         paths: dict[int, tuple[str, ...]] = {}
         lines: dict[tuple[str, ...], int] = {}

@@ -1,4 +1,5 @@
-"""OPTIMAL allocation: the linear / second-order cone program behind :func:`allocate`.
+"""OPTIMAL allocation: the linear / second-order cone program behind
+:func:`~portlab.engine.allocation.allocate` (capital allocation, specification §5).
 
 Variables, one per candidate, are the trade sizes ``x_j ∈ [0, s_j]``. A candidate that may
 close a position and open the other side is split into its reducing part ``r_j ∈ [0, |w_j|]``
@@ -13,32 +14,58 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from portlab.engine.allocation import PRIORITY_WEIGHT, Allocation, Problem, _cluster_index, _greedy
+from portlab.engine.batch import PRIORITY_WEIGHT, Allocation, AllocationProblem, touched_clusters
 from portlab.engine.book import Book
 from portlab.engine.config import Policy
+from portlab.engine.greedy import greedy
+from portlab.engine.tolerances import CHANGE_TOL
 
 __all__ = ["solve"]
 
+#: Expected edge credited at least to every trade in the objective (a return, fraction): a
+#: trade with no or negative edge still has positive value, so the program fills room it
+#: leaves unused only when a limit binds; small enough not to reorder trades of real edge.
+_MIN_EDGE = 1e-6
+#: Sizes (fraction of NAV) within this of 0 or of the wanted size are put on that bound:
+#: solvers return bounds up to their tolerances, and a trade kept whole is reported uncut.
+_SNAP = 1e-10
+#: The wanted trades must overshoot the variance cap (annualised variance) by more than this
+#: for the cone program to be solved; a smaller overshoot is left to the LP, the risk feedback
+#: loop and the final check, which hold the variance to VARIANCE_TOL.
+_CONE_TOL = 1e-12
+#: Ridge added to the traded instruments' covariance before its Cholesky factorisation, as a
+#: fraction of its trace (see :func:`_socp` for why it suffices).
+_RIDGE = 1e-11
+#: An interior-point solution outside the cone is scaled back to this fraction below the
+#: boundary, inside by more than the rounding of the quadratic.
+_CONE_PULLBACK = 1e-9
+#: A candidate allocated less than its wanted size by more than this was cut (a smaller gap is
+#: solver tolerance, not a binding limit).
+_CUT_TOL = 1e-9
+#: A constraint with less slack than this is tight: HiGHS's default primal feasibility
+#: tolerance.
+_TIGHT_TOL = 1e-7
 
-def _columns(book: Book, prob: Problem):
-    w0 = book.w[prob.inst]
-    free = np.where(prob.d * w0 < 0, np.abs(w0), 0.0)
-    flip = (free > 0) & (prob.s > free + 1e-15)
-    m = len(prob.s)
+
+def _columns(book: Book, problem: AllocationProblem):
+    w0 = book.w[problem.instrument]
+    free = np.where(problem.direction * w0 < 0, np.abs(w0), 0.0)
+    flip = (free > 0) & (problem.wanted > free + CHANGE_TOL)
+    m = len(problem.wanted)
     # main variable per candidate, plus an opening variable for each flip-capable one
     owner = np.r_[np.arange(m), np.flatnonzero(flip)]
-    ub = np.r_[np.where(flip, free, prob.s), (prob.s - free)[flip]]
+    ub = np.r_[np.where(flip, free, problem.wanted), (problem.wanted - free)[flip]]
     gross_coef = np.r_[np.where(free > 0, -1.0, 1.0), np.ones(flip.sum())]
     return owner, ub, gross_coef
 
 
-def solve(book: Book, policy: Policy, prob: Problem) -> Allocation:
+def solve(book: Book, policy: Policy, problem: AllocationProblem) -> Allocation:
     """Solve the allocation program; falls back to GREEDY if the solver fails."""
     rules = policy.rules()
-    owner, ub, gcoef = _columns(book, prob)
+    owner, ub, gcoef = _columns(book, problem)
     nv = len(owner)
-    d = prob.d[owner].astype(float)
-    inst = prob.inst[owner]
+    d = problem.direction[owner].astype(float)
+    instrument = problem.instrument[owner]
     rows: list[sp.csr_matrix] = []
     rhs: list[np.ndarray] = []
     names: list[str] = []
@@ -53,32 +80,32 @@ def solve(book: Book, policy: Policy, prob: Problem) -> Allocation:
     if rules["leverage"].hard:
         add(gcoef[None, :], max(rules["leverage"].limit, book.gross) - book.gross, "leverage")
     if rules["sector"].hard:
-        sec = book.sector[inst]
+        sec = book.sector[instrument]
         touched = np.unique(sec)
         mat = sp.csr_matrix(
             (gcoef, (np.searchsorted(touched, sec), np.arange(nv))), shape=(len(touched), nv)
         )
         g0 = book.sector_gross[touched]
         add(mat, np.maximum(rules["sector"].limit, g0) - g0, "sector")
-    if prob.budgets:
-        strategies = list(prob.budgets)
+    if problem.budgets:
+        strategies = list(problem.budgets)
         r, c, v = [], [], []
         inc = gcoef > 0
         for col in np.flatnonzero(inc):
-            for strat, share in prob.shares[owner[col]]:
-                if strat in prob.budgets:
+            for strat, share in problem.strategy_shares[owner[col]]:
+                if strat in problem.budgets:
                     r.append(strategies.index(strat))
                     c.append(col)
                     v.append(share)
         if r:
             add(
                 sp.csr_matrix((v, (r, c)), shape=(len(strategies), nv)),
-                [prob.budgets[k] for k in strategies],
+                [problem.budgets[k] for k in strategies],
                 "strategy_budget",
             )
     if rules["correlation"].hard:
-        k = _cluster_index(book, prob.inst)
-        member = book.clusters(k)[:, inst]  # (|k|, nv): traded column in cluster of k
+        k = touched_clusters(book, problem.instrument)
+        member = book.clusters(k)[:, instrument]  # (|k|, nv): traded column in cluster of k
         e0 = book.cluster_exposure(k)
         add(
             sp.csr_matrix(member * gcoef[None, :]),
@@ -87,14 +114,14 @@ def solve(book: Book, policy: Policy, prob: Problem) -> Allocation:
         )
 
     # priority tiers dominate, expected edge ranks within a tier
-    value = (PRIORITY_WEIGHT[prob.priority] * np.maximum(prob.edge, 1e-6))[owner]
+    value = (PRIORITY_WEIGHT[problem.priority] * np.maximum(problem.edge, _MIN_EDGE))[owner]
     a_ub = sp.vstack(rows, format="csr") if rows else None
     b_ub = np.concatenate(rhs) if rhs else None
 
     vol = rules["volatility"]
-    needs_cone = vol.hard and _over_vol(book, prob, vol.limit)
+    needs_cone = vol.hard and _over_vol(book, problem, vol.limit)
     if needs_cone:
-        z, ok = _socp(book, vol.limit, inst, d, value, a_ub, b_ub, ub, owner)
+        z, ok = _socp(book, vol.limit, instrument, d, value, a_ub, b_ub, ub, owner)
         how = "socp"
     else:
         res = linprog(
@@ -103,22 +130,21 @@ def solve(book: Book, policy: Policy, prob: Problem) -> Allocation:
         z, ok = (res.x, res.status == 0) if res.x is not None else (None, False)
         how = "lp"
     if not ok:
-        return _greedy(book, policy, prob)
+        return greedy(book, policy, problem)
     z = np.clip(z, 0.0, ub)
-    x = np.bincount(owner, weights=z, minlength=len(prob.s))
-    x = np.where(x < 1e-10, 0.0, np.where(x > prob.s - 1e-10, prob.s, x))
-    binding = _binding(a_ub, b_ub, names, z, owner, x, prob.s, needs_cone)
+    wanted = problem.wanted
+    x = np.bincount(owner, weights=z, minlength=len(wanted))
+    x = np.where(x < _SNAP, 0.0, np.where(x > wanted - _SNAP, wanted, x))
+    binding = _binding(a_ub, b_ub, names, z, owner, x, wanted, needs_cone)
     return Allocation(x, binding, how)
 
 
-def _over_vol(book: Book, prob: Problem, limit: float) -> bool:
-    delta = prob.d * prob.s
-    dg = book._cov0[:, prob.inst] @ delta
-    var = book.variance + 2 * delta @ book.g[prob.inst] + delta @ dg[prob.inst]
-    return var > max(limit**2, book.variance) + 1e-12
+def _over_vol(book: Book, problem: AllocationProblem, limit: float) -> bool:
+    variance = book.variance_after(problem.instrument, problem.direction * problem.wanted)
+    return variance > max(limit**2, book.variance) + _CONE_TOL
 
 
-def _socp(book, limit, inst, d, value, a_ub, b_ub, ub, owner):
+def _socp(book, limit, instrument, d, value, a_ub, b_ub, ub, owner):
     """The allocation LP plus the volatility cone, over the traded instruments only.
 
     With ``Δ`` the signed trades of the ``m`` candidates (instruments ``T``) and
@@ -131,26 +157,26 @@ def _socp(book, limit, inst, d, value, a_ub, b_ub, ub, owner):
 
     nv = len(ub)
     m = int(owner.max()) + 1
-    cand_inst = np.zeros(m, dtype=int)
-    cand_inst[owner] = inst
-    cand_d = np.zeros(m)
-    cand_d[owner] = d
-    sub = book._cov0[np.ix_(cand_inst, cand_inst)]
+    traded = np.zeros(m, dtype=int)  # each candidate's instrument
+    traded[owner] = instrument
+    direction = np.zeros(m)
+    direction[owner] = d
+    sub = book.covariance[np.ix_(traded, traded)]
     # The market's covariance is PSD with eigenvalues >= -1e-12 λ_max (estimates are clipped,
-    # given matrices validated and clipped: portlab.linalg); a ridge of 1e-11 · trace >= 1e-11
+    # given matrices validated and clipped: portlab.linalg); a ridge of _RIDGE · trace >= 1e-11
     # λ_max(sub) then dominates both that and the rounding of the factorisation (m·ε·λ_max for
     # m < 45,000 candidates), so the Cholesky factor exists by construction.
-    jitter = 1e-11 * max(float(np.trace(sub)), np.finfo(float).tiny)
+    jitter = _RIDGE * max(float(np.trace(sub)), np.finfo(float).tiny)
     # a few hundred rows: threads only contend (100x slower when the other core is busy)
     with threadpool_limits(limits=1, user_api="blas"):
         chol = np.linalg.cholesky(sub + jitter * np.eye(m))
-        a_vec = solve_triangular(chol, book.g[cand_inst], lower=True)
+        a_vec = solve_triangular(chol, book.g[traded], lower=True)
     cap = max(limit**2, book.variance)
     radius = np.sqrt(max(cap - book.variance + a_vec @ a_vec, 0.0))
     lift = sp.csr_matrix(
         (np.ones(nv), (owner, np.arange(nv))), shape=(m, nv)
     )  # variables -> trades
-    cone_mat = sp.csc_matrix(chol.T * cand_d[None, :]) @ lift
+    cone_mat = sp.csc_matrix(chol.T * direction[None, :]) @ lift
     eye = sp.identity(nv, format="csc")
     blocks = [a_ub] if a_ub is not None else []
     lin = sp.vstack([*blocks, -eye, eye], format="csc")
@@ -172,24 +198,24 @@ def _socp(book, limit, inst, d, value, a_ub, b_ub, ub, owner):
     ok = str(sol.status) in {"Solved", "AlmostSolved"}
     z = np.clip(np.asarray(sol.x), 0.0, ub)
     if ok:  # interior-point solutions may sit a hair outside the cone: pull back inside
-        delta = np.bincount(owner, weights=z, minlength=m) * cand_d
-        lin_term, quad = 2 * book.g[cand_inst] @ delta, delta @ sub @ delta
+        delta = np.bincount(owner, weights=z, minlength=m) * direction
+        lin_term, quad = 2 * book.g[traded] @ delta, delta @ sub @ delta
         room = cap - book.variance
         if lin_term + quad > room and quad > 0:
             t = (-lin_term + np.sqrt(max(lin_term * lin_term + 4 * quad * room, 0.0))) / (2 * quad)
-            z = z * float(np.clip(t * (1 - 1e-9), 0.0, 1.0))
+            z = z * float(np.clip(t * (1 - _CONE_PULLBACK), 0.0, 1.0))
     return z, ok
 
 
-def _binding(a_ub, b_ub, names, z, owner, x, s, cone) -> np.ndarray:
+def _binding(a_ub, b_ub, names, z, owner, x, wanted, cone) -> np.ndarray:
     """Name of a tight constraint each cut candidate takes part in ("volatility" for the cone)."""
-    out = np.full(len(s), "", dtype=object)
-    cut = x < s - 1e-9
+    out = np.full(len(wanted), "", dtype=object)
+    cut = x < wanted - _CUT_TOL
     if not cut.any():
         return out
-    label = np.full(len(s), "volatility" if cone else "allocation", dtype=object)
+    label = np.full(len(wanted), "volatility" if cone else "allocation", dtype=object)
     if a_ub is not None:
-        tight = np.flatnonzero(b_ub - a_ub @ z < 1e-7)
+        tight = np.flatnonzero(b_ub - a_ub @ z < _TIGHT_TOL)
         if len(tight):
             hit = (a_ub[tight] != 0).toarray()  # (tight rows, variables)
             has = hit.any(axis=0)

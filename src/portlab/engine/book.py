@@ -1,7 +1,8 @@
 """The portfolio laid over the market as arrays: the engine's working view of one call.
 
-Everything here is aligned with ``market.instruments`` (length ``n``). Weights are signed
-fractions of NAV; the covariance is annualised. Building a book costs one covariance
+Everything here is aligned with ``market.instruments`` (length ``n``): an *instrument* in the
+engine's tables is a position in this universe (see :mod:`portlab.engine.columns`). Weights are
+signed fractions of NAV; the covariance is annualised. Building a book costs one covariance
 matrix-vector product on top of the market's cached risk model.
 
 Instruments without a sector (the market labels them ``"Unknown"``, e.g. a prices file read
@@ -18,15 +19,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import some
 from portlab.engine.outcome import fmt_pct
+from portlab.engine.tolerances import CORRELATION_TOL
 from portlab.exceptions import DataError, InputRepairWarning, ValidationError, warn
-from portlab.market import UNKNOWN_SECTOR
+from portlab.formatting import format_names
+from portlab.market import UNKNOWN_SECTOR, Market
+from portlab.state import PortfolioState
 
 __all__ = ["Book", "as_market", "as_state", "build_book", "warn_unknown_sectors"]
 
@@ -49,10 +51,12 @@ class Book:
         Cash (currency).
     w : ndarray, shape (n,)
         Signed weights, fractions of NAV.
-    cov : ndarray, shape (n, n)
-        Annualised covariance of returns (NaN rows where the market has no risk data).
+    covariance : ndarray, shape (n, n)
+        Annualised covariance of returns, filled: the market's risk model with NaN replaced by
+        0, so an instrument without risk data (``risk_ok`` False) has a zero row and column
+        and adds nothing to any variance. Read-only (the market's cached array).
     vol : ndarray, shape (n,)
-        Annualised volatilities.
+        Annualised volatilities (0 where the market has no risk data).
     sector : ndarray of int, shape (n,)
         Sector code per instrument; every instrument without a sector has a code of its own.
     sector_labels : pd.Index
@@ -74,15 +78,14 @@ class Book:
     nav: float
     cash: float
     w: np.ndarray
-    cov: np.ndarray
+    covariance: np.ndarray
     vol: np.ndarray
     sector: np.ndarray
     sector_labels: pd.Index
     adv: np.ndarray | None
-    risk_ok: np.ndarray = field(repr=False, default=None)
-    correlation_threshold: float = 0.7
-    _cov0: np.ndarray = field(repr=False, default=None)  # cov with NaN replaced by 0
-    sector_unknown: np.ndarray = field(repr=False, default=None)
+    risk_ok: np.ndarray = field(repr=False)
+    correlation_threshold: float
+    sector_unknown: np.ndarray = field(repr=False)
 
     @cached_property
     def lookup(self) -> dict[str, int]:
@@ -92,12 +95,21 @@ class Book:
     @cached_property
     def g(self) -> np.ndarray:
         """``Σ w``: covariance of each instrument with the portfolio, shape (n,)."""
-        return self._cov0 @ self.w
+        return self.covariance @ self.w
 
     @cached_property
     def variance(self) -> float:
         """Annualised portfolio variance ``wᵀ Σ w``."""
         return float(self.w @ self.g)
+
+    def variance_after(self, idx: np.ndarray, delta: np.ndarray) -> float:
+        """Annualised portfolio variance after the weight changes ``delta`` at ``idx``.
+
+        ``σ'² = σ² + 2 δᵀ g_idx + δᵀ Σ_idx,idx δ``, from the cached ``g = Σ w``: one
+        ``n × len(idx)`` product instead of ``n × n``. ``idx`` may repeat an instrument.
+        """
+        dg = self.covariance[:, idx] @ delta
+        return float(self.variance + 2 * delta @ self.g[idx] + delta @ dg[idx])
 
     @property
     def volatility(self) -> float:
@@ -122,19 +134,19 @@ class Book:
     @property
     def diag(self) -> np.ndarray:
         """Annualised variances, shape (n,)."""
-        return np.diagonal(self._cov0)
+        return np.diagonal(self.covariance)
 
     def corr_rows(self, idx: np.ndarray) -> np.ndarray:
         """Correlation rows of the instruments ``idx`` with the universe, shape (len(idx), n)."""
         vol = np.where(self.vol > 0, self.vol, np.inf)
-        return self._cov0[idx] / vol[idx, None] / vol[None, :]
+        return self.covariance[idx] / vol[idx, None] / vol[None, :]
 
     def clusters(self, idx: np.ndarray) -> np.ndarray:
         """Boolean membership of each universe instrument in the correlated cluster of ``idx``.
 
         Row ``r`` marks every ``j`` with correlation(idx[r], j) >= threshold (idx[r] included).
         """
-        member = self.corr_rows(idx) >= self.correlation_threshold - 1e-12
+        member = self.corr_rows(idx) >= self.correlation_threshold - CORRELATION_TOL
         member[np.arange(len(idx)), idx] = True
         return member
 
@@ -154,22 +166,25 @@ class Book:
         var_ex = np.maximum(self.variance - 2 * w * g + w * w * d, 0.0)
         denom = np.sqrt(var_ex) * self.vol[idx]
         with np.errstate(divide="ignore", invalid="ignore"):
-            rho = np.where(denom > 1e-14, cov_ex / denom, 0.0)
+            rho = np.where(denom > _ZERO_VOL_PRODUCT, cov_ex / denom, 0.0)
         return np.clip(rho, -1.0, 1.0)
 
+
+#: ``σ_rest · σ_i`` (annualised, variance units) at or below this counts as zero: the rest of
+#: the book (or the instrument) does not move, and its correlation is 0 rather than noise; two
+#: volatilities of 1e-7 a year are far below any traded instrument's
+_ZERO_VOL_PRODUCT = 1e-14
 
 _STATE_EXAMPLE = "{'positions': {'AAPL': {'quantity': 100, 'avg_price': 150.0}}, 'cash': 100000.0}"
 
 
-def as_state(state: Any) -> Any:
+def as_state(state: object) -> PortfolioState:
     """``state`` as a :class:`~portlab.state.PortfolioState`.
 
-    A mapping in seed 004's shape goes through :meth:`PortfolioState.from_dict` (its errors
-    are prefixed ``state:``); anything else that is not a PortfolioState, None included, is a
-    :class:`ValidationError` naming ``state`` and what it accepts.
+    A mapping in the portfolio file's shape goes through :meth:`PortfolioState.from_dict` (its
+    errors are prefixed ``state:``); anything else that is not a PortfolioState, None
+    included, is a :class:`ValidationError` naming ``state`` and what it accepts.
     """
-    from portlab.state import PortfolioState
-
     if isinstance(state, PortfolioState):
         return state
     if isinstance(state, Mapping):
@@ -189,10 +204,8 @@ def as_state(state: Any) -> Any:
     )
 
 
-def as_market(market: Any) -> Any:
+def as_market(market: object) -> Market:
     """``market`` if it is a :class:`~portlab.market.Market`, else a ValidationError naming it."""
-    from portlab.market import Market
-
     if isinstance(market, Market):
         return market
     hint = (
@@ -218,7 +231,7 @@ def warn_unknown_sectors(book: Book, sector_limit: float) -> None:
     )
 
 
-def _sectors(market) -> tuple[np.ndarray, pd.Index, np.ndarray]:
+def _sectors(market: Market) -> tuple[np.ndarray, pd.Index, np.ndarray]:
     """Sector codes with a code of its own for each instrument without a sector.
 
     "Without a sector" is the market's label :data:`portlab.market.UNKNOWN_SECTOR`, as in
@@ -237,8 +250,11 @@ def _sectors(market) -> tuple[np.ndarray, pd.Index, np.ndarray]:
     return codes, labels, unknown
 
 
-def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
+def build_book(state: PortfolioState, market: Market, correlation_threshold: float) -> Book:
     """Lay ``state`` over ``market``: prices, weights, risk model and sectors as arrays.
+
+    ``correlation_threshold`` is the policy's (:attr:`Policy.correlation_threshold`): the
+    correlation at or above which two instruments belong to one correlated cluster.
 
     Raises
     ------
@@ -253,7 +269,7 @@ def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
     if (idx < 0).any():
         missing = [names[i] for i in np.flatnonzero(idx < 0)]
         raise DataError(
-            f"state: held instrument(s) {some(missing)} not in the market "
+            f"state: held instrument(s) {format_names(missing)} not in the market "
             f"({len(instruments)} instruments); the portfolio cannot be valued without their prices"
         )
     qty = np.zeros(len(instruments))
@@ -263,7 +279,7 @@ def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
     if bad.any():
         missing = [str(x) for x in instruments[np.flatnonzero(bad)]]
         raise DataError(
-            f"state: held instrument(s) {some(missing)} have no current price in the market "
+            f"state: held instrument(s) {format_names(missing)} have no current price in the market "
             f"(delisted or stale); the portfolio cannot be valued"
         )
     mv = np.where(held, qty * np.nan_to_num(price), 0.0)
@@ -282,13 +298,12 @@ def build_book(state, market, correlation_threshold: float = 0.7) -> Book:
         nav=nav,
         cash=float(state.cash),
         w=mv / nav,
-        cov=cov,
+        covariance=cov,
         vol=vol,
         sector=codes,
         sector_labels=labels,
         adv=adv,
         risk_ok=risk_ok,
         correlation_threshold=correlation_threshold,
-        _cov0=cov,
         sector_unknown=unknown,
     )

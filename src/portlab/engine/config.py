@@ -1,9 +1,11 @@
 """Configuration of the coordination engine: the policy, sizing and risk-loop settings.
 
-Defaults are the seed's (``000_7eb51db11442dd7b``: 5% position, 25% sector, 60% correlated
-exposure, 20% volatility, 2x leverage; 25% Kelly cap; 1% minimum position; ``004``: risk
-feedback loop of at most 3 iterations never resizing below half the original). The bundled
-``portlab.datasets.example_paths()["policy"]`` spells every one of them out, with its unit.
+Defaults are the default policy (specification §2): 5% position, 25% sector, 60% correlated
+exposure (soft), 20% volatility, 2x leverage; 25% Kelly cap; 1% minimum position; and the risk
+feedback loop (specification §6) of at most 3 iterations never resizing below half the
+original. The bundled ``portlab.datasets.example_paths()["policy"]`` spells every one of them
+out, with its unit. The configuration choices (:class:`Resolution`, :class:`AllocationMode`,
+:class:`KellyFormula`, :class:`MinSizeRule`) are defined in :mod:`portlab.engine.enums`.
 
 Units
     Sizes, limits and exposures are **fractions of portfolio value (NAV), not percent**:
@@ -41,7 +43,7 @@ import enum
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -60,6 +62,7 @@ from portlab.engine._config_values import (
     shown,
 )
 from portlab.engine._config_yaml import Document
+from portlab.engine.enums import AllocationMode, KellyFormula, MinSizeRule, Resolution
 from portlab.exceptions import ConfigError, InputRepairWarning, warn
 
 __all__ = [
@@ -73,60 +76,6 @@ __all__ = [
     "SizingConfig",
     "load_config",
 ]
-
-
-class Resolution(enum.StrEnum):
-    """How several signals (and a rebalance request) on one instrument become one decision.
-
-    The first four select a winner (seed 003); the last three combine the signals' sized
-    targets (NET: sum of signed Kelly targets; WEIGHTED_AVERAGE and VOLATILITY_ADJUSTED: the
-    weighted aggregators of seed 004).
-    """
-
-    HIGHEST_PRIORITY = "HIGHEST_PRIORITY"
-    BEST_RISK_REWARD = "BEST_RISK_REWARD"
-    PERFORMANCE_WEIGHTED = "PERFORMANCE_WEIGHTED"
-    FIRST_IN_FIRST_OUT = "FIRST_IN_FIRST_OUT"
-    NET = "NET"
-    WEIGHTED_AVERAGE = "WEIGHTED_AVERAGE"
-    VOLATILITY_ADJUSTED = "VOLATILITY_ADJUSTED"
-
-
-class AllocationMode(enum.StrEnum):
-    """How capital is shared when the sized trades want more than the batch limits allow.
-
-    OPTIMAL solves a linear program (HiGHS) maximising priority-weighted expected edge, or a
-    second-order cone program (cvxpy + Clarabel) when the portfolio volatility limit binds.
-    GREEDY fills trades in priority order, each taking what the remaining capacity allows.
-    """
-
-    OPTIMAL = "OPTIMAL"
-    GREEDY = "GREEDY"
-
-
-class KellyFormula(enum.StrEnum):
-    """Which Kelly fraction a stop-bounded signal gets.
-
-    BINARY_BET is the classic ``f = p - (1 - p) / b`` with ``b`` = reward / risk implied by
-    price target and stop: the fraction of capital to commit (the seed's convention).
-    GROWTH_OPTIMAL is the position that maximises expected log growth when the trade either
-    reaches the target (return ``u``) or the stop (loss ``l``): ``f / l``; it is larger by
-    ``1 / l`` and is usually cut by the Kelly cap.
-    """
-
-    BINARY_BET = "BINARY_BET"
-    GROWTH_OPTIMAL = "GROWTH_OPTIMAL"
-
-
-class MinSizeRule(enum.StrEnum):
-    """What happens to a trade that increases a position by less than ``min_position_size``.
-
-    ROUND_UP raises it to the minimum when policy headroom allows (the seed's rule) and drops
-    it otherwise; DROP always drops it.
-    """
-
-    ROUND_UP = "ROUND_UP"
-    DROP = "DROP"
 
 
 # -- input checks: one readable message per problem -------------------------------------------
@@ -163,7 +112,7 @@ class _Config(BaseModel):
     _section: ClassVar[str] = "config"
     _numbers: ClassVar[dict[str, Num]] = {}
 
-    def __init__(self, /, **data: Any) -> None:
+    def __init__(self, /, **data: object) -> None:
         # one error type for users: ConfigError, one line per problem naming the field
         try:
             super().__init__(**data)
@@ -175,7 +124,7 @@ class _Config(BaseModel):
             raise ConfigError(render(problems, None, {})) from None
 
     @classmethod
-    def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
+    def model_validate(cls, obj: object, **kwargs: object) -> Self:
         """Build from a mapping of settings (or return ``obj`` when it already is one).
 
         Raises
@@ -192,7 +141,7 @@ class _Config(BaseModel):
         return cls(**{str(k): v for k, v in obj.items()})
 
     @classmethod
-    def from_yaml(cls, source: str | Path) -> Any:
+    def from_yaml(cls, source: str | Path) -> Self:
         """Load from a YAML file or YAML text: a mapping of this model's settings.
 
         The mapping may also sit under its section name (``policy:``, ``sizing:``,
@@ -342,7 +291,7 @@ def _rule(limit: float, hard: bool = True) -> Any:
 
 
 class Policy(_Config):
-    """Portfolio policy enforced on every decision (seed 000 defaults).
+    """Portfolio policy enforced on every decision (defaults: the default policy, specification §2).
 
     A rule may be given as a number (the limit, keeping the rule's default hardness) or as
     ``{"limit": ..., "hard": ...}`` (without ``hard``: the rule's default hardness too, so
@@ -360,7 +309,7 @@ class Policy(_Config):
     max_correlation_exposure : Rule
         Largest gross exposure of a correlated cluster: instrument ``k`` and every instrument
         whose correlation with ``k`` is at least ``correlation_threshold``; a fraction of NAV
-        in (0, 1]. Default 0.60, soft (the seed reports it as a warning).
+        in (0, 1]. Default 0.60, soft (the default policy reports it as a warning).
     max_portfolio_volatility : Rule
         Largest ex-ante annualised portfolio volatility; a fraction in (0, 1]. Default 0.20
         (20% a year), hard.
@@ -391,6 +340,18 @@ class Policy(_Config):
     A portfolio may already breach a limit. Trades that reduce the breached measure are always
     allowed; no trade may increase it: after the batch every hard measure is at most
     ``max(limit, value before)``.
+
+    Examples
+    --------
+    >>> policy = Policy(max_position_size=0.04, max_correlation_exposure={"limit": 0.5})
+    >>> policy.max_position_size
+    Rule(limit=0.04, hard=True)
+    >>> policy.max_correlation_exposure.hard  # a mapping without hard keeps the default (soft)
+    False
+    >>> Policy(max_position_size=5)
+    Traceback (most recent call last):
+    ...
+    portlab.exceptions.ConfigError: policy.max_position_size: 5 looks like a percentage; limits are fractions of NAV: write 0.05 for 5%
     """
 
     _section: ClassVar[str] = "policy"
@@ -428,7 +389,7 @@ class Policy(_Config):
         return self
 
     def rules(self) -> dict[str, Rule]:
-        """The five limits by name, in the seed's order."""
+        """The five limits by name, in the default policy's order (specification §2)."""
         return {
             "position": self.max_position_size,
             "sector": self.max_sector_exposure,
@@ -442,7 +403,7 @@ _UNIT_WEIGHT = Num(0, 1, "it is a weight between 0 and 1", what="a number")
 
 
 class SizingConfig(_Config):
-    """Position sizing settings (seed 000 ``PortfolioAwarePositionSizer`` and seed 004).
+    """Position sizing settings (specification §3; defaults: the default policy, §2).
 
     Parameters
     ----------
@@ -453,16 +414,16 @@ class SizingConfig(_Config):
         in (0, 2] (0.5 = half Kelly). Default 1. Above 2 the expected log growth of Kelly
         betting is negative, so larger values are refused.
     max_kelly_fraction : float
-        Cap on the Kelly fraction; a fraction of NAV in (0, 1] (seed: 0.25).
+        Cap on the Kelly fraction; a fraction of NAV in (0, 1]. Default 0.25.
     min_position_size : float
-        Smallest position-increasing trade; a fraction of NAV in [0, 1) (seed: 0.01); see
+        Smallest position-increasing trade; a fraction of NAV in [0, 1). Default 0.01; see
         ``min_size_rule``.
     min_size_rule : MinSizeRule
-        ROUND_UP (seed) or DROP.
+        ROUND_UP (default) or DROP.
     correlation_penalty : float
         Correlation adjustment factor ``1 - penalty × max(0, ρ)``, where ρ is the correlation
         of the instrument's returns with the current holdings' returns in the trade's
-        direction; in [0, 1] (seed 004 ``adjustment_factor`` 0.5).
+        direction; in [0, 1]. Default 0.5.
     rebalance_blend : float
         Weight in [0, 1] of a matching rebalance request's size when blending it with a
         signal-driven size of the same direction (0 = signal only, 1 = rebalance only).
@@ -530,7 +491,7 @@ class SizingConfig(_Config):
 
 
 class RiskLoopConfig(_Config):
-    """The risk feedback loop of seed 004.
+    """The risk feedback loop (specification §6).
 
     After allocation the loop checks each position's standalone risk (``|weight| × σ``,
     annualised) and the portfolio volatility; while either is above tolerance it resizes the
@@ -569,7 +530,7 @@ class RiskLoopConfig(_Config):
 
 
 def load_config(source: str | Path) -> tuple[Policy, SizingConfig, RiskLoopConfig]:
-    """Read one YAML file (or YAML text) with optional ``policy``, ``sizing`` and
+    r"""Read one YAML file (or YAML text) with optional ``policy``, ``sizing`` and
     ``risk_loop`` sections.
 
     A file whose top level holds policy settings directly (no sections) is read as a policy.
@@ -589,6 +550,13 @@ def load_config(source: str | Path) -> tuple[Policy, SizingConfig, RiskLoopConfi
         (``"policy.yaml:3: policy.max_position_size: 5 looks like a percentage; ..."``).
     DataError
         The file is not UTF-8 or cannot be read (the message names it).
+
+    Examples
+    --------
+    >>> text = "policy:\n  max_position_size: 0.04\nsizing:\n  kelly_multiplier: 0.5\n"
+    >>> policy, sizing, loop = load_config(text)
+    >>> policy.max_position_size.limit, sizing.kelly_multiplier, loop.max_iterations
+    (0.04, 0.5, 3)
     """
     doc = Document.read(source)
     data = doc.data

@@ -1,4 +1,4 @@
-"""Stage 2 — aggregate and resolve conflicts: at most one candidate trade per instrument.
+"""Conflict resolution (specification §4): at most one candidate trade per instrument.
 
 Signals on the same instrument (one strategy or several, same side or opposite) are resolved
 by the chosen :class:`~portlab.engine.config.Resolution`; a rebalance adjustment on the same
@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from portlab.engine._table import Table, concat, length, obj, take
-from portlab.engine.config import Resolution, SizingConfig
+from portlab.engine.columns import CANDIDATES
+from portlab.engine.config import SizingConfig
+from portlab.engine.enums import Resolution
 from portlab.engine.outcome import Rejections, RejectReason, Source
 from portlab.engine.signals import PRIORITY_LEVELS
+from portlab.engine.table import Table, concat, length, object_array, take
+from portlab.engine.tolerances import CHANGE_TOL, SIZE_TOL
 
 __all__ = ["CANDIDATE_COLUMNS", "resolve"]
 
-_ZERO = 1e-12  # a combined Kelly target this small counts as netted out
+#: Aggregation weight floor on confidence: a signal of confidence 0 keeps a weight (strategy
+#: weight × 1e-12) so that a weighted average over only such signals is still defined, while
+#: any real confidence outweighs it.
+_MIN_CONFIDENCE = 1e-12
 
 _SELECT = {
     Resolution.HIGHEST_PRIORITY,
@@ -30,49 +36,20 @@ _SELECT = {
     Resolution.FIRST_IN_FIRST_OUT,
 }
 
-#: columns of a candidate table (one row per instrument to trade)
-CANDIDATE_COLUMNS = (
-    "inst",
-    "instrument_id",
-    "d",
-    "kelly",
-    "kelly_raw",
-    "signal_trade",
-    "rebalance_trade",
-    "priority",
-    "edge",
-    "reward_risk",
-    "loss",
-    "horizon",
-    "confidence",
-    "timestamp",
-    "winner_id",
-    "signal_ids",
-    "signal_strategies",
-    "rebalance_ids",
-    "strategy_shares",
-    "origin",
-    "conflicted",
-    "urgency",
-    "lot_size",
-    "rule",
-    "request_id",
-    "strength",
-    "expected_return",
-    "success_probability",
-    "payoff",
-)
+#: columns of a candidate table, one row per instrument to trade
+#: (:data:`portlab.engine.columns.CANDIDATES`)
+CANDIDATE_COLUMNS = CANDIDATES.names
 # signal columns carried over to candidates unchanged
 _CARRY = (
-    "inst",
+    "instrument",
     "instrument_id",
     "kelly",
     "kelly_raw",
     "priority",
     "edge",
     "reward_risk",
-    "loss",
-    "horizon",
+    "loss_fraction",
+    "kelly_horizon_days",
     "confidence",
     "timestamp",
     "urgency",
@@ -84,40 +61,40 @@ _CARRY = (
 )
 
 
-def _order(sig: Table, method: Resolution, position_side: np.ndarray) -> np.ndarray:
+def _order(signals: Table, method: Resolution, position_side: np.ndarray) -> np.ndarray:
     """Row order that puts each instrument's winning signal first (deterministic ties)."""
-    ids, ts = sig["signal_id"].astype(str), sig["timestamp"]
-    pri, conf = sig["priority"], sig["confidence"]
+    ids, ts = signals["signal_id"].astype(str), signals["timestamp"]
+    pri, conf = signals["priority"], signals["confidence"]
     if method is Resolution.HIGHEST_PRIORITY:
         keys = [ids, ts, -conf, -pri]
     elif method is Resolution.BEST_RISK_REWARD:
-        keys = [ids, ts, -conf, -pri, -np.nan_to_num(sig["reward_risk"], nan=-np.inf)]
+        keys = [ids, ts, -conf, -pri, -np.nan_to_num(signals["reward_risk"], nan=-np.inf)]
     elif method is Resolution.PERFORMANCE_WEIGHTED:
-        keys = [ids, ts, -pri, -(conf * sig["perf_score"])]
+        keys = [ids, ts, -pri, -(conf * signals["performance_score"])]
     else:  # FIRST_IN_FIRST_OUT: the existing position's side first, then the earliest signal
-        side = position_side[sig["inst"]]
-        against = (side != 0) & (sig["direction"] != side)
+        side = position_side[signals["instrument"]]
+        against = (side != 0) & (signals["direction"] != side)
         keys = [ids, ts, against.astype(int)]
-    return np.lexsort([*keys, sig["inst"]])
+    return np.lexsort([*keys, signals["instrument"]])
 
 
-def _groups(inst_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _groups(keys_sorted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First-row mask and group sizes of a sorted key array."""
     first = (
-        np.r_[True, inst_sorted[1:] != inst_sorted[:-1]] if len(inst_sorted) else np.zeros(0, bool)
+        np.r_[True, keys_sorted[1:] != keys_sorted[:-1]] if len(keys_sorted) else np.zeros(0, bool)
     )
-    sizes = np.diff(np.r_[np.flatnonzero(first), len(inst_sorted)])
+    sizes = np.diff(np.r_[np.flatnonzero(first), len(keys_sorted)])
     return first, sizes
 
 
-def _select(sig: Table, method: Resolution, w: np.ndarray, rej: Rejections) -> Table:
-    s = take(sig, _order(sig, method, np.sign(w)))
-    first, size = _groups(s["inst"])
+def _select(signals: Table, method: Resolution, w: np.ndarray, rej: Rejections) -> Table:
+    s = take(signals, _order(signals, method, np.sign(w)))
+    first, size = _groups(s["instrument"])
     win = take(s, first)
     win["conflicted"] = size > 1
-    win["signal_ids"] = obj([x] for x in win["signal_id"])
-    win["signal_strategies"] = obj([x] for x in win["strategy_id"])
-    win["strategy_shares"] = obj([(x, 1.0)] for x in win["strategy_id"])
+    win["signal_ids"] = object_array([x] for x in win["signal_id"])
+    win["signal_strategies"] = object_array([x] for x in win["strategy_id"])
+    win["strategy_shares"] = object_array([(x, 1.0)] for x in win["strategy_id"])
     lost = ~first
     if lost.any():
         winner = np.repeat(win["signal_id"], size)[lost]
@@ -135,53 +112,55 @@ def _select(sig: Table, method: Resolution, w: np.ndarray, rej: Rejections) -> T
             rule=method.value,
             winner=winner,
         )
-    win["target"] = win["direction"] * win["kelly"]
+    win["kelly_target"] = win["direction"] * win["kelly"]
     return win
 
 
 def _combine(
-    sig: Table, method: Resolution, vol: np.ndarray, cfg: SizingConfig, rej: Rejections
+    signals: Table, method: Resolution, vol: np.ndarray, cfg: SizingConfig, rej: Rejections
 ) -> Table:
     # canonical row order: the sums below then do not depend on the order signals arrived in
     # (floating-point addition is not associative; the allocation solver amplifies last bits)
-    ids = sig["signal_id"].astype(str)
-    canonical = np.lexsort([ids, sig["inst"]])
-    sig, ids = take(sig, canonical), ids[canonical]
-    uniq, codes = np.unique(sig["inst"], return_inverse=True)
-    signed = sig["direction"] * sig["kelly"]
+    ids = signals["signal_id"].astype(str)
+    canonical = np.lexsort([ids, signals["instrument"]])
+    signals, ids = take(signals, canonical), ids[canonical]
+    uniq, codes = np.unique(signals["instrument"], return_inverse=True)
+    signed = signals["direction"] * signals["kelly"]
     if method is Resolution.NET:
         weight = np.ones(len(codes))
         target = np.clip(
             np.bincount(codes, weights=signed), -cfg.max_kelly_fraction, cfg.max_kelly_fraction
         )
     else:
-        weight = sig["strategy_weight"] * np.maximum(sig["confidence"], 1e-12)
+        weight = signals["strategy_weight"] * np.maximum(signals["confidence"], _MIN_CONFIDENCE)
         target = np.bincount(codes, weights=weight * signed) / np.bincount(codes, weights=weight)
         if method is Resolution.VOLATILITY_ADJUSTED:
             target = target * np.minimum(1.0, cfg.volatility_target / vol[uniq])
-    target = np.where(np.abs(target) <= _ZERO, 0.0, target)  # opposing sizes that cancel
+    target = np.where(np.abs(target) <= SIZE_TOL, 0.0, target)  # opposing sizes that cancel
     d_group = np.sign(target).astype(int)
     contrib = weight * signed * d_group[codes]
     # the representative: largest weighted contribution in the final direction
     order = np.lexsort([ids, -contrib, codes])
     s_codes = codes[order]
     first, size = _groups(s_codes)
-    win = take(sig, order[first])
+    win = take(signals, order[first])
     win["conflicted"] = size > 1
-    win["target"] = target
+    win["kelly_target"] = target
     win["direction"] = d_group
     win["kelly"] = np.abs(target)
     win["kelly_raw"] = np.abs(target)
-    ids_sorted = sig["signal_id"][order]
+    ids_sorted = signals["signal_id"][order]
     starts = np.flatnonzero(first)
-    win["signal_ids"] = obj(list(ids_sorted[a : a + k]) for a, k in zip(starts, size, strict=True))
-    strat_sorted = sig["strategy_id"][order]
-    win["signal_strategies"] = obj(
+    win["signal_ids"] = object_array(
+        list(ids_sorted[a : a + k]) for a, k in zip(starts, size, strict=True)
+    )
+    strat_sorted = signals["strategy_id"][order]
+    win["signal_strategies"] = object_array(
         list(strat_sorted[a : a + k]) for a, k in zip(starts, size, strict=True)
     )
     # budget attribution: each strategy's share of the contributions in the final direction
     pos = np.maximum(contrib, 0.0)[order]
-    strat = sig["strategy_id"][order]
+    strat = signals["strategy_id"][order]
     shares = []
     for a, k in zip(starts, size, strict=True):
         tot = pos[a : a + k].sum()
@@ -189,15 +168,15 @@ def _combine(
         for st, p in zip(strat[a : a + k], pos[a : a + k], strict=True):
             by[st] = by.get(st, 0.0) + p
         shares.append([(st, p / tot) for st, p in by.items() if p > 0] if tot > 0 else [])
-    win["strategy_shares"] = obj(shares)
+    win["strategy_shares"] = object_array(shares)
     zero = d_group == 0
     if zero.any():
         lost = np.isin(codes, np.flatnonzero(zero))
         rej.add(
             Source.SIGNAL,
-            sig["signal_id"][lost],
-            sig["instrument_id"][lost],
-            sig["strategy_id"][lost],
+            signals["signal_id"][lost],
+            signals["instrument_id"][lost],
+            signals["strategy_id"][lost],
             RejectReason.NETTED_OUT,
             "opposing signals cancel out",
             rule=method.value,
@@ -207,8 +186,8 @@ def _combine(
 
 
 def resolve(
-    sig: Table,
-    rb: Table,
+    signals: Table,
+    adjustments: Table,
     w: np.ndarray,
     vol: np.ndarray,
     method: Resolution,
@@ -219,11 +198,12 @@ def resolve(
 
     Parameters
     ----------
-    sig : Table
-        Enriched, Kelly-sized signals (``inst``, ``direction``, ``kelly`` ...).
-    rb : Table
-        Instrument-level rebalance adjustments, one per instrument: ``inst``, ``delta``
-        (signed weight change wanted), ``priority``, ``timestamp``, ``adj_id`` ...
+    signals : Table
+        Enriched, Kelly-sized signals (:data:`~portlab.engine.columns.SIGNALS`,
+        :data:`~portlab.engine.columns.ENRICHMENT` and :data:`~portlab.engine.columns.KELLY`).
+    adjustments : Table
+        Instrument-level rebalance adjustments, one per instrument
+        (:data:`~portlab.engine.columns.ADJUSTMENTS`).
     w : ndarray, shape (n,)
         Current weights.
     vol : ndarray, shape (n,)
@@ -237,23 +217,24 @@ def resolve(
     -------
     Table with :data:`CANDIDATE_COLUMNS`.
     """
-    m = length(sig)
+    m = length(signals)
     if m:
         win = (
-            _select(sig, method, w, rej)
+            _select(signals, method, w, rej)
             if method in _SELECT
-            else _combine(sig, method, vol, cfg, rej)
+            else _combine(signals, method, vol, cfg, rej)
         )
         k = length(win)
-        cand = {c: win[c] for c in _CARRY}
-        cand.update(
-            d=win["direction"],
-            signal_trade=np.maximum(win["direction"] * (win["target"] - w[win["inst"]]), 0.0),
+        candidates = {c: win[c] for c in _CARRY}
+        trade = win["direction"] * (win["kelly_target"] - w[win["instrument"]])
+        candidates.update(
+            direction=win["direction"],
+            signal_trade=np.maximum(trade, 0.0),
             rebalance_trade=np.full(k, np.nan),
             winner_id=win["signal_id"],
             signal_ids=win["signal_ids"],
             signal_strategies=win["signal_strategies"],
-            rebalance_ids=obj([] for _ in range(k)),
+            rebalance_ids=object_array([] for _ in range(k)),
             strategy_shares=win["strategy_shares"],
             origin=np.full(k, "SIGNAL", dtype=object),
             conflicted=win["conflicted"],
@@ -261,48 +242,53 @@ def resolve(
             request_id=np.full(k, None, dtype=object),
         )
     else:
-        cand = {c: np.empty(0, dtype=object) for c in CANDIDATE_COLUMNS}
-    if not length(rb):
-        return cand
-    return _merge_rebalance(cand, rb, method, rej)
+        candidates = {c: np.empty(0, dtype=object) for c in CANDIDATE_COLUMNS}
+    if not length(adjustments):
+        return candidates
+    return _merge_rebalance(candidates, adjustments, method, rej)
 
 
-def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections) -> Table:
-    cand = {k: v.copy() for k, v in cand.items()}
-    where = {int(i): k for k, i in enumerate(cand["inst"])}
+def _merge_rebalance(
+    candidates: Table, adjustments: Table, method: Resolution, rej: Rejections
+) -> Table:
+    candidates = {k: v.copy() for k, v in candidates.items()}  # rows edited in place below
+    where = {int(i): k for k, i in enumerate(candidates["instrument"])}
     drop: list[int] = []
     add: list[int] = []
     overriding: set = set()
-    for r in range(length(rb)):
-        inst, delta, adj = int(rb["inst"][r]), float(rb["delta"][r]), rb["adj_id"][r]
-        name, prio, ts = rb["instrument_id"][r], int(rb["priority"][r]), rb["timestamp"][r]
-        if inst not in where:
+    for r in range(length(adjustments)):
+        instrument = int(adjustments["instrument"][r])
+        change = float(adjustments["weight_change"][r])
+        adj = adjustments["adjustment_id"][r]
+        name = adjustments["instrument_id"][r]
+        prio, ts = int(adjustments["priority"][r]), adjustments["timestamp"][r]
+        if instrument not in where:
             add.append(r)
             continue
-        k = where[inst]
-        d_sig = int(cand["d"][k])
-        if np.sign(delta) == d_sig:  # same direction: blended during sizing
-            cand["rebalance_trade"][k] = abs(delta)
-            cand["rebalance_ids"][k] = [adj]
-            cand["origin"][k] = "BOTH"
-            cand["request_id"][k] = rb["request_id"][r]
-            cand["priority"][k] = max(int(cand["priority"][k]), prio)
+        k = where[instrument]
+        signal_direction = int(candidates["direction"][k])
+        if np.sign(change) == signal_direction:  # same direction: blended during sizing
+            candidates["rebalance_trade"][k] = abs(change)
+            candidates["rebalance_ids"][k] = [adj]
+            candidates["origin"][k] = "BOTH"
+            candidates["request_id"][k] = adjustments["request_id"][r]
+            candidates["priority"][k] = max(int(candidates["priority"][k]), prio)
             continue
-        cand["conflicted"][k] = True
-        cand["rule"][k] = method.value
-        ids = cand["signal_ids"][k]
+        candidates["conflicted"][k] = True
+        candidates["rule"][k] = method.value
+        ids = candidates["signal_ids"][k]
         if method is Resolution.NET:
-            net = d_sig * cand["signal_trade"][k] + delta
-            cand["rebalance_ids"][k] = [adj]
-            cand["origin"][k] = "BOTH"
-            cand["request_id"][k] = rb["request_id"][r]
-            if abs(net) < 1e-15:
+            net = signal_direction * candidates["signal_trade"][k] + change
+            candidates["rebalance_ids"][k] = [adj]
+            candidates["origin"][k] = "BOTH"
+            candidates["request_id"][k] = adjustments["request_id"][r]
+            if abs(net) < CHANGE_TOL:
                 drop.append(k)
                 rej.add(
                     Source.SIGNAL,
                     ids,
                     [name] * len(ids),
-                    cand["signal_strategies"][k],
+                    candidates["signal_strategies"][k],
                     RejectReason.NETTED_OUT,
                     "cancelled by a rebalance adjustment",
                     rule=method.value,
@@ -317,16 +303,16 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
                     rule=method.value,
                 )
                 continue
-            cand["d"][k] = int(np.sign(net))
-            cand["signal_trade"][k] = np.nan
-            cand["rebalance_trade"][k] = abs(net)
+            candidates["direction"][k] = int(np.sign(net))
+            candidates["signal_trade"][k] = np.nan
+            candidates["rebalance_trade"][k] = abs(net)
             continue
         if method is Resolution.FIRST_IN_FIRST_OUT:
-            signal_wins = bool(cand["timestamp"][k] < ts)
+            signal_wins = bool(candidates["timestamp"][k] < ts)
             why = "earlier" if signal_wins else "later"
         else:
-            signal_wins = int(cand["priority"][k]) > prio
-            why = f"priority {PRIORITY_LEVELS[int(cand['priority'][k])]} vs {PRIORITY_LEVELS[prio]}"
+            signal_wins = int(candidates["priority"][k]) > prio
+            why = f"priority {PRIORITY_LEVELS[int(candidates['priority'][k])]} vs {PRIORITY_LEVELS[prio]}"
         if signal_wins:
             rej.add(
                 Source.REBALANCE,
@@ -334,16 +320,16 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
                 [name],
                 None,
                 RejectReason.OVERRIDDEN,
-                f"opposed by signal {cand['winner_id'][k]} ({why})",
+                f"opposed by signal {candidates['winner_id'][k]} ({why})",
                 rule=method.value,
-                winner=[cand["winner_id"][k]],
+                winner=[candidates["winner_id"][k]],
             )
         else:
             rej.add(
                 Source.SIGNAL,
                 ids,
                 [name] * len(ids),
-                cand["signal_strategies"][k],
+                candidates["signal_strategies"][k],
                 RejectReason.OVERRIDDEN,
                 f"opposed by rebalance adjustment {adj} ({why})",
                 rule=method.value,
@@ -353,34 +339,34 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
             add.append(r)
             overriding.add(adj)
     if drop:
-        keep = np.ones(length(cand), dtype=bool)
+        keep = np.ones(length(candidates), dtype=bool)
         keep[drop] = False
-        cand = take(cand, keep)
+        candidates = take(candidates, keep)
     if not add:
-        return cand
-    a = take(rb, np.array(add))
+        return candidates
+    a = take(adjustments, np.array(add))
     n = len(add)
-    over = np.array([x in overriding for x in a["adj_id"]], dtype=bool)
+    over = np.array([x in overriding for x in a["adjustment_id"]], dtype=bool)
     extra = {
-        "inst": a["inst"].astype(int),
+        "instrument": a["instrument"].astype(int),
         "instrument_id": a["instrument_id"],
-        "d": np.sign(a["delta"]).astype(int),
+        "direction": np.sign(a["weight_change"]).astype(int),
         "kelly": np.full(n, np.nan),
         "kelly_raw": np.full(n, np.nan),
         "signal_trade": np.full(n, np.nan),
-        "rebalance_trade": np.abs(a["delta"].astype(float)),
+        "rebalance_trade": np.abs(a["weight_change"].astype(float)),
         "priority": a["priority"].astype(int),
         "edge": np.full(n, np.nan),
         "reward_risk": np.full(n, np.nan),
-        "loss": np.full(n, np.nan),
-        "horizon": np.full(n, np.nan),
+        "loss_fraction": np.full(n, np.nan),
+        "kelly_horizon_days": np.full(n, np.nan),
         "confidence": np.full(n, np.nan),
         "timestamp": a["timestamp"],
-        "winner_id": a["adj_id"],
-        "signal_ids": obj([] for _ in range(n)),
-        "signal_strategies": obj([] for _ in range(n)),
-        "rebalance_ids": obj([x] for x in a["adj_id"]),
-        "strategy_shares": obj([] for _ in range(n)),
+        "winner_id": a["adjustment_id"],
+        "signal_ids": object_array([] for _ in range(n)),
+        "signal_strategies": object_array([] for _ in range(n)),
+        "rebalance_ids": object_array([x] for x in a["adjustment_id"]),
+        "strategy_shares": object_array([] for _ in range(n)),
         "origin": np.full(n, "REBALANCE", dtype=object),
         "conflicted": over,
         "urgency": a["urgency"],
@@ -392,4 +378,4 @@ def _merge_rebalance(cand: Table, rb: Table, method: Resolution, rej: Rejections
         "success_probability": np.full(n, np.nan),
         "payoff": np.full(n, np.nan),
     }
-    return concat([cand, extra], CANDIDATE_COLUMNS) if length(cand) else extra
+    return concat([candidates, extra], CANDIDATE_COLUMNS) if length(candidates) else extra

@@ -1,6 +1,11 @@
-"""The public entry: :class:`Coordinator` runs the seed's coordination workflow end to end.
+"""The public entry: :class:`Coordinator` runs the coordination workflow end to end.
 
 validate → enrich → resolve conflicts → size → allocate → risk loop → round & enforce → decide
+
+Each stage reads and extends column tables whose columns :mod:`portlab.engine.columns`
+declares: the signals (:data:`~portlab.engine.columns.SIGNALS` ...), the rebalance
+adjustments (:data:`~portlab.engine.columns.ADJUSTMENTS`) and, from conflict resolution on,
+the candidates (:data:`~portlab.engine.columns.CANDIDATES` ...).
 """
 
 from __future__ import annotations
@@ -8,39 +13,41 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
-import pandas as pd
 
-from portlab.dates import as_utc
-from portlab.engine import sizing as _sizing
-from portlab.engine._table import Table, length, take
-from portlab.engine.allocation import PRIORITY_WEIGHT, Problem, allocate
+from portlab.dates import DateLike
+from portlab.engine.allocation import allocate
+from portlab.engine.batch import PRIORITY_WEIGHT, AllocationProblem
 from portlab.engine.book import Book, as_market, as_state, build_book, warn_unknown_sectors
-from portlab.engine.config import (
-    MinSizeRule,
-    Policy,
-    Resolution,
-    RiskLoopConfig,
-    SizingConfig,
-    load_config,
-)
+from portlab.engine.config import Policy, RiskLoopConfig, SizingConfig, load_config
 from portlab.engine.conflicts import resolve
 from portlab.engine.decisions import build_decisions
 from portlab.engine.enforce import round_and_enforce
+from portlab.engine.enums import MinSizeRule, Resolution
 from portlab.engine.outcome import Rejections, RejectReason, Source, fmt_pct
-from portlab.engine.rebalance import adjustments
+from portlab.engine.rebalance import RequestConstraints, adjustments
 from portlab.engine.result import CoordinationResult
 from portlab.engine.riskloop import risk_loop
-from portlab.engine.signals import _TS_MAX, _TS_MIN, _TS_RANGE, enrich, signal_table
-from portlab.engine.strategies import Strategy, registry
-from portlab.exceptions import ConfigError, ValidationError
+from portlab.engine.signals import enrich, signal_table
+from portlab.engine.sizing import correlation_factor, headroom, kelly
+from portlab.engine.strategies import StrategiesLike, Strategy, registry
+from portlab.engine.table import Table, length, take
+from portlab.engine.times import NO_TIME, given_as_of, latest_time
+from portlab.engine.tolerances import SIZE_TOL
+from portlab.exceptions import ConfigError
+from portlab.market import Market
+from portlab.types import RequestsLike, SignalsLike, StateLike
 
 __all__ = ["Coordinator"]
 
+_Settings = TypeVar("_Settings", Policy, SizingConfig, RiskLoopConfig)
 
-def _coerce(value: Any, cls: type, name: str) -> Any:
+
+def _coerce(
+    value: _Settings | Mapping[str, Any] | str | Path | None, cls: type[_Settings], name: str
+) -> _Settings:
     if value is None:
         return cls()
     if isinstance(value, cls):
@@ -55,7 +62,7 @@ def _coerce(value: Any, cls: type, name: str) -> Any:
 class Coordinator:
     """Coordinate trading signals and rebalance requests into policy-compliant decisions.
 
-    Every argument is optional and defaults to the seed's values.
+    Every argument is optional and defaults to the default policy (specification §2).
 
     Parameters
     ----------
@@ -67,13 +74,16 @@ class Coordinator:
     resolution : Resolution or str
         How signals on one instrument are resolved (default HIGHEST_PRIORITY).
     risk_loop : RiskLoopConfig, mapping or YAML path, optional
-        Seed 004's risk feedback loop (3 iterations, resize floor 0.5, position risk 5%).
+        The risk feedback loop, specification §6 (3 iterations, resize floor 0.5, position
+        risk 5%).
     strategies : list of Strategy, or mapping name -> allocation, optional
         Registered strategies with capital budgets; when given, signals of unregistered
         strategies are rejected.
 
     Examples
     --------
+    One BUY signal on an empty $1,000,000 portfolio, with the bundled market data:
+
     >>> import portlab
     >>> from portlab.datasets import load_sample
     >>> market = load_sample()
@@ -86,8 +96,17 @@ class Coordinator:
     ...                                   "success_probability": 0.6}}]
     >>> result = coordinator.coordinate(signals, state, market)
     >>> d = result.decisions.iloc[0]
-    >>> d["instrument_id"], d["action"], int(d["share_quantity"])
-    ('AAPL', 'BUY', 397)
+    >>> d["instrument_id"], d["action"], float(d["position_size"])
+    ('AAPL', 'BUY', 0.05)
+
+    The Kelly target (capped at 25%) is cut to the 5% position limit; 5% of NAV at the last
+    price buys 397 whole shares:
+
+    >>> step = result.waterfall.iloc[0]
+    >>> float(step["kelly"]), step["binding_rule"], float(step["policy_cap"])
+    (0.25, 'position', 0.05)
+    >>> float(d["price"]), 0.05 * 1_000_000 // float(d["price"]), int(d["share_quantity"])
+    (125.674, 397.0, 397)
     """
 
     def __init__(
@@ -97,7 +116,7 @@ class Coordinator:
         resolution: Resolution | str = Resolution.HIGHEST_PRIORITY,
         *,
         risk_loop: RiskLoopConfig | Mapping | str | Path | None = None,
-        strategies: Any = None,
+        strategies: StrategiesLike = None,
     ) -> None:
         self.policy: Policy = _coerce(policy, Policy, "policy")
         self.sizing: SizingConfig = _coerce(sizing, SizingConfig, "sizing")
@@ -111,10 +130,20 @@ class Coordinator:
         self.strategies: dict[str, Strategy] = registry(strategies)
 
     @classmethod
-    def from_yaml(cls, path: str | Path, **kwargs: Any) -> Coordinator:
-        """Build from a YAML file with ``policy``, ``sizing`` and ``risk_loop`` sections."""
-        policy, sizing, loop = load_config(path)
-        return cls(policy, sizing, risk_loop=loop, **kwargs)
+    def from_yaml(
+        cls,
+        path: str | Path,
+        resolution: Resolution | str = Resolution.HIGHEST_PRIORITY,
+        *,
+        strategies: StrategiesLike = None,
+    ) -> Coordinator:
+        """Build from a YAML file with ``policy``, ``sizing`` and ``risk_loop`` sections.
+
+        ``resolution`` and ``strategies`` are as for the constructor (they are not part of
+        the file).
+        """
+        policy, sizing_config, loop = load_config(path)
+        return cls(policy, sizing_config, resolution, risk_loop=loop, strategies=strategies)
 
     def __repr__(self) -> str:
         return (
@@ -124,23 +153,24 @@ class Coordinator:
 
     def coordinate(
         self,
-        signals: Any,
-        state: Any,
-        market: Any,
-        rebalance_requests: Any = None,
+        signals: SignalsLike,
+        state: StateLike,
+        market: Market,
+        rebalance_requests: RequestsLike = None,
         *,
-        as_of: Any = None,
+        as_of: DateLike | None = None,
     ) -> CoordinationResult:
         """Turn a batch of signals (and rebalance requests) into decisions and rejections.
 
         Parameters
         ----------
         signals : list of TradingSignalEvent (or their JSON dicts), DataFrame, or None
-            The DataFrame form has the columns of :data:`portlab.events.SIGNAL_COLUMNS`
-            (``instrument_id``, ``action`` and ``confidence`` required). None or an empty list:
-            no signals (rebalance requests only).
-        state : PortfolioState or mapping
-            Current holdings and cash. A mapping in seed 004's shape
+            (:data:`portlab.types.SignalsLike`). The DataFrame form has the columns of
+            :data:`portlab.events.SIGNAL_COLUMNS` (``instrument_id``, ``action`` and
+            ``confidence`` required). None or an empty list: no signals (rebalance requests
+            only).
+        state : PortfolioState or mapping (:data:`portlab.types.StateLike`)
+            Current holdings and cash. A mapping in the portfolio file's shape
             (``{"positions": {"AAPL": {"quantity": 100, "avg_price": 150.0}}, "cash": 1e5}``)
             is read with :meth:`PortfolioState.from_dict`. Never mutated.
         market : Market
@@ -149,12 +179,14 @@ class Coordinator:
             not apply to them (an :class:`~portlab.exceptions.InputRepairWarning` says how
             many there are).
         rebalance_requests : RebalanceRequestEvent, dict, or a list of them, optional
+            (:data:`portlab.types.RequestsLike`).
             Trades are measured from each adjustment's ``target_weight`` against the actual
             portfolio (the request's ``current_weight`` and ``adjustment_needed`` are not
             used). Under ``allow_short=False`` an adjustment whose target needs a short
             position is rejected (POLICY_LIMIT, rule ``short_selling``) before conflict
             resolution, so it never displaces a signal.
         as_of : str, datetime, Timestamp, date or datetime64, optional
+            (:data:`portlab.dates.DateLike`).
             Time stamped on the decisions (a time without a zone is UTC); default: the latest
             input timestamp (so the same inputs always give the same output), or the market's
             last date when no input has one.
@@ -187,44 +219,46 @@ class Coordinator:
         clock = _Clock()
         state = as_state(state)
         market = as_market(market)
-        given = _given_as_of(as_of)
+        given = given_as_of(as_of)
         rej = Rejections()
         policy, cfg = self.policy, self.sizing
         book = build_book(state, market, policy.correlation_threshold)
         warn_unknown_sectors(book, policy.max_sector_exposure.limit)
-        sig = signal_table(signals, rej, _NO_TIME)
-        rb, constraints = adjustments(rebalance_requests, book, rej, policy.allow_short)
-        when = _as_of(given, sig, rb, market)
-        sig["timestamp"] = np.where(sig["timestamp"] == _NO_TIME, when.value, sig["timestamp"])
-        n_signals = length(sig) + rej.count(Source.SIGNAL)
-        n_adjust = length(rb) + rej.count(Source.REBALANCE)
+        signals = signal_table(signals, rej, NO_TIME)
+        requested, constraints = adjustments(rebalance_requests, book, rej, policy.allow_short)
+        when = given if given is not None else latest_time(signals, requested, market)
+        signals["timestamp"] = np.where(
+            signals["timestamp"] == NO_TIME, when.value, signals["timestamp"]
+        )
+        n_signals = length(signals) + rej.count(Source.SIGNAL)
+        n_adjust = length(requested) + rej.count(Source.REBALANCE)
         clock.tick("validate")
 
-        sig = enrich(
-            sig, self.strategies, book.instruments, np.isfinite(book.price), book.risk_ok, rej
+        signals = enrich(
+            signals, self.strategies, book.instruments, np.isfinite(book.price), book.risk_ok, rej
         )
-        sig = self._kelly(sig, book, rej)
+        signals = self._kelly(signals, book, rej)
         clock.tick("enrich")
 
-        cand = resolve(sig, rb, book.w, book.vol, self.resolution, cfg, rej)
+        candidates = resolve(signals, requested, book.w, book.vol, self.resolution, cfg, rej)
         clock.tick("resolve")
 
-        cand = self._size(cand, book, constraints, rej)
+        candidates = self._size(candidates, book, constraints, rej)
         clock.tick("size")
 
-        cand = self._allocate(cand, book, rej)
+        candidates = self._allocate(candidates, book, rej)
         clock.tick("allocate")
 
-        cand = self._enforce(cand, book, rej)
+        candidates = self._enforce(candidates, book, rej)
         clock.tick("enforce")
 
-        decisions = build_decisions(cand, book, policy, cfg, constraints, when)
+        decisions = build_decisions(candidates, book, policy, cfg, constraints, when)
         clock.tick("decide")
 
         return CoordinationResult(
             decisions=decisions,
             ledger=rej,
-            candidates=cand,
+            candidates=candidates,
             counts=(n_signals, n_adjust),
             timings=clock,
             nav=book.nav,
@@ -234,30 +268,32 @@ class Coordinator:
 
     # -- stages -------------------------------------------------------------------------
 
-    def _kelly(self, sig: Table, book: Book, rej: Rejections) -> Table:
-        inst = sig["inst"]
-        k = _sizing.kelly(
-            sig["direction"],
-            book.price[inst],
-            book.vol[inst],
-            sig["success_probability"],
-            sig["confidence"],
-            sig["price_target"],
-            sig["stop_price"],
-            sig["expected_return"],
-            sig["horizon_days"],
+    def _kelly(self, signals: Table, book: Book, rej: Rejections) -> Table:
+        """Kelly sizing of each signal: adds :data:`~portlab.engine.columns.KELLY`; rejects
+        signals with a stop on the wrong side, nothing to size from, or no edge."""
+        instrument = signals["instrument"]
+        k = kelly(
+            signals["direction"],
+            book.price[instrument],
+            book.vol[instrument],
+            signals["success_probability"],
+            signals["confidence"],
+            signals["price_target"],
+            signals["stop_price"],
+            signals["expected_return"],
+            signals["horizon_days"],
             self.sizing,
         )
-        sig.update(
+        signals.update(
             kelly=k.fraction,
             kelly_raw=k.raw,
             edge=k.edge,
             reward_risk=k.reward_risk,
-            loss=k.loss,
+            loss_fraction=k.loss_fraction,
             payoff=k.payoff,
-            horizon=k.horizon,
+            kelly_horizon_days=k.horizon_days,
         )
-        drop = np.zeros(length(sig), dtype=bool)
+        drop = np.zeros(length(signals), dtype=bool)
         for mask, path, why in (
             (k.bad_stop, "expected_outcomes.stop_price", "on the wrong side of the current price"),
             (
@@ -270,9 +306,9 @@ class Coordinator:
             if mask.any():
                 rej.add(
                     Source.SIGNAL,
-                    sig["signal_id"][mask],
-                    sig["instrument_id"][mask],
-                    sig["strategy_id"][mask],
+                    signals["signal_id"][mask],
+                    signals["instrument_id"][mask],
+                    signals["strategy_id"][mask],
                     RejectReason.INVALID,
                     f"{path}: {why}",
                     field=path,
@@ -282,34 +318,43 @@ class Coordinator:
         if no_edge.any():
             rej.add(
                 Source.SIGNAL,
-                sig["signal_id"][no_edge],
-                sig["instrument_id"][no_edge],
-                sig["strategy_id"][no_edge],
+                signals["signal_id"][no_edge],
+                signals["instrument_id"][no_edge],
+                signals["strategy_id"][no_edge],
                 RejectReason.NO_EDGE,
                 [
                     f"Kelly fraction {r:.4f} <= 0: no edge in the {'BUY' if di > 0 else 'SELL'} direction"
                     for r, di in zip(
-                        np.nan_to_num(k.raw[no_edge]), sig["direction"][no_edge], strict=True
+                        np.nan_to_num(k.raw[no_edge]), signals["direction"][no_edge], strict=True
                     )
                 ],
             )
             drop |= no_edge
-        return take(sig, ~drop) if drop.any() else sig
+        return take(signals, ~drop) if drop.any() else signals
 
-    def _size(self, cand: Table, book: Book, constraints: dict, rej: Rejections) -> Table:
+    def _size(
+        self,
+        candidates: Table,
+        book: Book,
+        constraints: dict[str, RequestConstraints],
+        rej: Rejections,
+    ) -> Table:
+        """Policy headroom, correlation adjustment, blending and minimum size: adds
+        :data:`~portlab.engine.columns.SIZING`."""
         cfg = self.sizing
-        m = length(cand)
-        inst, d = cand["inst"].astype(int), cand["d"].astype(int)
-        w0 = book.w[inst]
-        caps, names = _sizing.headroom(book, self.policy, inst, d)
+        m = length(candidates)
+        instrument = candidates["instrument"].astype(int)
+        direction = candidates["direction"].astype(int)
+        w0 = book.w[instrument]
+        caps, names = headroom(book, self.policy, instrument, direction)
         col = caps.argmin(axis=1) if m else np.zeros(0, dtype=int)
         cap = caps[np.arange(m), col]
-        want_sig = cand["signal_trade"].astype(float)
-        want_rb = cand["rebalance_trade"].astype(float)
+        want_sig = candidates["signal_trade"].astype(float)
+        want_rb = candidates["rebalance_trade"].astype(float)
         has_sig, has_rb = ~np.isnan(want_sig), ~np.isnan(want_rb)
         want = np.where(has_sig, want_sig, np.nan_to_num(want_rb))
         constrained = np.minimum(want, cap)
-        factor, rho = _sizing.correlation_factor(book, inst, d, cfg.correlation_penalty)
+        factor, rho = correlation_factor(book, instrument, direction, cfg.correlation_penalty)
         factor = np.where(has_sig, factor, 1.0)
         adjusted = constrained * factor
         beta = cfg.rebalance_blend
@@ -318,13 +363,13 @@ class Coordinator:
             (1 - beta) * adjusted + beta * np.minimum(np.nan_to_num(want_rb), cap),
             adjusted,
         )
-        increasing = d * w0 >= 0
-        small = has_sig & increasing & (blended > 0) & (blended < cfg.min_position_size - 1e-12)
+        increasing = direction * w0 >= 0
+        small = has_sig & increasing & (blended > 0) & (blended < cfg.min_position_size - SIZE_TOL)
         can_round = (
             small & (cap >= cfg.min_position_size) & (cfg.min_size_rule is MinSizeRule.ROUND_UP)
         )
         sized = np.where(can_round, cfg.min_position_size, np.where(small, 0.0, blended))
-        cand.update(
+        candidates.update(
             current_weight=w0,
             policy_cap=cap,
             binding_rule=np.asarray(names, dtype=object)[col],
@@ -339,16 +384,16 @@ class Coordinator:
         )
         reasons = np.full(m, "", dtype=object)
         details = np.full(m, "", dtype=object)
-        at_target = want <= 1e-12
+        at_target = want <= SIZE_TOL
         reasons[at_target] = RejectReason.AT_TARGET
         details[at_target] = [
             f"position {fmt_pct(x)} already at or beyond the wanted size" for x in w0[at_target]
         ]
-        no_room = ~at_target & (cap <= 1e-12)
+        no_room = ~at_target & (cap <= SIZE_TOL)
         reasons[no_room] = RejectReason.POLICY_LIMIT
         details[no_room] = [
             f"{n} limit leaves no room (position {fmt_pct(x)})"
-            for n, x in zip(cand["binding_rule"][no_room], w0[no_room], strict=True)
+            for n, x in zip(candidates["binding_rule"][no_room], w0[no_room], strict=True)
         ]
         too_small = (reasons == "") & small & ~can_round
         reasons[too_small] = RejectReason.BELOW_MIN_SIZE
@@ -356,57 +401,63 @@ class Coordinator:
             f"size {fmt_pct(b)} below the {fmt_pct(cfg.min_position_size)} minimum and room {fmt_pct(c)} too small to round up"
             for b, c in zip(blended[too_small], cap[too_small], strict=True)
         ]
-        _request_constraints(cand, book, constraints, reasons, details)
-        return _reject(cand, reasons, details, rej)
+        _request_constraints(candidates, book, constraints, reasons, details)
+        return _reject(candidates, reasons, details, rej)
 
-    def _allocate(self, cand: Table, book: Book, rej: Rejections) -> Table:
+    def _allocate(self, candidates: Table, book: Book, rej: Rejections) -> Table:
+        """Capital allocation and the risk feedback loop: adds
+        :data:`~portlab.engine.columns.ALLOCATION`."""
         cfg = self.sizing
-        m = length(cand)
-        inst, d = cand["inst"].astype(int), cand["d"].astype(int)
-        raw_edge = cand["edge"].astype(float)
+        m = length(candidates)
+        instrument = candidates["instrument"].astype(int)
+        direction = candidates["direction"].astype(int)
+        raw_edge = candidates["edge"].astype(float)
         edge = np.where(np.isnan(raw_edge), cfg.rebalance_edge, raw_edge)
-        priority = cand["priority"].astype(int)
-        reducing = d * book.w[inst] < 0
+        priority = candidates["priority"].astype(int)
+        reducing = direction * book.w[instrument] < 0
         order = np.lexsort(
             [
-                cand["winner_id"].astype(str),
-                cand["timestamp"].astype(np.int64),
+                candidates["winner_id"].astype(str),
+                candidates["timestamp"].astype(np.int64),
                 -edge * PRIORITY_WEIGHT[priority],
                 -priority,
                 ~reducing,
             ]
         )
-        budgets = {k: s.budget for k, s in self.strategies.items()}
-        prob = Problem(
-            inst,
-            d,
-            cand["sized"].astype(float),
-            edge,
-            priority,
-            order,
-            list(cand["strategy_shares"]),
-            budgets,
+        problem = AllocationProblem(
+            instrument=instrument,
+            direction=direction,
+            wanted=candidates["sized"].astype(float),
+            edge=edge,
+            priority=priority,
+            order=order,
+            strategy_shares=list(candidates["strategy_shares"]),
+            budgets=self._budgets(),
         )
-        alloc = allocate(book, self.policy, prob, cfg.allocation)
-        x = alloc.x
-        loop = risk_loop(book, self.policy, self.risk_loop, inst, d, x, priority)
-        cand.update(
+        alloc = allocate(book, self.policy, problem, cfg.allocation)
+        x = alloc.sizes
+        loop = risk_loop(book, self.policy, self.risk_loop, instrument, direction, x, priority)
+        candidates.update(
             allocated=x,
             allocation_binding=alloc.binding,
-            allocation_solver=np.full(m, alloc.solved, dtype=object),
-            risk_adjusted=loop.x,
+            allocation_solver=np.full(m, alloc.solver, dtype=object),
+            risk_adjusted=loop.sizes,
             risk_iterations=np.full(m, loop.iterations),
         )
         reasons = np.full(m, "", dtype=object)
         details = np.full(m, "", dtype=object)
-        has_sig = ~np.isnan(cand["signal_trade"].astype(float))
-        none = x <= 1e-12
+        has_sig = ~np.isnan(candidates["signal_trade"].astype(float))
+        none = x <= SIZE_TOL
         reasons[none] = RejectReason.NO_CAPACITY
         details[none] = [
             f"no room left under the {b or 'batch'} limit" for b in alloc.binding[none]
         ]
         cut_small = (
-            ~none & has_sig & ~reducing & (x < cfg.min_position_size - 1e-12) & (x < prob.s - 1e-12)
+            ~none
+            & has_sig
+            & ~reducing
+            & (x < cfg.min_position_size - SIZE_TOL)
+            & (x < problem.wanted - SIZE_TOL)
         )
         reasons[cut_small] = RejectReason.NO_CAPACITY
         details[cut_small] = [
@@ -416,28 +467,30 @@ class Coordinator:
         dropped = (reasons == "") & (loop.dropped != "")
         reasons[dropped] = RejectReason.RISK_LIMIT
         details[dropped] = loop.dropped[dropped]
-        return _reject(cand, reasons, details, rej)
+        return _reject(candidates, reasons, details, rej)
 
-    def _enforce(self, cand: Table, book: Book, rej: Rejections) -> Table:
-        m = length(cand)
-        inst, d = cand["inst"].astype(int), cand["d"].astype(int)
-        size = cand["risk_adjusted"].astype(float) if m else np.zeros(0)
-        prob = Problem(
-            inst,
-            d,
-            size,
-            np.zeros(m),
-            cand["priority"].astype(int),
-            np.arange(m),
-            list(cand["strategy_shares"]),
-            {k: s.budget for k, s in self.strategies.items()},
+    def _enforce(self, candidates: Table, book: Book, rej: Rejections) -> Table:
+        """Rounding to shares and the final check of the hard limits: adds
+        :data:`~portlab.engine.columns.EXECUTION`."""
+        m = length(candidates)
+        instrument = candidates["instrument"].astype(int)
+        size = candidates["risk_adjusted"].astype(float) if m else np.zeros(0)
+        problem = AllocationProblem(
+            instrument=instrument,
+            direction=candidates["direction"].astype(int),
+            wanted=size,
+            edge=np.zeros(m),
+            priority=candidates["priority"].astype(int),
+            order=np.arange(m),
+            strategy_shares=list(candidates["strategy_shares"]),
+            budgets=self._budgets(),
         )
-        lot = cand["lot_size"].astype(float)
-        ex = round_and_enforce(book, self.policy, prob, size, lot, self.sizing.fractional_shares)
-        cand.update(
+        lot = candidates["lot_size"].astype(float)
+        ex = round_and_enforce(book, self.policy, problem, size, lot, self.sizing.fractional_shares)
+        candidates.update(
             shares=np.abs(ex.shares),
-            final_size=np.where(ex.trimmed != "", ex.x, size),
-            executed_size=ex.x,
+            final_size=np.where(ex.trimmed != "", ex.sizes, size),
+            executed_size=ex.sizes,
             trimmed_by=ex.trimmed,
         )
         reasons = np.full(m, "", dtype=object)
@@ -450,15 +503,21 @@ class Coordinator:
         reasons[lots] = RejectReason.ROUNDS_TO_ZERO
         details[lots] = [
             f"{fmt_pct(s)} of NAV is less than one lot of {n:g} at {p:,.2f}"
-            for s, n, p in zip(size[lots], lot[lots], book.price[inst[lots]], strict=True)
+            for s, n, p in zip(size[lots], lot[lots], book.price[instrument[lots]], strict=True)
         ]
-        return _reject(cand, reasons, details, rej)
+        return _reject(candidates, reasons, details, rej)
+
+    def _budgets(self) -> dict[str, float]:
+        """Each registered strategy's capital budget still free, fraction of NAV."""
+        return {k: s.budget for k, s in self.strategies.items()}
 
 
 # -- helpers ----------------------------------------------------------------------------
 
 
 class _Clock:
+    """Wall time of each stage, in milliseconds (a :class:`~portlab.engine.result.Timings`)."""
+
     def __init__(self) -> None:
         self.start = self.last = time.perf_counter()
         self.ms: dict[str, float] = {}
@@ -473,69 +532,51 @@ class _Clock:
         return 1000 * (self.last - self.start)
 
 
-_NO_TIME = np.iinfo(np.int64).min
-
-
-def _given_as_of(as_of: Any) -> pd.Timestamp | None:
-    if as_of is None:
-        return None
-    ts = as_utc(as_of, "as_of")
-    if not _TS_MIN <= ts <= _TS_MAX:
-        raise ValidationError(f"as_of: {ts.isoformat()} is {_TS_RANGE}")
-    return ts.as_unit("ns")
-
-
-def _as_of(given: pd.Timestamp | None, sig: Table, rb: Table, market: Any) -> pd.Timestamp:
-    if given is not None:
-        return given
-    stamps = [t for t in (*sig["timestamp"], *rb["timestamp"]) if t != _NO_TIME]
-    if stamps:
-        return pd.Timestamp(max(stamps), tz="UTC")
-    last = pd.Timestamp(market.dates[-1])
-    return last.tz_localize("UTC") if last.tzinfo is None else last
-
-
-def _reject(cand: Table, reasons: np.ndarray, details: np.ndarray, rej: Rejections) -> Table:
+def _reject(candidates: Table, reasons: np.ndarray, details: np.ndarray, rej: Rejections) -> Table:
     """Move candidates with a reason to the rejection ledger (their signals and adjustments)."""
     out = reasons != ""
     if not out.any():
-        return cand
+        return candidates
     for k in np.flatnonzero(out):
         reason = RejectReason(reasons[k])
-        rule = str(cand["binding_rule"][k]) if reason is RejectReason.POLICY_LIMIT else ""
-        name = cand["instrument_id"][k]
-        ids = cand["signal_ids"][k]
+        rule = str(candidates["binding_rule"][k]) if reason is RejectReason.POLICY_LIMIT else ""
+        name = candidates["instrument_id"][k]
+        ids = candidates["signal_ids"][k]
         if ids:
             rej.add(
                 Source.SIGNAL,
                 ids,
                 [name] * len(ids),
-                cand["signal_strategies"][k],
+                candidates["signal_strategies"][k],
                 reason,
                 str(details[k]),
                 rule=rule,
             )
-        if cand["rebalance_ids"][k]:
-            ids = cand["rebalance_ids"][k]
+        if candidates["rebalance_ids"][k]:
+            ids = candidates["rebalance_ids"][k]
             rej.add(
                 Source.REBALANCE, ids, [name] * len(ids), None, reason, str(details[k]), rule=rule
             )
-    gone = take(cand, out)
+    gone = take(candidates, out)
     gone["outcome"] = reasons[out]
     rej.candidates.append(gone)
-    return take(cand, ~out)
+    return take(candidates, ~out)
 
 
 def _request_constraints(
-    cand: Table, book: Book, constraints: dict, reasons: np.ndarray, details: np.ndarray
+    candidates: Table,
+    book: Book,
+    constraints: dict[str, RequestConstraints],
+    reasons: np.ndarray,
+    details: np.ndarray,
 ) -> None:
     """A rebalance request's ``min_trade_size`` (currency) and ``max_turnover`` (fraction of NAV)."""
     if not constraints:
         return
-    only_rb = cand["origin"] == "REBALANCE"
-    sized = cand["sized"]
+    only_rb = candidates["origin"] == "REBALANCE"
+    sized = candidates["sized"]
     for rid, c in constraints.items():
-        mine = only_rb & (cand["request_id"] == rid) & (reasons == "")
+        mine = only_rb & (candidates["request_id"] == rid) & (reasons == "")
         if not mine.any():
             continue
         if c.get("min_trade_size"):

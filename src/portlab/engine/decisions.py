@@ -1,8 +1,9 @@
-"""Stage 6 — decide: amounts, shares, risk metrics, compliance and reasoning per decision.
+"""Decide: amounts, shares, risk metrics, compliance and reasoning per decision (§7).
 
-The decisions DataFrame holds one row per decision with every field of seed 000's
-``CoordinatedTradingDecisionEvent`` (flat) plus the detail behind them; :func:`decision_events`
-turns its rows into the events, field for field.
+The decisions DataFrame holds one row per decision with every field of the
+``CoordinatedTradingDecisionEvent`` contract (flat; specification §1) plus the detail behind
+them (:data:`~portlab.engine.columns.DECISIONS`); :func:`decision_events` turns its rows into
+the events, field for field.
 
 An instrument without a sector (``"Unknown"``) is a sector of its own (see
 :mod:`portlab.engine.book`): its ``sector_before``/``sector_after`` are its own gross weight
@@ -16,170 +17,142 @@ import uuid
 import numpy as np
 import pandas as pd
 
-from portlab.engine._table import Table, length, obj
 from portlab.engine.book import Book
+from portlab.engine.columns import DECISIONS
 from portlab.engine.config import Policy, SizingConfig
 from portlab.engine.execution import execution_strategy
 from portlab.engine.outcome import fmt_pct
+from portlab.engine.rebalance import RequestConstraints
 from portlab.engine.signals import PRIORITY_LEVELS
-from portlab.engine.sizing import TRADING_DAYS, var_z
+from portlab.engine.sizing import LOSS_QUANTILE, TRADING_DAYS, var_z
+from portlab.engine.table import Table, length, object_array
+from portlab.engine.tolerances import SIZE_TOL
+from portlab.events import CoordinatedTradingDecisionEvent
 
 __all__ = ["DECISION_COLUMNS", "build_decisions", "decision_events"]
 
 _NAMESPACE = uuid.UUID("6f1c2b9e-4a8d-4c3e-9b7a-0d5e8f2a1c34")
 
-DECISION_COLUMNS = (
-    "decision_id",
-    "timestamp",
-    "instrument_id",
-    "action",
-    "position_size",
-    "trade_amount",
-    "share_quantity",
-    "price",
-    "notional",
-    "confidence",
-    "priority",
-    "origin",
-    "signal_id",
-    "signal_ids",
-    "rebalance_ids",
-    "strategy_id",
-    "conflicted",
-    "signal_confidence",
-    "signal_strength",
-    "expected_return",
-    "current_position",
-    "target_position",
-    "sector",
-    "sector_before",
-    "sector_after",
-    "sector_limit",
-    "correlation_impact",
-    "risk_contribution",
-    "kelly_fraction",
-    "signal_trade",
-    "policy_constrained",
-    "correlation_adjusted",
-    "final_size",
-    "position_var_1d",
-    "portfolio_var_impact",
-    "max_loss_estimate",
-    "risk_reward_ratio",
-    "order_type",
-    "execution_algorithm",
-    "time_horizon",
-    "urgency",
-    "participation",
-    "position_limit_check",
-    "sector_limit_check",
-    "correlation_limit_check",
-    "leverage_limit_check",
-    "volatility_limit_check",
-    "violations",
-    "warnings",
-    "reasoning",
-)
+#: columns of ``CoordinationResult.decisions`` (:data:`portlab.engine.columns.DECISIONS`)
+DECISION_COLUMNS = DECISIONS.names
+#: A measure at or above this fraction of its limit is near it: a warning, and the
+#: workbench's amber (at 90% a limit still leaves a tenth of its room)
+NEAR_LIMIT = 0.9
 
 
 def build_decisions(
-    cand: Table,
+    candidates: Table,
     book: Book,
     policy: Policy,
     cfg: SizingConfig,
-    constraints: dict,
+    constraints: dict[str, RequestConstraints],
     when: pd.Timestamp,
 ) -> Table:
-    """The decision columns (:data:`DECISION_COLUMNS`) of the surviving candidates."""
-    m = length(cand)
+    """The decision columns (:data:`DECISION_COLUMNS`) of the surviving candidates.
+
+    Parameters
+    ----------
+    candidates : Table
+        The candidates that survived every stage (:data:`~portlab.engine.columns.CANDIDATES`
+        through :data:`~portlab.engine.columns.EXECUTION`).
+    book, policy, cfg
+    constraints : dict
+        The rebalance requests' constraints by request id.
+    when : Timestamp
+        Time stamped on the decisions (UTC).
+    """
+    m = length(candidates)
     if m == 0:
         return {c: np.empty(0, dtype=object) for c in DECISION_COLUMNS}
-    inst = cand["inst"].astype(int)
-    d = cand["d"].astype(int)
-    size = cand["final_size"].astype(float)
-    shares = cand["shares"].astype(float)
-    price = book.price[inst]
+    instrument = candidates["instrument"].astype(int)
+    direction = candidates["direction"].astype(int)
+    size = candidates["final_size"].astype(float)
+    shares = candidates["shares"].astype(float)
+    price = book.price[instrument]
     nav = book.nav
-    w0 = book.w[inst]
+    w0 = book.w[instrument]
     amount = size * nav
     # portfolio after the whole batch
-    executed = d * cand["executed_size"].astype(float)
+    executed = direction * candidates["executed_size"].astype(float)
     w1 = book.w.copy()
-    np.add.at(w1, inst, executed)
-    g1 = book._cov0 @ w1
+    np.add.at(w1, instrument, executed)
+    g1 = book.covariance @ w1
     var1 = float(w1 @ g1)
     sigma1 = np.sqrt(max(var1, 0.0))
     # per-decision standalone impact
-    diag, g0 = book.diag[inst], book.g[inst]
+    diag, g0 = book.diag[instrument], book.g[instrument]
     z = var_z(cfg.var_confidence)
     daily = np.sqrt(1.0 / TRADING_DAYS)
-    var_alone = book.variance + 2 * d * size * g0 + size * size * diag
+    var_alone = book.variance + 2 * direction * size * g0 + size * size * diag
     var_impact = z * daily * (np.sqrt(np.maximum(var_alone, 0.0)) - book.volatility)
-    position_var = z * daily * book.vol[inst] * amount
-    loss = cand["loss"].astype(float)
-    loss = np.where(np.isnan(loss), var_z(0.99) * daily * book.vol[inst], loss)
+    position_var = z * daily * book.vol[instrument] * amount
+    loss = candidates["loss_fraction"].astype(float)
+    loss = np.where(np.isnan(loss), var_z(LOSS_QUANTILE) * daily * book.vol[instrument], loss)
     max_loss = amount * loss
-    rr = np.nan_to_num(cand["reward_risk"].astype(float), nan=0.0)
-    sec = book.sector[inst]
+    rr = np.nan_to_num(candidates["reward_risk"].astype(float), nan=0.0)
+    sec = book.sector[instrument]
     sec_before = book.sector_gross[sec]
-    sec_after = sec_before + np.abs(w0 + d * size) - np.abs(w0)
-    risk_contrib = np.where(sigma1 > 0, w1[inst] * g1[inst] / max(sigma1, 1e-300), 0.0)
+    sec_after = sec_before + np.abs(w0 + direction * size) - np.abs(w0)
+    risk_contrib = w1[instrument] * g1[instrument] / sigma1 if sigma1 > 0 else np.zeros(m)
 
     timeframe = np.array(
         [
             constraints.get(r, {}).get("execution_timeframe") if r else None
-            for r in cand["request_id"]
+            for r in candidates["request_id"]
         ],
         dtype=object,
     )
     urgency = np.array(
-        [u if isinstance(u, str) else "NORMAL" for u in cand["urgency"]], dtype=object
+        [u if isinstance(u, str) else "NORMAL" for u in candidates["urgency"]], dtype=object
     )
     ex = execution_strategy(
-        urgency, size, shares, None if book.adv is None else book.adv[inst], timeframe
+        urgency, size, shares, None if book.adv is None else book.adv[instrument], timeframe
     )
-    comp = _compliance(book, policy, inst, d, size, w1, cand["book_correlation"].astype(float))
+    rho = candidates["book_correlation"].astype(float)
+    comp = _compliance(book, policy, instrument, direction, size, w1, rho)
 
-    ids = obj(
+    ids = object_array(
         [
             str(uuid.uuid5(_NAMESPACE, f"{w}|{i}|{when.isoformat()}"))
-            for w, i in zip(cand["winner_id"], cand["instrument_id"], strict=True)
+            for w, i in zip(candidates["winner_id"], candidates["instrument_id"], strict=True)
         ]
     )
-    has_sig = np.array([bool(x) for x in cand["signal_ids"]], dtype=bool)
+    has_sig = np.array([bool(x) for x in candidates["signal_ids"]], dtype=bool)
     out = {
         "decision_id": ids,
         "timestamp": np.full(m, when, dtype=object),
-        "instrument_id": cand["instrument_id"].astype(object),
-        "action": np.where(d > 0, "BUY", "SELL").astype(object),
+        "instrument_id": candidates["instrument_id"].astype(object),
+        "action": np.where(direction > 0, "BUY", "SELL").astype(object),
         "position_size": size,
         "trade_amount": amount,
         "share_quantity": shares,
         "price": price,
         "notional": shares * price,
-        "confidence": np.where(has_sig, cand["confidence"].astype(float), np.nan),
-        "priority": np.asarray(PRIORITY_LEVELS, dtype=object)[cand["priority"].astype(int)],
-        "origin": cand["origin"].astype(object),
-        "signal_id": np.where(has_sig, cand["winner_id"].astype(object), None),
-        "signal_ids": cand["signal_ids"],
-        "rebalance_ids": cand["rebalance_ids"],
-        "strategy_id": obj(sh[0][0] if sh else None for sh in cand["strategy_shares"]),
-        "conflicted": cand["conflicted"].astype(bool),
-        "signal_confidence": cand["confidence"].astype(float),
-        "signal_strength": cand["strength"],
-        "expected_return": cand["expected_return"].astype(float),
+        "confidence": np.where(has_sig, candidates["confidence"].astype(float), np.nan),
+        "priority": np.asarray(PRIORITY_LEVELS, dtype=object)[candidates["priority"].astype(int)],
+        "origin": candidates["origin"].astype(object),
+        "signal_id": np.where(has_sig, candidates["winner_id"].astype(object), None),
+        "signal_ids": candidates["signal_ids"],
+        "rebalance_ids": candidates["rebalance_ids"],
+        "strategy_id": object_array(
+            sh[0][0] if sh else None for sh in candidates["strategy_shares"]
+        ),
+        "conflicted": candidates["conflicted"].astype(bool),
+        "signal_confidence": candidates["confidence"].astype(float),
+        "signal_strength": candidates["strength"],
+        "expected_return": candidates["expected_return"].astype(float),
         "current_position": w0,
-        "target_position": w0 + d * size,
+        "target_position": w0 + direction * size,
         "sector": np.asarray(book.sector_labels, dtype=object)[sec],
         "sector_before": sec_before,
         "sector_after": sec_after,
         "sector_limit": policy.max_sector_exposure.limit,
-        "correlation_impact": cand["book_correlation"].astype(float),
+        "correlation_impact": candidates["book_correlation"].astype(float),
         "risk_contribution": risk_contrib,
-        "kelly_fraction": cand["kelly"].astype(float),
-        "signal_trade": cand["signal_trade"].astype(float),
-        "policy_constrained": cand["policy_constrained"].astype(float),
-        "correlation_adjusted": cand["correlation_adjusted"].astype(float),
+        "kelly_fraction": candidates["kelly"].astype(float),
+        "signal_trade": candidates["signal_trade"].astype(float),
+        "policy_constrained": candidates["policy_constrained"].astype(float),
+        "correlation_adjusted": candidates["correlation_adjusted"].astype(float),
         "final_size": size,
         "position_var_1d": position_var,
         "portfolio_var_impact": var_impact,
@@ -197,15 +170,23 @@ def build_decisions(
         },
         **comp,
     }
-    out["reasoning"] = obj(_reasoning(cand, out, cfg))
+    out["reasoning"] = object_array(_reasoning(candidates, out, cfg))
     return {c: out[c] for c in DECISION_COLUMNS}
 
 
-def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:
+def _compliance(
+    book: Book,
+    policy: Policy,
+    instrument: np.ndarray,
+    direction: np.ndarray,
+    size: np.ndarray,
+    w1: np.ndarray,
+    rho: np.ndarray,
+) -> dict[str, np.ndarray]:
     rules = policy.rules()
-    m = len(inst)
-    w0 = book.w[inst]
-    target = w0 + d * size
+    m = len(instrument)
+    w0 = book.w[instrument]
+    target = w0 + direction * size
     checks: dict[str, np.ndarray] = {}
     violations = [[] for _ in range(m)]
     warnings = [[] for _ in range(m)]
@@ -220,8 +201,8 @@ def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:
         code: str,
     ):
         status = np.full(m, "PASSED", dtype=object)
-        over = after > limit + 1e-12
-        near = ~over & (after > 0.9 * limit)
+        over = after > limit + SIZE_TOL
+        near = ~over & (after > NEAR_LIMIT * limit)
         for j in np.flatnonzero(over):
             if hard:  # only reachable when the measure was already above and the trade reduced it
                 warnings[j].append(f"{code}_still_above_limit")
@@ -242,7 +223,7 @@ def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:
         pos.hard,
         "position",
     )
-    sec = book.sector[inst]
+    sec = book.sector[instrument]
     sec1 = np.bincount(book.sector, weights=np.abs(w1), minlength=len(book.sector_labels))[sec]
     judge(
         "sector_limit_check",
@@ -254,20 +235,20 @@ def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:
         "sector_exposure",
     )
     if book.sector_unknown is not None:  # a sector of its own: the sector limit does not bind
-        for j in np.flatnonzero(book.sector_unknown[inst]):
+        for j in np.flatnonzero(book.sector_unknown[instrument]):
             warnings[j].append("sector_unknown_limit_not_applied")
     cor = rules["correlation"]
-    cluster_after = book.cluster_exposure(inst, w1)
+    cluster_after = book.cluster_exposure(instrument, w1)
     judge(
         "correlation_limit_check",
         "max_correlation_exposure",
         cluster_after,
-        book.cluster_exposure(inst),
+        book.cluster_exposure(instrument),
         cor.limit,
         cor.hard,
         "correlated_exposure",
     )
-    high = (d * rho >= policy.correlation_threshold) & (d * w0 >= 0)
+    high = (direction * rho >= policy.correlation_threshold) & (direction * w0 >= 0)
     for j in np.flatnonzero(high):
         warnings[j].append("high_correlation_with_existing_positions")
     checks["correlation_limit_check"] = np.where(high, "WARNING", checks["correlation_limit_check"])
@@ -283,7 +264,7 @@ def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:
         "leverage",
     )
     vol = rules["volatility"]
-    sigma1 = np.full(m, np.sqrt(max(float(w1 @ (book._cov0 @ w1)), 0.0)))
+    sigma1 = np.full(m, np.sqrt(max(float(w1 @ (book.covariance @ w1)), 0.0)))
     judge(
         "volatility_limit_check",
         "max_portfolio_volatility",
@@ -293,65 +274,70 @@ def _compliance(book, policy, inst, d, size, w1, rho) -> dict[str, object]:
         vol.hard,
         "portfolio_volatility",
     )
-    return {**checks, "violations": obj(violations), "warnings": obj(warnings)}
+    return {**checks, "violations": object_array(violations), "warnings": object_array(warnings)}
 
 
-def _reasoning(cand: Table, out: dict, cfg: SizingConfig) -> list[str]:
+def _reasoning(candidates: Table, out: dict, cfg: SizingConfig) -> list[str]:
     texts = []
-    for k in range(length(cand)):
-        c = {key: v[k] for key, v in cand.items()}
+    for k in range(length(candidates)):
+        candidate = {key: v[k] for key, v in candidates.items()}
         parts = []
-        if c["signal_ids"] and not np.isnan(c["kelly"]):
-            if not np.isnan(c["payoff"]):
+        if candidate["signal_ids"] and not np.isnan(candidate["kelly"]):
+            if not np.isnan(candidate["payoff"]):
                 p = (
-                    c["success_probability"]
-                    if not np.isnan(c["success_probability"])
-                    else c["confidence"]
+                    candidate["success_probability"]
+                    if not np.isnan(candidate["success_probability"])
+                    else candidate["confidence"]
                 )
-                how = f"p={p:.2f}, payoff {c['payoff']:.2f}"
+                how = f"p={p:.2f}, payoff {candidate['payoff']:.2f}"
             else:
-                how = f"expected {c['edge']:.2%} over {c['horizon']:g} days"
-            parts.append(f"Kelly {fmt_pct(c['kelly'])} ({how})")
-            if not np.isnan(c["signal_trade"]):
+                how = f"expected {candidate['edge']:.2%} over {candidate['kelly_horizon_days']:g} days"
+            parts.append(f"Kelly {fmt_pct(candidate['kelly'])} ({how})")
+            if not np.isnan(candidate["signal_trade"]):
                 parts.append(
-                    f"trade {fmt_pct(c['signal_trade'])} toward it from {fmt_pct(c['current_weight'])}"
+                    f"trade {fmt_pct(candidate['signal_trade'])} toward it from {fmt_pct(candidate['current_weight'])}"
                 )
         else:
             parts.append(
-                f"rebalance toward target: trade {fmt_pct(c['rebalance_trade'])} from {fmt_pct(c['current_weight'])}"
+                f"rebalance toward target: trade {fmt_pct(candidate['rebalance_trade'])} from {fmt_pct(candidate['current_weight'])}"
             )
-        want = c["signal_trade"] if not np.isnan(c["signal_trade"]) else c["rebalance_trade"]
-        if c["policy_constrained"] < want - 1e-12:
+        want = (
+            candidate["signal_trade"]
+            if not np.isnan(candidate["signal_trade"])
+            else candidate["rebalance_trade"]
+        )
+        if candidate["policy_constrained"] < want - SIZE_TOL:
             parts.append(
-                f"capped at {fmt_pct(c['policy_constrained'])} by the {c['binding_rule']} limit"
+                f"capped at {fmt_pct(candidate['policy_constrained'])} by the {candidate['binding_rule']} limit"
             )
-        if c["correlation_factor"] < 1 - 1e-12:
+        if candidate["correlation_factor"] < 1 - SIZE_TOL:
             parts.append(
-                f"x{c['correlation_factor']:.3f} for correlation {c['book_correlation']:.2f} with holdings "
-                f"-> {fmt_pct(c['correlation_adjusted'])}"
+                f"x{candidate['correlation_factor']:.3f} for correlation {candidate['book_correlation']:.2f} with holdings "
+                f"-> {fmt_pct(candidate['correlation_adjusted'])}"
             )
-        if c["signal_ids"] and not np.isnan(c["rebalance_trade"]):
+        if candidate["signal_ids"] and not np.isnan(candidate["rebalance_trade"]):
             parts.append(
-                f"blended {cfg.rebalance_blend:.0%} with rebalance {fmt_pct(c['rebalance_trade'])} -> {fmt_pct(c['blended'])}"
+                f"blended {cfg.rebalance_blend:.0%} with rebalance {fmt_pct(candidate['rebalance_trade'])} -> {fmt_pct(candidate['blended'])}"
             )
-        if c["min_size_applied"]:
+        if candidate["min_size_applied"]:
             parts.append(f"raised to the {fmt_pct(cfg.min_position_size)} minimum")
-        if c["allocated"] < c["sized"] - 1e-12:
-            parts.append(f"allocation cut to {fmt_pct(c['allocated'])} ({c['allocation_binding']})")
-        if c["risk_adjusted"] < c["allocated"] - 1e-12:
-            parts.append(f"risk loop resized to {fmt_pct(c['risk_adjusted'])}")
-        if c["trimmed_by"]:
-            parts.append(f"trimmed by the final {c['trimmed_by']} check")
-        if c["conflicted"]:
-            parts.append(f"conflict resolved by {c['rule']}")
+        if candidate["allocated"] < candidate["sized"] - SIZE_TOL:
+            parts.append(
+                f"allocation cut to {fmt_pct(candidate['allocated'])} ({candidate['allocation_binding']})"
+            )
+        if candidate["risk_adjusted"] < candidate["allocated"] - SIZE_TOL:
+            parts.append(f"risk loop resized to {fmt_pct(candidate['risk_adjusted'])}")
+        if candidate["trimmed_by"]:
+            parts.append(f"trimmed by the final {candidate['trimmed_by']} check")
+        if candidate["conflicted"]:
+            parts.append(f"conflict resolved by {candidate['rule']}")
         parts.append(f"{out['share_quantity'][k]:,.0f} shares at {out['price'][k]:,.2f}")
         texts.append("; ".join(parts))
     return texts
 
 
-def decision_events(decisions: pd.DataFrame) -> list:
+def decision_events(decisions: pd.DataFrame) -> list[CoordinatedTradingDecisionEvent]:
     """Rows of a decisions frame as :class:`~portlab.events.CoordinatedTradingDecisionEvent`."""
-    from portlab.events import CoordinatedTradingDecisionEvent
 
     def num(x, default=0.0) -> float:
         return default if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)

@@ -1,4 +1,4 @@
-"""Stage 6a — execution strategy: order type, algorithm, time horizon and urgency.
+"""Execution strategy: order type, algorithm, time horizon and urgency (specification §7).
 
 Rules (vectorized). ``participation`` is the trade's share count over the average daily
 volume when the market has volumes; otherwise the trade size (fraction of NAV) decides.
@@ -12,9 +12,11 @@ NORMAL    LIMIT       VWAP with volumes, else TWAP          1_hour / 4_hours / 1
 LOW       LIMIT       VWAP with volumes, else TWAP          1_day, or N_days at 5% of volume
 ========  ==========  ====================================  ================================
 
-"small" is under 1% of daily volume (or under 1% of NAV without volumes). NORMAL horizons
-step at 1%, 5% and 10% of daily volume (1%, 5% of NAV without volumes); above 10% the trade
-is spread over ``ceil(participation / 10%)`` days. A rebalance request's
+"small" is under 1% of daily volume (or under 1% of NAV without volumes):
+:data:`SMALL_TRADE`. NORMAL horizons step at 1%, 5% (:data:`MEDIUM_TRADE`) and 10%
+(:data:`DAILY_PARTICIPATION`) of daily volume (1%, 5% of NAV without volumes); above 10% the
+trade is spread over ``ceil(participation / 10%)`` days, LOW urgency over
+``ceil(participation / 5%)`` days (:data:`LOW_URGENCY_PARTICIPATION`). A rebalance request's
 ``execution_timeframe`` overrides the horizon of the trades it drives.
 """
 
@@ -22,7 +24,23 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["execution_strategy"]
+__all__ = [
+    "DAILY_PARTICIPATION",
+    "LOW_URGENCY_PARTICIPATION",
+    "MEDIUM_TRADE",
+    "SMALL_TRADE",
+    "execution_strategy",
+]
+
+#: below this share of daily volume (or of NAV without volumes) a trade is small: it can go
+#: at once (HIGH urgency) or within the hour (NORMAL) without moving the price much
+SMALL_TRADE = 0.01
+#: below this share of daily volume (or of NAV) a NORMAL trade takes 4 hours, above a day
+MEDIUM_TRADE = 0.05
+#: the most of a day's volume a NORMAL trade takes per day; larger trades take more days
+DAILY_PARTICIPATION = 0.10
+#: the most of a day's volume a LOW-urgency trade takes per day
+LOW_URGENCY_PARTICIPATION = 0.05
 
 
 def execution_strategy(
@@ -51,6 +69,17 @@ def execution_strategy(
     -------
     dict of ndarray
         ``order_type``, ``execution_algorithm``, ``time_horizon``, ``urgency``, ``participation``.
+
+    Examples
+    --------
+    30,000 shares of an instrument trading 100,000 a day (30% of its volume) at NORMAL and LOW
+    urgency, and 500 shares (0.05%) at HIGH urgency:
+
+    >>> import numpy as np
+    >>> ex = execution_strategy(np.array(["NORMAL", "LOW", "HIGH"]), np.array([0.02, 0.02, 0.005]),
+    ...                         np.array([30_000.0, 30_000.0, 500.0]), np.array([1e5, 1e5, 1e6]))
+    >>> list(ex["execution_algorithm"]), list(ex["time_horizon"])
+    (['VWAP', 'VWAP', 'IMMEDIATE'], ['3_days', '6_days', '30_minutes'])
     """
     m = len(urgency)
     urgency = np.asarray(urgency, dtype=object)
@@ -60,14 +89,16 @@ def execution_strategy(
             known, np.abs(shares) / (np.where(known, adv, 1.0) if adv is not None else 1.0), np.nan
         )
     measure = np.where(known, part, size)
-    small = measure < 0.01
-    days = np.ceil(np.where(known, part, 0.0) / 0.10).astype(int)
+    small = measure < SMALL_TRADE
+    days = np.ceil(np.where(known, part, 0.0) / DAILY_PARTICIPATION).astype(int)
     normal_h = np.select(
-        [small, measure < 0.05, (measure < 0.10) | ~known],
+        [small, measure < MEDIUM_TRADE, (measure < DAILY_PARTICIPATION) | ~known],
         ["1_hour", "4_hours", "1_day"],
         default=np.char.add(days.astype(str), "_days").astype(object),
     )
-    low_days = np.maximum(np.ceil(np.where(known, part, 0.0) / 0.05), 1).astype(int)
+    low_days = np.maximum(
+        np.ceil(np.where(known, part, 0.0) / LOW_URGENCY_PARTICIPATION), 1
+    ).astype(int)
     low_h = np.where(
         low_days > 1, np.char.add(low_days.astype(str), "_days").astype(object), "1_day"
     )

@@ -9,6 +9,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab.engine.columns import REJECTIONS
+from portlab.engine.table import Table
+
 __all__ = ["REJECTION_COLUMNS", "RejectReason", "Rejections", "Source"]
 
 
@@ -42,17 +45,8 @@ class RejectReason(enum.StrEnum):
     ROUNDS_TO_ZERO = "ROUNDS_TO_ZERO"  # less than one share / lot
 
 
-REJECTION_COLUMNS = (
-    "source",
-    "id",
-    "instrument_id",
-    "strategy_id",
-    "reason",
-    "rule",
-    "detail",
-    "winner_id",
-    "field",
-)
+#: columns of ``CoordinationResult.rejections`` (:data:`portlab.engine.columns.REJECTIONS`)
+REJECTION_COLUMNS = REJECTIONS.names
 
 
 class Rejections:
@@ -60,23 +54,44 @@ class Rejections:
 
     def __init__(self) -> None:
         self._rows: list[tuple] = []
-        #: candidate rows (with their sizing waterfall) that were dropped, for the waterfall
-        self.candidates: list[pd.DataFrame] = []
+        #: candidate tables (with their sizing steps and ``outcome``) that were dropped, for
+        #: the waterfall
+        self.candidates: list[Table] = []
 
     def add(
         self,
         source: Source,
-        ids: Iterable[Any],
-        instruments: Iterable[Any],
-        strategies: Iterable[Any] | None,
+        ids: Iterable[str],
+        instruments: Iterable[str | None],
+        strategies: Iterable[str | None] | None,
         reason: RejectReason,
         detail: Iterable[str] | str,
         *,
         rule: Iterable[str] | str = "",
-        winner: Iterable[Any] | None = None,
+        winner: Iterable[str | None] | None = None,
         field: Iterable[str] | str = "",
     ) -> None:
-        """Record one rejection per id; scalar arguments apply to all of them."""
+        """Record one rejection per id; scalar arguments apply to all of them.
+
+        Parameters
+        ----------
+        source : Source
+        ids : iterable of str
+            The signals' eventIds or the adjustments' ids.
+        instruments : iterable of str or None
+            Their instruments, one per id (None when unknown).
+        strategies : iterable of str or None, or None
+            Their strategies (None: none, e.g. for rebalance adjustments).
+        reason : RejectReason
+        detail : str or iterable of str
+            What happened, in words.
+        rule : str or iterable of str
+            The policy rule or resolution method involved.
+        winner : iterable of str or None, optional
+            What won the conflict, one per id.
+        field : str or iterable of str
+            Dotted path of the invalid field (INVALID).
+        """
         ids = list(ids)
         n = len(ids)
         if n == 0:

@@ -28,37 +28,38 @@ lies outside 1677-09-21..2262-04-11, is an INVALID rejection and the other reque
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
 
-from portlab.engine._table import Table, empty
 from portlab.engine.book import Book
+from portlab.engine.columns import ADJUSTMENTS
 from portlab.engine.outcome import Rejections, RejectReason, Source, fmt_pct
-from portlab.engine.signals import _TS_MAX, _TS_MIN, _TS_RANGE
+from portlab.engine.table import Table, empty
+from portlab.engine.times import OUT_OF_RANGE, TIME_MAX, TIME_MIN
+from portlab.engine.tolerances import SIZE_TOL
+from portlab.events import RebalanceRequestEvent, parse_rebalance_requests
 from portlab.exceptions import ValidationError
+from portlab.types import RequestsLike
 
-__all__ = ["REQUEST_COLUMNS", "adjustments"]
+__all__ = ["ADJUSTMENT_COLUMNS", "RequestConstraints", "adjustments"]
 
 _URGENCY_RANK = {"LOW": 0, "NORMAL": 1, "HIGH": 2, "CRITICAL": 3}
 _PRIORITY_RANK = {"LOW": 0, "MEDIUM": 1, "HIGH": 2, "CRITICAL": 3}
-REQUEST_COLUMNS = (
-    "adj_id",
-    "request_id",
-    "instrument_id",
-    "inst",
-    "delta",
-    "priority",
-    "urgency",
-    "timestamp",
-    "rebalance_type",
-)
+#: columns of the adjustment table (:data:`portlab.engine.columns.ADJUSTMENTS`)
+ADJUSTMENT_COLUMNS = ADJUSTMENTS.names
 
 
-def _events(requests: Any, rej: Rejections) -> list:
-    from portlab.events import RebalanceRequestEvent, parse_rebalance_requests
+class RequestConstraints(TypedDict):
+    """A rebalance request's ``constraints`` block (each None when the request gives none)."""
 
+    max_turnover: float | None  # fraction of NAV
+    min_trade_size: float | None  # currency
+    execution_timeframe: str | None
+
+
+def _events(requests: RequestsLike, rej: Rejections) -> list[RebalanceRequestEvent]:
     if requests is None:
         return []
     if isinstance(requests, RebalanceRequestEvent | Mapping):
@@ -96,15 +97,15 @@ def _val(x: Any) -> str:
 
 
 def adjustments(
-    requests: Any, book: Book, rej: Rejections, allow_short: bool = True
-) -> tuple[Table, dict[str, dict[str, Any]]]:
+    requests: RequestsLike, book: Book, rej: Rejections, allow_short: bool = True
+) -> tuple[Table, dict[str, RequestConstraints]]:
     """Instrument-level adjustments of the requests, one row per instrument.
 
     Parameters
     ----------
     requests : None, RebalanceRequestEvent, dict, or a list of them
     book : Book
-        The actual portfolio: ``delta`` is measured against its weights, never against the
+        The actual portfolio: ``weight_change`` is measured against its weights, never the
         request's ``current_weight`` or ``adjustment_needed``.
     rej : Rejections
         Receives invalid requests, unknown instruments, superseded and at-target adjustments,
@@ -117,15 +118,14 @@ def adjustments(
 
     Returns
     -------
-    table : Table with :data:`REQUEST_COLUMNS`; ``delta`` is the signed weight change
-        wanted (target minus actual current weight), fraction of NAV; ``timestamp`` in int64
-        nanoseconds (UTC).
+    table : Table with :data:`ADJUSTMENT_COLUMNS` (:data:`~portlab.engine.columns.ADJUSTMENTS`);
+        ``weight_change`` is the signed weight change wanted (target minus actual current
+        weight), fraction of NAV; ``timestamp`` in int64 nanoseconds (UTC).
     constraints : dict
-        Per request id: ``max_turnover`` (fraction of NAV), ``min_trade_size`` (currency),
-        ``execution_timeframe`` (str), each None when the request gives none.
+        Per request id, its :class:`RequestConstraints`.
     """
     rows: list[tuple] = []
-    constraints: dict[str, dict[str, Any]] = {}
+    constraints: dict[str, RequestConstraints] = {}
     index = book.instruments
     for ev in _events(requests, rej):
         rid = ev.eventId
@@ -142,14 +142,14 @@ def adjustments(
         seen: dict[str, int] = {}
         ts = pd.Timestamp(ev.timestamp) if ev.timestamp_given else pd.NaT  # NaT: no time
         ts = ts.tz_localize("UTC") if ts is not pd.NaT and ts.tzinfo is None else ts
-        if ts is not pd.NaT and not _TS_MIN <= ts <= _TS_MAX:
+        if ts is not pd.NaT and not TIME_MIN <= ts <= TIME_MAX:
             rej.add(
                 Source.REBALANCE,
                 [rid],
                 [None],
                 None,
                 RejectReason.INVALID,
-                f"timestamp: {_TS_RANGE}",
+                f"timestamp: {OUT_OF_RANGE}",
                 field="timestamp",
             )
             continue
@@ -187,31 +187,32 @@ def adjustments(
                     "strategy-level adjustment: not an instrument trade (see portlab.analytics)",
                 )
     if not rows:
-        return empty(REQUEST_COLUMNS), constraints
-    frame = pd.DataFrame(rows, columns=list(REQUEST_COLUMNS))
+        return empty(ADJUSTMENT_COLUMNS), constraints
+    frame = pd.DataFrame(rows, columns=list(ADJUSTMENT_COLUMNS))
     # the latest request for an instrument supersedes earlier ones
     # (a request without a time counts as the oldest)
-    frame = frame.sort_values(["timestamp", "adj_id"], kind="stable", na_position="first")
-    old = frame.duplicated("inst", keep="last")
+    frame = frame.sort_values(["timestamp", "adjustment_id"], kind="stable", na_position="first")
+    old = frame.duplicated("instrument", keep="last")
     if old.any():
-        latest = frame.drop_duplicates("inst", keep="last").set_index("inst")["adj_id"]
+        latest = frame.drop_duplicates("instrument", keep="last").set_index("instrument")
+        latest = latest["adjustment_id"]
         gone = frame.loc[old]
         rej.add(
             Source.REBALANCE,
-            gone["adj_id"],
+            gone["adjustment_id"],
             gone["instrument_id"],
             None,
             RejectReason.SUPERSEDED,
             "a later rebalance request adjusts the same instrument",
-            winner=latest.reindex(gone["inst"]).to_numpy(),
+            winner=latest.reindex(gone["instrument"]).to_numpy(),
         )
         frame = frame.loc[~old]
-    tiny = np.abs(frame["delta"].to_numpy()) < 1e-12
+    tiny = np.abs(frame["weight_change"].to_numpy()) < SIZE_TOL
     if tiny.any():
         t = frame.loc[tiny]
         rej.add(
             Source.REBALANCE,
-            t["adj_id"],
+            t["adjustment_id"],
             t["instrument_id"],
             None,
             RejectReason.AT_TARGET,
@@ -221,12 +222,12 @@ def adjustments(
     if not allow_short:
         frame = _no_short(frame, book, rej)
     frame = _no_risk_data(frame, book, rej)
-    table = {c: frame[c].to_numpy(dtype=object) for c in REQUEST_COLUMNS}
+    table = {c: frame[c].to_numpy(dtype=object) for c in ADJUSTMENT_COLUMNS}
     table["timestamp"] = (
         pd.DatetimeIndex(pd.to_datetime(frame["timestamp"], utc=True)).as_unit("ns").asi8
     )
-    table["inst"] = frame["inst"].to_numpy(dtype=int)
-    table["delta"] = frame["delta"].to_numpy(dtype=float)
+    table["instrument"] = frame["instrument"].to_numpy(dtype=int)
+    table["weight_change"] = frame["weight_change"].to_numpy(dtype=float)
     table["priority"] = frame["priority"].to_numpy(dtype=int)
     return table, constraints
 
@@ -234,18 +235,18 @@ def adjustments(
 def _no_short(frame: pd.DataFrame, book: Book, rej: Rejections) -> pd.DataFrame:
     """Reject adjustments whose target needs a short position (``allow_short=False``).
 
-    The target weight is ``w + delta``; it is infeasible under the hard no-short rule when it
+    The target weight is ``w + weight_change``; it is infeasible under the hard no-short rule when it
     is negative and below the current weight ``w`` (opening a short from a long or flat
     position, or adding to a short already held). Selling down to zero remains possible with
     a target of 0, so the rejection says so.
     """
-    w0 = book.w[frame["inst"].to_numpy(dtype=int)]
-    target = w0 + frame["delta"].to_numpy(dtype=float)
-    bad = (target < -1e-12) & (target < w0 - 1e-12)
+    w0 = book.w[frame["instrument"].to_numpy(dtype=int)]
+    target = w0 + frame["weight_change"].to_numpy(dtype=float)
+    bad = (target < -SIZE_TOL) & (target < w0 - SIZE_TOL)
     if not bad.any():
         return frame
     details = []
-    for aid, t, w in zip(frame["adj_id"].to_numpy()[bad], target[bad], w0[bad], strict=True):
+    for aid, t, w in zip(frame["adjustment_id"].to_numpy()[bad], target[bad], w0[bad], strict=True):
         what = "sector adjustment implies target weight" if "/sector:" in aid else "target weight"
         if w > 0:
             fix = f"a target of 0% sells the {fmt_pct(w)} held down to flat"
@@ -263,7 +264,7 @@ def _no_short(frame: pd.DataFrame, book: Book, rej: Rejections) -> pd.DataFrame:
     gone = frame.loc[bad]
     rej.add(
         Source.REBALANCE,
-        gone["adj_id"],
+        gone["adjustment_id"],
         gone["instrument_id"],
         None,
         RejectReason.POLICY_LIMIT,
@@ -280,17 +281,17 @@ def _no_risk_data(frame: pd.DataFrame, book: Book, rej: Rejections) -> pd.DataFr
     cannot be checked for a trade that adds exposure, as for signals (NO_RISK_DATA). A pure
     reduction (toward zero on the same side) needs no risk data and is kept.
     """
-    inst = frame["inst"].to_numpy(dtype=int)
-    w0 = book.w[inst]
-    target = w0 + frame["delta"].to_numpy(dtype=float)
-    reduces = (target * w0 >= 0) & (np.abs(target) <= np.abs(w0) + 1e-12)
-    bad = ~book.risk_ok[inst] & ~reduces
+    instrument = frame["instrument"].to_numpy(dtype=int)
+    w0 = book.w[instrument]
+    target = w0 + frame["weight_change"].to_numpy(dtype=float)
+    reduces = (target * w0 >= 0) & (np.abs(target) <= np.abs(w0) + SIZE_TOL)
+    bad = ~book.risk_ok[instrument] & ~reduces
     if not bad.any():
         return frame
     gone = frame.loc[bad]
     rej.add(
         Source.REBALANCE,
-        gone["adj_id"],
+        gone["adjustment_id"],
         gone["instrument_id"],
         None,
         RejectReason.NO_RISK_DATA,
@@ -323,7 +324,7 @@ def _sector_rows(adj, book: Book, rid, rank, urgency, ts, rtype, rej: Rejections
     held = np.abs(book.w[idx])
     actual = float(held.sum())
     change = adj.target_exposure - actual
-    if abs(change) < 1e-12:
+    if abs(change) < SIZE_TOL:
         rej.add(
             Source.REBALANCE,
             [aid],

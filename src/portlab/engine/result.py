@@ -3,55 +3,44 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from portlab.engine._table import Table, concat, length
+from portlab.engine.columns import DECISIONS, REJECTIONS, WATERFALL
+from portlab.engine.decisions import decision_events
+from portlab.engine.outcome import Rejections, RejectReason, Source
+from portlab.engine.table import Table, concat, length
+from portlab.engine.tolerances import SIZE_TOL
+from portlab.events import CoordinatedTradingDecisionEvent
 
-__all__ = ["WATERFALL_COLUMNS", "CoordinationResult"]
+__all__ = ["WATERFALL_COLUMNS", "CoordinationResult", "Timings"]
 
 #: columns of :attr:`CoordinationResult.waterfall`, in pipeline order
-WATERFALL_COLUMNS = (
-    "instrument_id",
-    "action",
-    "origin",
-    "winner_id",
-    "priority",
-    "conflicted",
-    "rule",
-    "current_weight",
-    "kelly_raw",
-    "kelly",
-    "signal_trade",
-    "rebalance_trade",
-    "headroom_position",
-    "headroom_short_selling",
-    "headroom_sector",
-    "headroom_leverage",
-    "headroom_cash",
-    "headroom_volatility",
-    "headroom_correlation",
-    "policy_cap",
-    "binding_rule",
-    "policy_constrained",
-    "book_correlation",
-    "correlation_factor",
-    "correlation_adjusted",
-    "blended",
-    "min_size_applied",
-    "sized",
-    "allocated",
-    "allocation_binding",
-    "allocation_solver",
-    "risk_adjusted",
-    "risk_iterations",
-    "final_size",
-    "shares",
-    "trimmed_by",
-    "outcome",
+#: (:data:`portlab.engine.columns.WATERFALL`)
+WATERFALL_COLUMNS = WATERFALL.names
+
+
+# positions of the ledger's tuples (REJECTION_COLUMNS order) that the statistics read
+_SOURCE = REJECTIONS.names.index("source")
+_REASON = REJECTIONS.names.index("reason")
+#: reasons a signal can lose a conflict with: such signals count as conflicted
+_LOST_IN_CONFLICT = frozenset(
+    r.value for r in (RejectReason.CONFLICT_LOST, RejectReason.OVERRIDDEN, RejectReason.NETTED_OUT)
 )
+
+
+class Timings(Protocol):
+    """Per-stage wall times of one coordination."""
+
+    @property
+    def ms(self) -> dict[str, float]:
+        """Milliseconds per stage, in pipeline order."""
+
+    @property
+    def total(self) -> float:
+        """Milliseconds of the whole call."""
 
 
 class CoordinationResult:
@@ -74,7 +63,7 @@ class CoordinationResult:
         One row per candidate trade after conflict resolution, with every sizing step
         (:data:`WATERFALL_COLUMNS`), whether it became a decision or not.
     stats : dict
-        Seed 003's processing statistics (``total_signals``, ``accepted_signals``,
+        Processing statistics (specification §7: ``total_signals``, ``accepted_signals``,
         ``resized_signals``, ``rejected_signals``, ``conflicted_signals``), rejections by
         reason and per-stage timings in milliseconds.
     nav : float
@@ -86,10 +75,10 @@ class CoordinationResult:
     def __init__(
         self,
         decisions: Table,
-        ledger: Any,
+        ledger: Rejections,
         candidates: Table,
         counts: tuple[int, int],
-        timings: Any,
+        timings: Timings,
         nav: float,
         as_of: pd.Timestamp,
         portfolio_id: str = "main_portfolio",
@@ -107,9 +96,7 @@ class CoordinationResult:
     @cached_property
     def decisions(self) -> pd.DataFrame:
         """One row per execution-ready decision (built on first access)."""
-        from portlab.engine.decisions import DECISION_COLUMNS
-
-        return pd.DataFrame(self._decisions, columns=list(DECISION_COLUMNS), copy=False)
+        return pd.DataFrame(self._decisions, columns=list(DECISIONS.names), copy=False)
 
     @property
     def n_decisions(self) -> int:
@@ -133,33 +120,35 @@ class CoordinationResult:
         kept["outcome"] = np.full(length(kept), "DECIDED", dtype=object)
         parts = [*self._ledger.candidates, kept]
         for p in parts:
-            if "d" in p:
-                p["action"] = np.where(np.asarray(p["d"], dtype=int) > 0, "BUY", "SELL").astype(
-                    object
-                )
+            if "direction" in p:
+                buy = np.asarray(p["direction"], dtype=int) > 0
+                p["action"] = np.where(buy, "BUY", "SELL").astype(object)
         table = concat(parts, WATERFALL_COLUMNS)
         frame = pd.DataFrame(table, columns=list(WATERFALL_COLUMNS))
         return frame.sort_values("instrument_id", kind="stable").reset_index(drop=True)
 
     @cached_property
     def stats(self) -> dict[str, Any]:
-        """Seed 003's processing statistics plus rejections by reason and timings (ms)."""
+        """Processing statistics plus rejections by reason and timings (ms)."""
         n_signals, n_adjust = self._counts
         rows = self._ledger.rows
-        sig_rows = [r for r in rows if r[0] == "SIGNAL"]
-        dec = self._decisions
-        accepted = int(sum(len(x) for x in dec["signal_ids"]))
+        sig_rows = [r for r in rows if r[_SOURCE] == Source.SIGNAL.value]
+        decisions = self._decisions
+        accepted = int(sum(len(x) for x in decisions["signal_ids"]))
         conflicted = int(
-            sum(len(x) for x, c in zip(dec["signal_ids"], dec["conflicted"], strict=True) if c)
+            sum(
+                len(ids)
+                for ids, c in zip(decisions["signal_ids"], decisions["conflicted"], strict=True)
+                if c
+            )
         )
-        conflicted += sum(r[4] in {"CONFLICT_LOST", "OVERRIDDEN", "NETTED_OUT"} for r in sig_rows)
-        trade = np.asarray(dec["signal_trade"], dtype=float)
-        resized = int(
-            np.sum(~np.isnan(trade) & (np.asarray(dec["final_size"], dtype=float) < trade - 1e-12))
-        )
+        conflicted += sum(r[_REASON] in _LOST_IN_CONFLICT for r in sig_rows)
+        trade = np.asarray(decisions["signal_trade"], dtype=float)
+        final = np.asarray(decisions["final_size"], dtype=float)
+        resized = int(np.sum(~np.isnan(trade) & (final < trade - SIZE_TOL)))
         by_reason: dict[str, int] = {}
         for r in rows:
-            by_reason[r[4]] = by_reason.get(r[4], 0) + 1
+            by_reason[r[_REASON]] = by_reason.get(r[_REASON], 0) + 1
         return {
             "total_signals": n_signals,
             "accepted_signals": accepted,
@@ -167,17 +156,15 @@ class CoordinationResult:
             "rejected_signals": len(sig_rows),
             "conflicted_signals": conflicted,
             "total_rebalance_adjustments": n_adjust,
-            "decisions": length(dec),
+            "decisions": length(decisions),
             "rejections_by_reason": by_reason,
             "timings_ms": self._timings,
             "elapsed_ms": self._elapsed,
         }
 
-    def events(self) -> list:
+    def events(self) -> list[CoordinatedTradingDecisionEvent]:
         """The decisions as :class:`~portlab.events.CoordinatedTradingDecisionEvent` objects,
-        field for field as seed 000's example."""
-        from portlab.engine.decisions import decision_events
-
+        field for field as the event contract (specification §1)."""
         return decision_events(self.decisions)
 
     def trades(self) -> pd.Series:

@@ -1,9 +1,10 @@
-"""Stage 1 — validate and enrich signals (seed 003's pipeline: validate, enrich, prioritise).
+"""Validate and enrich signals: validate, match to market and registry, prioritise (§1, §4).
 
 Signals arrive as a list of :class:`~portlab.events.TradingSignalEvent` (or their JSON dicts)
 or as a DataFrame with the columns of :data:`portlab.events.SIGNAL_COLUMNS`. Both become one
-column table, checked row by row but vectorized; bad rows become rejections naming the field,
-the rest go on.
+column table (:data:`~portlab.engine.columns.SIGNALS`), checked row by row but vectorized;
+bad rows become rejections naming the field, the rest go on. :func:`enrich` adds the columns
+of :data:`~portlab.engine.columns.ENRICHMENT`, including the priority (specification §4).
 
 Bad input, case by case: anything but a list (or tuple) or a DataFrame is a
 :class:`~portlab.exceptions.ValidationError` naming ``signals``, as is a DataFrame without the
@@ -23,16 +24,29 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab.engine._table import Table, obj, take
 from portlab.engine.outcome import Rejections, RejectReason, Source
-from portlab.engine.strategies import DEFAULT_STRATEGY, PerformanceTier, Strategy
+from portlab.engine.strategies import NEUTRAL_SCORE, PerformanceTier, Strategy
+from portlab.engine.table import Table, object_array, take
+from portlab.engine.times import NO_TIME, OUT_OF_RANGE, utc_nanoseconds
+from portlab.events import DEFAULT_STRATEGY, TradingSignalEvent, parse_signals
 from portlab.exceptions import ValidationError
+from portlab.types import SignalsLike
 
-__all__ = ["PRIORITY_LEVELS", "URGENCY_LEVELS", "assign_priority", "enrich", "signal_table"]
+__all__ = [
+    "HIGH_CONFIDENCE",
+    "PRIORITY_LEVELS",
+    "URGENCY_LEVELS",
+    "assign_priority",
+    "enrich",
+    "signal_table",
+]
 
 #: priority labels by rank (0 = LOW ... 3 = CRITICAL)
 PRIORITY_LEVELS = ("LOW", "MEDIUM", "HIGH", "CRITICAL")
 URGENCY_LEVELS = ("LOW", "NORMAL", "HIGH", "CRITICAL")
+#: confidence at or above which a signal counts as highly confident: it lifts an excellent
+#: track record to CRITICAL and an average one to HIGH (the priority rules, specification §4)
+HIGH_CONFIDENCE = 0.8
 _ACTIONS = {"BUY": 1, "SELL": -1, "HOLD": 0}
 _STRENGTHS = {"WEAK", "MODERATE", "STRONG", "VERY_STRONG"}
 _REQUIRED = ("instrument_id", "action", "confidence")
@@ -71,12 +85,6 @@ def _val(x: Any) -> Any:
     return getattr(x, "value", x)
 
 
-_TS_MIN = pd.Timestamp.min.ceil("s").tz_localize("UTC")
-_TS_MAX = pd.Timestamp.max.floor("s").tz_localize("UTC")
-_TS_RANGE = f"outside the supported range {_TS_MIN.date()} to {_TS_MAX.date()}"
-_NO_TIME = np.iinfo(np.int64).min  # int64 nanoseconds of NaT
-
-
 def _show(v: Any) -> str:
     """A user's value for a message: strings quoted, numbers as people read them."""
     if isinstance(v, str):
@@ -86,18 +94,6 @@ def _show(v: Any) -> str:
     if isinstance(v, int | float | np.integer | np.floating):
         return f"{float(v):g}"
     return f"{type(v).__name__} {v}"
-
-
-def utc_nanoseconds(stamps: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
-    """UTC ``stamps`` as int64 nanoseconds, and which lie outside that range (set to NaT).
-
-    pandas parses dates beyond 1677..2262 at a coarser resolution; the engine's int64
-    nanosecond columns cannot hold them, so they are reported instead of raising.
-    """
-    out = np.asarray((stamps < _TS_MIN) | (stamps > _TS_MAX), dtype=bool)
-    if out.any():
-        stamps = stamps.where(~out)
-    return pd.DatetimeIndex(stamps).as_unit("ns").asi8, out
 
 
 def _parse_times(col: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -162,10 +158,10 @@ def _from_events(events: Sequence[Any]) -> dict[str, np.ndarray]:
         cols["horizon_days"].append(
             nan if getattr(o, "horizon_days", None) is None else o.horizon_days
         )
-    out = {k: obj(v) for k, v in cols.items() if k in _TEXT}
+    out = {k: object_array(v) for k, v in cols.items() if k in _TEXT}
     out.update({k: np.asarray(v, dtype=float) for k, v in cols.items() if k in _NUMERIC})
     stamps = pd.DatetimeIndex(pd.to_datetime(cols["timestamp"], utc=True))
-    out["timestamp"], out["timestamp_range"] = utc_nanoseconds(stamps)
+    out["timestamp"], out["timestamp_out_of_range"] = utc_nanoseconds(stamps)
     return out
 
 
@@ -186,11 +182,11 @@ def _from_frame(df: pd.DataFrame) -> dict[str, np.ndarray]:
     for c in _NUMERIC:
         out[c] = df[c].to_numpy() if c in df.columns else np.full(n, np.nan)
     if "timestamp" in df.columns:
-        out["timestamp"], out["timestamp_bad"], out["timestamp_range"] = _parse_times(
+        out["timestamp"], out["timestamp_unparsed"], out["timestamp_out_of_range"] = _parse_times(
             df["timestamp"]
         )
     else:
-        out["timestamp"] = np.full(n, _NO_TIME)
+        out["timestamp"] = np.full(n, NO_TIME)
     return out
 
 
@@ -200,14 +196,14 @@ _ACCEPTS = (
 )
 
 
-def _raw(signals: Any, rejections: Rejections) -> dict[str, np.ndarray]:
+def _raw(signals: SignalsLike, rejections: Rejections) -> dict[str, np.ndarray]:
+    """The signal columns as read, values not yet checked, plus the flags of
+    :data:`~portlab.engine.columns.READ_FLAGS` where the input can have them."""
     if signals is None:
         return _from_events([])
     if isinstance(signals, pd.DataFrame):
         return _from_frame(signals) if len(signals) else _from_events([])
     if isinstance(signals, Sequence) and not isinstance(signals, str | bytes | bytearray):
-        from portlab.events import TradingSignalEvent
-
         if not all(isinstance(s, TradingSignalEvent) for s in signals):
             signals = _parsed(signals, rejections)
         return _from_events(signals)
@@ -221,20 +217,18 @@ def _raw(signals: Any, rejections: Rejections) -> dict[str, np.ndarray]:
 
 def _parsed(records: Sequence[Any], rejections: Rejections) -> list:
     """Validate JSON-shaped records; bad ones become INVALID rejections (first error each)."""
-    from portlab.events import parse_signals
-
     batch = parse_signals(records)
     first: dict[int, Any] = {}
     for err in batch.errors:
         first.setdefault(err.index, err)
     for index, err in first.items():
         rec = records[index]
-        sig = rec.get("signal") if isinstance(rec, Mapping) else None
-        inst = sig.get("instrument_id") if isinstance(sig, Mapping) else None
+        body = rec.get("signal") if isinstance(rec, Mapping) else None
+        name = body.get("instrument_id") if isinstance(body, Mapping) else None
         rejections.add(
             Source.SIGNAL,
             [err.event_id or f"index-{index}"],
-            [inst if isinstance(inst, str) else None],
+            [name if isinstance(name, str) else None],
             None,
             RejectReason.INVALID,
             f"{err.field}: {err.message}" if err.field else f"signals[{index}]: {err.message}",
@@ -255,20 +249,21 @@ def _plain(values: np.ndarray) -> np.ndarray:
 
 
 def _upper(values: np.ndarray) -> np.ndarray:
-    return obj(
+    return object_array(
         v.strip().upper() if isinstance(v, str) else (None if _missing(v) else str(v))
         for v in values
     )
 
 
-def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
+def signal_table(signals: SignalsLike, rejections: Rejections, as_of_ns: int) -> Table:
     """Validate signals into the engine's column table.
 
     Invalid rows are recorded in ``rejections`` (reason INVALID, with the field's dotted
-    path) and left out. The table's columns: ``signal_id``, ``timestamp`` (int64 ns, UTC;
-    missing → ``as_of``), ``instrument_id``, ``action``, ``direction`` (+1 BUY, -1 SELL,
-    0 HOLD), the numeric fields as float (NaN when absent), ``strength``, ``strategy_id``
-    (``"default"`` when absent), ``urgency`` (NORMAL when absent), ``lot_size`` (1 when absent).
+    path) and left out. The table has the columns of :data:`~portlab.engine.columns.SIGNALS`:
+    ``signal_id``, ``timestamp`` (int64 ns, UTC; missing → ``as_of_ns``), ``instrument_id``,
+    ``action``, ``direction`` (+1 BUY, -1 SELL, 0 HOLD), the numeric fields as float (NaN
+    when absent), ``strength``, ``strategy_id`` (``"default"`` when absent), ``urgency``
+    (NORMAL when absent), ``lot_size`` (1 when absent).
     """
     raw = _raw(signals, rejections)
     n = len(raw["signal_id"])
@@ -279,7 +274,9 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
             if i not in problems:
                 problems[i] = (col, message(i) if callable(message) else message)
 
-    ids = obj(f"row-{i}" if _missing(v) else str(v) for i, v in enumerate(raw["signal_id"]))
+    ids = object_array(
+        f"row-{i}" if _missing(v) else str(v) for i, v in enumerate(raw["signal_id"])
+    )
     seen: set = set()
     dup = np.zeros(n, dtype=bool)
     for i, v in enumerate(ids):
@@ -288,29 +285,29 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
     flag(dup, "signal_id", "duplicate eventId in batch")
 
     ts = raw["timestamp"]
-    if "timestamp_bad" in raw:
+    if "timestamp_unparsed" in raw:
         flag(
-            raw["timestamp_bad"],
+            raw["timestamp_unparsed"],
             "timestamp",
             "not a timestamp (use ISO 8601, e.g. 2022-12-28T14:55:00Z)",
         )
-    if "timestamp_range" in raw:
-        flag(raw["timestamp_range"], "timestamp", _TS_RANGE)
-    ts = np.where(ts == _NO_TIME, as_of_ns, ts)
+    if "timestamp_out_of_range" in raw:
+        flag(raw["timestamp_out_of_range"], "timestamp", OUT_OF_RANGE)
+    ts = np.where(ts == NO_TIME, as_of_ns, ts)
 
-    inst = raw["instrument_id"]
-    flag(np.array([_missing(v) for v in inst], dtype=bool), "instrument_id", "required")
+    names = raw["instrument_id"]
+    flag(np.array([_missing(v) for v in names], dtype=bool), "instrument_id", "required")
     flag(
-        np.array([not _missing(v) and not isinstance(v, str) for v in inst], dtype=bool),
+        np.array([not _missing(v) and not isinstance(v, str) for v in names], dtype=bool),
         "instrument_id",
-        lambda i: f"expected a string, got {_show(inst[i])}",
+        lambda i: f"expected a string, got {_show(names[i])}",
     )
     flag(
-        np.array([isinstance(v, str) and not v.strip() for v in inst], dtype=bool),
+        np.array([isinstance(v, str) and not v.strip() for v in names], dtype=bool),
         "instrument_id",
         "empty",
     )
-    inst = obj(v.strip() if isinstance(v, str) else "" for v in inst)
+    names = object_array(v.strip() if isinstance(v, str) else "" for v in names)
 
     action = _upper(raw["action"])
     direction = np.array([_ACTIONS.get(a, 9) for a in action], dtype=int)
@@ -324,7 +321,7 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
     out: Table = {
         "signal_id": ids,
         "timestamp": ts,
-        "instrument_id": inst,
+        "instrument_id": names,
         "action": action,
         "direction": direction,
     }
@@ -370,14 +367,14 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
         lambda i: f"unknown strength {strength[i]!r}",
     )
     out["strength"] = strength
-    urgency = obj("NORMAL" if u is None else u for u in _upper(raw["urgency"]))
+    urgency = object_array("NORMAL" if u is None else u for u in _upper(raw["urgency"]))
     flag(
         np.array([u not in URGENCY_LEVELS for u in urgency], dtype=bool),
         "urgency",
         lambda i: f"unknown urgency {urgency[i]!r}",
     )
     out["urgency"] = urgency
-    out["strategy_id"] = obj(
+    out["strategy_id"] = object_array(
         DEFAULT_STRATEGY if _missing(v) or v == "" else str(v) for v in raw["strategy_id"]
     )
     out["lot_size"] = np.nan_to_num(out["lot_size"], nan=1.0)
@@ -400,9 +397,10 @@ def signal_table(signals: Any, rejections: Rejections, as_of_ns: int) -> Table:
 
 
 def assign_priority(confidence: np.ndarray, urgency: np.ndarray, tiers: np.ndarray) -> np.ndarray:
-    """Seed 003's priority levels as ranks 0..3 (LOW, MEDIUM, HIGH, CRITICAL).
+    """Priority levels as ranks 0..3 (LOW, MEDIUM, HIGH, CRITICAL), specification §4.
 
-    CRITICAL: excellent track record and confidence >= 0.8, or CRITICAL urgency.
+    CRITICAL: excellent track record and confidence >= 0.8 (:data:`HIGH_CONFIDENCE`), or
+    CRITICAL urgency.
     HIGH: good or excellent track record, or an average record with confidence >= 0.8, or
     HIGH urgency. MEDIUM: average record (the default for strategies without one).
     LOW: poor record (unless urgency lifts it).
@@ -417,9 +415,9 @@ def assign_priority(confidence: np.ndarray, urgency: np.ndarray, tiers: np.ndarr
     """
     base = np.select(
         [
-            (tiers == PerformanceTier.EXCELLENT) & (confidence >= 0.8),
+            (tiers == PerformanceTier.EXCELLENT) & (confidence >= HIGH_CONFIDENCE),
             tiers >= PerformanceTier.GOOD,
-            (tiers == PerformanceTier.AVERAGE) & (confidence >= 0.8),
+            (tiers == PerformanceTier.AVERAGE) & (confidence >= HIGH_CONFIDENCE),
             tiers == PerformanceTier.AVERAGE,
         ],
         [3, 2, 2, 1],
@@ -430,7 +428,7 @@ def assign_priority(confidence: np.ndarray, urgency: np.ndarray, tiers: np.ndarr
 
 
 def enrich(
-    sig: Table,
+    signals: Table,
     registry: Mapping[str, Strategy],
     instruments: pd.Index,
     price_ok: np.ndarray,
@@ -441,26 +439,24 @@ def enrich(
 
     Rejects (and drops) HOLD signals, unknown instruments, instruments without a price or
     risk data, and — when strategies are registered — signals of unregistered strategies.
-    Adds ``inst`` (position in the universe), ``tier``, ``perf_score``, ``strategy_weight``
-    and ``priority`` (rank 0..3).
+    Adds the columns of :data:`~portlab.engine.columns.ENRICHMENT`: ``instrument`` (position
+    in the universe), ``performance_tier``, ``performance_score``, ``strategy_weight`` and
+    ``priority`` (rank 0..3).
     """
-    inst = (
-        instruments.get_indexer(sig["instrument_id"])
-        if len(sig["instrument_id"])
+    instrument = (
+        instruments.get_indexer(signals["instrument_id"])
+        if len(signals["instrument_id"])
         else np.zeros(0, dtype=int)
     )
-    safe = np.maximum(inst, 0)
-    strategies = sig["strategy_id"]
+    safe = np.maximum(instrument, 0)
+    known = instrument >= 0
+    strategies = signals["strategy_id"]
     checks = [
-        (sig["direction"] == 0, RejectReason.HOLD, "HOLD signal: no trade requested"),
-        (inst < 0, RejectReason.UNKNOWN_INSTRUMENT, "instrument not in the market"),
+        (signals["direction"] == 0, RejectReason.HOLD, "HOLD signal: no trade requested"),
+        (~known, RejectReason.UNKNOWN_INSTRUMENT, "instrument not in the market"),
+        (known & ~price_ok[safe], RejectReason.NO_PRICE, "no current price (delisted or stale)"),
         (
-            (inst >= 0) & ~price_ok[safe],
-            RejectReason.NO_PRICE,
-            "no current price (delisted or stale)",
-        ),
-        (
-            (inst >= 0) & ~risk_ok[safe],
+            known & ~risk_ok[safe],
             RejectReason.NO_RISK_DATA,
             "no volatility in the risk model (too little history)",
         ),
@@ -474,31 +470,33 @@ def enrich(
                 "strategy is not registered with the coordinator",
             )
         )
-    drop = np.zeros(len(inst), dtype=bool)
+    drop = np.zeros(len(instrument), dtype=bool)
     for mask, reason, detail in checks:
         mask = mask & ~drop
         if mask.any():
             rejections.add(
                 Source.SIGNAL,
-                sig["signal_id"][mask],
-                sig["instrument_id"][mask],
+                signals["signal_id"][mask],
+                signals["instrument_id"][mask],
                 strategies[mask],
                 reason,
                 detail,
             )
             drop |= mask
-    sig = take(sig, ~drop)
-    sig["inst"] = inst[~drop]
-    records = {name: registry.get(name) for name in set(sig["strategy_id"])}
+    signals = take(signals, ~drop)
+    signals["instrument"] = instrument[~drop]
+    records = {name: registry.get(name) for name in set(signals["strategy_id"])}
     tier_of = {
         k: int(r.track_record.tier()) if r else int(PerformanceTier.AVERAGE)
         for k, r in records.items()
     }
-    score_of = {k: r.track_record.score() if r else 0.5 for k, r in records.items()}
+    score_of = {k: r.track_record.score() if r else NEUTRAL_SCORE for k, r in records.items()}
     weight_of = {k: r.weight if r else 1.0 for k, r in records.items()}
-    names = sig["strategy_id"]
-    sig["tier"] = np.array([tier_of[s] for s in names], dtype=int)
-    sig["perf_score"] = np.array([score_of[s] for s in names], dtype=float)
-    sig["strategy_weight"] = np.array([weight_of[s] for s in names], dtype=float)
-    sig["priority"] = assign_priority(sig["confidence"], sig["urgency"], sig["tier"])
-    return sig
+    names = signals["strategy_id"]
+    signals["performance_tier"] = np.array([tier_of[s] for s in names], dtype=int)
+    signals["performance_score"] = np.array([score_of[s] for s in names], dtype=float)
+    signals["strategy_weight"] = np.array([weight_of[s] for s in names], dtype=float)
+    signals["priority"] = assign_priority(
+        signals["confidence"], signals["urgency"], signals["performance_tier"]
+    )
+    return signals

@@ -1,8 +1,8 @@
-"""Stage 3 — size: Kelly fraction, policy headroom and the correlation adjustment.
+"""Position sizing: Kelly fraction, policy headroom and the correlation adjustment (§3).
 
 All functions are vectorized over signals or candidates. Sizes are fractions of NAV; a
-*trade size* ``x >= 0`` moves the weight of instrument ``i`` by ``d·x`` where ``d`` is +1 for
-BUY and -1 for SELL.
+*trade size* ``x >= 0`` moves the weight of instrument ``i`` by ``d·x`` where the direction
+``d`` is +1 for BUY and -1 for SELL.
 """
 
 from __future__ import annotations
@@ -13,11 +13,37 @@ import numpy as np
 from scipy.special import ndtri
 
 from portlab.engine.book import Book
-from portlab.engine.config import KellyFormula, Policy, SizingConfig
+from portlab.engine.config import Policy, SizingConfig
+from portlab.engine.enums import KellyFormula
 
-__all__ = ["Kelly", "correlation_factor", "headroom", "kelly"]
+__all__ = [
+    "HEADROOM_RULES",
+    "LOSS_QUANTILE",
+    "TRADING_DAYS",
+    "Kelly",
+    "correlated_exposure_max",
+    "correlation_factor",
+    "headroom",
+    "kelly",
+    "var_z",
+]
 
+#: trading days in a year: annualised volatilities scale to a horizon of h days by √(h / 252)
 TRADING_DAYS = 252.0
+#: quantile of the move taken as the loss of a signal without a stop: the 99% move over the
+#: horizon (and, for a rebalance trade, over one day), a loss that is exceeded one time in 100
+LOSS_QUANTILE = 0.99
+#: the hard rules whose room :func:`headroom` measures, in its column order (the waterfall's
+#: ``headroom_<rule>`` columns)
+HEADROOM_RULES = (
+    "position",
+    "short_selling",
+    "sector",
+    "leverage",
+    "cash",
+    "volatility",
+    "correlation",
+)
 
 
 @dataclass(frozen=True)
@@ -30,9 +56,10 @@ class Kelly:
     fraction : ``clip(multiplier × raw, 0, cap)``: the Kelly-optimal exposure, fraction of NAV.
     edge : expected return of the trade in its direction over the signal's horizon.
     reward_risk : reward over risk: ``u / l`` with a stop; ``edge / σ_h`` without.
-    loss : loss fraction at the stop, or the 99% horizon move ``z₀.₉₉ σ_h`` without a stop.
+    loss_fraction : loss fraction at the stop, or the 99% horizon move ``z₀.₉₉ σ_h`` without
+        a stop.
     payoff : ``b = u / l`` (NaN without a stop).
-    horizon : horizon in trading days.
+    horizon_days : horizon in trading days (the signal's, else the default).
     bad_stop : stop price on the wrong side of the current price.
     no_input : neither a stop (with target) nor an expected return to size from.
     """
@@ -41,9 +68,9 @@ class Kelly:
     fraction: np.ndarray
     edge: np.ndarray
     reward_risk: np.ndarray
-    loss: np.ndarray
+    loss_fraction: np.ndarray
     payoff: np.ndarray
-    horizon: np.ndarray
+    horizon_days: np.ndarray
     bad_stop: np.ndarray
     no_input: np.ndarray
 
@@ -81,6 +108,20 @@ def kelly(
     Returns
     -------
     Kelly
+
+    Examples
+    --------
+    A BUY at 100 with target 110 and stop 95 (b = 10 / 5 = 2) that succeeds with p = 0.6:
+    ``f = 0.6 - 0.4 / 2 = 0.4``, capped at 25%.
+
+    >>> import numpy as np
+    >>> from portlab.engine import SizingConfig
+    >>> def one(x):
+    ...     return np.array([x], dtype=float)
+    >>> k = kelly(one(1), one(100.0), one(0.2), one(0.6), one(0.8), one(110.0), one(95.0),
+    ...           one(np.nan), one(np.nan), SizingConfig())
+    >>> float(k.payoff[0]), round(float(k.raw[0]), 12), float(k.fraction[0])
+    (2.0, 0.4, 0.25)
     """
     d = direction.astype(float)
     p = np.where(np.isnan(success_probability), confidence, success_probability)
@@ -100,7 +141,7 @@ def kelly(
         raw = np.where(has_stop, f_bet, f_cont)
         edge = np.where(has_stop, p * u - (1 - p) * loss_stop, mu)
         reward_risk = np.where(has_stop, b, mu / sigma_h)
-    loss = np.where(has_stop, loss_stop, ndtri(0.99) * sigma_h)
+    loss = np.where(has_stop, loss_stop, ndtri(LOSS_QUANTILE) * sigma_h)
     no_input = ~has_stop & np.isnan(expected_return)
     raw = np.where(bad_stop | no_input, np.nan, raw)
     fraction = np.clip(
@@ -110,7 +151,7 @@ def kelly(
 
 
 def headroom(
-    book: Book, policy: Policy, inst: np.ndarray, d: np.ndarray
+    book: Book, policy: Policy, instrument: np.ndarray, direction: np.ndarray
 ) -> tuple[np.ndarray, tuple[str, ...]]:
     """Largest trade each candidate may make alone without breaching a hard limit.
 
@@ -122,9 +163,9 @@ def headroom(
     ----------
     book : Book
     policy : Policy
-    inst : ndarray of int, shape (m,)
+    instrument : ndarray of int, shape (m,)
         Instrument positions in the universe (distinct).
-    d : ndarray of {+1, -1}, shape (m,)
+    direction : ndarray of {+1, -1}, shape (m,)
         Trade directions.
 
     Returns
@@ -132,11 +173,11 @@ def headroom(
     caps : ndarray, shape (m, k)
         Room under each rule (``inf`` for soft rules), fraction of NAV.
     names : tuple of str, length k
-        Rule names, in column order: position, short_selling, sector, leverage, cash,
-        volatility, correlation.
+        Rule names, in column order: :data:`HEADROOM_RULES`.
     """
+    d = direction  # the formulas below read as in the module docstring
     inf = np.inf
-    w0 = book.w[inst]
+    w0 = book.w[instrument]
     free = np.where(d * w0 < 0, np.abs(w0), 0.0)
     rules = policy.rules()
 
@@ -151,50 +192,42 @@ def headroom(
 
     sec = rules["sector"]
     x_sec = (
-        gross_room(sec.limit, book.sector_gross[book.sector[inst]])
+        gross_room(sec.limit, book.sector_gross[book.sector[instrument]])
         if sec.hard
-        else np.full(len(inst), inf)
+        else np.full(len(instrument), inf)
     )
     lev = rules["leverage"]
     x_lev = (
-        gross_room(lev.limit, np.full(len(inst), book.gross))
+        gross_room(lev.limit, np.full(len(instrument), book.gross))
         if lev.hard
-        else np.full(len(inst), inf)
+        else np.full(len(instrument), inf)
     )
     x_cash = np.where(d > 0, max(book.cash_fraction - policy.cash_floor, 0.0), inf)
 
     vol = rules["volatility"]
     if vol.hard:
-        g, diag = book.g[inst], book.diag[inst]
+        g, diag = book.g[instrument], book.diag[instrument]
         room = max(vol.limit**2, book.variance) - book.variance
         with np.errstate(divide="ignore", invalid="ignore"):
             x_vol = np.where(diag > 0, (-d * g + np.sqrt(g * g + diag * room)) / diag, inf)
         x_vol = np.maximum(x_vol, 0.0)
     else:
-        x_vol = np.full(len(inst), inf)
+        x_vol = np.full(len(instrument), inf)
 
     cor = rules["correlation"]
-    if cor.hard and len(inst):
-        worst = correlated_exposure_max(book, inst)
+    if cor.hard and len(instrument):
+        worst = correlated_exposure_max(book, instrument)
         x_cor = free + np.maximum(cor.limit - (worst - free), 0.0)
     else:
-        x_cor = np.full(len(inst), inf)
+        x_cor = np.full(len(instrument), inf)
 
     caps = np.column_stack(
         [x_pos, np.broadcast_to(x_short, w0.shape), x_sec, x_lev, x_cash, x_vol, x_cor]
     )
-    return caps, (
-        "position",
-        "short_selling",
-        "sector",
-        "leverage",
-        "cash",
-        "volatility",
-        "correlation",
-    )
+    return caps, HEADROOM_RULES
 
 
-def correlated_exposure_max(book: Book, inst: np.ndarray) -> np.ndarray:
+def correlated_exposure_max(book: Book, instrument: np.ndarray) -> np.ndarray:
     """For each candidate, the largest cluster exposure among the clusters it belongs to.
 
     Adding to instrument ``i`` raises the exposure of the cluster around every ``k`` that is
@@ -202,12 +235,12 @@ def correlated_exposure_max(book: Book, inst: np.ndarray) -> np.ndarray:
     """
     every = np.arange(len(book.instruments))
     exposure = book.cluster_exposure(every)  # (n,) exposure of the cluster around each k
-    member = book.clusters(inst)  # (m, n): k in cluster(i) <=> i in cluster(k)
+    member = book.clusters(instrument)  # (m, n): k in cluster(i) <=> i in cluster(k)
     return np.where(member, exposure[None, :], -np.inf).max(axis=1)
 
 
 def correlation_factor(
-    book: Book, inst: np.ndarray, d: np.ndarray, penalty: float
+    book: Book, instrument: np.ndarray, direction: np.ndarray, penalty: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Shrink factor for trades that add exposure correlated with current holdings.
 
@@ -219,9 +252,9 @@ def correlation_factor(
     -------
     factor, rho : ndarray, shape (m,)
     """
-    rho = book.book_correlation(inst)
-    increasing = d * book.w[inst] >= 0
-    factor = np.where(increasing, 1.0 - penalty * np.maximum(d * rho, 0.0), 1.0)
+    rho = book.book_correlation(instrument)
+    increasing = direction * book.w[instrument] >= 0
+    factor = np.where(increasing, 1.0 - penalty * np.maximum(direction * rho, 0.0), 1.0)
     return factor, rho
 
 

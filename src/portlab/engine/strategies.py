@@ -1,4 +1,4 @@
-"""Strategy registry: capital budgets, aggregation weights and track records (seed 003).
+"""Strategy registry: capital budgets, aggregation weights and track records (specification §8).
 
 A strategy registered with an ``allocation`` may spend at most that fraction of NAV on
 position-increasing trades in one coordination (less what it already uses). Its track record
@@ -10,18 +10,43 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
+from typing import Any, TypeAlias
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from portlab.exceptions import ConfigError
 
-__all__ = ["DEFAULT_STRATEGY", "PerformanceTier", "Strategy", "TrackRecord", "registry"]
+__all__ = [
+    "EXCELLENT_FROM",
+    "GOOD_FROM",
+    "MIN_TRADES",
+    "NEUTRAL_SCORE",
+    "POOR_BELOW",
+    "SCORE_RANGES",
+    "PerformanceTier",
+    "StrategiesLike",
+    "Strategy",
+    "TrackRecord",
+    "registry",
+]
 
-#: strategy name given to signals that carry no ``strategy_id``
-DEFAULT_STRATEGY = "default"
-#: fewer closed trades than this and a track record is not trusted (seed 003: 20+ trades)
+#: fewer closed trades than this and a track record is not trusted (performance tiers,
+#: specification §8: a tier needs 20 or more closed trades)
 MIN_TRADES = 20
+#: the score of a strategy without a trusted track record: the middle of [0, 1]
+NEUTRAL_SCORE = 0.5
+#: Performance tiers (specification §8), over the metrics a record gives: POOR when any is
+#: below its floor; else EXCELLENT when all reach their bar; else GOOD when any reaches its bar
+POOR_BELOW = {"win_rate": 0.45, "sharpe": 0.0, "profit_factor": 1.0}
+EXCELLENT_FROM = {"win_rate": 0.60, "sharpe": 1.5, "profit_factor": 1.5}
+GOOD_FROM = {"win_rate": 0.55, "sharpe": 1.0, "profit_factor": 1.3}
+#: the score maps each metric linearly from this range onto [0, 1] (clipped): a win rate is
+#: one already; a Sharpe ratio of -1 scores 0 and of 3 scores 1; a profit factor of 3 scores 1
+SCORE_RANGES = {"win_rate": (0.0, 1.0), "sharpe": (-1.0, 3.0), "profit_factor": (0.0, 3.0)}
+#: registered allocations may sum to 1 up to this: fractions written as decimals (0.3 + 0.3 +
+#: 0.4) sum to 1 only up to rounding, about 1e-16 per term
+_ALLOCATION_SUM_TOL = 1e-9
 
 
 class PerformanceTier(enum.IntEnum):
@@ -46,6 +71,14 @@ class TrackRecord(BaseModel):
         Gross profit over gross loss (>= 0).
     n_trades : int
         Closed trades behind the figures; below 20 the record counts as AVERAGE.
+
+    Examples
+    --------
+    >>> record = TrackRecord(win_rate=0.58, sharpe=1.2, n_trades=140)
+    >>> record.tier().name, round(record.score(), 3)
+    ('GOOD', 0.565)
+    >>> TrackRecord(win_rate=0.9, n_trades=5).tier().name  # too few trades to trust
+    'AVERAGE'
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -56,23 +89,16 @@ class TrackRecord(BaseModel):
     n_trades: int = Field(default=0, ge=0)
 
     def tier(self) -> PerformanceTier:
-        """Seed 003's tiers: EXCELLENT, GOOD, AVERAGE (default, or too few trades), POOR."""
+        """Performance tiers (specification §8): EXCELLENT, GOOD, AVERAGE (default, or too few
+        trades), POOR."""
         if self.n_trades < MIN_TRADES or self._empty():
             return PerformanceTier.AVERAGE
-        wr, sh, pf = self.win_rate, self.sharpe, self.profit_factor
-        if (
-            (wr is not None and wr < 0.45)
-            or (sh is not None and sh < 0)
-            or (pf is not None and pf < 1.0)
-        ):
+        given = {k: v for k, v in self._metrics().items() if v is not None}
+        if any(v < POOR_BELOW[k] for k, v in given.items()):
             return PerformanceTier.POOR
-        if (wr is None or wr >= 0.60) and (sh is None or sh >= 1.5) and (pf is None or pf >= 1.5):
+        if all(v >= EXCELLENT_FROM[k] for k, v in given.items()):
             return PerformanceTier.EXCELLENT
-        if (
-            (wr is not None and wr >= 0.55)
-            or (sh is not None and sh >= 1.0)
-            or (pf is not None and pf >= 1.3)
-        ):
+        if any(v >= GOOD_FROM[k] for k, v in given.items()):
             return PerformanceTier.GOOD
         return PerformanceTier.AVERAGE
 
@@ -80,18 +106,24 @@ class TrackRecord(BaseModel):
         """A performance score in [0, 1]: the mean of the available normalised metrics.
 
         win rate as is; Sharpe mapped linearly from [-1, 3] to [0, 1]; profit factor from
-        [0, 3] to [0, 1]. 0.5 when the record is empty or has fewer than 20 trades.
+        [0, 3] to [0, 1] (:data:`SCORE_RANGES`). 0.5 when the record is empty or has fewer
+        than 20 trades.
         """
         if self.n_trades < MIN_TRADES or self._empty():
-            return 0.5
+            return NEUTRAL_SCORE
         parts = []
-        if self.win_rate is not None:
-            parts.append(self.win_rate)
-        if self.sharpe is not None:
-            parts.append(float(np.clip((self.sharpe + 1.0) / 4.0, 0.0, 1.0)))
-        if self.profit_factor is not None:
-            parts.append(float(np.clip(self.profit_factor / 3.0, 0.0, 1.0)))
+        for name, value in self._metrics().items():
+            if value is not None:
+                lo, hi = SCORE_RANGES[name]
+                parts.append(float(np.clip((value - lo) / (hi - lo), 0.0, 1.0)))
         return float(np.mean(parts))
+
+    def _metrics(self) -> dict[str, float | None]:
+        return {
+            "win_rate": self.win_rate,
+            "sharpe": self.sharpe,
+            "profit_factor": self.profit_factor,
+        }
 
     def _empty(self) -> bool:
         return self.win_rate is None and self.sharpe is None and self.profit_factor is None
@@ -106,7 +138,7 @@ class Strategy(BaseModel):
         The ``strategy_id`` its signals carry.
     allocation : float
         Capital budget, a fraction of NAV in (0, 1]: the most its signals may add to gross
-        exposure in one coordination (seed 003 ``register_strategy(..., 0.30)``).
+        exposure in one coordination (e.g. 0.30; specification §8).
     weight : float
         Aggregation weight under WEIGHTED_AVERAGE / VOLATILITY_ADJUSTED resolution.
     used : float
@@ -129,14 +161,22 @@ class Strategy(BaseModel):
         return max(self.allocation - self.used, 0.0)
 
 
-def registry(
-    strategies: Iterable[Strategy | Mapping] | Mapping[str, float | Mapping] | None,
-) -> dict[str, Strategy]:
+StrategiesLike: TypeAlias = (
+    Iterable[Strategy | Mapping[str, Any]]
+    | Mapping[str, float | Mapping[str, Any] | Strategy]
+    | None
+)
+"""Strategies to register: a list of :class:`Strategy` (or dicts of its fields), a mapping of
+name to allocation (``{"momentum": 0.30}``), to a dict of fields or to a Strategy, or None
+(no registry: every strategy is accepted)."""
+
+
+def registry(strategies: StrategiesLike) -> dict[str, Strategy]:
     """Normalise the ways users register strategies into ``{name: Strategy}``.
 
     Accepts a list of :class:`Strategy` (or dicts of its fields), or a mapping of name to
     allocation (``{"momentum": 0.30}``) or to a dict of fields. Total allocations above 1
-    are an error (seed 003 leaves unallocated capital free; it never over-allocates).
+    are an error (unallocated capital stays free; the registry never over-allocates).
     """
     if strategies is None:
         return {}
@@ -157,6 +197,6 @@ def registry(
             raise ConfigError(f"strategy {s.name!r} registered twice")
         out[s.name] = s
     total = sum(s.allocation for s in out.values())
-    if total > 1.0 + 1e-9:
+    if total > 1.0 + _ALLOCATION_SUM_TOL:
         raise ConfigError(f"strategy allocations sum to {total:.4f} > 1")
     return out

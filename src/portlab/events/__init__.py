@@ -1,4 +1,7 @@
-"""Pydantic models of the seed event contracts, with their exact JSON shapes.
+"""Pydantic models of portlab's event contracts, with their exact JSON shapes.
+
+The contracts (each event's JSON shape, field meanings and units) are specified in
+``docs/specification.md`` §1 "Event contracts".
 
 Events
 ------
@@ -35,8 +38,10 @@ is an error. :func:`write_jsonl` writes atomically.
 
 from __future__ import annotations
 
-from portlab.events._errors import MAX_NESTING
+from portlab.events._errors import MAX_ERRORS_PER_EVENT, MAX_INT_DIGITS, MAX_NESTING
 from portlab.events._types import (
+    EVENT_ID_DIGITS,
+    MAX_EXACT_INT,
     Action,
     CheckStatus,
     EventBlock,
@@ -48,6 +53,7 @@ from portlab.events._types import (
     Timestamp,
     TriggerType,
     Urgency,
+    content_event_id,
     format_timestamp,
 )
 from portlab.events.attribution import (
@@ -122,7 +128,11 @@ EVENT_TYPES: dict[str, type[EventModel]] = {
 __all__ = [
     "ADJUSTMENT_TOLERANCE",
     "DEFAULT_STRATEGY",
+    "EVENT_ID_DIGITS",
     "EVENT_TYPES",
+    "MAX_ERRORS_PER_EVENT",
+    "MAX_EXACT_INT",
+    "MAX_INT_DIGITS",
     "MAX_NESTING",
     "SIGNAL_COLUMNS",
     "Action",
@@ -171,6 +181,7 @@ __all__ = [
     "TriggerType",
     "TargetAdjustment",
     "Urgency",
+    "content_event_id",
     "events_from_frame",
     "events_to_frame",
     "format_timestamp",

@@ -349,7 +349,9 @@ class EventModel(BaseModel):
     timestamp: Timestamp = Field(default_factory=utc_now)
 
     _always_set: ClassVar[frozenset[str]] = frozenset({"event_id", "timestamp"})
-    _id_prefix: ClassVar[str] = "evt-"
+    id_prefix: ClassVar[str] = "evt-"
+    """Prefix of an ``eventId`` derived from the content (:func:`content_event_id`):
+    ``"sig-"`` for signals, ``"rebal-"`` for rebalance requests, ``"evt-"`` otherwise."""
     _timestamp_given: bool = PrivateAttr(default=True)
 
     def model_post_init(self, context: Any, /) -> None:
@@ -361,7 +363,7 @@ class EventModel(BaseModel):
             content = self.model_dump(
                 mode="json", by_alias=True, exclude_unset=True, exclude_none=True, exclude=leave_out
             )
-            self.__dict__["event_id"] = content_event_id(self._id_prefix, content)
+            self.__dict__["event_id"] = content_event_id(self.id_prefix, content)
         given.update(self._always_set)
 
     def __eq__(self, other: object) -> bool:
@@ -454,7 +456,7 @@ class EventModel(BaseModel):
         ------
         portlab.exceptions.EventValidationError
             If the text is not JSON (or nested deeper than
-            :data:`~portlab.events._errors.MAX_NESTING` levels, or not UTF-8) or the event is
+            :data:`~portlab.events.MAX_NESTING` levels, or not UTF-8) or the event is
             malformed; ``errors`` names each bad field.
         """
         if not isinstance(data, str | bytes | bytearray):

@@ -1,4 +1,7 @@
-"""``PerformanceAttributionEvent``: multi-level performance attribution (seed 001)."""
+"""``PerformanceAttributionEvent``: multi-level performance attribution.
+
+Specified in ``docs/specification.md`` §1 (the contract) and §11 (how portlab fills it).
+"""
 
 from __future__ import annotations
 

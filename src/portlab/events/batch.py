@@ -218,7 +218,7 @@ def _warn_derived(
     plural = "s" if count > 1 else ""
     warn(
         f"{where}{count:,} event{plural} without eventId ({label}{plural} {listed}): each was "
-        f"given an id derived from its content, {model._id_prefix!r} + the first "
+        f"given an id derived from its content, {model.id_prefix!r} + the first "
         f"{EVENT_ID_DIGITS} hex digits of the SHA-256 of its canonical JSON; give each event "
         "an eventId to choose your own",
         InputRepairWarning,

@@ -1,8 +1,9 @@
 """``CoordinatedTradingDecisionEvent``: the coordination engine's output.
 
-Seed 000 shows the full produced form; seed 001 consumes a subset (``decision`` with four
-fields, ``portfolio_context`` with only ``sector_exposure_impact`` without ``limit`` and
-``risk_contribution``). One model reads both: what the subset lacks is optional.
+The engine produces the full form (``docs/specification.md`` §1 and §7); consumers on the
+portfolio management side read a subset (``decision`` with four fields, ``portfolio_context``
+with only ``sector_exposure_impact`` without ``limit`` and ``risk_contribution``). One model
+reads both: what the subset lacks is optional.
 """
 
 from __future__ import annotations
@@ -238,8 +239,7 @@ class CoordinatedTradingDecisionEvent(EventModel):
     policy_compliance : PolicyCompliance, optional
         Policy check results.
     coordination_reasoning : str, optional
-        portlab extension (named in seed 000's decision generator): why the engine decided
-        as it did.
+        portlab extension: why the engine decided as it did.
     """
 
     decision: Decision

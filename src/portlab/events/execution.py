@@ -1,4 +1,4 @@
-"""``TradeExecutedEvent``: a fill reported by the Trade Execution Workflow (seed 001)."""
+"""``TradeExecutedEvent``: a fill reported by the trade execution side (specification §1)."""
 
 from __future__ import annotations
 

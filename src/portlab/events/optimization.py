@@ -1,4 +1,7 @@
-"""``PortfolioOptimizationEvent``: the result of a strategy-level optimization (seed 001)."""
+"""``PortfolioOptimizationEvent``: the result of a strategy-level optimization.
+
+Specified in ``docs/specification.md`` §1 (the contract) and §9 (how portlab fills it).
+"""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
-"""``RebalanceRequestEvent``: a request from the Portfolio Management Workflow.
+"""``RebalanceRequestEvent``: a request from the portfolio management side.
 
-Seed 000 shows the consumed form (instrument-level ``target_adjustments``); seed 001 shows
-the produced form, which adds ``trigger_reason``, strategy-level and sector-level
-adjustments, ``constraints.cost_limit`` and ``risk_considerations``. One model reads both.
+The coordination engine consumes the short form (instrument-level ``target_adjustments`` and
+``constraints``); the rebalancing triggers (``docs/specification.md`` §10) produce the full
+form, which adds ``trigger_reason``, strategy-level and sector-level adjustments,
+``constraints.cost_limit`` and ``risk_considerations``. One model reads both (specification
+§1).
 
 Each element of ``target_adjustments`` is one of three kinds, told apart by its key:
 ``instrument_id`` → :class:`InstrumentAdjustment`, ``strategy_id`` →
@@ -286,7 +288,7 @@ class RebalanceRequestEvent(EventModel):
         Risk context.
     """
 
-    _id_prefix: ClassVar[str] = "rebal-"
+    id_prefix: ClassVar[str] = "rebal-"
 
     portfolio_id: NonEmptyStr
     rebalance_type: RebalanceType

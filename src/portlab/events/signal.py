@@ -1,6 +1,6 @@
 """``TradingSignalEvent``: a pure trading signal from the Trading Decision Workflow.
 
-Wire format (seed 000)::
+Wire format (``docs/specification.md`` §1)::
 
     {
       "eventId": "uuid",
@@ -16,7 +16,7 @@ portlab's engine also reads optional extension fields (``signal.strategy_id``,
 ``expected_outcomes.horizon_days``); they are written to JSON only when set.
 
 A signal without ``eventId`` gets ``"sig-"`` + 16 hex digits of the SHA-256 of its canonical
-JSON (:func:`~portlab.events._types.content_event_id`): the same signal always gets the same
+JSON (:func:`~portlab.events.content_event_id`): the same signal always gets the same
 id, and the same signal given twice in a batch is a duplicate.
 """
 
@@ -131,7 +131,7 @@ class TradingSignalEvent(EventModel):
     'sig-976c75c2f042cceb'
     """
 
-    _id_prefix: ClassVar[str] = "sig-"
+    id_prefix: ClassVar[str] = "sig-"
 
     signal: Signal
     expected_outcomes: ExpectedOutcomes

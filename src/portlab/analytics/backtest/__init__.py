@@ -1,4 +1,5 @@
-"""Walk-forward backtests of signal strategies through the coordination engine (seed 004).
+"""Walk-forward backtests of signal strategies through the coordination engine (specification
+§14, "Backtests").
 
 Strategies (:class:`Momentum`, :class:`MeanReversion`, :class:`MovingAverageCrossover`, or
 any :class:`SignalStrategy`) emit trading signals from the history known at each rebalance

@@ -26,7 +26,7 @@ __all__ = [
 def signal_columns(strategy: SignalStrategy, view: Any, date: pd.Timestamp) -> dict:
     """A strategy's signals at ``date`` as plain arrays (its own ``generate`` when overridden)."""
     if type(strategy).generate is SignalStrategy.generate:
-        return strategy._signal_columns(view, date)
+        return strategy.generate_arrays(view, date)
     frame = strategy.generate(view, date)
     if not isinstance(frame, pd.DataFrame):
         raise ValidationError(

@@ -1,4 +1,5 @@
-"""Strategy registry: strategy types by name, built from seed 004's configuration shape."""
+"""Strategy registry: strategy types by name, built from the strategy configuration of
+specification §14, "Backtests"."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ __all__ = ["StrategyRegistry"]
 _BUILTIN: Mapping[str, type[SignalStrategy]] = MappingProxyType(
     {"momentum": Momentum, "mean_reversion": MeanReversion, "ma_crossover": MovingAverageCrossover}
 )
-# other spellings of the built-in type names and of seed 004's parameter names
+# other spellings of the built-in type names and of their parameter names, accepted too
 _TYPE_ALIASES = MappingProxyType(
     {
         "momentumstrategy": "momentum",
@@ -42,11 +43,12 @@ _PARAM_ALIASES = MappingProxyType(
 
 
 class StrategyRegistry:
-    """Strategy types by name; builds strategies from seed 004's configuration shape.
+    """Strategy types by name; builds strategies from the strategy configuration of
+    specification §14.
 
     The built-in types are ``momentum`` (:class:`Momentum`), ``mean_reversion``
     (:class:`MeanReversion`) and ``ma_crossover`` (:class:`MovingAverageCrossover`); their
-    class names and seed 004's spellings (``MACrossoverStrategy``, ``short_window``,
+    class names and other common spellings (``MACrossoverStrategy``, ``short_window``,
     ``long_window``) are accepted too. Type names are case-insensitive.
 
     Parameters
@@ -121,7 +123,7 @@ class StrategyRegistry:
             raise ConfigError(f"{where}.params: {err}") from None
 
     def build(self, config: Mapping[str, Any]) -> dict[str, SignalStrategy]:
-        """Strategies from a mapping in seed 004's shape.
+        """Strategies from a mapping shaped as the strategy configuration of specification §14.
 
         Parameters
         ----------

@@ -1,7 +1,8 @@
-"""The result of a backtest and the performance measures it reports.
+"""The result of a backtest and the performance it reports.
 
-The measures are plain functions over an equity curve (or its simple returns) so that they can
-be reused and checked on their own; :meth:`BacktestResult.summary` applies them.
+:meth:`BacktestResult.summary` reads its figures with the one implementation of each metric in
+:mod:`portlab.analytics.performance` (over the equity curve where the figure is read from
+values, over daily returns otherwise); :func:`turnover` is the backtest's own.
 """
 
 from __future__ import annotations
@@ -11,18 +12,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab.analytics.performance import (
+    annualized_return_from_equity,
+    max_drawdown_from_equity,
+    sharpe_ratio,
+    volatility,
+)
 from portlab.exceptions import ValidationError
 
-__all__ = [
-    "SUMMARY_FIELDS",
-    "TRADE_COLUMNS",
-    "BacktestResult",
-    "annualized_return",
-    "annualized_volatility",
-    "max_drawdown",
-    "sharpe_ratio",
-    "turnover",
-]
+__all__ = ["SUMMARY_FIELDS", "TRADE_COLUMNS", "BacktestResult", "turnover"]
 
 #: columns of :attr:`BacktestResult.trades`
 TRADE_COLUMNS = (
@@ -58,66 +56,15 @@ SUMMARY_FIELDS = (
 )
 
 
-def _values(x: Any, what: str) -> np.ndarray:
-    a = np.asarray(x, dtype=np.float64)
-    if a.ndim != 1:
-        raise ValidationError(f"{what} must be one-dimensional, got shape {a.shape}")
-    return a
-
-
-def annualized_return(equity: Any, periods_per_year: int = 252) -> float:
-    """Compound annual growth rate of an equity curve (fraction).
-
-    ``(E_last / E_first) ** (periods_per_year / (len - 1)) - 1``; NaN with fewer than two
-    points or a non-positive start or end.
-    """
-    e = _values(equity, "equity")
-    if e.size < 2 or not (e[0] > 0 and e[-1] > 0):
-        return float("nan")
-    return float((e[-1] / e[0]) ** (periods_per_year / (e.size - 1)) - 1.0)
-
-
-def annualized_volatility(returns: Any, periods_per_year: int = 252) -> float:
-    """Standard deviation of per-period simple returns (``ddof=1``) × √periods_per_year.
-
-    NaN entries are ignored; NaN with fewer than two returns.
-    """
-    r = _values(returns, "returns")
-    r = r[np.isfinite(r)]
-    if r.size < 2:
-        return float("nan")
-    return float(r.std(ddof=1) * np.sqrt(periods_per_year))
-
-
-def sharpe_ratio(returns: Any, periods_per_year: int = 252) -> float:
-    """Annualised Sharpe ratio with a zero risk-free rate: ``mean / std(ddof=1) × √ppy``.
-
-    NaN entries are ignored; NaN with fewer than two returns or zero volatility.
-    """
-    r = _values(returns, "returns")
-    r = r[np.isfinite(r)]
-    if r.size < 2:
-        return float("nan")
-    sd = r.std(ddof=1)
-    return float(r.mean() / sd * np.sqrt(periods_per_year)) if sd > 0 else float("nan")
-
-
-def max_drawdown(equity: Any) -> float:
-    """Largest fall from a running peak, as a positive fraction of the peak (0 if none)."""
-    e = _values(equity, "equity")
-    if e.size == 0:
-        return float("nan")
-    peak = np.maximum.accumulate(e)
-    return float(np.max(1.0 - e / peak))
-
-
 def turnover(traded: float, equity: Any, periods_per_year: int = 252) -> float:
     """Annualised one-way turnover: ``traded / 2 / mean(equity) / years``.
 
     ``traded`` is the total absolute traded value (currency), ``years = (len - 1) / ppy``.
     NaN with fewer than two equity points.
     """
-    e = _values(equity, "equity")
+    e = np.asarray(equity, dtype=np.float64)
+    if e.ndim != 1:
+        raise ValidationError(f"equity must be one-dimensional, got shape {e.shape}")
     if e.size < 2:
         return float("nan")
     years = (e.size - 1) / periods_per_year
@@ -221,6 +168,7 @@ class BacktestResult:
         # the curve starts from the initial cash, so that costs paid on the first date count
         curve = np.concatenate([[self.initial_cash], e[1:]]) if e.size else e
         r = self.returns.to_numpy()
+        r = r[np.isfinite(r)]  # a return from a zero equity is not a return
         final = float(e[-1]) if e.size else float("nan")
         values = {
             "start": self.equity.index[0] if len(self.equity) else pd.NaT,
@@ -228,10 +176,10 @@ class BacktestResult:
             "initial_equity": float(self.initial_cash),
             "final_equity": final,
             "total_return": final / self.initial_cash - 1.0,
-            "annual_return": annualized_return(curve, ppy),
-            "annual_volatility": annualized_volatility(r, ppy),
-            "sharpe": sharpe_ratio(r, ppy),
-            "max_drawdown": max_drawdown(np.concatenate([[self.initial_cash], e])),
+            "annual_return": annualized_return_from_equity(curve, ppy),
+            "annual_volatility": volatility(r, periods_per_year=ppy),
+            "sharpe": sharpe_ratio(r, periods_per_year=ppy),
+            "max_drawdown": max_drawdown_from_equity(np.concatenate([[self.initial_cash], e])),
             "turnover": turnover(float(self.trades["notional"].abs().sum()), e, ppy),
             "costs": float(self.trades["cost"].sum()),
             "n_rebalances": len(self.rebalance_dates),

@@ -64,7 +64,7 @@ class Backtest:
     strategies : sequence of SignalStrategy, or mapping name → SignalStrategy
         Their names must be distinct (they become ``strategy_id`` and part of signal ids).
     coordinator : Coordinator, optional
-        The engine configuration; default ``Coordinator()`` (the seed's defaults).
+        The engine configuration; default ``Coordinator()`` (the default policy, specification §2).
     frequency : str
         Pandas offset alias of the rebalance schedule: the last trading date of each period
         (``"W-FRI"`` weekly, ``"ME"`` monthly, ``"D"`` every date).

@@ -1,4 +1,4 @@
-"""Train / validation / test periods by date (seed 004's benchmark runner)."""
+"""Train / validation / test periods by date (the benchmark runner of specification §14)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class Period(NamedTuple):
 
 
 class Split(NamedTuple):
-    """Train, validation and test periods (seed 004's benchmark runner)."""
+    """Train, validation and test periods (the benchmark runner of specification §14)."""
 
     train: Period
     validation: Period

@@ -1,4 +1,4 @@
-"""Signal strategies over prices, calibrated on their own history (seed 004).
+"""Signal strategies over prices, calibrated on their own history (specification §14).
 
 Each strategy turns the price history known at a date into trading signals shaped like
 :data:`portlab.events.SIGNAL_COLUMNS`. Besides the direction, a signal carries what the
@@ -29,6 +29,7 @@ import pandas as pd
 
 from portlab.events import SIGNAL_COLUMNS
 from portlab.exceptions import ConfigError, DataError, ValidationError
+from portlab.records import check_int
 
 __all__ = ["MeanReversion", "Momentum", "MovingAverageCrossover", "SignalStrategy"]
 
@@ -37,10 +38,9 @@ _STRENGTH_EDGES = (0.25, 0.5, 0.75)  # |signal_score| boundaries WEAK | MODERATE
 _STRENGTHS = np.array(["WEAK", "MODERATE", "STRONG", "VERY_STRONG"], dtype=object)
 
 
-def _check_int(owner: str, name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ConfigError(f"{owner}.{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def _config_int(owner: str, name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``; a ConfigError naming ``owner.name`` otherwise."""
+    return check_int(f"{owner}.{name}", value, minimum, error=ConfigError)
 
 
 def _check_float(owner: str, name: str, value: Any, low: float, *, open_low: bool = True) -> float:
@@ -185,11 +185,11 @@ class SignalStrategy(abc.ABC):
         owner = type(self).__name__
         if not isinstance(self.name, str) or not self.name.strip():
             raise ConfigError(f"{owner}.name must be a non-empty string, got {self.name!r}")
-        _check_int(owner, "horizon_days", self.horizon_days, 1)
+        _config_int(owner, "horizon_days", self.horizon_days, 1)
         if self.calibration is not None:
-            _check_int(owner, "calibration", self.calibration, 1)
+            _config_int(owner, "calibration", self.calibration, 1)
         _check_float(owner, "prior_weight", self.prior_weight, 0.0)
-        _check_int(owner, "min_history", self.min_history, 1)
+        _config_int(owner, "min_history", self.min_history, 1)
         self._check_params()
         return self
 
@@ -226,10 +226,21 @@ class SignalStrategy(abc.ABC):
             on the last row, or without a score, get no signal; neither does a direction with
             fewer than ``min_history`` evaluated past signals.
         """
-        return _frame(self._signal_columns(history, as_of))
+        return _frame(self.generate_arrays(history, as_of))
 
-    def _signal_columns(self, history: Any, as_of: Any) -> dict[str, np.ndarray]:
-        """:meth:`generate` as plain arrays (object strings, naive UTC ``datetime64[us]``)."""
+    def generate_arrays(self, history: Any, as_of: Any = None) -> dict[str, np.ndarray]:
+        """:meth:`generate` as plain column arrays, without building the DataFrame.
+
+        The backtest runner calls this on every rebalance date (the DataFrame costs more than
+        the signals). Parameters as :meth:`generate`.
+
+        Returns
+        -------
+        dict of str to ndarray
+            The columns :meth:`generate` gives, each of shape (n_signals,): strings as object
+            arrays, ``timestamp`` as naive UTC ``datetime64[us]``; ``{}`` when there is no
+            signal.
+        """
         self.check()
         prices, as_of = _history_prices(history, as_of)
         h = self.horizon_days
@@ -388,9 +399,9 @@ class Momentum(SignalStrategy):
         self.top = top
 
     def _check_params(self) -> None:
-        _check_int("Momentum", "lookback", self.lookback, 1)
-        _check_int("Momentum", "skip", self.skip, 0)
-        _check_int("Momentum", "top", self.top, 1)
+        _config_int("Momentum", "lookback", self.lookback, 1)
+        _config_int("Momentum", "skip", self.skip, 0)
+        _config_int("Momentum", "top", self.top, 1)
         if self.skip >= self.lookback:
             raise ConfigError(
                 f"Momentum.skip must be < lookback, got skip={self.skip}, lookback={self.lookback}"
@@ -455,7 +466,7 @@ class MeanReversion(SignalStrategy):
         self.z = z
 
     def _check_params(self) -> None:
-        _check_int("MeanReversion", "lookback", self.lookback, 2)
+        _config_int("MeanReversion", "lookback", self.lookback, 2)
         _check_float("MeanReversion", "z", self.z, 0.0)
 
     @property
@@ -511,8 +522,8 @@ class MovingAverageCrossover(SignalStrategy):
         self.long = long
 
     def _check_params(self) -> None:
-        _check_int("MovingAverageCrossover", "short", self.short, 1)
-        _check_int("MovingAverageCrossover", "long", self.long, 2)
+        _config_int("MovingAverageCrossover", "short", self.short, 1)
+        _config_int("MovingAverageCrossover", "long", self.long, 2)
         if self.short >= self.long:
             raise ConfigError(
                 f"MovingAverageCrossover.short must be < long, got {self.short} >= {self.long}"

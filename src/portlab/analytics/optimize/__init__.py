@@ -1,4 +1,4 @@
-"""Portfolio optimization (seeds 001 and 003).
+"""Portfolio optimization and strategy allocation (specification §9).
 
 - Mean-variance: :func:`mean_variance` (max Sharpe, min volatility, target return / risk, max
   utility), :class:`MeanVarianceProblem` (compiled once, re-solved per slider move) and
@@ -13,7 +13,18 @@
 - Strategy allocation: :class:`StrategyBook` → :class:`StrategyAllocation` →
   ``PortfolioOptimizationEvent``.
 - :func:`discrete_allocation` into whole shares.
+
+Names: :func:`variance_contributions` gives each asset's share of the portfolio *variance*
+(risk budgeting's risk contributions); the *volatility* decomposition is
+:func:`portlab.analytics.risk.volatility_contributions`. :class:`MeanVarianceResult` is what
+:func:`mean_variance` returns. The names these had before, ``risk_contributions`` and
+``OptimizationResult``, still work here but warn (``DeprecationWarning``): each now has one
+meaning elsewhere (the risk package's table; the event block
+:class:`portlab.events.OptimizationResult`).
 """
+
+import warnings
+from typing import Any
 
 from portlab.analytics.optimize._black_litterman import (
     OmegaMethod,
@@ -25,15 +36,13 @@ from portlab.analytics.optimize._black_litterman import (
 from portlab.analytics.optimize._constraints import Constraints, explain_infeasibility
 from portlab.analytics.optimize._crb import constrained_risk_budgeting
 from portlab.analytics.optimize._discrete import DiscreteMethod, discrete_allocation
-from portlab.analytics.optimize._frontier import efficient_frontier
 from portlab.analytics.optimize._hrp import HierarchicalRiskParity, LinkageMethod, hrp
 from portlab.analytics.optimize._meanvar import (
     MeanVarianceProblem,
-    Method,
-    Objective,
-    OptimizationResult,
+    efficient_frontier,
     mean_variance,
 )
+from portlab.analytics.optimize._mvbase import MeanVarianceResult, Method, Objective
 from portlab.analytics.optimize._performance import (
     Regime,
     RegimeDetection,
@@ -42,7 +51,7 @@ from portlab.analytics.optimize._performance import (
     performance_scores,
     strategy_metrics,
 )
-from portlab.analytics.optimize._riskparity import risk_budgeting, risk_contributions
+from portlab.analytics.optimize._riskparity import risk_budgeting, variance_contributions
 from portlab.analytics.optimize._strategies import (
     AllocationMethod,
     StrategyAllocation,
@@ -56,10 +65,10 @@ __all__ = [
     "HierarchicalRiskParity",
     "LinkageMethod",
     "MeanVarianceProblem",
+    "MeanVarianceResult",
     "Method",
     "Objective",
     "OmegaMethod",
-    "OptimizationResult",
     "Regime",
     "RegimeDetection",
     "StrategyAllocation",
@@ -77,7 +86,33 @@ __all__ = [
     "performance_allocation",
     "performance_scores",
     "risk_budgeting",
-    "risk_contributions",
     "strategy_metrics",
+    "variance_contributions",
     "views_from_signals",
 ]
+
+_RENAMED = {
+    "OptimizationResult": (
+        "MeanVarianceResult",
+        "portlab.events.OptimizationResult is the strategy-allocation block of the event",
+    ),
+    "risk_contributions": (
+        "variance_contributions",
+        "portlab.analytics.risk.volatility_contributions (alias risk_contributions) is the "
+        "volatility decomposition",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The former names of :class:`MeanVarianceResult` and :func:`variance_contributions`,
+    with a ``DeprecationWarning``."""
+    if name in _RENAMED:
+        new, other = _RENAMED[name]
+        warnings.warn(
+            f"portlab.analytics.optimize.{name} is now {new}; {other}",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return globals()[new]
+    raise AttributeError(f"module 'portlab.analytics.optimize' has no attribute {name!r}")

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab.analytics.optimize._riskparity import _as_cov, _as_vector
+from portlab.analytics.optimize._inputs import as_cov, as_vector
 from portlab.exceptions import DataError, ValidationError
 from portlab.linalg import PSD_RTOL, solve_psd
 
@@ -125,8 +125,8 @@ def market_implied_prior(
     ValidationError
         Negative or all-zero weights, unknown instruments, non-positive risk aversion.
     """
-    arr, labels = _as_cov(cov)
-    w = _as_vector(market_weights, labels, "market_weights", fill=0.0)
+    arr, labels = as_cov(cov)
+    w = as_vector(market_weights, labels, "market_weights", fill=0.0)
     if (w < 0).any():
         raise ValidationError(f"market_weights: negative weight for {list(labels[w < 0][:10])}")
     if not w.sum() > 0:
@@ -245,8 +245,8 @@ def black_litterman(
         with certainty): its condition number exceeds ``1 / portlab.linalg.SINGULAR_RTOL``
         (10¹²). A subclass of ValidationError.
     """
-    arr, labels = _as_cov(cov)
-    pi = _as_vector(prior, labels, "prior")
+    arr, labels = as_cov(cov)
+    pi = as_vector(prior, labels, "prior")
     q, p, view_labels = _views(views, picking, labels)
     if not (np.isfinite(tau) and 0 < tau <= 1):
         raise ValidationError(f"tau must be in (0, 1], got {tau!r}")
@@ -268,7 +268,7 @@ def black_litterman(
         else:
             if confidences is None:
                 raise ValidationError("omega='idzorek' needs confidences (one per view)")
-            conf = _as_vector(confidences, view_labels, "confidences")
+            conf = as_vector(confidences, view_labels, "confidences")
             if ((conf < 0) | (conf > 1)).any():
                 raise ValidationError("confidences must lie in [0, 1]")
             keep = conf > 0

@@ -20,6 +20,7 @@ block ``Σ_FF``, which is updated by bordering (rank-one) formulas rather than r
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,11 +31,31 @@ import numpy as np
 from portlab.exceptions import InfeasibleError, SingularMatrixError
 from portlab.linalg import inverse_psd, solve_psd
 
-__all__ = ["PathError", "Segment", "Unbounded", "trace"]
+__all__ = ["Event", "PathError", "Segment", "Unbounded", "trace"]
 
-# event kinds: 0 free → lower, 1 free → upper, 2 bound → free, 3 row → at min, 4 row → at
-# max, 5 row → inactive; _UNDO[k]: the kinds that would undo an event of kind k
-_UNDO = MappingProxyType({0: (2,), 1: (2,), 2: (0, 1), 3: (5,), 4: (5,), 5: (3, 4)})
+
+class Event(enum.IntEnum):
+    """A change of the active set at a turning point of the path."""
+
+    FREE_TO_LOWER = 0  #: a free asset reaches its lower bound
+    FREE_TO_UPPER = 1  #: a free asset reaches its upper bound
+    BOUND_TO_FREE = 2  #: an asset on a bound leaves it (its gradient changes sign)
+    ROW_TO_MIN = 3  #: a group row reaches its minimum
+    ROW_TO_MAX = 4  #: a group row reaches its maximum
+    ROW_RELEASED = 5  #: an active group row's multiplier reaches zero: the row leaves
+
+
+#: the events that would undo an event of each kind (not taken at the same λ: cycling)
+_UNDO = MappingProxyType(
+    {
+        Event.FREE_TO_LOWER: (Event.BOUND_TO_FREE,),
+        Event.FREE_TO_UPPER: (Event.BOUND_TO_FREE,),
+        Event.BOUND_TO_FREE: (Event.FREE_TO_LOWER, Event.FREE_TO_UPPER),
+        Event.ROW_TO_MIN: (Event.ROW_RELEASED,),
+        Event.ROW_TO_MAX: (Event.ROW_RELEASED,),
+        Event.ROW_RELEASED: (Event.ROW_TO_MIN, Event.ROW_TO_MAX),
+    }
+)
 _REFRESH = 48  # refactorise the inverse of Σ_FF after this many rank-one updates
 _FREE, _LOWER, _UPPER, _FIXED = 0, 1, 2, 3
 
@@ -378,21 +399,21 @@ def trace(
             _consider(best, lam, undo, undo_id, f0, f1, kind, ids, stol, vtol)
 
         F = st.free
-        consider(w0[F] - lb[F], w1[F], 0, F, slope_w, tol_w)  # free → lower
-        consider(ub[F] - w0[F], -w1[F], 1, F, slope_w, tol_w)  # free → upper
+        consider(w0[F] - lb[F], w1[F], Event.FREE_TO_LOWER, F, slope_w, tol_w)
+        consider(ub[F] - w0[F], -w1[F], Event.FREE_TO_UPPER, F, slope_w, tol_w)
         lo_ = np.flatnonzero(st.status == _LOWER)
         hi_ = np.flatnonzero(st.status == _UPPER)
-        consider(g0[lo_], g1[lo_], 2, lo_, slope_g, tol_g)  # lower → free
-        consider(-g0[hi_], -g1[hi_], 2, hi_, slope_g, tol_g)  # upper → free
+        consider(g0[lo_], g1[lo_], Event.BOUND_TO_FREE, lo_, slope_g, tol_g)  # lower → free
+        consider(-g0[hi_], -g1[hi_], Event.BOUND_TO_FREE, hi_, slope_g, tol_g)  # upper → free
         if m:
             inact = np.flatnonzero(st.rows_side == 0)
             if len(inact):
                 q0, q1 = G[inact] @ w0, G[inact] @ w1
-                consider(q0 - gmin[inact], q1, 3, inact, slope_w, tol_w)  # → at min
-                consider(gmax[inact] - q0, -q1, 4, inact, slope_w, tol_w)  # → at max
+                consider(q0 - gmin[inact], q1, Event.ROW_TO_MIN, inact, slope_w, tol_w)
+                consider(gmax[inact] - q0, -q1, Event.ROW_TO_MAX, inact, slope_w, tol_w)
             if len(act):
                 side = st.rows_side[act]
-                consider(side * nu0[1:], side * nu1[1:], 5, act, slope_g, tol_g)  # leave
+                consider(side * nu0[1:], side * nu1[1:], Event.ROW_RELEASED, act, slope_g, tol_g)
         lam_next, k_ev, i_ev = best
         done = lam_next <= 0.0
         lam_lo = 0.0 if done else lam_next
@@ -443,16 +464,17 @@ def _consider(best, lam, undo, undo_id, f0, f1, kind, ids, stol, vtol) -> None:
         best[:] = [float(cand[j]), kind, int(ids[j])]
 
 
-def _apply(st: _State, k: int, i: int, lb: np.ndarray, ub: np.ndarray) -> None:
-    if k == 0:
+def _apply(st: _State, k: Event, i: int, lb: np.ndarray, ub: np.ndarray) -> None:
+    """Change the active set by the event ``k`` on asset or group row ``i``."""
+    if k is Event.FREE_TO_LOWER:
         st.bind(i, lb[i], _LOWER)
-    elif k == 1:
+    elif k is Event.FREE_TO_UPPER:
         st.bind(i, ub[i], _UPPER)
-    elif k == 2:
+    elif k is Event.BOUND_TO_FREE:
         st.add_free(i)
-    elif k == 3:
+    elif k is Event.ROW_TO_MIN:
         st.rows_side[i] = -1
-    elif k == 4:
+    elif k is Event.ROW_TO_MAX:
         st.rows_side[i] = 1
     else:
         st.rows_side[i] = 0
@@ -522,7 +544,7 @@ def _start(st: _State, x, mu, lb, ub, G, gmin, gmax, budget, tols, limit) -> int
         with np.errstate(divide="ignore", invalid="ignore"):
             a_lo = np.where(w0[F] < lb[F] - tol_w, (lb[F] - x[F]) / dF, np.inf)
             a_hi = np.where(w0[F] > ub[F] + tol_w, (ub[F] - x[F]) / dF, np.inf)
-        for arr, kind in ((a_lo, 0), (a_hi, 1)):
+        for arr, kind in ((a_lo, Event.FREE_TO_LOWER), (a_hi, Event.FREE_TO_UPPER)):
             if len(arr):
                 j = int(np.argmin(arr))
                 if arr[j] < alpha:
@@ -533,15 +555,15 @@ def _start(st: _State, x, mu, lb, ub, G, gmin, gmax, budget, tols, limit) -> int
             with np.errstate(divide="ignore", invalid="ignore"):
                 a_min = np.where(q + qd < gmin[inact] - tol_w, (gmin[inact] - q) / qd, np.inf)
                 a_max = np.where(q + qd > gmax[inact] + tol_w, (gmax[inact] - q) / qd, np.inf)
-            for arr, kind in ((a_min, 3), (a_max, 4)):
+            for arr, kind in ((a_min, Event.ROW_TO_MIN), (a_max, Event.ROW_TO_MAX)):
                 j = int(np.argmin(arr))
                 if arr[j] < alpha:
                     alpha, block = max(arr[j], 0.0), (kind, int(inact[j]))
         if block is not None:
             x = x + alpha * d
             kind, i = block
-            if kind in (0, 1):
-                x[i] = lb[i] if kind == 0 else ub[i]
+            if kind in (Event.FREE_TO_LOWER, Event.FREE_TO_UPPER):
+                x[i] = lb[i] if kind is Event.FREE_TO_LOWER else ub[i]
             _apply(st, kind, i, lb, ub)
             continue
         x = w0
@@ -549,16 +571,17 @@ def _start(st: _State, x, mu, lb, ub, G, gmin, gmax, budget, tols, limit) -> int
         # the first-order ones, the LP reduced costs, are consistent by construction)
         worst, pick = 1.0, None
         checks = [
-            (np.flatnonzero(st.status == _LOWER), 1.0, g1, g0, 2),
-            (np.flatnonzero(st.status == _UPPER), -1.0, g1, g0, 2),
+            (np.flatnonzero(st.status == _LOWER), 1.0, g1, g0, Event.BOUND_TO_FREE),
+            (np.flatnonzero(st.status == _UPPER), -1.0, g1, g0, Event.BOUND_TO_FREE),
         ]
         if len(act):
-            checks.append((act, st.rows_side[act], nu1[1:], nu0[1:], 5))
+            checks.append((act, st.rows_side[act], nu1[1:], nu0[1:], Event.ROW_RELEASED))
         for ids, sign, f1, f0, kind in checks:
             if not len(ids):
                 continue
-            first = sign * (f1[ids] if kind == 2 else f1)
-            second = sign * (f0[ids] if kind == 2 else f0)
+            per_asset = kind is Event.BOUND_TO_FREE  # gradients are per asset, multipliers per row
+            first = sign * (f1[ids] if per_asset else f1)
+            second = sign * (f0[ids] if per_asset else f0)
             if np.any(first < -slope_g):
                 raise PathError("inconsistent multipliers at the maximum-return end")
             bad = np.where(np.abs(first) <= slope_g, -second / tol_g, 0.0)

@@ -23,7 +23,6 @@ __all__ = ["Constraints", "ResolvedConstraints", "explain_infeasibility", "resol
 _TOL = 1e-9  # feasibility tolerance of the closed-form checks (weights are fractions)
 
 BoundLike = float | int | pd.Series | Mapping[str, float] | None
-GroupCaps = Mapping[Any, "tuple[float | None, float | None] | float"]
 
 
 def _finite_or_none(value: Any, what: str) -> float | None:
@@ -159,6 +158,12 @@ class Constraints:
         setattr_(self, "groups", tuple(self.groups))
 
     @property
+    def parsed_groups(self) -> tuple[tuple[str, pd.Series, dict[Any, tuple[float, float]]], ...]:
+        """The ``groups`` as checked: ``(name, mapping, {label: (min, max)})`` per grouping,
+        a missing side of a cap as ``-inf`` / ``+inf``."""
+        return self._group_specs
+
+    @property
     def has_costs(self) -> bool:
         """True when some transaction cost is positive."""
         tc = self.transaction_costs
@@ -284,7 +289,7 @@ def resolve(constraints: Constraints | None, assets: Iterable[Any]) -> ResolvedC
             )
     rows, gmin, gmax, names, owners, empty = [], [], [], [], [], []
     groupings = []
-    for name, mapping, caps in c._group_specs:
+    for name, mapping, caps in c.parsed_groups:
         groupings.append(name)
         labels = mapping.reindex(assets)
         for label, (lo, hi) in caps.items():

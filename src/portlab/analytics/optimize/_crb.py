@@ -47,6 +47,8 @@ from portlab.analytics.optimize._constraints import (
     resolve,
 )
 from portlab.analytics.optimize._crb_polish import polish
+from portlab.analytics.optimize._inputs import as_cov, as_vector, single_blas_thread
+from portlab.analytics.optimize._riskparity import risk_budgeting
 from portlab.exceptions import ConfigError, InfeasibleError, ValidationError
 
 __all__ = ["constrained_risk_budgeting"]
@@ -118,21 +120,14 @@ def constrained_risk_budgeting(
     assets; ``benchmarks/bench_allocators.py``); when it does not settle, a root-finder over
     interior-point solves of one compiled cvxpy program (1-2 s per solve at 500 assets).
     """
-    from portlab.analytics.optimize._riskparity import (
-        _as_cov,
-        _as_vector,
-        _single_blas_thread,
-        risk_budgeting,
-    )
-
-    arr, labels = _as_cov(cov)
+    arr, labels = as_cov(cov)
     n = arr.shape[0]
-    b = np.full(n, 1.0 / n) if budgets is None else _as_vector(budgets, labels, "budgets")
+    b = np.full(n, 1.0 / n) if budgets is None else as_vector(budgets, labels, "budgets")
     if not (b > 0).all():
         bad = list(labels[~(b > 0)][:5])
         raise ValidationError(f"budgets: risk budgeting needs a positive budget, not for {bad}")
     b = b / b.sum()
-    s = np.ones(n) if signs is None else _as_vector(signs, labels, "signs")
+    s = np.ones(n) if signs is None else as_vector(signs, labels, "signs")
     if not np.isin(s, (-1.0, 1.0)).all():
         raise ValidationError(f"signs must be +1 or -1, got {sorted(set(s.tolist()))[:5]}")
     r = resolve(constraints, labels)
@@ -162,14 +157,14 @@ def constrained_risk_budgeting(
     except InfeasibleError:  # a singular covariance: any positive start will do
         y = np.full(n, target / n)
     lam0 = float(np.sqrt(max(y @ flipped @ y, 1e-300)))
-    with _single_blas_thread():
+    with single_blas_thread():
         x = polish(risk_cov, b, s, r_signed, short, target, s * y)
     if x is None:
         # a coarse root on interior-point solutions finds the active constraints; Newton on
         # that active set then gives the exact solution (else the finer interior-point root)
         model = _Model(_factor(risk_cov), b, s, r_signed, short)
         x, lam = _root(model, lam0, target, _COARSE)
-        with _single_blas_thread():
+        with single_blas_thread():
             polished = polish(risk_cov, b, s, r_signed, short, target, x)
         x = polished if polished is not None else _root(model, lam, target, tol)[0]
     if not short:  # remove the root-finder's last 1e-10 relative so the sum is the budget

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import fmt_date, show, some
-from portlab.analytics.optimize._riskparity import _as_cov, _single_blas_thread
+from portlab.analytics.optimize._inputs import as_cov, single_blas_thread
 from portlab.exceptions import DataError, ValidationError
+from portlab.formatting import format_date, format_names, format_value
 
 __all__ = ["HierarchicalRiskParity", "LinkageMethod", "hrp"]
 
@@ -56,7 +56,9 @@ def _parse_linkage(value: Any) -> LinkageMethod:
         return LinkageMethod(value)
     except ValueError:
         allowed = ", ".join(m.value for m in LinkageMethod)
-        raise ValidationError(f"linkage must be one of {allowed}; got {show(value)}") from None
+        raise ValidationError(
+            f"linkage must be one of {allowed}; got {format_value(value)}"
+        ) from None
 
 
 def _cov_corr_from_input(returns_or_cov: Any, corr: Any) -> tuple[np.ndarray, np.ndarray, pd.Index]:
@@ -66,7 +68,7 @@ def _cov_corr_from_input(returns_or_cov: Any, corr: Any) -> tuple[np.ndarray, np
         and returns_or_cov.index.equals(returns_or_cov.columns)
     )
     if is_cov:
-        cov, labels = _as_cov(returns_or_cov, "covariance")
+        cov, labels = as_cov(returns_or_cov, name="covariance")
         corr_arr = None
     else:
         rets = returns_or_cov
@@ -82,7 +84,7 @@ def _cov_corr_from_input(returns_or_cov: Any, corr: Any) -> tuple[np.ndarray, np
             cov_arr = np.array(rets.cov().to_numpy(dtype=np.float64))
             corr_arr = np.array(rets.corr().to_numpy(dtype=np.float64))
         else:  # same numbers, without pandas' pairwise loops
-            with _single_blas_thread():
+            with single_blas_thread():
                 cov_arr = np.cov(values, rowvar=False, ddof=1).reshape(values.shape[1], -1)
             with np.errstate(divide="ignore", invalid="ignore"):
                 sd = np.sqrt(np.diag(cov_arr))
@@ -93,14 +95,15 @@ def _cov_corr_from_input(returns_or_cov: Any, corr: Any) -> tuple[np.ndarray, np
             i, j = np.argwhere(np.triu(bad))[0]
             n_pairs = int(np.triu(bad).sum())
             raise DataError(
-                f"returns: the correlation of columns {show(str(rets.columns[i]))} and "
-                f"{show(str(rets.columns[j]))} is undefined: fewer than 2 dates where both "
+                f"returns: the correlation of columns {format_value(str(rets.columns[i]))} and "
+                f"{format_value(str(rets.columns[j]))} is undefined: fewer than 2 dates where both "
                 f"have a return, or one is constant on them ({n_pairs} such pair(s)); drop one "
                 "of them or give a covariance"
             )
         np.fill_diagonal(corr_arr, 1.0)
-        cov, labels = _as_cov(
-            pd.DataFrame(cov_arr, index=rets.columns, columns=rets.columns), "returns covariance"
+        cov, labels = as_cov(
+            pd.DataFrame(cov_arr, index=rets.columns, columns=rets.columns),
+            name="returns covariance",
         )
     if corr is not None:
         corr_arr = _check_corr(corr, labels)
@@ -119,8 +122,10 @@ def _numeric_returns(rets: pd.DataFrame) -> pd.DataFrame:
             bad = values.isna() & rets[col].notna()
             if pd.api.types.is_bool_dtype(dtype) or bad.any():
                 row = rets.index[int(np.argmax(bad.to_numpy()))] if bad.any() else rets.index[0]
-                row = fmt_date(row) if isinstance(row, pd.Timestamp) else show(row)
-                raise DataError(f"returns: column {show(str(col))} is not numeric (row {row})")
+                row = format_date(row) if isinstance(row, pd.Timestamp) else format_value(row)
+                raise DataError(
+                    f"returns: column {format_value(str(col))} is not numeric (row {row})"
+                )
     return rets.astype(np.float64)
 
 
@@ -130,9 +135,9 @@ def _check_columns(values: np.ndarray, rets: pd.DataFrame) -> None:
     if inf.any():
         r, c = np.argwhere(inf)[0]
         row = rets.index[r]
-        row = fmt_date(row) if isinstance(row, pd.Timestamp) else show(row)
+        row = format_date(row) if isinstance(row, pd.Timestamp) else format_value(row)
         raise DataError(
-            f"returns: infinite value in column {show(str(rets.columns[c]))} at row {row}"
+            f"returns: infinite value in column {format_value(str(rets.columns[c]))} at row {row}"
         )
     valid = ~np.isnan(values)
     n_valid = valid.sum(axis=0)
@@ -144,9 +149,9 @@ def _check_columns(values: np.ndarray, rets: pd.DataFrame) -> None:
     if few.any() or flat.any():
         parts = []
         if few.any():
-            parts.append(f"fewer than 2 returns in column(s) {some(map(str, rets.columns[few]))}")
+            parts.append(f"fewer than 2 returns in column(s) {format_names(rets.columns[few])}")
         if flat.any():
-            parts.append(f"constant column(s) {some(map(str, rets.columns[flat]))}")
+            parts.append(f"constant column(s) {format_names(rets.columns[flat])}")
         raise DataError(
             f"returns: {' and '.join(parts)}: no variance, so HRP cannot weight them; drop them"
         )

@@ -1,4 +1,6 @@
-"""Mean-variance optimization: max Sharpe, min volatility, target return, target risk, utility.
+"""Mean-variance optimization and the efficient frontier: max Sharpe, min volatility, target
+return, target risk, utility (specification §9, "Portfolio optimization and strategy
+allocation").
 
 Two engines give the same answers:
 
@@ -10,15 +12,13 @@ Two engines give the same answers:
   semidefinite.
 
 Units: ``mu`` and ``cov`` are annual (``mu`` a fraction per year, ``cov`` in annual variance);
-weights are fractions of NAV; volatilities are annual.
+weights are fractions of NAV; volatilities are annual. The objectives, the result and the
+pieces the solver and the frontier share are in :mod:`._mvbase`.
 """
 
 from __future__ import annotations
 
-import enum
 import math
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,174 +26,40 @@ import pandas as pd
 from portlab.analytics.optimize import _cla, _path
 from portlab.analytics.optimize._constraints import (
     Constraints,
-    ResolvedConstraints,
     lp_reasons,
     quick_reasons,
     resolve,
 )
+from portlab.analytics.optimize._cvx import MAX_RETURN, MIN_VARIANCE, CvxModel
+from portlab.analytics.optimize._inputs import SINGULAR_HINT, as_cov
+from portlab.analytics.optimize._mvbase import (
+    FRONTIER_COLUMNS,
+    MeanVarianceResult,
+    Method,
+    Objective,
+    as_mu,
+    check_excess_return,
+    clean_weights,
+    volatility,
+)
 from portlab.exceptions import (
     ConfigError,
-    DataError,
     InfeasibleError,
     PortlabError,
     SingularMatrixError,
     ValidationError,
 )
-from portlab.linalg import SINGULAR_RTOL, check_covariance
+from portlab.records import check_int
 
-__all__ = [
-    "Method",
-    "MeanVarianceProblem",
-    "Objective",
-    "OptimizationResult",
-    "mean_variance",
-]
+__all__ = ["MeanVarianceProblem", "efficient_frontier", "mean_variance"]
 
-
-class Objective(enum.StrEnum):
-    """What the mean-variance optimizer maximises or minimises."""
-
-    MAX_SHARPE = "max_sharpe"  # max (μᵀw − cost − rf·budget) / σ(w)
-    MIN_VOLATILITY = "min_volatility"  # min wᵀΣw (+ costs)
-    TARGET_RETURN = "target_return"  # min wᵀΣw s.t. μᵀw − cost >= target
-    TARGET_RISK = "target_risk"  # max μᵀw − cost s.t. σ(w) <= target
-    MAX_UTILITY = "max_utility"  # max μᵀw − cost − (risk_aversion / 2) wᵀΣw
-
-
-class Method(enum.StrEnum):
-    """Which engine solves: AUTO picks CLA whenever the constraints allow."""
-
-    AUTO = "auto"
-    CLA = "cla"  # critical line algorithm (exact path)
-    CVXPY = "cvxpy"  # compiled cvxpy program (Clarabel)
-
-
-@dataclass(frozen=True)
-class OptimizationResult:
-    """An optimal portfolio and its figures (annual units, fractions).
-
-    Attributes
-    ----------
-    weights : Series
-        Weight per asset (index as ``mu``), clean: on a bound exactly when within 1e-9 of it
-        (no negative dust under long-only bounds), summing to the budget up to floating-point
-        rounding (a few 1e-16).
-    expected_return : float
-        ``μᵀw − cost``: expected return net of transaction costs.
-    volatility : float
-        ``sqrt(wᵀΣw)`` with the covariance given (without the L2 ridge).
-    sharpe : float
-        ``(expected_return − risk_free_rate · budget) / volatility`` (NaN if volatility is 0).
-    turnover : float
-        ``Σ |w − current|`` (buys plus sells).
-    cost : float
-        ``Σ c_i |w_i − current_i|``.
-    status : str
-        ``"optimal"`` (CLA: exact) or the cvxpy status (``"optimal"`` / ``"optimal_inaccurate"``).
-    objective : Objective
-    method : Method
-        The engine that produced the weights (CLA or CVXPY).
-    risk_free_rate : float
-    """
-
-    weights: pd.Series
-    expected_return: float
-    volatility: float
-    sharpe: float
-    turnover: float
-    cost: float
-    status: str
-    objective: Objective
-    method: Method
-    risk_free_rate: float
-
-
-# --------------------------------------------------------------------------- input checks
-
-
-def _as_mu(mu: Any) -> pd.Series:
-    if isinstance(mu, pd.Series):
-        s = mu
-    elif isinstance(mu, pd.DataFrame):
-        raise ValidationError("mu must be a Series of expected returns, got a DataFrame")
-    else:
-        s = pd.Series(np.asarray(mu, dtype=float).ravel())
-    if not s.index.is_unique:
-        raise ValidationError(
-            f"mu has duplicate labels: {s.index[s.index.duplicated()].tolist()[:5]}"
-        )
-    try:
-        vals = s.to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise DataError(f"mu must hold numbers: {exc}") from None
-    bad = s.index[~np.isfinite(vals)]
-    if len(bad):
-        raise DataError(f"mu is NaN or infinite for {list(bad[:5])}")
-    if len(s) == 0:
-        raise ValidationError("mu is empty")
-    return pd.Series(vals, index=s.index, name="mu")
-
-
-_SINGULAR_HINT = (
-    "use a shrinkage estimate (Market.covariance(method='ledoit_wolf')), more observations "
-    "than assets, or an L2 penalty (Constraints(l2_gamma=...))"
-)
-
-
-def _as_cov(cov: Any, assets: pd.Index) -> np.ndarray:
-    c = check_covariance(cov, assets, name="cov")[0]
-    if not (np.diag(c) > 0).any():
-        raise SingularMatrixError(
-            "cov is zero: every portfolio has zero volatility, so no objective is defined; "
-            + _SINGULAR_HINT
-        )
-    c.flags.writeable = False
-    return c
-
-
-def volatility(w: np.ndarray, cov: np.ndarray) -> np.ndarray | float:
-    """``sqrt(wᵀΣw)`` of one portfolio (shape (n,)) or of each row of ``w`` (shape (k, n)).
-
-    Exactly 0 where the variance is rounding noise: ``wᵀΣw <= SINGULAR_RTOL · max diag(Σ) ·
-    wᵀw``, i.e. ``w`` lies in a null direction of a singular ``Σ`` (see :mod:`portlab.linalg`).
-    A volatility of 1e-10 from such a portfolio would give a Sharpe ratio of 1e9.
-    """
-    w2 = np.atleast_2d(w)
-    var = np.einsum("ij,ij->i", w2 @ cov, w2)
-    floor = SINGULAR_RTOL * float(np.diag(cov).max()) * np.einsum("ij,ij->i", w2, w2)
-    vol = np.sqrt(np.where(var <= floor, 0.0, var))
-    return vol if np.ndim(w) == 2 else float(vol[0])
-
-
-def _clean(w: np.ndarray, r: ResolvedConstraints) -> np.ndarray:
-    """Snap weights within 1e-9 of a bound onto it (no negative dust under long-only bounds),
-    then move the residual ``budget − Σw`` into the largest weight strictly inside its bounds,
-    so that the weights sum to the budget up to floating-point rounding (|Σw − budget| of a
-    few 1e-16)."""
-    tol = 1e-9 * max(1.0, abs(r.budget))
-    w = np.clip(w, r.lb, r.ub)
-    w = np.where(np.abs(w - r.lb) <= tol, r.lb, w)
-    w = np.where(np.abs(w - r.ub) <= tol, r.ub, w)
-    w = np.where(np.abs(w) <= tol * 1e-3, 0.0, w)
-    for _ in range(3):
-        res = r.budget - w.sum()
-        if res == 0.0:
-            break
-        ok = np.flatnonzero((w - r.lb > 4 * abs(res)) & (r.ub - w > 4 * abs(res)))
-        if not len(ok):
-            break
-        w[ok[np.argmax(np.abs(w[ok]))]] += res
-    return w
-
-
-def _excess_check(path_max: float, rf: float, budget: float) -> None:
-    if path_max <= rf * budget:
-        raise InfeasibleError(
-            f"max Sharpe is undefined: the highest expected return attainable under the "
-            f"constraints, {path_max:.4g}, is at or below the risk-free return {rf * budget:.4g} "
-            "(risk_free_rate × budget), so no portfolio has a positive excess return; use "
-            "MIN_VOLATILITY or lower risk_free_rate"
-        )
+#: a target return this far (relative) above the path's maximum is still the maximum (rounding)
+TARGET_RETURN_SLACK = 1e-12
+#: a target variance this far (relative) below the path's minimum is still the minimum
+TARGET_VARIANCE_SLACK = 1e-12
+#: the frontier's last cvxpy target stays this far (relative) below the maximum return, which
+#: the solver reaches only to its own accuracy
+FRONTIER_END_GAP = 1e-9
 
 
 # --------------------------------------------------------------------------- the problem
@@ -254,12 +120,13 @@ class MeanVarianceProblem:
             raise ConfigError(
                 f"method must be one of {[m.value for m in Method]}, got {self.method!r}"
             ) from None
-        mu = _as_mu(self.mu)
+        mu = as_mu(self.mu)
         rf = float(self.risk_free_rate)
         if not math.isfinite(rf):
             raise ValidationError(f"risk_free_rate must be finite, got {self.risk_free_rate!r}")
         r = resolve(self.constraints, mu.index)
-        cov = _as_cov(self.cov, mu.index)
+        cov = as_cov(self.cov, mu.index, allow_zero_variance=True)[0]
+        cov.flags.writeable = False
         reasons = quick_reasons(r)
         if reasons:
             raise InfeasibleError("infeasible constraints: " + "; ".join(reasons))
@@ -315,8 +182,6 @@ class MeanVarianceProblem:
 
     def _model(self):
         if self._cvx is None:
-            from portlab.analytics.optimize._cvx import CvxModel
-
             self._cvx = CvxModel(self.sigma_, self.constraints_)
         return self._cvx
 
@@ -334,7 +199,7 @@ class MeanVarianceProblem:
         risk_aversion: float = 1.0,
         mu: pd.Series | None = None,
         risk_free_rate: float | None = None,
-    ) -> OptimizationResult:
+    ) -> MeanVarianceResult:
         """Solve one objective. ``mu`` and ``risk_free_rate``, when given, replace the problem's
         (and stay for later solves); the compiled programs / the traced path are reused.
 
@@ -362,10 +227,73 @@ class MeanVarianceProblem:
         return self._solve(objective, target, risk_aversion, mu, risk_free_rate, full_path=True)
 
     def frontier(self, n_points: int = 50) -> pd.DataFrame:
-        """The efficient frontier of this problem: see :func:`efficient_frontier`."""
-        from portlab.analytics.optimize._frontier import frontier_of
+        """The efficient frontier of this problem: see :func:`efficient_frontier`.
 
-        return frontier_of(self, n_points)
+        With the CLA engine the exact path is traced once (and cached) and the weights of each
+        target return are interpolated on it; otherwise one cvxpy program, compiled once with
+        the target return as a Parameter, is re-solved per point.
+        """
+        n_points = check_int("n_points", n_points, 2)
+        self._ensure_fit()
+        clash = [c for c in FRONTIER_COLUMNS if c in self.assets_]
+        if clash:
+            raise ValidationError(f"asset labels clash with the frontier's metric columns: {clash}")
+        r = self.constraints_
+        W = None
+        if self.method_ is Method.CLA:
+            try:
+                path = self._full_path()
+                targets = np.linspace(path.end_return, path.max_return, n_points)
+                W = path.at_return(targets)[0]
+            except (_cla.PathError, np.linalg.LinAlgError) as exc:  # numerical breakdown
+                self._fallback(exc)
+        if self.method_ is Method.CVXPY:
+            targets, W = self._cvx_frontier(n_points)
+        W = np.vstack([clean_weights(w, r) for w in W])
+        trade = np.abs(W - r.w0)
+        cost = trade @ r.costs
+        ret = W @ self.mu_ - cost
+        vol = volatility(W, self.cov_)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sharpe = np.where(vol > 0, (ret - self.rf_ * r.budget) / vol, np.nan)
+        metrics = pd.DataFrame(
+            dict(zip(FRONTIER_COLUMNS, (targets, ret, vol, sharpe), strict=True))
+        )
+        weights = pd.DataFrame(W, columns=self.assets_)
+        out = pd.concat([metrics, weights], axis=1)
+        out.index.name = "point"
+        out.attrs["method"] = self.method_.value
+        return out
+
+    def _cvx_frontier(self, n_points: int) -> tuple[np.ndarray, np.ndarray]:
+        """Target returns and weights of the frontier from the compiled cvxpy programs."""
+        model = self._model()
+        r = self.constraints_
+        mu = self.mu_
+
+        def net(w: np.ndarray) -> float:
+            return float(mu @ w - r.costs @ np.abs(w - r.w0))
+
+        w_lo, st_lo = model.solve(MIN_VARIANCE, mu)
+        w_hi, st_hi = model.solve(MAX_RETURN, mu)
+        if st_hi in ("unbounded", "unbounded_inaccurate"):
+            raise ConfigError(
+                "the efficient frontier is unbounded: the expected return can grow without "
+                "limit; with long/short weights add bounds or max_gross_leverage"
+            )
+        if w_lo is None or w_hi is None:
+            self._solve_cvx(Objective.MIN_VOLATILITY, None, 1.0)  # raises with the explanation
+            raise PortlabError(f"the frontier's end points failed: {st_lo}, {st_hi}")
+        lo, hi = net(w_lo), net(w_hi)
+        targets = np.linspace(lo, hi, n_points)
+        W = [w_lo]
+        eps = FRONTIER_END_GAP * max(1.0, abs(hi))
+        for k, t in enumerate(targets[1:], start=1):
+            w, status = model.solve("target_return", mu, target=min(t, hi - eps))
+            if w is None:
+                raise PortlabError(f"frontier point {k} (target return {t:.6g}) failed: {status}")
+            W.append(w)
+        return targets, np.vstack(W)
 
     def _solve(self, objective, target, risk_aversion, mu, risk_free_rate, *, full_path: bool):
         self._ensure_fit()
@@ -376,7 +304,7 @@ class MeanVarianceProblem:
                 f"objective must be one of {[o.value for o in Objective]}, got {objective!r}"
             ) from None
         if mu is not None:
-            new = _as_mu(mu)
+            new = as_mu(mu)
             if not new.index.sort_values().equals(self.assets_.sort_values()):
                 raise ValidationError("the new mu must have the same assets as the problem")
             self.mu_ = new.reindex(self.assets_).to_numpy()
@@ -401,7 +329,7 @@ class MeanVarianceProblem:
                 self._fallback(exc)
         if self.method_ is Method.CVXPY:
             w, status = self._solve_cvx(objective, target, delta)
-        return self._result(_clean(w, self.constraints_), status, objective)
+        return self._result(clean_weights(w, self.constraints_), status, objective)
 
     def _solve_cla(self, objective: Objective, target, delta: float, full: bool) -> np.ndarray:
         r, rf, mu = self.constraints_, self.rf_, self.mu_
@@ -430,17 +358,17 @@ class MeanVarianceProblem:
         if objective is Objective.MIN_VOLATILITY:
             w = path.W0[-1] + path.lam_lo[-1] * path.W1[-1]
         elif objective is Objective.MAX_SHARPE:
-            _excess_check(path.max_return, rf, r.budget)
+            check_excess_return(path.max_return, rf, r.budget)
             w = path.max_sharpe(rf * r.budget)[0][0]
         elif objective is Objective.TARGET_RETURN:
-            if target > path.max_return + 1e-12 * max(1.0, abs(path.max_return)):
+            if target > path.max_return + TARGET_RETURN_SLACK * max(1.0, abs(path.max_return)):
                 raise InfeasibleError(
                     f"target return {target:.4g} is above the highest expected return attainable "
                     f"under the constraints, {path.max_return:.4g}"
                 )
             w = path.at_return(target)[0][0]
         elif objective is Objective.TARGET_RISK:
-            if path.complete and target * target < path.end_variance * (1 - 1e-12):
+            if path.complete and target * target < path.end_variance * (1 - TARGET_VARIANCE_SLACK):
                 raise InfeasibleError(
                     f"target volatility {target:.4g} is below the lowest volatility attainable "
                     f"under the constraints, {math.sqrt(path.end_variance):.4g}"
@@ -452,8 +380,6 @@ class MeanVarianceProblem:
         return w
 
     def _solve_cvx(self, objective: Objective, target, delta: float) -> tuple[np.ndarray, str]:
-        from portlab.analytics.optimize._cvx import MAX_RETURN
-
         model = self._model()
         w, status = model.solve(
             objective.value, self.mu_, rf=self.rf_, target=target, risk_aversion=delta
@@ -475,7 +401,7 @@ class MeanVarianceProblem:
             if wmax is not None:
                 best = float(self.mu_ @ wmax - r.costs @ np.abs(wmax - r.w0))
                 if objective is Objective.MAX_SHARPE:
-                    _excess_check(best, self.rf_, r.budget)
+                    check_excess_return(best, self.rf_, r.budget)
                 elif target > best:
                     raise InfeasibleError(
                         f"target return {target:.4g} is above the highest expected return "
@@ -494,7 +420,7 @@ class MeanVarianceProblem:
             f"the solver found no solution for {objective.value} (status {status})"
         )
 
-    def _result(self, w: np.ndarray, status: str, objective: Objective) -> OptimizationResult:
+    def _result(self, w: np.ndarray, status: str, objective: Objective) -> MeanVarianceResult:
         r = self.constraints_
         trade = np.abs(w - r.w0)
         cost = float(r.costs @ trade)
@@ -505,10 +431,10 @@ class MeanVarianceProblem:
             raise SingularMatrixError(
                 "cov is singular and a portfolio of zero volatility with a positive excess "
                 f"return ({excess:.4g}) meets the constraints, so the Sharpe ratio is "
-                "unbounded; " + _SINGULAR_HINT
+                "unbounded; " + SINGULAR_HINT
             )
         sharpe = excess / vol if vol > 0 else math.nan
-        return OptimizationResult(
+        return MeanVarianceResult(
             weights=pd.Series(w, index=self.assets_, name="weight"),
             expected_return=ret,
             volatility=vol,
@@ -532,7 +458,7 @@ def mean_variance(
     target: float | None = None,
     risk_aversion: float = 1.0,
     method: Method | str = Method.AUTO,
-) -> OptimizationResult:
+) -> MeanVarianceResult:
     """One mean-variance optimization.
 
     Parameters
@@ -558,7 +484,7 @@ def mean_variance(
 
     Returns
     -------
-    OptimizationResult
+    MeanVarianceResult
 
     Raises
     ------
@@ -570,12 +496,87 @@ def mean_variance(
 
     Examples
     --------
-    >>> res = mean_variance(mu, cov, Objective.MIN_VOLATILITY,
-    ...                     constraints=Constraints(bounds=(0, 0.10),
-    ...                                             groups=[(market.sectors, {"Energy": 0.2})]))
-    >>> res.weights, res.volatility
+    Two uncorrelated assets, long-only: the minimum-volatility weights are inversely
+    proportional to the variances.
+
+    >>> import pandas as pd
+    >>> mu = pd.Series({"A": 0.08, "B": 0.05})
+    >>> cov = pd.DataFrame([[0.04, 0.0], [0.0, 0.01]], index=mu.index, columns=mu.index)
+    >>> res = mean_variance(mu, cov, Objective.MIN_VOLATILITY)
+    >>> res.weights.round(6).to_dict(), round(res.volatility, 6)
+    ({'A': 0.2, 'B': 0.8}, 0.089443)
+
+    Under a 70% cap per asset and a 60% cap on group "y" (asset B):
+
+    >>> caps = Constraints(bounds=(0, 0.7), groups=[(pd.Series({"A": "x", "B": "y"}), {"y": 0.6})])
+    >>> mean_variance(mu, cov, Objective.MIN_VOLATILITY, constraints=caps).weights.round(6).to_dict()
+    {'A': 0.4, 'B': 0.6}
     """
     problem = MeanVarianceProblem(
         mu, cov, constraints, risk_free_rate=risk_free_rate, method=method
     )
     return problem._solve(objective, target, risk_aversion, None, None, full_path=False)
+
+
+def efficient_frontier(
+    mu: pd.Series,
+    cov: pd.DataFrame | np.ndarray,
+    n_points: int = 50,
+    *,
+    constraints: Constraints | None = None,
+    risk_free_rate: float = 0.0,
+    method: Method | str = Method.AUTO,
+) -> pd.DataFrame:
+    """Efficient frontier from the minimum-variance portfolio to the maximum-return one.
+
+    With only bounds, the budget and group caps (any number of groupings), the frontier comes
+    from the critical line algorithm: the exact turning points are traced once and the weights
+    of each target return are interpolated between them (they are linear in the target on each
+    segment), so 50 points cost one path. Otherwise one cvxpy program, compiled once with the
+    target return as a Parameter, is re-solved per point.
+
+    Parameters
+    ----------
+    mu : Series (n,)
+        Expected annual returns (fractions) by asset.
+    cov : DataFrame (n, n) or ndarray
+        Annual covariance.
+    n_points : int
+        Number of points (>= 2), at target returns equally spaced from the return of the
+        minimum-variance portfolio to the highest attainable return (both ends included).
+    constraints : Constraints, optional
+        As for :func:`mean_variance`; default long-only, fully invested.
+    risk_free_rate : float
+        Annual; for the ``sharpe`` column.
+    method : Method
+        AUTO: the critical line algorithm when the constraints allow, cvxpy otherwise.
+
+    Returns
+    -------
+    DataFrame, shape (n_points, 4 + n)
+        Index ``point`` (0 = minimum variance). Columns ``target_return``, ``expected_return``
+        (net of costs), ``volatility`` (annual, without the L2 ridge), ``sharpe``
+        (``(expected_return − rf·budget) / volatility``), then one column of weights per asset,
+        labelled as ``mu`` — ``frontier[mu.index]`` is the weights table. ``attrs["method"]``
+        names the engine.
+
+    Raises
+    ------
+    InfeasibleError
+        The constraints admit no portfolio (the message says which conflict).
+    ValidationError
+        ``n_points < 2`` or an asset label equal to a metric column name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> mu = pd.Series({"A": 0.08, "B": 0.05})
+    >>> cov = pd.DataFrame([[0.04, 0.0], [0.0, 0.01]], index=mu.index, columns=mu.index)
+    >>> frontier = efficient_frontier(mu, cov, n_points=3)
+    >>> frontier[["target_return", "A", "B"]].round(4).to_numpy().tolist()
+    [[0.056, 0.2, 0.8], [0.068, 0.6, 0.4], [0.08, 1.0, 0.0]]
+    """
+    problem = MeanVarianceProblem(
+        mu, cov, constraints, risk_free_rate=risk_free_rate, method=method
+    )
+    return problem.frontier(n_points)

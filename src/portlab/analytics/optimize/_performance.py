@@ -1,7 +1,8 @@
-"""Performance-based allocation (seed 003), return-stream metrics and market regimes.
+"""Performance-based allocation, return-stream metrics and market regimes (specification §8,
+"Strategy registry and performance tiers", and §9).
 
-Seed 003 allocates capital "based on recent performance metrics (win rate, Sharpe, profit
-factor)". portlab's formula, the same normalisation as the engine's signal priorities
+The specification allocates capital "based on recent performance metrics (win rate, Sharpe,
+profit factor)". portlab's formula, the same normalisation as the engine's signal priorities
 (:meth:`portlab.engine.strategies.TrackRecord.score`) so that allocation and conflict
 resolution agree:
 
@@ -40,14 +41,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab.analytics.performance import max_drawdown
 from portlab.exceptions import DataError, ValidationError
 
 __all__ = [
     "METRIC_COLUMNS",
     "Regime",
     "RegimeDetection",
+    "check_compoundable",
     "detect_regime",
-    "max_drawdown",
     "performance_allocation",
     "performance_scores",
     "strategy_metrics",
@@ -55,32 +57,15 @@ __all__ = [
 
 #: metric columns read by :func:`performance_scores`
 METRIC_COLUMNS: tuple[str, ...] = ("win_rate", "sharpe", "profit_factor", "n_trades")
-#: fewer trades than this and the metrics are not trusted (seed 003: 20+ trades)
+#: fewer trades than this and the metrics are not trusted (specification §8: 20+ trades)
 MIN_TRADES = 20
 
 
-def max_drawdown(returns: Any) -> float | pd.Series:
-    """Largest peak-to-trough loss of compounded simple returns.
-
-    Parameters
-    ----------
-    returns : Series or DataFrame
-        Simple returns per period (fractions); NaN counts as a zero return. Wealth starts at
-        1 before the first return, so a first-period loss is a drawdown.
-
-    Returns
-    -------
-    float or Series
-        ``max_t (1 − W_t / max_{s ≤ t} W_s)`` as a positive fraction (0 when wealth never falls);
-        a Series per column for a DataFrame.
-    """
-    from portlab.analytics.performance import max_drawdown as _mdd
-
-    frame = pd.DataFrame(returns) if isinstance(returns, pd.Series) else returns
-    if (np.nan_to_num(frame.to_numpy(dtype=np.float64)) <= -1).any():
+def check_compoundable(returns: pd.Series | pd.DataFrame) -> None:
+    """DataError when a return is -100% or less: wealth cannot be compounded through it (the
+    drawdown of :func:`portlab.analytics.performance.max_drawdown` would exceed 100%)."""
+    if (np.nan_to_num(returns.to_numpy(dtype=np.float64)) <= -1).any():
         raise DataError("returns: a return of -100% or less cannot be compounded")
-    out = _mdd(returns)  # the one implementation, in analytics.performance
-    return float(out) if isinstance(returns, pd.Series) else out.rename("max_drawdown")
 
 
 def strategy_metrics(
@@ -148,12 +133,17 @@ def strategy_metrics(
             "n_trades": n_active.astype(np.int64),
             "annual_return": mean * periods_per_year,
             "volatility": std * np.sqrt(periods_per_year),
-            "max_drawdown": max_drawdown(frame).to_numpy(),
+            "max_drawdown": _max_drawdown(frame),
         },
         index=frame.columns,
     )
     out.index.name = "strategy"
     return out
+
+
+def _max_drawdown(frame: pd.DataFrame) -> np.ndarray:
+    check_compoundable(frame)
+    return max_drawdown(frame).to_numpy()
 
 
 def _metrics_frame(metrics: Any) -> pd.DataFrame:

@@ -21,17 +21,15 @@ not against any closed form.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from portlab.exceptions import DataError, InfeasibleError, ValidationError
-from portlab.linalg import check_covariance
+from portlab.analytics.optimize._inputs import as_cov, as_vector, single_blas_thread
+from portlab.exceptions import InfeasibleError, ValidationError
 
-__all__ = ["risk_budgeting", "risk_contributions"]
+__all__ = ["risk_budgeting", "variance_contributions"]
 
 #: at or below this many assets BLAS is left alone (small products are not threaded anyway)
 _THREAD_LIMIT_MIN_N = 64
@@ -44,108 +42,16 @@ _FULL_STEP_DECREMENT = 1e-6
 _STALL_TOL = 1e-8
 
 
-# --------------------------------------------------------------------------- BLAS threads
-
-
-@functools.cache
-def _blas_controller() -> Any:
-    """The process's threadpoolctl controller, created once (discovering the loaded BLAS
-    libraries costs 1-7 ms; limiting through a known controller costs ~0.05 ms). It is a
-    read-only handle on process-wide native libraries and holds no portlab state."""
-    import scipy.linalg  # noqa: F401  (load scipy's BLAS too, so that the controller sees it)
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def _single_blas_thread() -> Any:
-    """Context manager holding BLAS to one thread.
-
-    Factorisations and products of a few hundred rows gain nothing from threads and, when the
-    other core is busy, run 10-30x slower with them.
-    """
-    return _blas_controller().limit(limits=1, user_api="blas")
-
-
-# --------------------------------------------------------------------------- validation
-
-
-def _as_cov(cov: Any, name: str = "cov") -> tuple[np.ndarray, pd.Index]:
-    """Validate a covariance matrix; return a symmetric float copy and its labels.
-
-    Parameters
-    ----------
-    cov : DataFrame or array-like, shape (n, n)
-        Covariance matrix; a DataFrame must have identical index and columns.
-    name : str
-        Argument name used in error messages.
-
-    Returns
-    -------
-    (ndarray of shape (n, n), pandas.Index)
-        ``(Σ + Σᵀ) / 2`` as float64, and the labels (``RangeIndex`` for arrays).
-
-    Raises
-    ------
-    ValidationError
-        Not square, or the labels of rows and columns differ.
-    DataError
-        NaN/inf entries, asymmetry, a non-positive variance (naming the instruments), or not
-        positive semi-definite (see :func:`portlab.linalg.check_covariance`).
-    """
-    arr, labels = check_covariance(cov, name=name)
-    diag = np.diag(arr)
-    if (diag <= 0).any():  # risk shares divide by each asset's risk
-        raise DataError(
-            f"{name}: non-positive variance for instrument(s) {list(map(str, labels[diag <= 0][:10]))}"
-        )
-    return arr, labels
-
-
-def _as_vector(
-    values: Any, labels: pd.Index, name: str, *, fill: float | None = None
-) -> np.ndarray:
-    """Align a Series/Mapping (by label) or array-like (by position) to ``labels``.
-
-    ``fill`` is used for labels a Series does not give; ``None`` makes them an error.
-    Labels outside ``labels`` are always an error.
-    """
-    if isinstance(values, Mapping) and not isinstance(values, pd.Series):
-        values = pd.Series(dict(values), dtype=np.float64)
-    if isinstance(values, pd.Series):
-        if not values.index.is_unique:
-            dupes = sorted({str(c) for c in values.index[values.index.duplicated()]})
-            raise ValidationError(f"{name}: duplicate label(s) {dupes}")
-        extra = values.index.difference(labels)
-        if len(extra):
-            raise ValidationError(f"{name}: unknown instrument(s) {list(extra[:10])}")
-        missing = labels.difference(values.index)
-        if len(missing) and fill is None:
-            raise ValidationError(f"{name}: no value for instrument(s) {list(missing[:10])}")
-        try:
-            out = values.reindex(labels).to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"{name}: values must be numeric ({exc})") from exc
-        if len(missing):
-            out[labels.get_indexer(missing)] = fill
-    else:
-        try:
-            out = np.array(values, dtype=np.float64, copy=True).reshape(-1)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError(f"{name}: values must be numeric ({exc})") from exc
-        if out.shape[0] != len(labels):
-            raise ValidationError(f"{name} has {out.shape[0]} values for {len(labels)} instruments")
-    bad = ~np.isfinite(out)
-    if bad.any():
-        raise ValidationError(f"{name}: NaN or infinite value for {list(labels[bad][:10])}")
-    return out
-
-
 # --------------------------------------------------------------------------- public API
 
 
-def risk_contributions(weights: Any, cov: Any, *, relative: bool = True) -> pd.Series:
-    """Risk contributions ``w_i (Σw)_i`` of a portfolio.
+def variance_contributions(weights: Any, cov: Any, *, relative: bool = True) -> pd.Series:
+    """Contributions ``w_i (Σw)_i`` of each asset to the portfolio *variance* (the risk
+    contributions of risk budgeting).
+
+    For the decomposition of the portfolio *volatility* (marginal and component contributions
+    in volatility units), see :func:`portlab.analytics.risk.volatility_contributions`; the
+    relative shares are the same numbers as its ``percent`` column.
 
     Parameters
     ----------
@@ -168,8 +74,8 @@ def risk_contributions(weights: Any, cov: Any, *, relative: bool = True) -> pd.S
     ValidationError, DataError
         Malformed inputs; ``relative=True`` with a zero-variance portfolio.
     """
-    arr, labels = _as_cov(cov)
-    w = _as_vector(weights, labels, "weights", fill=0.0)
+    arr, labels = as_cov(cov)
+    w = as_vector(weights, labels, "weights", fill=0.0)
     rc = w * (arr @ w)
     if relative:
         total = float(rc.sum())
@@ -206,7 +112,7 @@ def risk_budgeting(
     -------
     Series, shape (n,)
         Weights, non-negative, summing to 1, indexed like ``cov``, named ``"weight"``. Their
-        relative risk contributions (:func:`risk_contributions`) equal the budgets within
+        relative risk contributions (:func:`variance_contributions`) equal the budgets within
         ``tol`` relative (within 1e-8 when the conditioning of a nearly singular ``cov`` puts
         ``tol`` below what floating point can resolve: Newton's iterates then stop improving).
 
@@ -234,12 +140,12 @@ def risk_budgeting(
     >>> np.round(w.to_numpy(), 6).tolist()
     [0.6, 0.4]
     """
-    arr, labels = _as_cov(cov)
+    arr, labels = as_cov(cov)
     n = arr.shape[0]
     if budgets is None:
         b = np.full(n, 1.0 / n)
     else:
-        b = _as_vector(budgets, labels, "budgets")
+        b = as_vector(budgets, labels, "budgets")
         if (b < 0).any():
             raise ValidationError(f"budgets: negative budget for {list(labels[b < 0][:10])}")
         if not b.sum() > 0:
@@ -258,7 +164,7 @@ def risk_budgeting(
     np.fill_diagonal(corr, 1.0)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if len(idx) > _THREAD_LIMIT_MIN_N:
-            with _single_blas_thread():
+            with single_blas_thread():
                 x = _solve_spinu(corr, b[idx], tol, int(max_iter), labels[idx])
         else:
             x = _solve_spinu(corr, b[idx], tol, int(max_iter), labels[idx])

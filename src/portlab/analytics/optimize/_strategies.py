@@ -1,10 +1,11 @@
-"""Multi-strategy allocation (seeds 001 and 003).
+"""Multi-strategy allocation (specification §9, "Portfolio optimization and strategy
+allocation").
 
 Register strategies with their daily return streams and current allocations in a
 :class:`StrategyBook`, optimise the strategy weights by any :class:`AllocationMethod`, and get
 a :class:`StrategyAllocation`: weights, each strategy's share of the portfolio risk, the
 historical metrics of the combined stream, a market-regime label and the reasons, convertible
-into seed 001's ``PortfolioOptimizationEvent``.
+into a ``PortfolioOptimizationEvent`` (specification §1).
 
 Data rules: the strategies are compared on the dates where every one has a return (NaN rows
 dropped); means and covariances are annualised with ``periods_per_year`` (arithmetic mean ×
@@ -29,24 +30,26 @@ import pandas as pd
 
 from portlab.analytics.optimize._performance import (
     RegimeDetection,
+    check_compoundable,
     detect_regime,
-    max_drawdown,
     strategy_metrics,
 )
+from portlab.analytics.performance import max_drawdown
 from portlab.exceptions import ConfigError, DataError, ValidationError
 
 __all__ = ["AllocationMethod", "StrategyAllocation", "StrategyBook"]
 
-#: seed 001 ``rebalancing_thresholds['strategy_weight_deviation']``
+#: a strategy weight this far from its allocation needs rebalancing (the strategy-weight
+#: deviation threshold of specification §9)
 WEIGHT_DEVIATION = 0.05
-#: seed 001 ``trigger_conditions['volatility_based']['volatility_spike']`` (vol up 25 %)
+#: recent volatility this much above the long-run one is a spike (up 25 %, specification §9)
 VOLATILITY_SPIKE = 0.25
-#: seed 001 ``trigger_conditions['correlation_based']['correlation_regime_change']``
+#: a change of the mean pairwise correlation this large is a regime change (specification §9)
 CORRELATION_CHANGE = 0.20
 
 
 class AllocationMethod(enum.StrEnum):
-    """How :meth:`StrategyBook.optimize` sets the strategy weights (seed 003's names)."""
+    """How :meth:`StrategyBook.optimize` sets the strategy weights (the names of specification §9)."""
 
     MARKOWITZ = "markowitz"  # maximum Sharpe ratio (or minimum variance for a target return)
     MIN_VOLATILITY = "min_volatility"
@@ -70,7 +73,7 @@ class StrategyAllocation:
     current_weights : Series
         Allocations registered in the book (fractions).
     risk_contributions : Series
-        Each strategy's share of the portfolio variance at ``weights`` (sums to 1): seed 001's
+        Each strategy's share of the portfolio variance at ``weights`` (sums to 1): the event's
         ``risk_budget_allocation``.
     expected_return, expected_volatility : float
         Annualised arithmetic mean and volatility of the historical combined returns.
@@ -83,7 +86,7 @@ class StrategyAllocation:
     reasoning : dict of str to tuple of str
         ``primary_factors``, ``adjustments_made``, ``risk_considerations``.
     rebalancing_needed : bool
-        Some weight differs from its current allocation by more than 5 % (seed 001).
+        Some weight differs from its current allocation by more than 5 % (specification §9).
     """
 
     method: AllocationMethod
@@ -117,7 +120,7 @@ class StrategyAllocation:
         event_id: str | None = None,
         timestamp: datetime | str | None = None,
     ) -> Any:
-        """Seed 001's ``PortfolioOptimizationEvent`` for this allocation.
+        """The ``PortfolioOptimizationEvent`` of this allocation (specification §1).
 
         Parameters
         ----------
@@ -176,9 +179,23 @@ class StrategyBook:
 
     Examples
     --------
-    >>> book = StrategyBook()                                            # doctest: +SKIP
-    >>> book.register("momentum", momentum_returns, allocation=0.30)    # doctest: +SKIP
-    >>> book.optimize("risk_parity").to_event().to_dict()               # doctest: +SKIP
+    Two strategies, the second twice as volatile: risk parity gives it half the weight of the
+    first, and each then carries half of the risk.
+
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> dates = pd.bdate_range("2024-01-01", periods=250)
+    >>> rng = np.random.default_rng(0)
+    >>> book = StrategyBook()
+    >>> book = book.register("momentum", pd.Series(rng.normal(0.0005, 0.01, 250), dates), 0.3)
+    >>> book = book.register("reversion", pd.Series(rng.normal(0.0003, 0.02, 250), dates), 0.3)
+    >>> allocation = book.optimize("risk_parity")
+    >>> allocation.weights.round(3).to_dict()
+    {'momentum': 0.665, 'reversion': 0.335}
+    >>> allocation.risk_contributions.round(3).to_dict()
+    {'momentum': 0.5, 'reversion': 0.5}
+    >>> type(allocation.to_event()).__name__
+    'PortfolioOptimizationEvent'
     """
 
     def __init__(
@@ -197,7 +214,7 @@ class StrategyBook:
     # ------------------------------------------------------------------ registry
 
     def register(self, name: str, returns: pd.Series, allocation: float = 0.0) -> StrategyBook:
-        """Register a strategy (seed 003 ``register_strategy``).
+        """Register a strategy (specification §8).
 
         Parameters
         ----------
@@ -207,8 +224,8 @@ class StrategyBook:
             Its simple returns per period, indexed by date; NaN where it has none. Copied.
         allocation : float
             Current capital allocation, a fraction of the portfolio in ``[0, 1]``; the
-            allocations of all strategies may not sum to more than 1 (seed 003 leaves the rest
-            unallocated).
+            allocations of all strategies may not sum to more than 1 (the rest stays
+            unallocated, as specification §8 has it).
 
         Returns
         -------
@@ -420,7 +437,8 @@ class StrategyBook:
                     raise ValidationError(f"metrics: no entry for strategy(ies) {missing}")
                 metrics = {s: metrics[s] for s in mu.index}
             return performance_allocation(metrics, concentration=kw["concentration"])
-        from portlab.analytics.optimize._meanvar import Objective, mean_variance
+        from portlab.analytics.optimize._meanvar import mean_variance
+        from portlab.analytics.optimize._mvbase import Objective
 
         if method is AllocationMethod.MIN_VOLATILITY:
             res = mean_variance(
@@ -480,6 +498,7 @@ class StrategyBook:
         exp_ret = float(combined.mean()) * ppy
         vol = float(combined.std(ddof=1)) * math.sqrt(ppy)
         sharpe = (exp_ret - rf) / vol if vol > 0 else 0.0
+        check_compoundable(combined)
         mdd = float(max_drawdown(combined))
         regime = detect_regime(combined, lookback=lookback)
         current = self.allocations.reindex(weights.index)
@@ -515,12 +534,12 @@ class StrategyBook:
           negative; ``low`` (< 0.3), ``moderate`` or ``high`` (> 0.6) ``_correlation_environment``
           from the mean pairwise correlation;
         * adjustments made: ``increased_<s>_allocation`` / ``reduced_<s>_allocation`` for every
-          change larger than 5 % (seed 001's weight-deviation threshold), else
+          change larger than 5 % (the weight-deviation threshold of specification §9), else
           ``no_material_changes``;
         * risk considerations: ``correlation_regime_shift`` when the mean pairwise correlation
           of the last ``lookback`` periods differs from the full sample's by more than 0.20
-          (seed 001) else ``correlation_regime_stable``; ``volatility_spike`` when the recent
-          volatility is 25 % above the long-run one (seed 001) else
+          (specification §9) else ``correlation_regime_stable``; ``volatility_spike`` when the recent
+          volatility is 25 % above the long-run one (specification §9) else
           ``volatility_within_targets``.
         """
         ppy = self.periods_per_year

@@ -1,7 +1,9 @@
-"""Input handling and array kernels shared by :mod:`portlab.analytics.performance`.
+"""Input handling and array kernels of the performance metrics.
 
 Returns become a read-only (n_periods, n_columns) float array plus what is needed to hand the
 result back in the input's type; the kernels reduce each column over its non-NaN periods.
+:func:`returns_array`, :func:`check_periods_per_year` and :func:`per_period_rate` are public
+(re-exported by :mod:`portlab.analytics.performance`): attribution reads its inputs with them.
 """
 
 from __future__ import annotations
@@ -129,7 +131,39 @@ def _benchmark(benchmark: Any, inp: _Input) -> np.ndarray:
     return b
 
 
-def _check_ppy(periods_per_year: Any) -> float:
+def returns_array(returns: Any, what: str = "returns") -> np.ndarray:
+    """Returns validated as the performance metrics read them.
+
+    Parameters
+    ----------
+    returns : Series, DataFrame or ndarray, shape (n_periods,) or (n_periods, n_columns)
+        Simple per-period returns (fractions); NaN where missing.
+    what : str
+        The argument's name in error messages.
+
+    Returns
+    -------
+    ndarray, shape (n_periods, n_columns)
+        A read-only float64 copy (one column for a Series or 1-D array).
+
+    Raises
+    ------
+    ValidationError
+        Not numeric, or not 1-D / 2-D.
+    DataError
+        An infinite value (naming its column and row).
+    """
+    return _prepare(returns, what).values
+
+
+def check_periods_per_year(periods_per_year: Any) -> float:
+    """``periods_per_year`` as a float: a finite number ``> 0`` (252 for daily data).
+
+    Raises
+    ------
+    ValidationError
+        A bool, a string, NaN, infinity or a value ``<= 0``.
+    """
     if isinstance(periods_per_year, bool) or not isinstance(
         periods_per_year, int | float | np.integer | np.floating
     ):
@@ -139,7 +173,21 @@ def _check_ppy(periods_per_year: Any) -> float:
     return float(periods_per_year)
 
 
-def _rf_per_period(risk_free_rate: Any, ppy: float) -> float:
+def per_period_rate(risk_free_rate: Any, ppy: float) -> float:
+    """An annual rate as the per-period rate that compounds to it, ``(1 + rf)^(1/P) - 1``.
+
+    Parameters
+    ----------
+    risk_free_rate : float
+        Annual rate (fraction, ``> -1``).
+    ppy : float
+        Periods per year ``P`` (checked by :func:`check_periods_per_year`).
+
+    Raises
+    ------
+    ValidationError
+        Not a finite number ``> -1``.
+    """
     if isinstance(risk_free_rate, bool) or not isinstance(
         risk_free_rate, int | float | np.integer | np.floating
     ):
@@ -147,12 +195,6 @@ def _rf_per_period(risk_free_rate: Any, ppy: float) -> float:
     if not (np.isfinite(risk_free_rate) and risk_free_rate > -1):
         raise ValidationError(f"risk_free_rate must be finite and > -1, got {risk_free_rate!r}")
     return float((1.0 + risk_free_rate) ** (1.0 / ppy) - 1.0)
-
-
-def _check_window(window: Any, minimum: int) -> int:
-    if isinstance(window, bool) or not isinstance(window, int | np.integer) or window < minimum:
-        raise ValidationError(f"window must be an integer >= {minimum}, got {window!r}")
-    return int(window)
 
 
 # --------------------------------------------------------------------------- array kernels
@@ -179,11 +221,17 @@ def _total(x: np.ndarray) -> np.ndarray:
     return np.where(n > 0, np.prod(1.0 + np.nan_to_num(x), axis=0) - 1.0, np.nan)
 
 
+def _annualize_growth(growth: Any, n: Any, ppy: float) -> np.ndarray:
+    """Geometric annual rate of a wealth ratio ``growth`` reached in ``n`` periods,
+    ``growth^(P / n) - 1``; ``-1`` when wealth is wiped out (``growth <= 0``). The one
+    implementation behind the annualised return over returns and over an equity curve."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(growth > 0, np.abs(growth) ** (ppy / np.maximum(n, 1)) - 1.0, -1.0)
+
+
 def _annualized(x: np.ndarray, ppy: float) -> np.ndarray:
     n = _count(x)
-    growth = 1.0 + _total(x)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = np.where(growth > 0, np.abs(growth) ** (ppy / np.maximum(n, 1)) - 1.0, -1.0)
+    out = _annualize_growth(1.0 + _total(x), n, ppy)
     return np.where(n > 0, out, np.nan)
 
 
@@ -195,12 +243,18 @@ def _downside(x: np.ndarray) -> np.ndarray:
         return np.where(n > 0, np.sqrt(np.sum(neg**2, axis=0) / np.maximum(n, 1)), np.nan)
 
 
+def _drawdown_max(wealth: np.ndarray, start: Any) -> np.ndarray:
+    """Largest ``1 - W_t / peak_t`` per column, the peak being the running maximum of wealth
+    ``W`` and of the starting wealth ``start``; 0 if wealth never falls. The one implementation
+    behind the maximum drawdown over returns and over an equity curve."""
+    peak = np.maximum(np.maximum.accumulate(wealth, axis=0), start)
+    return np.max(1.0 - wealth / peak, axis=0, initial=0.0)
+
+
 def _max_drawdown(x: np.ndarray) -> np.ndarray:
     n = _count(x)
     wealth = np.cumprod(1.0 + np.nan_to_num(x), axis=0)
-    peak = np.maximum(np.maximum.accumulate(wealth, axis=0), 1.0)
-    dd = np.max(1.0 - wealth / peak, axis=0, initial=0.0)
-    return np.where(n > 0, dd, np.nan)
+    return np.where(n > 0, _drawdown_max(wealth, 1.0), np.nan)
 
 
 def _paired(x: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,16 +7,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab.analytics._returns import (
+from portlab.analytics.performance._returns import (
     Returns,
     _benchmark,
-    _check_ppy,
-    _check_window,
+    _drawdown_max,
     _paired,
     _prepare,
-    _rf_per_period,
     _safe_div,
+    check_periods_per_year,
+    per_period_rate,
 )
+from portlab.records import check_int
 
 __all__ = [
     "rolling_beta",
@@ -37,7 +38,7 @@ def _frame(x: np.ndarray) -> pd.DataFrame:
 def _min_periods(window: int, min_periods: int | None, minimum: int) -> int:
     if min_periods is None:
         return window
-    return min(_check_window(min_periods, minimum), window)
+    return min(check_int("min_periods", min_periods, minimum), window)
 
 
 def rolling_return(returns: Returns, window: int, *, min_periods: int | None = None) -> Any:
@@ -59,7 +60,7 @@ def rolling_return(returns: Returns, window: int, *, min_periods: int | None = N
         The input's type and shape; a row is the return of the window ending at it.
     """
     inp = _prepare(returns)
-    window = _check_window(window, 1)
+    window = check_int("window", window, 1)
     mp = _min_periods(window, min_periods, 1)
     x = inp.values
     if np.any(x <= -1.0):  # a wipe-out has no logarithm: multiply the windows out
@@ -82,10 +83,10 @@ def rolling_volatility(
 ) -> Any:
     """Annualised volatility (``ddof=1``) over each trailing window (see :func:`rolling_return`)."""
     inp = _prepare(returns)
-    window = _check_window(window, 2)
+    window = check_int("window", window, 2)
     mp = _min_periods(window, min_periods, 2)
     std = _frame(inp.values).rolling(window, min_periods=mp).std().to_numpy()
-    return inp.like(std * np.sqrt(_check_ppy(periods_per_year)))
+    return inp.like(std * np.sqrt(check_periods_per_year(periods_per_year)))
 
 
 def rolling_sharpe(
@@ -98,10 +99,10 @@ def rolling_sharpe(
 ) -> Any:
     """Annualised Sharpe ratio over each trailing window (as :func:`sharpe_ratio`)."""
     inp = _prepare(returns)
-    ppy = _check_ppy(periods_per_year)
-    window = _check_window(window, 2)
+    ppy = check_periods_per_year(periods_per_year)
+    window = check_int("window", window, 2)
     mp = _min_periods(window, min_periods, 2)
-    roll = _frame(inp.values - _rf_per_period(risk_free_rate, ppy)).rolling(window, min_periods=mp)
+    roll = _frame(inp.values - per_period_rate(risk_free_rate, ppy)).rolling(window, min_periods=mp)
     out = _safe_div(roll.mean().to_numpy(), roll.std().to_numpy()) * np.sqrt(ppy)
     return inp.like(out)
 
@@ -116,10 +117,10 @@ def rolling_sortino(
 ) -> Any:
     """Annualised Sortino ratio over each trailing window (as :func:`sortino_ratio`)."""
     inp = _prepare(returns)
-    ppy = _check_ppy(periods_per_year)
-    window = _check_window(window, 2)
+    ppy = check_periods_per_year(periods_per_year)
+    window = check_int("window", window, 2)
     mp = _min_periods(window, min_periods, 2)
-    x = inp.values - _rf_per_period(risk_free_rate, ppy)
+    x = inp.values - per_period_rate(risk_free_rate, ppy)
     mean = _frame(x).rolling(window, min_periods=mp).mean().to_numpy()
     neg2 = np.where(np.isnan(x), np.nan, np.minimum(x, 0.0) ** 2)
     dd = np.sqrt(_frame(neg2).rolling(window, min_periods=mp).mean().to_numpy())
@@ -134,7 +135,7 @@ def rolling_max_drawdown(returns: Returns, window: int, *, min_periods: int | No
     ``window``) observations gives NaN.
     """
     inp = _prepare(returns)
-    window = _check_window(window, 1)
+    window = check_int("window", window, 1)
     mp = _min_periods(window, min_periods, 1)
     x = inp.values
     n_rows, n_cols = x.shape
@@ -146,8 +147,7 @@ def rolling_max_drawdown(returns: Returns, window: int, *, min_periods: int | No
             views = np.lib.stride_tricks.sliding_window_view(wealth, window + 1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 rel = views / views[:, :1]  # wealth within the window, starting at 1
-            peak = np.maximum.accumulate(rel, axis=1)
-            out[window - 1 :, j] = np.max(1.0 - rel / peak, axis=1)
+            out[window - 1 :, j] = _drawdown_max(rel.T, 1.0)
         out = np.where(counts >= mp, out, np.nan)
     return inp.like(out)
 
@@ -161,7 +161,7 @@ def rolling_beta(
 ) -> Any:
     """Beta against ``benchmark`` over each trailing window (periods where both are present)."""
     inp = _prepare(returns)
-    window = _check_window(window, 2)
+    window = check_int("window", window, 2)
     mp = _min_periods(window, min_periods, 2)
     x, b = _paired(inp.values, _benchmark(benchmark, inp))
     bb = np.broadcast_to(b, x.shape)
@@ -181,11 +181,11 @@ def rolling_tracking_error(
 ) -> Any:
     """Annualised tracking error over each trailing window (as :func:`tracking_error`)."""
     inp = _prepare(returns)
-    window = _check_window(window, 2)
+    window = check_int("window", window, 2)
     mp = _min_periods(window, min_periods, 2)
     x, b = _paired(inp.values, _benchmark(benchmark, inp))
     std = _frame(x - b).rolling(window, min_periods=mp).std().to_numpy()
-    return inp.like(std * np.sqrt(_check_ppy(periods_per_year)))
+    return inp.like(std * np.sqrt(check_periods_per_year(periods_per_year)))
 
 
 def rolling_information_ratio(
@@ -198,9 +198,9 @@ def rolling_information_ratio(
 ) -> Any:
     """Annualised information ratio over each trailing window (as :func:`information_ratio`)."""
     inp = _prepare(returns)
-    window = _check_window(window, 2)
+    window = check_int("window", window, 2)
     mp = _min_periods(window, min_periods, 2)
     x, b = _paired(inp.values, _benchmark(benchmark, inp))
     roll = _frame(x - b).rolling(window, min_periods=mp)
     out = _safe_div(roll.mean().to_numpy(), roll.std().to_numpy())
-    return inp.like(out * np.sqrt(_check_ppy(periods_per_year)))
+    return inp.like(out * np.sqrt(check_periods_per_year(periods_per_year)))

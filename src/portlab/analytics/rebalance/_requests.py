@@ -1,27 +1,5 @@
-"""Rebalancing (seeds 001, 002, 003): when to rebalance, and the least-cost trades that do it.
-
-Triggers -- :func:`evaluate_triggers` returns one :class:`~portlab.events.RebalanceRequestEvent`
-per firing trigger, shaped like seeds 000/001, for :meth:`portlab.Coordinator.coordinate`.
-Each trigger (:class:`TriggerKind`) measures one value and fires when it exceeds the threshold
-(seed 001's defaults in brackets); the request's ``rebalance_type`` follows the trigger:
-
-* TIME_BASED -- scheduled dates since ``last_rebalance`` (> 0; always when there is none);
-  ``TIME_BASED``.
-* WEIGHT_DEVIATION -- ``max |weight - target|`` (0.05); ``TACTICAL``.
-* RISK_BUDGET_BREACH -- ``max(risk share / budget - 1)`` over instruments and sectors (0.10);
-  ``RISK_DRIVEN``.
-* VOLATILITY_SPIKE -- ``recent vol / long-run vol - 1`` of the portfolio (0.25); ``RISK_DRIVEN``.
-* CORRELATION_REGIME_CHANGE -- ``|recent - long-run mean pairwise correlation|`` (0.20);
-  ``RISK_DRIVEN``.
-* PERFORMANCE_DIVERGENCE -- ``|trailing return - reference return|`` of the portfolio and of
-  each instrument (0.15); ``STRATEGIC``.
-
-Every comparison is strict: ``observed - threshold > 1e-9`` fires, so a drift of exactly 5%
-(or 5% plus float noise below 1e-9) does not.
-
-Recommendations -- :func:`recommend_trades` solves the least-cost trade list (turnover plus
-proportional costs) that brings every weight inside its tolerance band, in whole lots.
-"""
+"""Rebalance requests from the triggers: :func:`evaluate_triggers` (the events) and
+:func:`trigger_status` (every trigger's reading as a table)."""
 
 from __future__ import annotations
 
@@ -34,21 +12,16 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from portlab.analytics._trades import (
-    TRADE_COLUMNS,
-    BandType,
-    portfolio_view,
-    recommend_trades,
-)
-from portlab.analytics._triggers import (
+from portlab.analytics.rebalance._settings import (
     REBALANCE_TYPES,
-    Context,
-    Frequency,
-    PerformanceReference,
-    Reading,
     RebalanceTriggers,
-    TriggerKind,
-    mean_pairwise_correlation,
+)
+from portlab.analytics.rebalance._trades import (
+    portfolio_view,
+)
+from portlab.analytics.rebalance._triggers import (
+    Context,
+    Reading,
     measure,
 )
 from portlab.exceptions import ConfigError, ValidationError
@@ -56,19 +29,7 @@ from portlab.exceptions import ConfigError, ValidationError
 if TYPE_CHECKING:
     from portlab.events import RebalanceRequestEvent
 
-__all__ = [
-    "REBALANCE_TYPES",
-    "TRADE_COLUMNS",
-    "BandType",
-    "Frequency",
-    "PerformanceReference",
-    "RebalanceTriggers",
-    "TriggerKind",
-    "evaluate_triggers",
-    "mean_pairwise_correlation",
-    "recommend_trades",
-    "trigger_status",
-]
+__all__ = ["evaluate_triggers", "trigger_status"]
 
 _STATUS_COLUMNS = ["observed", "threshold", "ratio", "fired", "severity", "description"]
 
@@ -260,7 +221,7 @@ def evaluate_triggers(
         Budget of portfolio risk share (fraction in [0, 1]) per instrument id and/or sector
         label. Default: the target portfolio's own risk shares, for instruments where positive.
     config : RebalanceTriggers or mapping, optional
-        Thresholds, windows and request settings (seed 001's defaults).
+        Thresholds, windows and request settings (the defaults of specification §10).
 
     Returns
     -------

@@ -28,8 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import show
 from portlab.exceptions import DataError, ValidationError
+from portlab.formatting import format_value
 
 __all__ = ["Linking", "link", "linking_coefficients"]
 
@@ -48,7 +48,9 @@ def _as_linking(method: Any) -> Linking:
         return Linking(method)
     except ValueError:
         choices = ", ".join(repr(str(m)) for m in Linking)
-        raise ValidationError(f"linking must be one of {choices}, got {show(method)}") from None
+        raise ValidationError(
+            f"linking must be one of {choices}, got {format_value(method)}"
+        ) from None
 
 
 def _log_ratio(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:

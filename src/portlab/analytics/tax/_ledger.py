@@ -1,43 +1,6 @@
-"""Tax lots, cost basis, realized and unrealized gains, loss harvesting and wash sales.
-
-A :class:`LotLedger` records every purchase as a lot and relieves lots on each sale by FIFO,
-LIFO, highest cost or specific lots; :func:`harvest_candidates` lists lots worth selling for
-their loss, flagging wash-sale risk; :func:`wash_sales` finds wash sales in a trade history.
-
-Conventions
------------
-* Quantities are share counts (fractional allowed). **Long positions only**: a sale of more
-  shares than held raises :class:`~portlab.exceptions.ValidationError` (short sales, whose
-  holding period depends on the shares delivered to close them, are not supported).
-* Prices, amounts, fees, gains are in currency; fractions (``loss_fraction``) are not percent.
-* Dates are calendar days; times are dropped and a timezone-aware time is read in its own zone.
-  Trades must come in date order: each update's dates are ``>=`` the ledger's last date (a
-  table or list of events is sorted by date first, stably, so same-day trades keep their order).
-* **Cost basis** of a lot = ``quantity * price + fees + wash-sale adjustment``: purchase fees
-  are capitalised into the lot, sale fees reduce proceeds; both are split pro rata by shares.
-  A fee implied by an event's ``total_amount`` may be negative by up to a cent (totals rounded
-  to cents) and is kept as is, so cash flows match PortfolioState exactly.
-  ``gain = proceeds - cost_basis``; ``recognized_gain = gain + wash_sale_disallowed``.
-* **Holding period**: a gain is LONG-term when the sale date is after the one-year anniversary
-  of the holding-period start (bought 2020-03-15: sold 2021-03-15 is SHORT, 2021-03-16 LONG;
-  bought 2020-02-29: 2021-02-28 is SHORT, 2021-03-01 LONG). ``holding_days`` is calendar days
-  from the holding-period start to the sale (or ``as_of``).
-* **Wash sale** (:data:`WASH_SALE_WINDOW_DAYS` = 30): a loss sale is washed by purchases of
-  the same instrument from 30 days before to 30 days after the sale date, inclusive (so a
-  repurchase 30 days later washes, 31 days later does not). Loss shares are matched to
-  replacement shares oldest purchase first, each replacement share used once; the loss on the
-  matched shares is disallowed (``loss per share * matched shares``) and **added to the cost
-  basis of the replacement shares**, which are split off into their own lot whose holding
-  period also starts earlier by the sold shares' holding days. Shares of the same purchase as
-  the sold shares are not replacements (Rev. Rul. 56-602). Simplification: a purchase in the
-  window that was already sold again before the loss sale is not counted as a replacement.
-
-Invariants (property-tested): lot quantities per instrument equal the net traded quantity
-(and :class:`portlab.state.PortfolioState` quantities fed the same trades); for any trade
-sequence ``sum(recognized_gain) + sum(unrealized_gain) == market value + proceeds -
-purchases`` where purchases include fees and proceeds are net of fees (:attr:`cash_flow` =
-``proceeds - purchases`` equals PortfolioState's change in cash).
-"""
+"""The tax-lot ledger: :class:`LotLedger` (lots, reliefs, realized and unrealized gains) and
+:func:`wash_sales`. Conventions are in :mod:`portlab.analytics.tax`; the lot engine is in
+:mod:`._lots`, the reading of trades in :mod:`._io`."""
 
 from __future__ import annotations
 
@@ -47,14 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._records import instrument_id, number
-from portlab._records import price as _price
-from portlab.analytics._tax_harvest import HarvestLevel, harvest_candidates
-from portlab.analytics._tax_io import parse_trades, prices_at, trades_from_events
-from portlab.analytics._tax_lots import (
-    WASH_SALE_WINDOW_DAYS,
-    Book,
+from portlab.analytics.tax._io import parse_trades, prices_at, trades_from_events
+from portlab.analytics.tax._lots import (
     Lot,
+    LotBook,
     LotMethod,
     Relief,
     Term,
@@ -66,16 +25,10 @@ from portlab.analytics._tax_lots import (
     to_date,
 )
 from portlab.exceptions import ValidationError
+from portlab.records import Frozen, freeze, instrument_id, make_frozen, number
+from portlab.records import price as _price
 
-__all__ = [
-    "WASH_SALE_WINDOW_DAYS",
-    "HarvestLevel",
-    "LotLedger",
-    "LotMethod",
-    "Term",
-    "harvest_candidates",
-    "wash_sales",
-]
+__all__ = ["LotLedger", "wash_sales"]
 
 _WASH_COLUMNS = (
     "instrument",
@@ -122,14 +75,14 @@ def _chain_rows(chain: tuple | None) -> list[Relief]:
     return [row for rows in reversed(parts) for row in rows]
 
 
-class LotLedger:
+class LotLedger(Frozen):
     """An immutable record of open tax lots and realized gains.
 
     ``LotLedger()`` is empty; :meth:`buy`, :meth:`sell` and :meth:`apply` return new ledgers;
     :meth:`from_trades` builds one from a trades table or executed events. Lot ids are
     consecutive integers from 0 in the order lots open (a wash-sale replacement split off a
     lot takes the next id), so they are known in advance for :attr:`LotMethod.SPECIFIC`.
-    Equal ledgers compare equal; ledgers pickle. See the module docstring for units and rules.
+    Equal ledgers compare equal; ledgers pickle. Units and rules: :mod:`portlab.analytics.tax`.
 
     Examples
     --------
@@ -150,43 +103,27 @@ class LotLedger:
         "_wash",
     )
 
+    frozen_hint = "buy/sell/apply return a new ledger"
+
     def __init__(self) -> None:
-        self._set({}, None, 0, 0, None, 0.0, 0.0, ())
-
-    def _set(self, lots, realized, next_id, next_acq, last, purchases, proceeds, wash) -> None:
-        for name, value in (
-            ("_lots", lots),
-            ("_realized", realized),
-            ("_next_id", next_id),
-            ("_next_acq", next_acq),
-            ("_last", last),
-            ("_purchases", purchases),
-            ("_proceeds", proceeds),
-            ("_wash", wash),
-        ):
-            object.__setattr__(self, name, value)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("LotLedger is immutable; buy/sell/apply return a new ledger")
-
-    def __delattr__(self, name: str) -> None:
-        raise AttributeError("LotLedger is immutable")
-
-    def __reduce__(self):
-        rows = tuple(_chain_rows(self._realized))  # flat: a deep chain would recurse
-        return (
-            _restore,
-            (
-                self._lots,
-                (None, rows) if rows else None,
-                self._next_id,
-                self._next_acq,
-                self._last,
-                self._purchases,
-                self._proceeds,
-                self._wash,
-            ),
+        freeze(
+            self,
+            _lots={},
+            _realized=None,
+            _next_id=0,
+            _next_acq=0,
+            _last=None,
+            _purchases=0.0,
+            _proceeds=0.0,
+            _wash=(),
         )
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The state to pickle, with the realized chain flattened (a deep chain would recurse)."""
+        state = super().__getstate__()
+        rows = tuple(_chain_rows(self._realized))
+        state["_realized"] = (None, rows) if rows else None
+        return state
 
     def _key(self) -> tuple:
         return (
@@ -224,22 +161,21 @@ class LotLedger:
             for t in trades:
                 if t.quantity < 0 and t.lots is not None:
                     raise ValidationError(f"{t.where}: lots are only read with method=SPECIFIC")
-        book = Book(self._lots, self._next_id, self._next_acq)
+        book = LotBook(self._lots, self._next_id, self._next_acq)
         rows = replay(book, trades, method, wash=wash)
-        new = object.__new__(LotLedger)
         realized = (self._realized, tuple(book.realized)) if book.realized else self._realized
         wash_rows = self._wash + tuple(tuple(r[c] for c in _WASH_COLUMNS) for r in rows)
-        new._set(
-            book.freeze(),
-            realized,
-            book.next_id,
-            book.next_acq,
-            trades[-1].date if trades else self._last,
-            self._purchases + book.purchases,
-            self._proceeds + book.proceeds,
-            wash_rows,
+        return make_frozen(
+            LotLedger,
+            _lots=book.freeze(),
+            _realized=realized,
+            _next_id=book.next_id,
+            _next_acq=book.next_acq,
+            _last=trades[-1].date if trades else self._last,
+            _purchases=self._purchases + book.purchases,
+            _proceeds=self._proceeds + book.proceeds,
+            _wash=wash_rows,
         )
-        return new
 
     def buy(
         self, instrument: str, date: Any, quantity: float, price: float, fee: float = 0.0
@@ -345,7 +281,7 @@ class LotLedger:
             as is. Zero-share rows are skipped. Or anything :meth:`apply` takes.
         method : LotMethod, default FIFO
         wash_sales : bool, default False
-            Apply the wash-sale rule (module docstring): disallowed losses go into the
+            Apply the wash-sale rule (see :mod:`portlab.analytics.tax`): disallowed losses go into the
             replacement lots' basis and the ledger's :meth:`wash_sale_adjustments`.
 
         Raises
@@ -381,7 +317,11 @@ class LotLedger:
         """Date of the latest trade, None for an empty ledger."""
         return self._last
 
-    def _open(self) -> list[Lot]:
+    def lot_records(self) -> list[Lot]:
+        """The open lots as :class:`~portlab.analytics.tax._lots.Lot` records, in the order of
+        :meth:`lots` (which gives them as a table). Package-internal: for
+        :func:`~portlab.analytics.tax.harvest_candidates`, which needs each lot's purchase
+        (``acquisition``) and whether it replaced a washed lot (``replacement``)."""
         return [lot for lots in self._lots.values() for lot in lots]
 
     def lots(self) -> pd.DataFrame:
@@ -392,7 +332,7 @@ class LotLedger:
         (purchase price), ``fees`` (allocated to the open shares), ``wash_adjustment``
         (disallowed loss added), ``cost_basis``, ``basis_per_share`` (currency).
         """
-        return pd.DataFrame(self._lot_columns(self._open()))
+        return pd.DataFrame(self._lot_columns(self.lot_records()))
 
     @staticmethod
     def _lot_columns(lots: list[Lot]) -> dict[str, Any]:
@@ -451,7 +391,7 @@ class LotLedger:
             A held instrument's price is missing, NaN or not positive (names it).
         """
         as_of = to_date(as_of, "as_of")
-        lots = self._open()
+        lots = self.lot_records()
         late = [x for x in lots if x.open_date > as_of]
         if late:
             x = late[0]
@@ -532,12 +472,6 @@ class LotLedger:
                 "adjusted_holding_start": _dates(col["adjusted_holding_start"]),
             }
         )
-
-
-def _restore(*parts) -> LotLedger:
-    new = object.__new__(LotLedger)
-    new._set(*parts)
-    return new
 
 
 def _realized_frame(rows: Iterable[Relief]) -> pd.DataFrame:

@@ -39,6 +39,7 @@ Conventions (each one used is reported in :attr:`BrinsonResult.notes`):
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -47,11 +48,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import fmt_date, show, some
-from portlab.analytics._linking import Linking, _as_linking, linking_coefficients
+from portlab.analytics.attribution._linking import Linking, _as_linking, linking_coefficients
 from portlab.exceptions import DataError, ValidationError
+from portlab.formatting import format_date, format_names, format_value
 
-__all__ = ["CASH_GROUP", "EFFECTS", "BrinsonMethod", "BrinsonResult", "brinson"]
+__all__ = ["CASH_GROUP", "EFFECTS", "BrinsonMethod", "BrinsonResult", "backtest_brinson", "brinson"]
 
 CASH_GROUP = "(cash)"
 """Label of the implicit group holding ``1 - Σ weights`` (zero return)."""
@@ -188,8 +189,8 @@ def _frame(data: Any, what: str, index: pd.Index | None) -> pd.DataFrame:
         if bad.any():
             i = int(np.argmax(bad))
             raise ValidationError(
-                f"{what}: the weight of {show(data.index[i])} is not a number "
-                f"(got {show(data.iloc[i])})"
+                f"{what}: the weight of {format_value(data.index[i])} is not a number "
+                f"(got {format_value(data.iloc[i])})"
             )
         data = pd.DataFrame(
             np.broadcast_to(values, (len(index), len(data))),
@@ -200,7 +201,7 @@ def _frame(data: Any, what: str, index: pd.Index | None) -> pd.DataFrame:
         raise ValidationError(f"{what} must be a DataFrame, got {type(data).__name__}")
     if not data.columns.is_unique:
         dup = data.columns[data.columns.duplicated()][0]
-        raise ValidationError(f"{what}: duplicate instrument column {show(dup)}")
+        raise ValidationError(f"{what}: duplicate instrument column {format_value(dup)}")
     if index is not None and not data.index.equals(index):
         raise ValidationError(
             f"{what} must have the same periods (index) as portfolio_returns"
@@ -209,7 +210,9 @@ def _frame(data: Any, what: str, index: pd.Index | None) -> pd.DataFrame:
     for dtype in set(data.dtypes):
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
             col = data.columns[(data.dtypes == dtype).to_numpy()][0]
-            raise ValidationError(f"{what}: column {show(col)} is not numeric (dtype {dtype})")
+            raise ValidationError(
+                f"{what}: column {format_value(col)} is not numeric (dtype {dtype})"
+            )
     return data
 
 
@@ -250,12 +253,12 @@ def _where(mask: np.ndarray, frame: pd.DataFrame, groups: Any = None) -> str:
     """ "instrument 'X' (group 'G') at period 2021-01-05" for the first True of ``mask``."""
     row, col = np.argwhere(mask)[0]
     inst, period = frame.columns[col], frame.index[row]
-    when = fmt_date(period) if isinstance(period, pd.Timestamp) else show(period)
+    when = format_date(period) if isinstance(period, pd.Timestamp) else format_value(period)
     group = ""
     if groups is not None:
         label = _group_of(groups, inst)
-        group = f" (group {show(label)})" if label is not None else ""
-    return f"instrument {show(inst)}{group} at period {when}"
+        group = f" (group {format_value(label)})" if label is not None else ""
+    return f"instrument {format_value(inst)}{group} at period {when}"
 
 
 def _group_of(groups: Any, instrument: Any) -> Any:
@@ -284,7 +287,7 @@ def _group_labels(groups: Any, instruments: pd.Index) -> np.ndarray:
     labels = groups.reindex(instruments)
     missing = labels.isna().to_numpy()
     if missing.any():
-        names = some(map(str, instruments[missing]))
+        names = format_names(instruments[missing])
         raise DataError(f"groups: no group for instrument(s) {names} ({int(missing.sum())} in all)")
     return labels.astype(str).to_numpy()
 
@@ -357,7 +360,9 @@ def brinson(
         method = BrinsonMethod(method)
     except ValueError:
         choices = ", ".join(repr(str(m)) for m in BrinsonMethod)
-        raise ValidationError(f"method must be one of {choices}, got {show(method)}") from None
+        raise ValidationError(
+            f"method must be one of {choices}, got {format_value(method)}"
+        ) from None
     linking = _as_linking(linking)
     pr = _frame(portfolio_returns, "portfolio_returns", None)
     periods = pr.index
@@ -461,3 +466,65 @@ def brinson(
         linking=linking,
         notes=tuple(notes),
     )
+
+
+# --------------------------------------------------------------------------- backtests
+def backtest_brinson(
+    result: Any,
+    market: Any,
+    benchmark_weights: pd.DataFrame | pd.Series | Mapping[str, float],
+    *,
+    groups: pd.Series | Mapping[str, str] | None = None,
+    method: BrinsonMethod | str = BrinsonMethod.BRINSON_FACHLER,
+    linking: Linking | str = Linking.CARINO,
+) -> BrinsonResult:
+    """Brinson attribution of a backtest (:class:`~portlab.analytics.backtest.BacktestResult`).
+
+    The backtest's ``weights`` are end-of-day holdings (after that day's fills), so row ``t``
+    earns the return of period ``t + 1``: they are shifted by one period onto the market's
+    returns from the backtest's second date on. Capital not invested is cash
+    (:data:`CASH_GROUP`). A held instrument without a price on a day (the backtest values it at
+    its last price) gets a zero return that day.
+
+    Parameters
+    ----------
+    result : BacktestResult
+        Needs ``weights`` (dates × instruments) and ``returns`` (daily equity returns).
+    market : portlab.Market
+        The backtest's market: instrument ``returns`` and, by default, ``sectors`` as groups.
+    benchmark_weights : DataFrame on the backtest's dates from the second on, Series or mapping
+        Benchmark weights per instrument (a Series or mapping is used in every period).
+    groups : Series or mapping, optional
+        Instrument → group; the market's sectors by default.
+    method, linking : see :func:`brinson`.
+
+    Returns
+    -------
+    BrinsonResult
+        With a note giving the largest gap between the backtest's equity return and the
+        attributed portfolio return (transaction costs, which Brinson does not see).
+    """
+    weights = getattr(result, "weights", None)
+    if not isinstance(weights, pd.DataFrame) or len(weights) < 2:
+        raise ValidationError("result must be a backtest result with at least two dates of weights")
+    held = weights.shift(1).iloc[1:]
+    returns = market.returns.reindex(index=held.index, columns=held.columns)
+    returns = returns.where(returns.notna() | (held.fillna(0.0) == 0.0), 0.0)
+    res = brinson(
+        held,
+        returns,
+        benchmark_weights,
+        None,
+        market if groups is None else groups,
+        method=method,
+        linking=linking,
+    )
+    equity_ret = getattr(result, "returns", None)
+    if isinstance(equity_ret, pd.Series):
+        gap = (equity_ret.reindex(held.index) - res.portfolio_return).abs().max()
+        note = (
+            f"largest daily gap between the backtest's equity return and the attributed "
+            f"portfolio return: {gap:.3g} (transaction costs are not attributed)"
+        )
+        res = dataclasses.replace(res, notes=(*res.notes, note))
+    return res

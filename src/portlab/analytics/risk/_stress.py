@@ -1,4 +1,4 @@
-"""Stress tests and scenarios (seed 002, "stress testing and scenario analysis").
+"""Stress tests and scenarios (specification §12, "Risk, stress and compliance").
 
 Two kinds of scenario act on the **current** portfolio:
 
@@ -24,45 +24,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import some
-from portlab.analytics._riskdata import _enum, _is_market, _is_state, weights_vector
-from portlab.analytics._scenarios import (
+from portlab.analytics.risk._inputs import as_enum, is_market, is_state, weights_vector
+from portlab.analytics.risk._scenarios import (
     EPISODES,
-    CorrelationShock,
     Episode,
-    MarketShock,
-    Scenario,
-    SectorShock,
+    ScenarioContext,
+    Shock,
     Unlisted,
-    VolatilitySpike,
-    _Context,
-    _Shock,
-    combine,
-    correlation_shock,
-    market_shock,
-    sector_shock,
-    volatility_spike,
 )
 from portlab.exceptions import DataError, ValidationError
+from portlab.formatting import format_names
 
-__all__ = [
-    "EPISODES",
-    "CorrelationShock",
-    "Episode",
-    "MarketShock",
-    "Scenario",
-    "SectorShock",
-    "StressResult",
-    "Unlisted",
-    "VolatilitySpike",
-    "combine",
-    "correlation_shock",
-    "market_shock",
-    "replay",
-    "sector_shock",
-    "stress_test",
-    "volatility_spike",
-]
+__all__ = ["StressResult", "replay", "stress_test"]
 
 
 # --------------------------------------------------------------------------- replay
@@ -72,17 +45,17 @@ def _holdings(portfolio: Any, market: Any) -> tuple[np.ndarray, np.ndarray, floa
     A PortfolioState is valued at ``market.last_prices``; weights are taken as market values of a
     portfolio worth 1 (the rest of 1 in cash), with quantities ``w / price``.
     """
-    if not _is_market(market):
+    if not is_market(market):
         raise ValidationError(f"market: expected a portlab Market, got {type(market).__name__}")
     price = market.last_prices.to_numpy(dtype=np.float64)
     instruments = market.instruments
-    if _is_state(portfolio):
+    if is_state(portfolio):
         qty = portfolio.quantities(instruments)
         held = qty != 0
         bad = held & ~(np.isfinite(price) & (price > 0))
         if bad.any():
             raise DataError(
-                f"position(s) {some(map(str, instruments[bad]))} have no current price in the market"
+                f"position(s) {format_names(instruments[bad])} have no current price in the market"
             )
         mv = np.where(held, qty * np.nan_to_num(price), 0.0)
         nav = float(portfolio.cash + mv.sum())
@@ -150,15 +123,15 @@ def replay(
         return is ``contribution`` summed per episode:
         ``replay(...).groupby(level="episode", sort=False)["contribution"].sum()``.
     """
-    rule = _enum(Unlisted, unlisted, "unlisted")
+    rule = as_enum(Unlisted, unlisted, "unlisted")
     eps = _episodes(episodes)
     mv, _, nav, _ = _holdings(portfolio, market)
     held = np.flatnonzero(mv != 0)
     w = mv / nav
-    ctx = _Context(market, rule)
+    ctx = ScenarioContext(market, rule)
     frames = []
     for e in eps:
-        r, source, d0, d1 = e._returns(ctx)
+        r, source, d0, d1 = e.episode_returns(ctx)
         frames.append(
             pd.DataFrame(
                 {
@@ -248,14 +221,14 @@ def _measures(
     }
 
 
-def _shocks(shocks: Any) -> list[_Shock]:
-    if isinstance(shocks, _Shock):
+def _shocks(shocks: Any) -> list[Shock]:
+    if isinstance(shocks, Shock):
         shocks = [shocks]
     out = list(shocks)
     if not out:
         raise ValidationError("shocks: none given")
     for s in out:
-        if not isinstance(s, _Shock):
+        if not isinstance(s, Shock):
             raise ValidationError(f"shocks: {s!r} is not a shock or an Episode")
     names = [s.name for s in out]
     if len(set(names)) != len(names):
@@ -273,7 +246,7 @@ def _base_cov(market: Any, cov: Any) -> np.ndarray:
             market.instruments.difference(cov.columns)
         )
         if len(missing):
-            raise DataError(f"cov: no row/column for {some(map(str, missing))}")
+            raise DataError(f"cov: no row/column for {format_names(missing)}")
         base = cov.loc[market.instruments, market.instruments].to_numpy(dtype=np.float64)
     return np.nan_to_num(base) if np.isnan(base).any() else np.asarray(base, dtype=np.float64)
 
@@ -325,12 +298,12 @@ def stress_test(
     policy = Policy() if policy is None else policy
     if not isinstance(policy, Policy):
         raise ValidationError(f"policy: expected a portlab.Policy, got {type(policy).__name__}")
-    rule = _enum(Unlisted, unlisted, "unlisted")
+    rule = as_enum(Unlisted, unlisted, "unlisted")
     scenarios = _shocks(shocks)
     mv, qty, nav, price = _holdings(portfolio, market)
     base = _base_cov(market, cov)
     codes, labels = market.sector_codes()
-    ctx = _Context(market, rule)
+    ctx = ScenarioContext(market, rule)
     rules = policy.rules()
     thr = policy.correlation_threshold
     held = np.flatnonzero(mv != 0)
@@ -338,7 +311,7 @@ def stress_test(
     before = _measures(w0, base, codes, len(labels), thr)
     inst_rows, sect_rows, total_rows, limit_rows = [], [], [], []
     for shock in scenarios:
-        r, source, cov1 = shock._apply(ctx, base)
+        r, source, cov1 = shock.apply(ctx, base)
         pnl = mv * r
         nav1 = nav + float(pnl.sum())
         if nav1 > 0:

@@ -1,4 +1,4 @@
-"""Value at risk and conditional value at risk (private; re-exported by :mod:`portlab.analytics.risk`).
+"""Value at risk and conditional value at risk (re-exported by :mod:`portlab.analytics.risk`).
 
 Conventions
 -----------
@@ -25,22 +25,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import show, some
-from portlab.analytics._riskdata import (
+from portlab.analytics.risk._inputs import (
     PPY,
     MissingReturns,
-    _check_confidence,
-    _check_int,
-    _enum,
-    _held,
+    as_enum,
+    check_confidence,
     check_finite,
+    held_columns,
     held_returns,
     portfolio_series,
     returns_frame,
 )
 from portlab.exceptions import DataError, ValidationError
+from portlab.formatting import format_names, format_value
+from portlab.records import check_int
 
 __all__ = [
+    "MONTE_CARLO_BLOCK",
     "MONTE_CARLO_MAX_MEMORY",
     "VaRMethod",
     "conditional_value_at_risk",
@@ -75,11 +76,13 @@ MONTE_CARLO_MAX_MEMORY = 512 * 2**20
 
 A simulation keeps one float64 per draw (``8 × n_sims`` bytes, the simulated portfolio
 returns whose tail is read) and draws the held instruments' normals in blocks of at most
-:data:`_MC_BLOCK` numbers, so the memory needed is ``8 × (n_sims + min(n_sims × n_held,
+:data:`MONTE_CARLO_BLOCK` numbers, so the memory needed is ``8 × (n_sims + min(n_sims × n_held,
 block))`` bytes whatever the number of instruments. ``n_sims`` whose need exceeds the budget is a
 ``ValidationError`` raised before anything is allocated (10**9 draws would need 7.5 GiB)."""
 
-_MC_BLOCK = 2**22  # normal draws per block: 32 MiB
+MONTE_CARLO_BLOCK = 2**22
+"""Normal draws a Monte Carlo VaR holds at once (32 MiB of float64): large enough that the
+blocks cost nothing in speed, small enough that memory does not grow with the held instruments."""
 
 
 def _gib(n_bytes: float) -> str:
@@ -92,7 +95,7 @@ def _gib(n_bytes: float) -> str:
 
 def _mc_memory(n_sims: int, n_held: int) -> int:
     """Bytes a Monte Carlo run of ``n_sims`` draws over ``n_held`` instruments needs at most."""
-    rows = max(1, _MC_BLOCK // max(n_held, 1))
+    rows = max(1, MONTE_CARLO_BLOCK // max(n_held, 1))
     return 8 * (n_sims + min(n_sims, rows) * n_held)
 
 
@@ -179,8 +182,8 @@ def historical_var_cvar(
         Losses as positive fractions (see module notes). NaN for a column with fewer than
         ``horizon`` valid returns.
     """
-    c = _check_confidence(confidence)
-    h = _check_int("horizon", horizon, 1)
+    c = check_confidence(confidence)
+    h = check_int("horizon", horizon, 1)
     frame = returns if isinstance(returns, pd.DataFrame) else None
     if frame is not None:
         returns_frame(frame)
@@ -257,7 +260,7 @@ def _cov_held(cov: Any, held: pd.Index, ppy: int | None) -> np.ndarray:
             held.difference(cov.columns, sort=False), sort=False
         )
         if len(missing):
-            raise DataError(f"cov: no row/column for held instrument(s) {some(map(str, missing))}")
+            raise DataError(f"cov: no row/column for held instrument(s) {format_names(missing)}")
         sub = cov.loc[held, held].to_numpy(dtype=np.float64)
         if cov.attrs.get("annualized"):  # a Market.covariance() frame: back to per period
             sub = sub / (ppy or PPY)
@@ -268,7 +271,7 @@ def _cov_held(cov: Any, held: pd.Index, ppy: int | None) -> np.ndarray:
         )
     if not np.isfinite(sub).all():
         bad = held[~np.isfinite(sub).all(axis=1)]
-        raise DataError(f"cov: non-finite covariance for held instrument(s) {some(map(str, bad))}")
+        raise DataError(f"cov: non-finite covariance for held instrument(s) {format_names(bad)}")
     return sub
 
 
@@ -285,9 +288,9 @@ def _tail(
     missing: Any,
     max_memory: Any = MONTE_CARLO_MAX_MEMORY,
 ) -> tuple[float, float]:
-    c = _check_confidence(confidence)
-    h = _check_int("horizon", horizon, 1)
-    method = _enum(VaRMethod, method, "method")
+    c = check_confidence(confidence)
+    h = check_int("horizon", horizon, 1)
+    method = as_enum(VaRMethod, method, "method")
     if cov is not None and method not in (VaRMethod.PARAMETRIC, VaRMethod.MONTE_CARLO):
         raise ValidationError(
             f"cov is used by the parametric and Monte Carlo methods, not {method}"
@@ -307,7 +310,7 @@ def _tail(
         raise DataError(f"returns: {r.size} usable dates; the {method} method needs at least 3")
     mu, sd, skew, kurt = _moments(r)
     if cov is not None:
-        wser = _held(weights, returns)[2]
+        wser = held_columns(weights, returns)[2]
         sigma = _cov_held(cov, wser.index, ppy)
         wv = wser.to_numpy()
         sd = float(np.sqrt(max(wv @ sigma @ wv, 0.0)))
@@ -326,12 +329,12 @@ def _tail(
 
 
 def _monte_carlo(weights, returns, c, h, budget, seed, cov, demean, missing) -> tuple[float, float]:
-    n_sims = _check_int("n_sims", budget[0], 100)
-    max_memory = _check_int("max_memory", budget[1], 1)
+    n_sims = check_int("n_sims", budget[0], 100)
+    max_memory = check_int("max_memory", budget[1], 1)
     _check_mc_memory(n_sims, None, max_memory)  # the least it needs, before reading data
     hint = "seed must be an int >= 0, a Generator or None"
     if isinstance(seed, bool | np.bool_ | float | np.floating | str | bytes):
-        raise ValidationError(f"{hint}, got {show(seed)} ({type(seed).__name__})")
+        raise ValidationError(f"{hint}, got {format_value(seed)} ({type(seed).__name__})")
     try:
         rng = np.random.default_rng(seed)
     except (TypeError, ValueError):
@@ -362,7 +365,7 @@ def _monte_carlo(weights, returns, c, h, budget, seed, cov, demean, missing) -> 
     # blocks of rows (the same numbers as one draw of all rows), bounding the memory
     load = factor.T @ w
     sims = np.empty(n_sims)
-    rows = max(1, _MC_BLOCK // w.size)
+    rows = max(1, MONTE_CARLO_BLOCK // w.size)
     for start in range(0, n_sims, rows):
         stop = min(n_sims, start + rows)
         np.matmul(rng.standard_normal((stop - start, w.size)), load, out=sims[start:stop])

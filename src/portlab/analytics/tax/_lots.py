@@ -21,8 +21,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from portlab._records import CLOSE_TOLERANCE, number
 from portlab.exceptions import ValidationError
+from portlab.records import CLOSE_TOLERANCE, number
 
 __all__ = [
     "WASH_SALE_WINDOW_DAYS",
@@ -167,7 +167,7 @@ def lot_method(value: Any) -> LotMethod:
 # --------------------------------------------------------------------------- the book
 
 
-class Book:
+class LotBook:
     """A mutable working copy of a ledger's lots, used for one update and then frozen.
 
     ``lots`` maps instrument -> tuple (untouched) or list (copied on first write) of lots,
@@ -388,7 +388,7 @@ class Book:
 # --------------------------------------------------------------------------- replay
 
 
-def replay(book: Book, trades: list[Trade], method: LotMethod, *, wash: bool) -> list[dict]:
+def replay(book: LotBook, trades: list[Trade], method: LotMethod, *, wash: bool) -> list[dict]:
     """Apply ``trades`` (in date order) to ``book``; with ``wash``, apply the wash-sale rule
     knowing the whole list (later purchases included). Returns the wash-sale rows."""
     ctx = _WashContext(trades) if wash else None
@@ -422,7 +422,7 @@ class _WashContext:
         self.rows: list[dict] = []
         self.window = pd.Timedelta(days=WASH_SALE_WINDOW_DAYS)
 
-    def wash(self, book: Book, k: int, r: Relief, acqs: set[int]) -> Relief:
+    def wash(self, book: LotBook, k: int, r: Relief, acqs: set[int]) -> Relief:
         """Match loss relief ``r`` of sale ``trades[k]`` to replacement shares bought within
         the window, oldest purchase first, each share used once; return ``r`` with its
         disallowed loss."""

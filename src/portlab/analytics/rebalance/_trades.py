@@ -1,6 +1,6 @@
 """Rebalancing recommendations: the least-cost trade list back inside tolerance bands.
 
-Shared with :mod:`portlab.analytics._triggers`: :func:`portfolio_view`, which lays a portfolio and
+Shared with :mod:`portlab.analytics.rebalance._triggers`: :func:`portfolio_view`, which lays a portfolio and
 its target weights over the market (the universe is every instrument held or targeted).
 
 The optimisation (all weights are fractions of the **pre-trade** NAV):

@@ -1,7 +1,9 @@
-"""Inputs of the risk functions (private): returns, weights and the portfolio's return series.
+"""Inputs of the risk functions: returns, weights and the portfolio's return series.
 
-Shared by :mod:`portlab.analytics.risk`, :mod:`portlab.analytics._var` and
-:mod:`portlab.analytics.stress`. Conventions are in :mod:`portlab.analytics.risk`.
+Package-internal: shared by the risk measures (:mod:`._measures`), VaR (:mod:`._var`) and the
+stress tests (:mod:`._stress`); :func:`weights_vector`, :func:`portfolio_returns` and
+:class:`MissingReturns` are public through :mod:`portlab.analytics.risk`. Conventions are in
+:mod:`portlab.analytics.risk`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import fmt_date, show, some
 from portlab.exceptions import DataError, ValidationError
+from portlab.formatting import format_date, format_names, format_value
 
 __all__ = [
     "MissingReturns",
@@ -42,15 +44,17 @@ class MissingReturns(enum.StrEnum):
 
 
 # --------------------------------------------------------------------------- inputs
-def _enum(kind: type[enum.StrEnum], value: Any, name: str) -> Any:
+def as_enum(kind: type[enum.StrEnum], value: Any, name: str) -> Any:
     try:
         return kind(value)
     except ValueError:
         choices = ", ".join(repr(str(m)) for m in kind)
-        raise ValidationError(f"{name} must be one of {choices}, got {show(value)}") from None
+        raise ValidationError(
+            f"{name} must be one of {choices}, got {format_value(value)}"
+        ) from None
 
 
-def _check_confidence(confidence: Any) -> float:
+def check_confidence(confidence: Any) -> float:
     if isinstance(confidence, bool | np.bool_) or not isinstance(
         confidence, int | float | np.integer | np.floating
     ):
@@ -60,32 +64,18 @@ def _check_confidence(confidence: Any) -> float:
     c = float(confidence)
     if not 0.0 < c < 1.0:
         raise ValidationError(
-            f"confidence must be in (0, 1) (0.95, not 95), got {show(confidence)}"
+            f"confidence must be in (0, 1) (0.95, not 95), got {format_value(confidence)}"
         )
     return c
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``; a bool, a float (even ``1e6``) or a string is a
-    ValidationError naming ``name``."""
-    if isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
-        kind = type(value).__name__
-        raise ValidationError(
-            f"{name} must be an integer >= {minimum}, got {show(value)} ({kind})"
-            + (f"; write {int(value)}" if isinstance(value, float) and value.is_integer() else "")
-        )
-    if value < minimum:
-        raise ValidationError(f"{name} must be an integer >= {minimum}, got {show(value)}")
-    return int(value)
-
-
-def _is_market(obj: Any) -> bool:
+def is_market(obj: Any) -> bool:
     from portlab.market import Market
 
     return isinstance(obj, Market)
 
 
-def _is_state(obj: Any) -> bool:
+def is_state(obj: Any) -> bool:
     from portlab.state import PortfolioState
 
     return isinstance(obj, PortfolioState)
@@ -93,16 +83,16 @@ def _is_state(obj: Any) -> bool:
 
 def returns_frame(data: Any, what: str = "returns") -> tuple[pd.DataFrame, int | None]:
     """``data`` (a Market or a dates × instruments DataFrame) as a float frame and its periods per year."""
-    if _is_market(data):
+    if is_market(data):
         return data.returns, data.periods_per_year
     if isinstance(data, pd.DataFrame):
         if data.columns.has_duplicates:
             dups = data.columns[data.columns.duplicated()].unique()
-            raise DataError(f"{what}: duplicate column(s) {some(map(str, dups))}")
+            raise DataError(f"{what}: duplicate column(s) {format_names(dups)}")
         kinds = set(data.dtypes.tolist())
         if not all(pd.api.types.is_numeric_dtype(t) for t in kinds):
             bad = [str(c) for c, t in data.dtypes.items() if not pd.api.types.is_numeric_dtype(t)]
-            raise DataError(f"{what}: column(s) {some(bad)} are not numeric")
+            raise DataError(f"{what}: column(s) {format_names(bad)} are not numeric")
         return data, None
     raise ValidationError(
         f"{what}: expected a Market or a DataFrame of returns (dates × instruments), "
@@ -117,9 +107,9 @@ def check_finite(values: np.ndarray, index: pd.Index, columns: Any, what: str) -
         first = np.argwhere(bad)[0]
         col = columns[first[1]] if values.ndim == 2 else columns
         row = index[first[0]]
-        row = fmt_date(row) if isinstance(row, pd.Timestamp) else row
-        row = row if isinstance(row, str) else show(row)
-        raise DataError(f"{what}: infinite value in column {show(col)} at row {row}")
+        row = format_date(row) if isinstance(row, pd.Timestamp) else row
+        row = row if isinstance(row, str) else format_value(row)
+        raise DataError(f"{what}: infinite value in column {format_value(col)} at row {row}")
 
 
 def weights_vector(
@@ -135,7 +125,7 @@ def weights_vector(
     Accepts a Series or mapping (instrument -> fraction of portfolio value), an array aligned
     with ``columns``, or a :class:`~portlab.state.PortfolioState` when ``market`` gives prices.
     """
-    if _is_state(weights):
+    if is_state(weights):
         if market is None:
             raise ValidationError(
                 "weights: a PortfolioState needs a Market (for prices); pass the market as data"
@@ -157,7 +147,7 @@ def weights_vector(
         )
     if weights.index.has_duplicates:
         dups = weights.index[weights.index.duplicated()].unique()
-        raise DataError(f"weights: duplicate instrument(s) {some(map(str, dups))}")
+        raise DataError(f"weights: duplicate instrument(s) {format_names(dups)}")
     try:
         values = pd.to_numeric(weights, errors="raise").to_numpy(dtype=np.float64)
     except (TypeError, ValueError):
@@ -166,23 +156,23 @@ def weights_vector(
     if not finite.all():
         name = weights.index[np.flatnonzero(~finite)[0]]
         raise ValidationError(
-            f"weights: weight of {show(name)} is not finite ({values[~finite][0]})"
+            f"weights: weight of {format_value(name)} is not finite ({values[~finite][0]})"
         )
     w = pd.Series(values, index=weights.index, name="weight")
     if not keep_zero:
         w = w[values != 0]
     missing = w.index.difference(columns, sort=False)
     if len(missing):
-        raise DataError(f"weights: instrument(s) {some(map(str, missing))} {what_missing}")
+        raise DataError(f"weights: instrument(s) {format_names(missing)} {what_missing}")
     return w
 
 
-def _held(
+def held_columns(
     weights: Any, data: Any
 ) -> tuple[np.ndarray, np.ndarray, pd.Series, pd.Index, int | None]:
     """All returns as an array (a view when pandas allows), column positions and weights of the holdings."""
     frame, ppy = returns_frame(data)
-    w = weights_vector(weights, frame.columns, data if _is_market(data) else None)
+    w = weights_vector(weights, frame.columns, data if is_market(data) else None)
     values = frame.to_numpy(dtype=np.float64)  # no copy for a single float block
     return values, frame.columns.get_indexer(w.index), w, frame.index, ppy
 
@@ -194,7 +184,7 @@ def _usable_rows(
 
     Raises DataError for ±inf (naming the cell) or when no row is usable under DROP.
     """
-    missing = _enum(MissingReturns, missing, "missing")
+    missing = as_enum(MissingReturns, missing, "missing")
     sub = values[:, pos]
     bad = np.flatnonzero(~np.isfinite(sub).all(axis=1))
     if bad.size:
@@ -206,7 +196,7 @@ def _usable_rows(
     if not keep.any():
         raise DataError(
             "returns: no date on which every held instrument has a return "
-            f"({some(map(str, w.index))}); try missing='zero'"
+            f"({format_names(w.index)}); try missing='zero'"
         )
     return bad, keep
 
@@ -223,7 +213,7 @@ def held_returns(
     w : ndarray, shape (n_held,)
     held : Index of the held instruments; dates : Index of the dates used; ppy : periods per year or None.
     """
-    values, pos, w, dates, ppy = _held(weights, data)
+    values, pos, w, dates, ppy = held_columns(weights, data)
     bad, keep = _usable_rows(values, pos, w, dates, missing)
     x = values[:, pos]  # fancy indexing: a copy, safe to modify
     if keep is not None:
@@ -284,14 +274,16 @@ def portfolio_series(
         try:
             values = returns.to_numpy(dtype=np.float64)
         except (TypeError, ValueError):
-            raise DataError(f"returns: series {show(returns.name)} is not numeric") from None
+            raise DataError(
+                f"returns: series {format_value(returns.name)} is not numeric"
+            ) from None
         check_finite(values, returns.index, returns.name, "returns")
         keep = ~np.isnan(values)
         if not keep.any():
             raise DataError("returns: the series has no valid (non-NaN) return")
         return values[keep], returns.index[keep], None
-    missing = _enum(MissingReturns, missing, "missing")
-    values, pos, w, dates, ppy = _held(weights, returns)
+    missing = as_enum(MissingReturns, missing, "missing")
+    values, pos, w, dates, ppy = held_columns(weights, returns)
     wv = w.to_numpy()
     if values.shape[0] == 0:
         raise DataError("returns: no dates")

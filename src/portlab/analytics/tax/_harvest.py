@@ -1,26 +1,24 @@
-"""Tax-loss harvesting candidates with wash-sale risk. Private: use
-:func:`portlab.analytics.tax.harvest_candidates`."""
+"""Tax-loss harvesting candidates with wash-sale risk (re-exported by
+:mod:`portlab.analytics.tax`)."""
 
 from __future__ import annotations
 
 import enum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from portlab._records import number
-from portlab.analytics._tax_io import trades_from_events
-from portlab.analytics._tax_lots import (
+from portlab.analytics.tax._io import trades_from_events
+from portlab.analytics.tax._ledger import LotLedger
+from portlab.analytics.tax._lots import (
     WASH_SALE_WINDOW_DAYS,
     Lot,
     Term,
     to_date,
 )
 from portlab.exceptions import ValidationError
-
-if TYPE_CHECKING:
-    from portlab.analytics.tax import LotLedger
+from portlab.records import number
 
 __all__ = ["HarvestLevel", "harvest_candidates"]
 
@@ -190,7 +188,7 @@ def harvest_candidates(
     buys = _buys(recent_trades, "recent_trades", None)
     buys += _buys(planned_trades, "planned_trades", as_of)
     by_inst: dict[str, list[Lot]] = {}
-    for lot in ledger._open():
+    for lot in ledger.lot_records():
         by_inst.setdefault(lot.instrument, []).append(lot)
     loss = un.loc[un["unrealized_gain"] < 0].copy()
     loss["unrealized_loss"] = -loss["unrealized_gain"]

@@ -1,24 +1,5 @@
-"""Return and risk-adjusted performance metrics over periodic returns, and their rolling versions.
-
-Conventions shared by every function
-------------------------------------
-* **Returns** are simple per-period returns as fractions (``0.01`` is 1 %), one row per period.
-* **Input type in, input type out** (the empyrical contract): a Series or a 1-D ndarray gives a
-  float; a DataFrame gives a Series indexed by its columns; a 2-D ndarray gives a 1-D ndarray
-  (one value per column). ``rolling_*`` functions return an object of the input's type and shape
-  (first ``window - 1`` rows NaN). Inputs are never modified.
-* **NaN**: each column is computed on its own non-missing periods (NaN periods are skipped, as if
-  the return were not observed); against a benchmark, on the periods where both are present.
-  Too few observations give NaN, never an error. Infinite values are a ``DataError``.
-* **Annualisation**: ``periods_per_year`` (252 for daily data) is always explicit. Returns are
-  annualised geometrically, ``(1 + R)^(P/n) - 1``; volatilities by ``√P``; mean excess returns
-  (Sharpe, Sortino, information ratio, alpha) arithmetically, ``mean × P``.
-* **Risk-free rate**: ``risk_free_rate`` is an **annual** rate (fraction), converted to a
-  per-period rate geometrically, ``rf_p = (1 + rf)^(1/P) - 1``, and subtracted from every
-  period's return.
-* **Drawdowns** are reported as positive fractions of the running peak of compounded wealth
-  (``0.15`` is a 15 % fall), the peak starting at the initial wealth.
-"""
+"""Return and risk-adjusted performance metrics over periodic returns (and over an equity
+curve where both are useful); the conventions are in :mod:`portlab.analytics.performance`."""
 
 from __future__ import annotations
 
@@ -27,53 +8,38 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab.analytics._returns import (
+from portlab.analytics.performance._returns import (
     Returns,
     _alpha_beta,
+    _annualize_growth,
     _annualized,
     _benchmark,
-    _check_ppy,
     _count,
     _downside,
+    _drawdown_max,
     _max_drawdown,
     _nanmean,
     _nanstd,
     _paired,
     _prepare,
-    _rf_per_period,
     _safe_div,
     _total,
-)
-from portlab.analytics._rolling import (
-    rolling_beta,
-    rolling_information_ratio,
-    rolling_max_drawdown,
-    rolling_return,
-    rolling_sharpe,
-    rolling_sortino,
-    rolling_tracking_error,
-    rolling_volatility,
+    check_periods_per_year,
+    per_period_rate,
 )
 from portlab.exceptions import ValidationError
 
 __all__ = [
-    "Returns",
     "alpha",
     "alpha_beta",
     "annualized_return",
+    "annualized_return_from_equity",
     "beta",
     "calmar_ratio",
     "hit_rate",
     "information_ratio",
     "max_drawdown",
-    "rolling_beta",
-    "rolling_information_ratio",
-    "rolling_max_drawdown",
-    "rolling_return",
-    "rolling_sharpe",
-    "rolling_sortino",
-    "rolling_tracking_error",
-    "rolling_volatility",
+    "max_drawdown_from_equity",
     "sharpe_ratio",
     "sortino_ratio",
     "summary",
@@ -108,7 +74,40 @@ def annualized_return(returns: Returns, *, periods_per_year: float = 252) -> Any
     for the parameters' shapes and NaN handling.
     """
     inp = _prepare(returns)
-    return inp.reduce(_annualized(inp.values, _check_ppy(periods_per_year)), "annualized_return")
+    return inp.reduce(
+        _annualized(inp.values, check_periods_per_year(periods_per_year)), "annualized_return"
+    )
+
+
+def annualized_return_from_equity(equity: Any, periods_per_year: float = 252) -> float:
+    """Compound annual growth rate of an equity curve (fraction), ``(E_last / E_first)^(P / (n -
+    1)) - 1`` over its ``n`` points.
+
+    The same rate as :func:`annualized_return` of the curve's simple returns (``E_last / E_first``
+    is their compounded growth), read from the values themselves.
+
+    Parameters
+    ----------
+    equity : Series or ndarray, shape (n_points,)
+        Portfolio value at each period (currency), the first point being the start.
+    periods_per_year : float
+        ``P``, 252 for daily values.
+
+    Returns
+    -------
+    float
+        NaN with fewer than two points or a non-positive first or last value.
+
+    Examples
+    --------
+    >>> annualized_return_from_equity([100.0, 110.0, 121.0], periods_per_year=2)
+    0.20999999999999996
+    """
+    e = _equity_values(equity)
+    ppy = check_periods_per_year(periods_per_year)
+    if e.size < 2 or not (e[0] > 0 and e[-1] > 0):
+        return float("nan")
+    return float(_annualize_growth(e[-1] / e[0], e.size - 1, ppy))
 
 
 def volatility(returns: Returns, *, periods_per_year: float = 252, ddof: int = 1) -> Any:
@@ -117,7 +116,7 @@ def volatility(returns: Returns, *, periods_per_year: float = 252, ddof: int = 1
     NaN periods are skipped; NaN when fewer than ``ddof + 1`` observations.
     """
     inp = _prepare(returns)
-    vol = _nanstd(inp.values, ddof) * np.sqrt(_check_ppy(periods_per_year))
+    vol = _nanstd(inp.values, ddof) * np.sqrt(check_periods_per_year(periods_per_year))
     return inp.reduce(vol, "volatility")
 
 
@@ -130,8 +129,8 @@ def sharpe_ratio(
     with fewer than two observations or no dispersion.
     """
     inp = _prepare(returns)
-    ppy = _check_ppy(periods_per_year)
-    x = inp.values - _rf_per_period(risk_free_rate, ppy)
+    ppy = check_periods_per_year(periods_per_year)
+    x = inp.values - per_period_rate(risk_free_rate, ppy)
     return inp.reduce(_safe_div(_nanmean(x), _nanstd(x)) * np.sqrt(ppy), "sharpe_ratio")
 
 
@@ -145,8 +144,8 @@ def sortino_ratio(
     no downside (no period below the risk-free rate).
     """
     inp = _prepare(returns)
-    ppy = _check_ppy(periods_per_year)
-    x = inp.values - _rf_per_period(risk_free_rate, ppy)
+    ppy = check_periods_per_year(periods_per_year)
+    x = inp.values - per_period_rate(risk_free_rate, ppy)
     return inp.reduce(_safe_div(_nanmean(x), _downside(x)) * np.sqrt(ppy), "sortino_ratio")
 
 
@@ -160,10 +159,43 @@ def max_drawdown(returns: Returns) -> Any:
     return inp.reduce(_max_drawdown(inp.values), "max_drawdown")
 
 
+def max_drawdown_from_equity(equity: Any) -> float:
+    """Largest fall of an equity curve from its running peak, as a positive fraction of the
+    peak; the same figure as :func:`max_drawdown` of the curve's simple returns.
+
+    Parameters
+    ----------
+    equity : Series or ndarray, shape (n_points,)
+        Portfolio value at each period (currency, > 0), the first point being the start.
+
+    Returns
+    -------
+    float
+        ``max_t (1 - E_t / max_{s <= t} E_s)``: 0 for a curve that never falls, NaN for an
+        empty one (or one holding NaN).
+
+    Examples
+    --------
+    >>> max_drawdown_from_equity([100.0, 120.0, 90.0, 130.0])
+    0.25
+    """
+    e = _equity_values(equity)
+    if e.size == 0:
+        return float("nan")
+    return float(_drawdown_max(e, e[0]))
+
+
+def _equity_values(equity: Any) -> np.ndarray:
+    e = np.asarray(equity, dtype=np.float64)
+    if e.ndim != 1:
+        raise ValidationError(f"equity must be one-dimensional, got shape {e.shape}")
+    return e
+
+
 def calmar_ratio(returns: Returns, *, periods_per_year: float = 252) -> Any:
     """Annualised return over maximum drawdown (both fractions); NaN without a drawdown."""
     inp = _prepare(returns)
-    ann = _annualized(inp.values, _check_ppy(periods_per_year))
+    ann = _annualized(inp.values, check_periods_per_year(periods_per_year))
     mdd = _max_drawdown(inp.values)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.where(mdd > 0, ann / np.where(mdd > 0, mdd, 1.0), np.nan)
@@ -192,7 +224,7 @@ def tracking_error(
     """Annualised tracking error, ``std(r - b, ddof=1) × √P`` over the periods both have."""
     inp = _prepare(returns)
     x, b = _paired(inp.values, _benchmark(benchmark, inp))
-    te = _nanstd(x - b) * np.sqrt(_check_ppy(periods_per_year))
+    te = _nanstd(x - b) * np.sqrt(check_periods_per_year(periods_per_year))
     return inp.reduce(te, "tracking_error")
 
 
@@ -203,7 +235,9 @@ def information_ratio(
     inp = _prepare(returns)
     x, b = _paired(inp.values, _benchmark(benchmark, inp))
     active = x - b
-    ir = _safe_div(_nanmean(active), _nanstd(active)) * np.sqrt(_check_ppy(periods_per_year))
+    ir = _safe_div(_nanmean(active), _nanstd(active)) * np.sqrt(
+        check_periods_per_year(periods_per_year)
+    )
     return inp.reduce(ir, "information_ratio")
 
 
@@ -220,9 +254,9 @@ def beta(
     :func:`alpha`.
     """
     inp = _prepare(returns)
-    ppy = _check_ppy(periods_per_year)
+    ppy = check_periods_per_year(periods_per_year)
     _, beta_ = _alpha_beta(
-        inp.values, _benchmark(benchmark, inp), _rf_per_period(risk_free_rate, ppy), ppy
+        inp.values, _benchmark(benchmark, inp), per_period_rate(risk_free_rate, ppy), ppy
     )
     return inp.reduce(beta_, "beta")
 
@@ -236,9 +270,9 @@ def alpha(
 ) -> Any:
     """Jensen's alpha, annualised arithmetically: ``(mean(r - rf_p) - β mean(b - rf_p)) × P``."""
     inp = _prepare(returns)
-    ppy = _check_ppy(periods_per_year)
+    ppy = check_periods_per_year(periods_per_year)
     alpha_, _ = _alpha_beta(
-        inp.values, _benchmark(benchmark, inp), _rf_per_period(risk_free_rate, ppy), ppy
+        inp.values, _benchmark(benchmark, inp), per_period_rate(risk_free_rate, ppy), ppy
     )
     return inp.reduce(alpha_, "alpha")
 
@@ -260,9 +294,9 @@ def alpha_beta(
         2-D ndarray.
     """
     inp = _prepare(returns)
-    ppy = _check_ppy(periods_per_year)
+    ppy = check_periods_per_year(periods_per_year)
     a, b = _alpha_beta(
-        inp.values, _benchmark(benchmark, inp), _rf_per_period(risk_free_rate, ppy), ppy
+        inp.values, _benchmark(benchmark, inp), per_period_rate(risk_free_rate, ppy), ppy
     )
     if inp.kind in ("series", "array1"):
         return float(a[0]), float(b[0])
@@ -272,27 +306,6 @@ def alpha_beta(
 
 
 # --------------------------------------------------------------------------- summary
-_SUMMARY = [
-    "total_return",
-    "annualized_return",
-    "volatility",
-    "sharpe_ratio",
-    "sortino_ratio",
-    "calmar_ratio",
-    "max_drawdown",
-    "hit_rate",
-    "n_periods",
-]
-_VS_BENCHMARK = [
-    "benchmark_return",
-    "excess_return",
-    "tracking_error",
-    "information_ratio",
-    "alpha",
-    "beta",
-]
-
-
 def summary(
     returns: pd.Series | pd.DataFrame,
     benchmark: pd.Series | None = None,

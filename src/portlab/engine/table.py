@@ -2,17 +2,17 @@
 
 The engine's stages pass these instead of DataFrames: building and indexing pandas objects
 costs tens of microseconds per operation, more than the arithmetic of a whole batch.
-DataFrames are made once, at the end, for the user.
+DataFrames are made once, at the end, for the user. Which columns each table has, with their
+units and meaning, is declared in :mod:`portlab.engine.columns`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import numpy as np
 
-__all__ = ["Table", "concat", "empty", "length", "obj", "take"]
+__all__ = ["Table", "concat", "empty", "length", "object_array", "take"]
 
 Table = dict[str, np.ndarray]
 
@@ -24,12 +24,12 @@ def length(t: Mapping[str, np.ndarray]) -> int:
     return 0
 
 
-def take(t: Mapping[str, np.ndarray], idx: Any) -> Table:
+def take(t: Mapping[str, np.ndarray], idx: np.ndarray) -> Table:
     """Rows ``idx`` (boolean mask or integer positions) of every column."""
     return {k: v[idx] for k, v in t.items()}
 
 
-def obj(values: Iterable[Any]) -> np.ndarray:
+def object_array(values: Iterable[object]) -> np.ndarray:
     """A 1-D object array (lists stay elements, never become a second axis)."""
     values = list(values)
     out = np.empty(len(values), dtype=object)
@@ -57,5 +57,5 @@ def concat(tables: list[Mapping[str, np.ndarray]], columns: Iterable[str]) -> Ta
         elif all(p.dtype != object for p in parts):
             out[c] = np.concatenate(parts)
         else:
-            out[c] = obj(x for p in parts for x in p)
+            out[c] = object_array(x for p in parts for x in p)
     return out

@@ -1,8 +1,9 @@
-"""Scenario definitions of :mod:`portlab.analytics.stress` (private; re-exported there).
+"""Scenario definitions of the stress tests (re-exported by :mod:`portlab.analytics.risk` and
+:mod:`portlab.analytics.stress`).
 
 Historical :class:`Episode` s and the hypothetical shocks. Each maps the annualised covariance
 before the shock to the instruments' returns under the scenario, the source of each return,
-and the covariance after the shock (see :class:`_Shock`).
+and the covariance after the shock (:meth:`Shock.apply`, which :func:`.stress_test` calls).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import fmt_date, some
+from portlab.analytics.risk._measures import instrument_betas
 from portlab.exceptions import DataError, ValidationError
+from portlab.formatting import format_date, format_names
 
 __all__ = [
     "EPISODES",
@@ -25,7 +27,9 @@ __all__ = [
     "Episode",
     "MarketShock",
     "Scenario",
+    "ScenarioContext",
     "SectorShock",
+    "Shock",
     "Unlisted",
     "VolatilitySpike",
     "combine",
@@ -71,8 +75,14 @@ def _finite(name: str, value: Any, lo: float = -np.inf, hi: float = np.inf) -> f
 
 # ------------------------------------------------------------------------- context
 @dataclass(frozen=True, eq=False)
-class _Context:
-    """The market as arrays over its instruments, shared by the shocks of one call."""
+class ScenarioContext:
+    """The market as arrays over its instruments, shared by the shocks of one call.
+
+    Built by :func:`.stress_test` and :func:`.replay` and handed to :meth:`Shock.apply`:
+    ``market`` (a :class:`~portlab.market.Market`), the ``unlisted`` proxy rule, and, computed
+    on first use, ``sectors`` (one label per instrument) and ``betas`` (each instrument's beta
+    to the benchmark, NaN when it cannot be estimated).
+    """
 
     market: Any
     unlisted: Unlisted
@@ -83,26 +93,37 @@ class _Context:
 
     @cached_property
     def betas(self) -> np.ndarray:
-        from portlab.analytics.risk import instrument_betas
-
         if self.market.benchmark is None:
             return np.full(len(self.market.instruments), np.nan)
         return instrument_betas(self.market).to_numpy()
 
 
-class _Shock:
-    """Base of the scenarios.
-
-    ``_apply(ctx, cov)`` takes the annualised covariance before the shock (n × n, over the
-    market's instruments) and gives the instruments' returns under the scenario (n,), the
-    source of each return (n,) and the covariance after the shock (n × n).
-    """
+class Shock:
+    """Base of the scenarios: every shock, episode and combination is one."""
 
     name: str
 
-    def _apply(
-        self, ctx: _Context, cov: np.ndarray
+    def apply(
+        self, ctx: ScenarioContext, cov: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - abstract
+        """The scenario applied to the market of ``ctx``.
+
+        Parameters
+        ----------
+        ctx : ScenarioContext
+            The market and its derived arrays.
+        cov : ndarray, shape (n, n)
+            Annualised covariance before the shock, over the market's instruments.
+
+        Returns
+        -------
+        returns : ndarray, shape (n,)
+            Each instrument's simple return under the scenario (fraction, ``>= -1``).
+        source : ndarray of str, shape (n,)
+            Where each return comes from (``history``, ``beta_proxy``, ``shock`` ...).
+        cov : ndarray, shape (n, n)
+            Annualised covariance after the shock.
+        """
         raise NotImplementedError
 
 
@@ -112,7 +133,7 @@ def _no_move(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 # ------------------------------------------------------------------------ episodes
 @dataclass(frozen=True)
-class Episode(_Shock):
+class Episode(Shock):
     """A historical episode: each instrument's price change from ``start`` to ``end``.
 
     Parameters
@@ -138,16 +159,16 @@ class Episode(_Shock):
             ) from None
         if not start < end:
             raise ValidationError(
-                f"Episode {self.name!r}: start {fmt_date(start)} is not before end {fmt_date(end)}"
+                f"Episode {self.name!r}: start {format_date(start)} is not before end {format_date(end)}"
             )
         object.__setattr__(self, "start", start)
         object.__setattr__(self, "end", end)
 
     def _rows(self, dates: pd.DatetimeIndex) -> tuple[int, int]:
-        first, last = fmt_date(dates[0]), fmt_date(dates[-1])
+        first, last = format_date(dates[0]), format_date(dates[-1])
         if self.start < dates[0] or self.end > dates[-1]:
             raise DataError(
-                f"episode {self.name!r} ({fmt_date(self.start)}..{fmt_date(self.end)}) is not "
+                f"episode {self.name!r} ({format_date(self.start)}..{format_date(self.end)}) is not "
                 f"within the market's dates {first}..{last}; leave it out of episodes"
             )
         i0 = int(dates.searchsorted(self.start, side="right")) - 1
@@ -156,7 +177,12 @@ class Episode(_Shock):
             raise DataError(f"episode {self.name!r}: no market date between start and end")
         return i0, i1
 
-    def _returns(self, ctx: _Context) -> tuple[np.ndarray, np.ndarray, pd.Timestamp, pd.Timestamp]:
+    def episode_returns(
+        self, ctx: ScenarioContext
+    ) -> tuple[np.ndarray, np.ndarray, pd.Timestamp, pd.Timestamp]:
+        """Each instrument's return over the episode (proxied by ``ctx.unlisted`` where the
+        history has none), its source, and the market dates used as start and end; used by
+        :meth:`apply` and by :func:`.replay`."""
         m = ctx.market
         i0, i1 = self._rows(m.dates)
         px = m.prices.iloc[[i0, i1]].to_numpy(dtype=np.float64)
@@ -178,8 +204,10 @@ class Episode(_Shock):
                 source[~known] = np.where(use_beta[~known], _BETA, _BENCH)
         return r, source, m.dates[i0], m.dates[i1]
 
-    def _apply(self, ctx: _Context, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        r, source, _, _ = self._returns(ctx)
+    def apply(
+        self, ctx: ScenarioContext, cov: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        r, source, _, _ = self.episode_returns(ctx)
         return r, source, cov
 
 
@@ -198,7 +226,7 @@ EPISODES: tuple[Episode, ...] = (
 
 # ---------------------------------------------------------------- hypothetical shocks
 @dataclass(frozen=True)
-class SectorShock(_Shock):
+class SectorShock(Shock):
     """Every instrument of ``sector`` moves by ``move``; see :func:`sector_shock`."""
 
     sector: str
@@ -206,12 +234,14 @@ class SectorShock(_Shock):
     propagate: bool = False
     name: str = ""
 
-    def _apply(self, ctx: _Context, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def apply(
+        self, ctx: ScenarioContext, cov: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         member = ctx.sectors == self.sector
         if not member.any():
             known = sorted(set(map(str, ctx.sectors)))
             raise ValidationError(
-                f"sector {self.sector!r} is not in the market ({some(known, 12)})"
+                f"sector {self.sector!r} is not in the market ({format_names(known, 12)})"
             )
         r = np.where(member, self.move, 0.0)
         if self.propagate:
@@ -225,14 +255,16 @@ class SectorShock(_Shock):
 
 
 @dataclass(frozen=True)
-class MarketShock(_Shock):
+class MarketShock(Shock):
     """The market moves by ``move`` and every instrument by ``beta × move``; see :func:`market_shock`."""
 
     move: float
     betas: tuple[tuple[str, float], ...] | None = None  # (instrument, beta) pairs
     name: str = ""
 
-    def _apply(self, ctx: _Context, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def apply(
+        self, ctx: ScenarioContext, cov: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if self.betas is None:
             beta = ctx.betas
         else:
@@ -246,26 +278,30 @@ class MarketShock(_Shock):
 
 
 @dataclass(frozen=True)
-class VolatilitySpike(_Shock):
+class VolatilitySpike(Shock):
     """Every volatility multiplied by ``factor`` (covariance by ``factor²``); see :func:`volatility_spike`."""
 
     factor: float
     name: str = ""
 
-    def _apply(self, ctx: _Context, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def apply(
+        self, ctx: ScenarioContext, cov: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r, source = _no_move(cov.shape[0])
         return r, source, cov * self.factor**2
 
 
 @dataclass(frozen=True)
-class CorrelationShock(_Shock):
+class CorrelationShock(Shock):
     """Correlations pushed toward ``toward``; see :func:`correlation_shock`."""
 
     toward: float = 1.0
     strength: float = 0.5
     name: str = ""
 
-    def _apply(self, ctx: _Context, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def apply(
+        self, ctx: ScenarioContext, cov: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         r, source = _no_move(cov.shape[0])
         vol = np.sqrt(np.clip(np.diag(cov), 0.0, None))
         outer = np.outer(vol, vol)
@@ -278,17 +314,19 @@ class CorrelationShock(_Shock):
 
 
 @dataclass(frozen=True)
-class Scenario(_Shock):
+class Scenario(Shock):
     """Several shocks in order: price moves compound, covariance changes apply in turn; see :func:`combine`."""
 
-    shocks: tuple[_Shock, ...] = field(default_factory=tuple)
+    shocks: tuple[Shock, ...] = field(default_factory=tuple)
     name: str = ""
 
-    def _apply(self, ctx: _Context, cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def apply(
+        self, ctx: ScenarioContext, cov: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         growth = np.ones(cov.shape[0])
         source = np.full(growth.size, _SHOCK, dtype=object)
         for shock in self.shocks:
-            r, src, cov = shock._apply(ctx, cov)
+            r, src, cov = shock.apply(ctx, cov)
             growth = growth * (1.0 + r)
             moved = r != 0
             source[moved] = src[moved]
@@ -377,7 +415,7 @@ def correlation_shock(
     return CorrelationShock(t, s, name or f"correlations {s:.0%} toward {t:g}")
 
 
-def combine(*shocks: _Shock, name: str | None = None) -> Scenario:
+def combine(*shocks: Shock, name: str | None = None) -> Scenario:
     """One scenario made of several shocks (e.g. a market fall with a volatility spike).
 
     Price moves compound in order, ``Π (1 + r_k) - 1``; covariance changes apply in order, each
@@ -386,6 +424,6 @@ def combine(*shocks: _Shock, name: str | None = None) -> Scenario:
     if not shocks:
         raise ValidationError("combine needs at least one shock")
     for s in shocks:
-        if not isinstance(s, _Shock):
+        if not isinstance(s, Shock):
             raise ValidationError(f"combine: {s!r} is not a shock")
     return Scenario(tuple(shocks), name or " + ".join(s.name for s in shocks))

@@ -1,25 +1,9 @@
-"""Portfolio risk: volatility, beta, tracking error, VaR/CVaR, drawdowns, risk decomposition,
-concentration and exposures (seed 002, "portfolio-wide risk metrics").
+"""Portfolio risk measures: volatility, beta, tracking error, drawdowns, risk decomposition,
+concentration and exposures (specification §12, "Risk, stress and compliance").
 
-Every function is pure: inputs are never modified, the same inputs give the same outputs.
-
-Conventions
------------
-* ``weights`` are fractions of portfolio value per instrument (0.05 = 5%), negative for shorts;
-  they need not sum to 1 (the rest is cash earning nothing). A Series or mapping is matched to
-  the data by instrument id; an array by position; a :class:`~portlab.state.PortfolioState` is
-  valued at the market's last prices when the data is a :class:`~portlab.market.Market`.
-* ``returns`` are simple per-period returns (fractions), dates × instruments, as a DataFrame or
-  a Market (``market.returns``, its ``periods_per_year`` and benchmark are used). Functions that
-  accept ``weights=None`` take ``returns`` as the portfolio's own return Series.
-* NaN: a held instrument's missing return drops the date (``missing="drop"``, default) or
-  counts as 0 (``missing="zero"``); ±inf is a :class:`~portlab.exceptions.DataError`.
-* Annualised figures multiply a per-period variance by ``periods_per_year`` (the Market's, or
-  252 for a DataFrame unless given).
-* Losses (VaR, CVaR, drawdowns) are positive fractions of portfolio value.
-
-VaR and CVaR live in :mod:`portlab.analytics._var`, the input handling in
-:mod:`portlab.analytics._riskdata`; both are re-exported here.
+Every function is pure: inputs are never modified, the same inputs give the same outputs. The
+conventions (weights, returns, NaN, annualisation, losses) are those of
+:mod:`portlab.analytics.risk`; the inputs are read by :mod:`._inputs`.
 """
 
 from __future__ import annotations
@@ -30,50 +14,37 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._cleaning import fmt_date, show, some
-from portlab.analytics._riskdata import (
+from portlab.analytics.risk._inputs import (
     PPY,
     MissingReturns,
-    _check_int,
-    _is_market,
     check_finite,
-    portfolio_returns,
+    is_market,
     portfolio_series,
     returns_frame,
     weights_vector,
 )
-from portlab.analytics._var import (
-    VaRMethod,
-    conditional_value_at_risk,
-    historical_var_cvar,
-    value_at_risk,
-)
 from portlab.exceptions import DataError, ValidationError
+from portlab.formatting import format_date, format_names, format_value
+from portlab.records import check_int
 
 __all__ = [
-    "MissingReturns",
-    "VaRMethod",
     "beta",
     "concentration",
-    "conditional_value_at_risk",
     "drawdowns",
     "factor_exposures",
-    "historical_var_cvar",
     "instrument_betas",
-    "max_drawdown",
-    "portfolio_returns",
     "risk_contributions",
     "sector_exposures",
     "sector_risk_contributions",
     "tracking_error",
-    "value_at_risk",
     "volatility",
+    "volatility_contributions",
 ]
 
 
 def _ppy(periods_per_year: int | None, from_data: int | None) -> int:
     if periods_per_year is not None:
-        return _check_int("periods_per_year", periods_per_year, 1)
+        return check_int("periods_per_year", periods_per_year, 1)
     return from_data or PPY
 
 
@@ -84,12 +55,12 @@ def _series_values(s: Any, what: str) -> pd.Series:
         raise ValidationError(f"{what}: expected a Series of returns, got {type(s).__name__}")
     if s.index.has_duplicates:
         dup = s.index[s.index.duplicated()][0]
-        dup = fmt_date(dup) if isinstance(dup, pd.Timestamp) else show(dup)
+        dup = format_date(dup) if isinstance(dup, pd.Timestamp) else format_value(dup)
         raise DataError(f"{what}: duplicate dates, e.g. {dup}")
     try:
         values = s.to_numpy(dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"{what}: series {show(s.name)} is not numeric") from None
+        raise DataError(f"{what}: series {format_value(s.name)} is not numeric") from None
     check_finite(values, s.index, s.name, what)
     return pd.Series(values, index=s.index, name=s.name)
 
@@ -131,7 +102,7 @@ def _against_benchmark(
 ) -> tuple[np.ndarray, np.ndarray, int | None]:
     r, dates, ppy = portfolio_series(weights, returns, missing)
     if benchmark is None:
-        if not _is_market(returns) or returns.benchmark_returns is None:
+        if not is_market(returns) or returns.benchmark_returns is None:
             raise ValidationError(
                 "benchmark: required unless returns is a Market that has a benchmark"
             )
@@ -219,14 +190,14 @@ def instrument_betas(
     """
     frame, _ = returns_frame(returns)
     if benchmark is None:
-        if not _is_market(returns) or returns.benchmark_returns is None:
+        if not is_market(returns) or returns.benchmark_returns is None:
             raise ValidationError(
                 "benchmark: required unless returns is a Market that has a benchmark"
             )
         benchmark = returns.benchmark_returns
-    _check_int("min_periods", min_periods, 2)
+    check_int("min_periods", min_periods, 2)
     if window is not None:
-        frame = frame.iloc[-_check_int("window", window, 2) :]
+        frame = frame.iloc[-check_int("window", window, 2) :]
     b = _series_values(benchmark, "benchmark").reindex(frame.index).to_numpy()
     x = frame.to_numpy(dtype=np.float64)
     check_finite(x, frame.index, frame.columns, "returns")
@@ -270,22 +241,11 @@ def drawdowns(returns: pd.Series) -> pd.DataFrame:
     )
 
 
-def max_drawdown(returns: pd.Series) -> float:
-    """Largest drawdown of a return series (a positive fraction; 0 if it never fell below a peak).
-
-    Same as :func:`portlab.analytics.performance.max_drawdown`; see :func:`drawdowns` for the
-    path.
-    """
-    from portlab.analytics.performance import max_drawdown as _mdd
-
-    return float(_mdd(returns))
-
-
 # ------------------------------------------------------------------ decomposition
 def _cov_and_weights(weights: Any, cov: Any) -> tuple[pd.Series, np.ndarray]:
     """Weights (zeros kept) and the covariance over their instruments, as a labelled pair."""
     market = None
-    if _is_market(cov):
+    if is_market(cov):
         market, cov = cov, cov.covariance()
     if isinstance(cov, np.ndarray):
         if cov.ndim != 2 or cov.shape[0] != cov.shape[1]:
@@ -309,12 +269,17 @@ def _cov_and_weights(weights: Any, cov: Any) -> tuple[pd.Series, np.ndarray]:
     bad = ~np.isfinite(sigma[:, held]).all(axis=0)
     if bad.any():
         names = w.index[held][bad]
-        raise DataError(f"cov: no finite covariance for held instrument(s) {some(map(str, names))}")
+        raise DataError(f"cov: no finite covariance for held instrument(s) {format_names(names)}")
     return w, sigma
 
 
-def risk_contributions(weights: Any, cov: Any) -> pd.DataFrame:
+def volatility_contributions(weights: Any, cov: Any) -> pd.DataFrame:
     """Euler decomposition of portfolio volatility ``σ = sqrt(wᵀ Σ w)`` by instrument.
+
+    Also available as ``risk_contributions`` (its name before; the same function). For the
+    shares of the portfolio *variance* as a Series, see
+    :func:`portlab.analytics.optimize.variance_contributions` (the ``percent`` column here holds
+    the same numbers).
 
     Parameters
     ----------
@@ -337,6 +302,15 @@ def risk_contributions(weights: Any, cov: Any) -> pd.DataFrame:
     ------
     DataError
         If the portfolio's variance is zero (contributions undefined).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> cov = pd.DataFrame([[0.04, 0.0], [0.0, 0.01]], index=["A", "B"], columns=["A", "B"])
+    >>> volatility_contributions({"A": 0.5, "B": 0.5}, cov).round(4)
+       weight  marginal  component  percent
+    A     0.5    0.1789     0.0894      0.8
+    B     0.5    0.0447     0.0224      0.2
     """
     w, sigma = _cov_and_weights(weights, cov)
     wv = w.to_numpy()
@@ -354,8 +328,13 @@ def risk_contributions(weights: Any, cov: Any) -> pd.DataFrame:
     )
 
 
+risk_contributions = volatility_contributions
+"""The name :func:`volatility_contributions` had before (the same function, kept: README and
+notebooks call ``pa.risk_contributions``)."""
+
+
 def _sector_labels(index: pd.Index, sectors: Any) -> np.ndarray:
-    if _is_market(sectors):
+    if is_market(sectors):
         sectors = sectors.sectors
     if isinstance(sectors, Mapping):
         sectors = pd.Series(dict(sectors), dtype=object)
@@ -370,12 +349,12 @@ def _sector_labels(index: pd.Index, sectors: Any) -> np.ndarray:
 
 
 def sector_risk_contributions(weights: Any, cov: Any, sectors: Any = None) -> pd.DataFrame:
-    """:func:`risk_contributions` summed by sector.
+    """:func:`volatility_contributions` summed by sector.
 
     Parameters
     ----------
     weights, cov
-        As :func:`risk_contributions`.
+        As :func:`volatility_contributions`.
     sectors : Series, mapping or Market, optional
         Instrument → sector; default the Market's when ``cov`` is one. Instruments without a
         sector count as ``"Unknown"``.
@@ -386,10 +365,10 @@ def sector_risk_contributions(weights: Any, cov: Any, sectors: Any = None) -> pd
     σ) and ``percent`` (fraction of σ, sums to 1).
     """
     if sectors is None:
-        if not _is_market(cov):
+        if not is_market(cov):
             raise ValidationError("sectors: required unless cov is a Market")
         sectors = cov
-    rc = risk_contributions(weights, cov)
+    rc = volatility_contributions(weights, cov)
     labels = _sector_labels(rc.index, sectors)
     out = rc[["weight", "component", "percent"]].groupby(labels, sort=True).sum()
     out.index.name = "sector"
@@ -519,7 +498,7 @@ def factor_exposures(
     if not isinstance(factor_returns, pd.DataFrame) or factor_returns.shape[1] == 0:
         raise ValidationError("factor_returns: expected a DataFrame with at least one factor")
     factors = returns_frame(factor_returns, "factor_returns")[0]
-    ppy = _check_int("periods_per_year", periods_per_year, 1)
+    ppy = check_int("periods_per_year", periods_per_year, 1)
     x_all = factors.reindex(y_frame.index).to_numpy(dtype=np.float64)
     check_finite(x_all, y_frame.index, factors.columns, "factor_returns")
     y_all = y_frame.to_numpy(dtype=np.float64)

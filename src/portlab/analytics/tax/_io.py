@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab._records import as_map as _as_map
-from portlab._records import executions as _executions
-from portlab._records import field as _field
-from portlab._records import instrument_id, number
-from portlab._records import parse_execution as _parse_execution
-from portlab.analytics._tax_lots import Trade, to_date
+from portlab.analytics.tax._lots import Trade, to_date
 from portlab.exceptions import DataError, ValidationError
+from portlab.records import as_map as _as_map
+from portlab.records import executions as _executions
+from portlab.records import field as _field
+from portlab.records import instrument_id, number
+from portlab.records import parse_execution as _parse_execution
 
 __all__ = ["parse_trades", "prices_at", "trades_from_events", "trades_from_frame"]
 

@@ -1,0 +1,68 @@
+"""The engine's configuration choices: how conflicts are resolved, capital is allocated,
+Kelly fractions are computed and small trades are treated.
+
+Each is a :class:`enum.StrEnum`: a setting accepts the member or its name (any letter case,
+see :mod:`portlab.engine.config`), and the value is the name, so YAML and JSON hold plain
+strings. They are re-exported by :mod:`portlab.engine` (and :mod:`portlab.engine.config`).
+"""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["AllocationMode", "KellyFormula", "MinSizeRule", "Resolution"]
+
+
+class Resolution(enum.StrEnum):
+    """How several signals (and a rebalance request) on one instrument become one decision.
+
+    The first four select a winner; the last three combine the signals' sized targets (NET:
+    sum of signed Kelly targets; WEIGHTED_AVERAGE and VOLATILITY_ADJUSTED: weighted
+    aggregators). See conflict resolution and priorities (specification §4).
+    """
+
+    HIGHEST_PRIORITY = "HIGHEST_PRIORITY"
+    BEST_RISK_REWARD = "BEST_RISK_REWARD"
+    PERFORMANCE_WEIGHTED = "PERFORMANCE_WEIGHTED"
+    FIRST_IN_FIRST_OUT = "FIRST_IN_FIRST_OUT"
+    NET = "NET"
+    WEIGHTED_AVERAGE = "WEIGHTED_AVERAGE"
+    VOLATILITY_ADJUSTED = "VOLATILITY_ADJUSTED"
+
+
+class AllocationMode(enum.StrEnum):
+    """How capital is shared when the sized trades want more than the batch limits allow.
+
+    OPTIMAL solves a linear program (HiGHS) maximising priority-weighted expected edge, or a
+    second-order cone program (cvxpy + Clarabel) when the portfolio volatility limit binds.
+    GREEDY fills trades in priority order, each taking what the remaining capacity allows.
+    """
+
+    OPTIMAL = "OPTIMAL"
+    GREEDY = "GREEDY"
+
+
+class KellyFormula(enum.StrEnum):
+    """Which Kelly fraction a stop-bounded signal gets.
+
+    BINARY_BET is the classic ``f = p - (1 - p) / b`` with ``b`` = reward / risk implied by
+    price target and stop: the fraction of capital to commit (the default policy's
+    convention, specification §3).
+    GROWTH_OPTIMAL is the position that maximises expected log growth when the trade either
+    reaches the target (return ``u``) or the stop (loss ``l``): ``f / l``; it is larger by
+    ``1 / l`` and is usually cut by the Kelly cap.
+    """
+
+    BINARY_BET = "BINARY_BET"
+    GROWTH_OPTIMAL = "GROWTH_OPTIMAL"
+
+
+class MinSizeRule(enum.StrEnum):
+    """What happens to a trade that increases a position by less than ``min_position_size``.
+
+    ROUND_UP raises it to the minimum when policy headroom allows (the default policy's rule,
+    specification §2) and drops it otherwise; DROP always drops it.
+    """
+
+    ROUND_UP = "ROUND_UP"
+    DROP = "DROP"
