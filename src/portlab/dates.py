@@ -15,7 +15,7 @@ import pandas as pd
 
 from portlab.exceptions import ValidationError
 
-__all__ = ["DateLike", "as_timestamp", "as_utc"]
+__all__ = ["DateLike", "as_naive_utc", "as_timestamp", "as_utc"]
 
 DateLike = str | pd.Timestamp | _dt.datetime | _dt.date | np.datetime64
 """What portlab accepts as a date: an ISO 8601 string or any date/time object."""
@@ -72,3 +72,16 @@ def as_utc(value: Any, what: str) -> pd.Timestamp:
     """
     ts = as_timestamp(value, what)
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def as_naive_utc(value: Any, what: str) -> pd.Timestamp:
+    """:func:`as_timestamp` as naive UTC wall time, to compare with a market's naive dates: an
+    aware time is converted to UTC and its zone dropped, a naive one kept.
+
+    Examples
+    --------
+    >>> as_naive_utc("2022-12-28T09:30:00-05:00", "as_of")
+    Timestamp('2022-12-28 14:30:00')
+    """
+    ts = as_timestamp(value, what)
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts

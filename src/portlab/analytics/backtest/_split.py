@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from portlab.dates import as_naive_utc
 from portlab.exceptions import ValidationError
 
 __all__ = ["Period", "Split", "dates_of", "split"]
@@ -102,13 +103,7 @@ def split(
                     raise ValidationError(f"{name}: an end date is required")
                 bounds.append(n - 1)
                 continue
-            try:
-                ts = pd.Timestamp(value)
-            except (TypeError, ValueError):
-                raise ValidationError(f"{name}: not a date ({value!r})") from None
-            if ts is pd.NaT:
-                raise ValidationError(f"{name}: not a date ({value!r})")
-            ts = ts.tz_convert(None) if ts.tzinfo is not None else ts
+            ts = as_naive_utc(value, name)
             bounds.append(int(dates.searchsorted(ts, side="right")) - 1)
     starts = [0, bounds[0] + 1 + gap, bounds[1] + 1 + gap]
     periods = []

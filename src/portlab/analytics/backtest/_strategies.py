@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from portlab.dates import as_naive_utc
 from portlab.events import SIGNAL_COLUMNS
 from portlab.exceptions import ConfigError, DataError, ValidationError
 from portlab.records import check_int
@@ -52,26 +53,15 @@ def _check_float(owner: str, name: str, value: Any, low: float, *, open_low: boo
     return x
 
 
-def _naive(as_of: Any) -> pd.Timestamp:
-    """``as_of`` as a timezone-naive timestamp (UTC wall time); ValidationError if not a date."""
-    try:
-        ts = pd.Timestamp(as_of)
-    except (TypeError, ValueError):
-        raise ValidationError(f"as_of must be a date, got {as_of!r}") from None
-    if ts is pd.NaT:
-        raise ValidationError(f"as_of must be a date, got {as_of!r}")
-    return ts.tz_convert(None) if ts.tzinfo is not None else ts
-
-
 def _history_prices(history: Any, as_of: Any) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Prices known at ``as_of`` (rows up to and including it) and ``as_of`` itself."""
     if isinstance(history, pd.DataFrame):
         prices = history
     elif hasattr(history, "prices") and hasattr(history, "dates"):
         known = as_of is not None and hasattr(history, "truncate") and len(history.dates)
-        if known and _naive(as_of) < history.dates[-1]:
+        if known and as_naive_utc(as_of, "as_of") < history.dates[-1]:
             # the market as known at as_of: gap filling redone without later prices
-            history = history.truncate(_naive(as_of))
+            history = history.truncate(as_naive_utc(as_of, "as_of"))
         prices = history.prices
     else:
         raise ValidationError(
@@ -85,7 +75,7 @@ def _history_prices(history: Any, as_of: Any) -> tuple[pd.DataFrame, pd.Timestam
         raise DataError("history prices must have ascending dates")
     if as_of is None:
         return prices, pd.Timestamp(prices.index[-1])
-    ts = _naive(as_of)
+    ts = as_naive_utc(as_of, "as_of")
     end = int(prices.index.searchsorted(ts, side="right"))
     if end == 0:
         raise ValidationError(f"as_of {ts.date()} is before the first price ({prices.index[0]})")

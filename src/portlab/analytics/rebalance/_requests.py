@@ -24,6 +24,7 @@ from portlab.analytics.rebalance._triggers import (
     Reading,
     measure,
 )
+from portlab.dates import as_naive_utc
 from portlab.exceptions import ConfigError, ValidationError
 
 if TYPE_CHECKING:
@@ -32,17 +33,6 @@ if TYPE_CHECKING:
 __all__ = ["evaluate_triggers", "trigger_status"]
 
 _STATUS_COLUMNS = ["observed", "threshold", "ratio", "fired", "severity", "description"]
-
-
-def _timestamp(value: Any, name: str) -> pd.Timestamp:
-    """A naive UTC timestamp (aware values converted to UTC)."""
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise ValidationError(f"{name}: not a date or time (got {value!r})") from None
-    if ts is pd.NaT:
-        raise ValidationError(f"{name}: not a date or time (got {value!r})")
-    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo is not None else ts
 
 
 def _context(state, market, targets, as_of, last_rebalance, risk_budgets, config) -> Context:
@@ -57,8 +47,8 @@ def _context(state, market, targets, as_of, last_rebalance, risk_budgets, config
         raise ConfigError(
             f"config: expected RebalanceTriggers or a mapping (got {type(config).__name__})"
         )
-    when = _timestamp(as_of, "as_of")
-    last = None if last_rebalance is None else _timestamp(last_rebalance, "last_rebalance")
+    when = as_naive_utc(as_of, "as_of")
+    last = None if last_rebalance is None else as_naive_utc(last_rebalance, "last_rebalance")
     if last is not None and last > when:
         raise ValidationError(f"last_rebalance {last} is after as_of {when}")
     if when.normalize() < market.dates[-1]:  # no look-ahead: the market as known at as_of
