@@ -85,10 +85,10 @@ def test_a_line_that_is_not_utf8_is_an_error_for_that_line_only(tmp_path: Path) 
     assert _where(batch) == [(2, 1, ""), (4, 3, "")]
     # offset of the 0xe9 byte in '{"eventId": "caf\xe9"}' is 16
     assert batch.errors[0].message == (
-        "byte 0xe9 at offset 16 is not UTF-8; save the file as UTF-8"
+        "byte 0xe9 at column 17 is not UTF-8; save the file as UTF-8"
     )
     assert str(batch.errors[1]) == (
-        "line 4: event 3: byte 0xff at offset 0 is not UTF-8; save the file as UTF-8"
+        "line 4: event 3: byte 0xff at column 1 is not UTF-8; save the file as UTF-8"
     )
 
 

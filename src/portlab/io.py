@@ -80,7 +80,7 @@ def _decode(raw: bytes, name: str, line: int | None) -> str:
     except UnicodeDecodeError as exc:
         where = f"line {line}, " if line is not None else ""
         raise DataError(
-            f"{name}: {where}byte 0x{raw[exc.start]:02x} at offset {exc.start} is not UTF-8; "
+            f"{name}: {where}byte 0x{raw[exc.start]:02x} at column {exc.start + 1} is not UTF-8; "
             "save the file as UTF-8"
         ) from None
 
