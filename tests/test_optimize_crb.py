@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from scipy.optimize import brentq
 
@@ -193,6 +193,10 @@ def test_a_binding_net_exposure_is_met_exactly():
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# at the edge of feasibility: the exposure path flattens near the target (the root-finder once
+# crawled there until it gave up) and the active set is degenerate (interior-point answer)
+@example(seed=39, cap=0.2, turnover=0.203125, cost=0.0)
+@example(seed=39, cap=0.2, turnover=0.204, cost=0.0)
 @given(
     seed=st.integers(0, 2**32 - 1),
     cap=st.floats(0.2, 0.6),

@@ -43,7 +43,7 @@ import dataclasses
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,11 @@ import pandas as pd
 from portlab.analytics.attribution._linking import Linking, _as_linking, linking_coefficients
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_date, format_names, format_value
+
+if TYPE_CHECKING:
+    from portlab.analytics.backtest import BacktestResult
+    from portlab.market import Market
+    from portlab.types import GroupsLike
 
 __all__ = ["CASH_GROUP", "EFFECTS", "BrinsonMethod", "BrinsonResult", "backtest_brinson", "brinson"]
 
@@ -177,7 +182,9 @@ def _linked_table(beta: np.ndarray, *effects: pd.DataFrame) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- inputs
-def _frame(data: Any, what: str, index: pd.Index | None) -> pd.DataFrame:
+def _frame(
+    data: pd.DataFrame | pd.Series | Mapping[str, float], what: str, index: pd.Index | None
+) -> pd.DataFrame:
     """A numeric DataFrame on ``index`` (a static Series is broadcast over the periods)."""
     if isinstance(data, Mapping):
         data = pd.Series(dict(data), dtype=object)
@@ -272,7 +279,7 @@ def _group_of(groups: Any, instrument: Any) -> Any:
     return None if label is None or (not isinstance(label, str) and pd.isna(label)) else label
 
 
-def _group_labels(groups: Any, instruments: pd.Index) -> np.ndarray:
+def _group_labels(groups: GroupsLike | Market, instruments: pd.Index) -> np.ndarray:
     if hasattr(groups, "sectors") and not isinstance(groups, pd.Series | Mapping):
         groups = groups.sectors  # a Market
     if isinstance(groups, Mapping):
@@ -301,11 +308,11 @@ def _aggregate(labels: np.ndarray, order: pd.Index) -> np.ndarray:
 
 # --------------------------------------------------------------------------- Brinson
 def brinson(
-    portfolio_weights: pd.DataFrame | pd.Series | Any,
+    portfolio_weights: pd.DataFrame | pd.Series | Mapping[str, float],
     portfolio_returns: pd.DataFrame,
     benchmark_weights: pd.DataFrame | pd.Series | Mapping[str, float],
     benchmark_returns: pd.DataFrame | None,
-    groups: pd.Series | Mapping[str, str] | Any,
+    groups: GroupsLike | Market,
     *,
     method: BrinsonMethod | str = BrinsonMethod.BRINSON_FACHLER,
     linking: Linking | str = Linking.CARINO,
@@ -314,13 +321,13 @@ def brinson(
 
     Parameters
     ----------
-    portfolio_weights : DataFrame, shape (n_periods, n_instruments), or Series
+    portfolio_weights : DataFrame, shape (n_periods, n_instruments), Series or mapping
         Portfolio weights (fractions of portfolio value) held **over** each period: row ``t``
-        earns row ``t`` of the returns (beginning-of-period weights). A Series is a static
-        weight vector used in every period. For a backtest result use
-        :func:`~portlab.analytics.attribution.backtest_brinson`, which shifts its end-of-day
-        weights onto the next period's returns. No NaN: 0 for an instrument not held (a NaN
-        is a ``DataError``, never taken as cash).
+        earns row ``t`` of the returns (beginning-of-period weights). A Series or mapping
+        (instrument → weight) is a static weight vector used in every period. For a backtest
+        result use :func:`~portlab.analytics.attribution.backtest_brinson`, which shifts its
+        end-of-day weights onto the next period's returns. No NaN: 0 for an instrument not
+        held (a NaN is a ``DataError``, never taken as cash).
     portfolio_returns : DataFrame, shape (n_periods, n_instruments)
         Simple per-period instrument returns (fractions); its index defines the periods. NaN
         only where the weight is 0.
@@ -329,11 +336,11 @@ def brinson(
     benchmark_returns : DataFrame, optional
         Instrument returns for the benchmark side; ``None`` uses ``portfolio_returns``.
     groups : Series, mapping or Market
-        Instrument → group label (str); a ``Market`` gives its ``sectors``. Every weighted
-        instrument needs a group.
-    method : BrinsonMethod
+        Instrument → group label (str, :data:`~portlab.types.GroupsLike`); a ``Market`` gives
+        its ``sectors``. Every weighted instrument needs a group.
+    method : BrinsonMethod or str
         ``BRINSON_FACHLER`` (default) or ``BHB``.
-    linking : Linking
+    linking : Linking or str
         Multi-period linking of the ``linked`` table (``CARINO`` default).
 
     Returns
@@ -470,11 +477,11 @@ def brinson(
 
 # --------------------------------------------------------------------------- backtests
 def backtest_brinson(
-    result: Any,
-    market: Any,
+    result: BacktestResult,
+    market: Market,
     benchmark_weights: pd.DataFrame | pd.Series | Mapping[str, float],
     *,
-    groups: pd.Series | Mapping[str, str] | None = None,
+    groups: GroupsLike | Market | None = None,
     method: BrinsonMethod | str = BrinsonMethod.BRINSON_FACHLER,
     linking: Linking | str = Linking.CARINO,
 ) -> BrinsonResult:
@@ -494,8 +501,9 @@ def backtest_brinson(
         The backtest's market: instrument ``returns`` and, by default, ``sectors`` as groups.
     benchmark_weights : DataFrame on the backtest's dates from the second on, Series or mapping
         Benchmark weights per instrument (a Series or mapping is used in every period).
-    groups : Series or mapping, optional
-        Instrument → group; the market's sectors by default.
+    groups : Series, mapping or Market, optional
+        Instrument → group (:data:`~portlab.types.GroupsLike`); the market's sectors by
+        default.
     method, linking : see :func:`brinson`.
 
     Returns

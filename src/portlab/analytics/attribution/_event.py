@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,10 @@ from portlab.analytics.attribution._factors import FactorAttribution, factor_att
 from portlab.dates import as_timestamp
 from portlab.exceptions import ValidationError
 from portlab.formatting import format_date
+
+if TYPE_CHECKING:
+    from portlab.dates import DateLike
+    from portlab.events import PerformanceAttributionEvent
 
 __all__ = ["EVENT_FACTOR_NAMES", "attribution_event"]
 
@@ -44,9 +48,9 @@ def attribution_event(
     portfolio_id: str = "main_portfolio",
     risk_free_rate: float = 0.0,
     periods_per_year: float = 252,
-    period: tuple[Any, Any] | None = None,
+    period: tuple[DateLike, DateLike] | list[DateLike] | None = None,
     timestamp: datetime | None = None,
-):
+) -> PerformanceAttributionEvent:
     """A :class:`~portlab.events.PerformanceAttributionEvent` (specification §1 and §11).
 
     Parameters
@@ -75,9 +79,9 @@ def attribution_event(
     periods_per_year : float
         ``P`` for annualisation.
     period : (start, end), optional
-        Attribution period bounds, overriding the index's: dates (ISO 8601 strings or date
-        objects; anything else is a ``ValidationError`` naming ``period start`` / ``period
-        end``).
+        Attribution period bounds, overriding the index's: a pair (tuple or list) of dates
+        (:data:`~portlab.dates.DateLike`: ISO 8601 strings or date objects; anything else is a
+        ``ValidationError`` naming ``period start`` / ``period end``).
     timestamp : datetime, optional
         Time of the event (now by default).
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,6 +13,9 @@ import pandas as pd
 from portlab.analytics.attribution._linking import Linking, link
 from portlab.analytics.performance import check_periods_per_year, per_period_rate, returns_array
 from portlab.exceptions import DataError, ValidationError
+
+if TYPE_CHECKING:
+    from portlab.market import Market
 
 __all__ = ["FactorAttribution", "factor_attribution", "style_factor_returns"]
 
@@ -27,7 +30,7 @@ _ETF_FACTORS = MappingProxyType(
 )
 
 
-def style_factor_returns(market: Any, *, spreads: bool = True) -> pd.DataFrame:
+def style_factor_returns(market: Market, *, spreads: bool = True) -> pd.DataFrame:
     """Factor returns built from a market's benchmark and factor ETFs.
 
     Parameters

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,6 +12,10 @@ from portlab.analytics.backtest._result import TRADE_COLUMNS, BacktestResult
 from portlab.analytics.backtest._strategies import _STR_COLUMNS, SignalStrategy, _frame
 from portlab.events import SIGNAL_COLUMNS
 from portlab.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from portlab.engine import Coordinator
+    from portlab.market import Market
 
 __all__ = [
     "Account",
@@ -23,7 +27,7 @@ __all__ = [
 ]
 
 
-def signal_columns(strategy: SignalStrategy, view: Any, date: pd.Timestamp) -> dict:
+def signal_columns(strategy: SignalStrategy, view: Market, date: pd.Timestamp) -> dict:
     """A strategy's signals at ``date`` as plain arrays (its own ``generate`` when overridden)."""
     if type(strategy).generate is SignalStrategy.generate:
         return strategy.generate_arrays(view, date)
@@ -84,7 +88,7 @@ def engine_frame(cols: dict[str, np.ndarray]) -> pd.DataFrame:
 class Account:
     """The book of one configuration during a run: state, pending orders and the records."""
 
-    def __init__(self, coordinator: Any, cash: float, rate: float) -> None:
+    def __init__(self, coordinator: Coordinator, cash: float, rate: float) -> None:
         from portlab.state import PortfolioState
 
         self.coordinator = coordinator
@@ -96,7 +100,18 @@ class Account:
         self.rejections: list[tuple] = []
         self.seconds = 0.0
 
-    def book(self, date, decided, iid, shares, price, kind, decision_id) -> None:
+    def book(
+        self,
+        date: pd.Timestamp,
+        decided: pd.Timestamp,
+        iid: str,
+        shares: float,
+        price: float,
+        kind: str,
+        decision_id: str | None,
+    ) -> None:
+        """Fill ``shares`` (signed) of ``iid`` at ``price`` on ``date``, paying the cost rate;
+        ``decided`` is the decision date, ``kind`` DECISION or LIQUIDATION."""
         notional = shares * price
         cost = self.rate * abs(notional)
         gross = abs(notional)
@@ -133,7 +148,9 @@ class Account:
                     )
         self.pending = keep
 
-    def liquidate_stale(self, view: Any, date, last_valid: np.ndarray, col: dict) -> None:
+    def liquidate_stale(
+        self, view: Market, date: pd.Timestamp, last_valid: np.ndarray, col: dict
+    ) -> None:
         """Close holdings the view has no current price for, at their last valid price."""
         price, _ = view.trading_arrays()
         for iid, pos in list(self.state.positions.items()):
@@ -142,7 +159,15 @@ class Account:
                     date, date, iid, -pos.quantity, float(last_valid[col[iid]]), "LIQUIDATION", None
                 )
 
-    def decide(self, view: Any, signals: pd.DataFrame, date, fill_row: int, fill_date) -> None:
+    def decide(
+        self,
+        view: Market,
+        signals: pd.DataFrame | None,
+        date: pd.Timestamp,
+        fill_row: int,
+        fill_date: pd.Timestamp,
+    ) -> None:
+        """Coordinate ``signals`` (None: none) on ``date`` and queue the orders for ``fill_row``."""
         t0 = time.perf_counter()
         result = self.coordinator.coordinate(signals, self.state, view, as_of=date)
         self.seconds += time.perf_counter() - t0
@@ -189,7 +214,7 @@ def signal_log_frame(log: list[tuple[pd.Timestamp, dict]]) -> pd.DataFrame:
 
 def build_result(
     acct: Account,
-    market: Any,
+    market: Market,
     lo: int,
     hi: int,
     rebalance_dates: pd.DatetimeIndex,
@@ -197,7 +222,7 @@ def build_result(
     initial_cash: float,
     signals: pd.DataFrame,
     timings: dict[str, float],
-    config: dict[str, Any],
+    config: dict[str, str | float | list[str]],
 ) -> BacktestResult:
     """Daily positions, cash and equity of one account from its trades."""
     dates = market.dates[lo : hi + 1]

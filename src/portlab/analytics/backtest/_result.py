@@ -7,7 +7,7 @@ values, over daily returns otherwise); :func:`turnover` is the backtest's own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,10 @@ from portlab.analytics.performance import (
     volatility,
 )
 from portlab.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from portlab.state import PortfolioState
+    from portlab.types import EquityLike
 
 __all__ = ["SUMMARY_FIELDS", "TRADE_COLUMNS", "BacktestResult", "turnover"]
 
@@ -56,7 +60,7 @@ SUMMARY_FIELDS = (
 )
 
 
-def turnover(traded: float, equity: Any, periods_per_year: int = 252) -> float:
+def turnover(traded: float, equity: EquityLike, periods_per_year: int = 252) -> float:
     """Annualised one-way turnover: ``traded / 2 / mean(equity) / years``.
 
     ``traded`` is the total absolute traded value (currency), ``years = (len - 1) / ppy``.
@@ -128,11 +132,11 @@ class BacktestResult:
         rejections: pd.DataFrame,
         signals: pd.DataFrame,
         rebalance_dates: pd.DatetimeIndex,
-        state: Any,
+        state: PortfolioState,
         initial_cash: float,
         periods_per_year: int,
         timings: dict[str, float],
-        config: dict[str, Any],
+        config: dict[str, str | float | list[str]],
     ) -> None:
         self.equity = equity
         self.cash = cash

@@ -18,7 +18,7 @@ import enum
 import sys
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,11 @@ from portlab.analytics.backtest._result import SUMMARY_FIELDS, BacktestResult
 from portlab.analytics.backtest._split import dates_of
 from portlab.analytics.backtest._strategies import SignalStrategy
 from portlab.exceptions import ConfigError, PortlabError, ValidationError
+
+if TYPE_CHECKING:
+    from portlab.dates import DateLike
+    from portlab.engine import Coordinator
+    from portlab.market import Market
 
 __all__ = ["Backtest", "Fill", "compare"]
 
@@ -88,7 +93,7 @@ class Backtest:
     def __init__(
         self,
         strategies: Sequence[SignalStrategy] | Mapping[str, SignalStrategy],
-        coordinator: Any = None,
+        coordinator: Coordinator | None = None,
         *,
         frequency: str = "W-FRI",
         cost: float = 0.001,
@@ -135,7 +140,7 @@ class Backtest:
             raise ConfigError(f"strategies: duplicate names {dup}; give each a distinct name")
         return items
 
-    def _settings(self) -> tuple[list[SignalStrategy], Any, float, float, Fill]:
+    def _settings(self) -> tuple[list[SignalStrategy], Coordinator, float, float, Fill]:
         strategies = self._strategies()
         try:
             pd.tseries.frequencies.to_offset(self.frequency)
@@ -162,7 +167,7 @@ class Backtest:
         return strategies, self._coordinator(self.coordinator), float(c), float(cash), fill
 
     @staticmethod
-    def _coordinator(c: Any) -> Any:
+    def _coordinator(c: Coordinator | None) -> Coordinator:
         from portlab.engine import Coordinator
 
         if c is None:
@@ -171,7 +176,9 @@ class Backtest:
             raise ConfigError(f"coordinator must be a Coordinator, got {type(c).__name__}")
         return c
 
-    def _calendar(self, market: Any, start: Any, end: Any, fill: Fill) -> tuple:
+    def _calendar(
+        self, market: Market, start: DateLike | None, end: DateLike | None, fill: Fill
+    ) -> tuple:
         dates = dates_of(market)
         try:
             lo_ts = dates[0] if start is None else pd.Timestamp(start)
@@ -198,7 +205,11 @@ class Backtest:
 
     # -- running -------------------------------------------------------------------------------
     def run(
-        self, market: Any, start: Any = None, end: Any = None, progress: bool | None = None
+        self,
+        market: Market,
+        start: DateLike | None = None,
+        end: DateLike | None = None,
+        progress: bool | None = None,
     ) -> BacktestResult:
         """Run the backtest over ``market`` from ``start`` to ``end`` (dates, inclusive).
 
@@ -206,7 +217,7 @@ class Backtest:
         ----------
         market : Market
             Never mutated. Data before ``start`` serves as history (warm-up).
-        start, end : date, optional
+        start, end : str, Timestamp, datetime, date or datetime64, optional
             First and last date of the run (default: the market's).
         progress : bool, optional
             Show a tqdm progress bar; default only when stderr is an interactive terminal.
@@ -228,10 +239,10 @@ class Backtest:
 
     def run_many(
         self,
-        market: Any,
-        coordinators: Mapping[str, Any],
-        start: Any = None,
-        end: Any = None,
+        market: Market,
+        coordinators: Mapping[str, Coordinator | None],
+        start: DateLike | None = None,
+        end: DateLike | None = None,
         progress: bool | None = None,
     ) -> dict[str, BacktestResult]:
         """Run several coordinators side by side on the same signals (one pass over the dates).
@@ -286,7 +297,7 @@ class Backtest:
         clock["coordinate"] = sum(a.seconds for a in accounts.values())
         clock["total"] = time.perf_counter() - t_start
         signal_frame = signal_log_frame(signal_log)
-        config = {
+        config: dict[str, str | float | list[str]] = {
             "frequency": self.frequency,
             "cost": rate,
             "fill": str(fill),
@@ -310,12 +321,12 @@ class Backtest:
 
 
 def compare(
-    configs: Mapping[str, Any],
-    market: Any,
+    configs: Mapping[str, Coordinator | Backtest | None],
+    market: Market,
     strategies: Sequence[SignalStrategy] | Mapping[str, SignalStrategy] | None = None,
     *,
-    start: Any = None,
-    end: Any = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
     progress: bool | None = None,
     **backtest: Any,
 ) -> pd.DataFrame:
@@ -323,15 +334,19 @@ def compare(
 
     Parameters
     ----------
-    configs : mapping name → Coordinator or Backtest
-        Coordinators share ``strategies`` and the :class:`Backtest` keyword arguments in
-        ``backtest`` (frequency, cost, initial_cash, fill) and run in one pass over the dates
-        with the same signals; a :class:`Backtest` value runs on its own settings.
+    configs : mapping name → Coordinator, Backtest or None
+        Coordinators (None: ``Coordinator()``) share ``strategies`` and the :class:`Backtest`
+        keyword arguments in ``backtest`` (frequency, cost, initial_cash, fill) and run in one
+        pass over the dates with the same signals; a :class:`Backtest` value runs on its own
+        settings.
     market : Market
     strategies : SignalStrategy sequence or mapping
         Required when some configuration is a Coordinator.
     start, end, progress
         As in :meth:`Backtest.run`.
+    **backtest
+        :class:`Backtest` keyword arguments (``frequency``, ``cost``, ``initial_cash``,
+        ``fill``) of the coordinators' run.
 
     Returns
     -------

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from portlab.dates import as_naive_utc
 from portlab.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from portlab.dates import DateLike
+    from portlab.market import Market
 
 __all__ = ["Period", "Split", "dates_of", "split"]
 
@@ -28,7 +32,7 @@ class Split(NamedTuple):
     test: Period
 
 
-def dates_of(market: Any) -> pd.DatetimeIndex:
+def dates_of(market: Market | pd.DatetimeIndex) -> pd.DatetimeIndex:
     """The dates of a Market (or a DatetimeIndex itself); ValidationError otherwise."""
     if isinstance(market, pd.DatetimeIndex):
         return market
@@ -38,15 +42,15 @@ def dates_of(market: Any) -> pd.DatetimeIndex:
     return dates
 
 
-def _is_fraction(x: Any) -> bool:
+def _is_fraction(x: object) -> bool:
     return isinstance(x, float | int | np.floating | np.integer) and not isinstance(x, bool)
 
 
 def split(
-    market: Any,
-    train: float | Any = 0.6,
-    validation: float | Any = 0.2,
-    test: float | Any = None,
+    market: Market | pd.DatetimeIndex,
+    train: float | DateLike = 0.6,
+    validation: float | DateLike = 0.2,
+    test: float | DateLike | None = None,
     *,
     gap: int = 0,
 ) -> Split:
@@ -55,7 +59,7 @@ def split(
     Parameters
     ----------
     market : Market or DatetimeIndex
-    train, validation, test : float or date
+    train, validation, test : float or DateLike
         Either fractions of the dates (each > 0, summing to 1; ``test`` defaults to the rest),
         or end dates (inclusive) of each period (``test`` defaults to the last date). Do not
         mix fractions and dates.

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,10 @@ from portlab.dates import as_naive_utc
 from portlab.events import SIGNAL_COLUMNS
 from portlab.exceptions import ConfigError, DataError, ValidationError
 from portlab.records import check_int
+
+if TYPE_CHECKING:
+    from portlab.dates import DateLike
+    from portlab.market import Market
 
 __all__ = ["MeanReversion", "Momentum", "MovingAverageCrossover", "SignalStrategy"]
 
@@ -53,7 +57,9 @@ def _check_float(owner: str, name: str, value: Any, low: float, *, open_low: boo
     return x
 
 
-def _history_prices(history: Any, as_of: Any) -> tuple[pd.DataFrame, pd.Timestamp]:
+def _history_prices(
+    history: Market | pd.DataFrame, as_of: DateLike | None
+) -> tuple[pd.DataFrame, pd.Timestamp]:
     """Prices known at ``as_of`` (rows up to and including it) and ``as_of`` itself."""
     if isinstance(history, pd.DataFrame):
         prices = history
@@ -190,7 +196,9 @@ class SignalStrategy(abc.ABC):
     def _params(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if not k.startswith("_")}
 
-    def generate(self, history: Any, as_of: Any = None) -> pd.DataFrame:
+    def generate(
+        self, history: Market | pd.DataFrame, as_of: DateLike | None = None
+    ) -> pd.DataFrame:
         """Signals at ``as_of`` from the prices known then.
 
         Parameters
@@ -199,8 +207,9 @@ class SignalStrategy(abc.ABC):
             A :class:`~portlab.Market` (e.g. ``market.truncate(as_of)``) or a prices frame
             (dates × instruments, NaN where missing). Rows after ``as_of`` are ignored (a
             Market is truncated at ``as_of`` first, so its gap filling knows no later price).
-        as_of : date, optional
-            Signal date; default the last date of ``history``.
+        as_of : str, Timestamp, datetime, date or datetime64, optional
+            Signal date (:data:`~portlab.dates.DateLike`); default the last date of
+            ``history``.
 
         Returns
         -------
@@ -218,7 +227,9 @@ class SignalStrategy(abc.ABC):
         """
         return _frame(self.generate_arrays(history, as_of))
 
-    def generate_arrays(self, history: Any, as_of: Any = None) -> dict[str, np.ndarray]:
+    def generate_arrays(
+        self, history: Market | pd.DataFrame, as_of: DateLike | None = None
+    ) -> dict[str, np.ndarray]:
         """:meth:`generate` as plain column arrays, without building the DataFrame.
 
         The backtest runner calls this on every rebalance date (the DataFrame costs more than

@@ -21,8 +21,8 @@ which the tests compare against.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,10 @@ import pandas as pd
 from portlab.analytics.optimize._inputs import as_cov, as_vector
 from portlab.exceptions import DataError, ValidationError
 from portlab.linalg import PSD_RTOL, solve_psd
+
+if TYPE_CHECKING:
+    from portlab.events import TradingSignalEvent
+    from portlab.types import CovarianceLike, MatrixLike, VectorLike
 
 __all__ = [
     "DEFAULT_RISK_AVERSION",
@@ -91,8 +95,8 @@ def market_implied_risk_aversion(
 
 
 def market_implied_prior(
-    cov: Any,
-    market_weights: Any,
+    cov: CovarianceLike,
+    market_weights: VectorLike,
     risk_aversion: float | pd.Series | None = None,
     risk_free_rate: float = 0.0,
     *,
@@ -102,11 +106,13 @@ def market_implied_prior(
 
     Parameters
     ----------
-    cov : DataFrame or ndarray, shape (n, n)
-        Covariance of returns (annualised for annual ``π``).
+    cov : DataFrame or array-like, shape (n, n)
+        Covariance of returns (:data:`~portlab.types.CovarianceLike`; annualised for annual
+        ``π``).
     market_weights : Series, Mapping or array-like
-        Market (benchmark) weights or market capitalisations; normalised to sum to 1.
-        Instruments of ``cov`` a Series does not list get weight 0.
+        Market (benchmark) weights or market capitalisations
+        (:data:`~portlab.types.VectorLike`), normalised to sum to 1. Instruments of ``cov`` a
+        Series or mapping does not list get weight 0.
     risk_aversion : float, Series or None
         ``δ`` as a number; or benchmark returns (Series) to estimate it with
         :func:`market_implied_risk_aversion`; or None for :data:`DEFAULT_RISK_AVERSION`.
@@ -145,7 +151,11 @@ def market_implied_prior(
     return pd.Series(delta * (arr @ w) + risk_free_rate, index=labels, name="prior")
 
 
-def _views(views: Any, picking: Any, labels: pd.Index) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+def _views(
+    views: VectorLike,
+    picking: MatrixLike | Sequence[float] | None,
+    labels: pd.Index,
+) -> tuple[np.ndarray, np.ndarray, pd.Index]:
     """``(Q, P, view labels)`` from absolute views or from ``Q`` with a picking matrix."""
     if picking is None:
         if isinstance(views, Mapping) and not isinstance(views, pd.Series):
@@ -195,31 +205,33 @@ def _views(views: Any, picking: Any, labels: pd.Index) -> tuple[np.ndarray, np.n
 
 
 def black_litterman(
-    cov: Any,
-    prior: Any,
-    views: Any,
+    cov: CovarianceLike,
+    prior: VectorLike,
+    views: VectorLike,
     *,
-    picking: Any = None,
-    omega: OmegaMethod | str | Any = None,
-    confidences: Any = None,
+    picking: MatrixLike | Sequence[float] | None = None,
+    omega: OmegaMethod | str | MatrixLike | None = None,
+    confidences: VectorLike | None = None,
     tau: float = 0.05,
 ) -> tuple[pd.Series, pd.DataFrame]:
     """Black-Litterman posterior expected returns and covariance.
 
     Parameters
     ----------
-    cov : DataFrame or ndarray, shape (n, n)
-        Covariance of returns (annualised in portlab's convention).
+    cov : DataFrame or array-like, shape (n, n)
+        Covariance of returns (:data:`~portlab.types.CovarianceLike`; annualised in portlab's
+        convention).
     prior : Series, Mapping or array-like, shape (n,)
         Prior expected returns ``π`` (e.g. :func:`market_implied_prior`), same period as ``cov``;
-        a Series must give every instrument.
+        a Series or mapping must give every instrument (:data:`~portlab.types.VectorLike`).
     views : Series/dict (absolute views) or array-like of shape (k,)
         Absolute views: expected return per instrument (``{"AAPL": 0.10}``). With ``picking``:
         the ``k`` view returns ``Q``.
-    picking : DataFrame (k × instruments) or ndarray (k, n), optional
+    picking : DataFrame (k × instruments) or array-like (k, n), optional
         Picking matrix ``P`` for relative views (a row ``+1 AAPL, −1 MSFT`` with ``Q = 0.02``
-        says AAPL beats MSFT by 2 %). DataFrame columns may be a subset of the instruments.
-    omega : None, ``"default"``, ``"idzorek"`` or array-like (k, k)
+        says AAPL beats MSFT by 2 %). DataFrame columns may be a subset of the instruments;
+        a 1-D array or sequence of length n is one view.
+    omega : None, OmegaMethod or str (``"default"``, ``"idzorek"``), or array-like (k, k)
         View uncertainty: He-Litterman's ``diag(P τΣ Pᵀ)`` (None or ``"default"``), Idzorek's
         from ``confidences``, or a given matrix (symmetric positive semi-definite).
     confidences : Series, Mapping or array-like of shape (k,), optional
@@ -312,7 +324,7 @@ def black_litterman(
 
 
 def views_from_signals(
-    signals: pd.DataFrame | Iterable[Any],
+    signals: pd.DataFrame | Iterable[TradingSignalEvent],
     *,
     periods_per_year: int | None = 252,
     default_horizon_days: float = 21.0,

@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -263,7 +263,7 @@ def _per_asset(side: Any, assets: pd.Index, default: float, what: str) -> np.nda
     return np.full(len(assets), float(side))
 
 
-def resolve(constraints: Constraints | None, assets: Iterable[Any]) -> ResolvedConstraints:
+def resolve(constraints: Constraints | None, assets: Iterable[Hashable]) -> ResolvedConstraints:
     """Arrays of ``constraints`` aligned with ``assets`` (None → long-only, budget 1).
 
     Raises
@@ -559,7 +559,7 @@ def lp_reasons(r: ResolvedConstraints) -> list[str]:
 
 def explain_infeasibility(
     constraints: Constraints | None,
-    assets: Iterable[Any],
+    assets: Iterable[Hashable],
     *,
     thorough: bool = True,
 ) -> list[str]:

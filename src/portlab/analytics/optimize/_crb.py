@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,9 @@ from portlab.analytics.optimize._inputs import as_cov, as_vector, single_blas_th
 from portlab.analytics.optimize._riskparity import risk_budgeting
 from portlab.exceptions import ConfigError, InfeasibleError, ValidationError
 
+if TYPE_CHECKING:
+    from portlab.types import CovarianceLike, VectorLike
+
 __all__ = ["constrained_risk_budgeting"]
 
 _MAX_SOLVES = 60
@@ -60,23 +63,24 @@ _CLARABEL = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "max
 
 
 def constrained_risk_budgeting(
-    cov: Any,
-    budgets: Any = None,
+    cov: CovarianceLike,
+    budgets: VectorLike | None = None,
     *,
     constraints: Constraints | None = None,
-    signs: Any = None,
+    signs: VectorLike | None = None,
     tol: float = 1e-6,
 ) -> pd.Series:
     """Risk-budgeting weights under the constraints of :class:`Constraints`.
 
     Parameters
     ----------
-    cov : DataFrame or ndarray, shape (n, n)
-        Covariance of returns, symmetric positive semidefinite. Its period (daily, annual)
-        sets how much a unit of transaction cost weighs against a unit of volatility; without
-        costs the weights do not depend on it.
+    cov : DataFrame or array-like, shape (n, n)
+        Covariance of returns (:data:`~portlab.types.CovarianceLike`), symmetric positive
+        semidefinite. Its period (daily, annual) sets how much a unit of transaction cost
+        weighs against a unit of volatility; without costs the weights do not depend on it.
     budgets : Series, Mapping or array-like of shape (n,), optional
-        Positive risk budgets (normalised to sum to 1); equal by default.
+        Positive risk budgets (:data:`~portlab.types.VectorLike`, normalised to sum to 1);
+        equal by default.
     constraints : Constraints, optional
         Every field is honoured: per-asset ``bounds``, ``groups`` caps (several groupings),
         ``max_turnover`` and proportional ``transaction_costs`` against ``current_weights``,
@@ -167,9 +171,26 @@ def constrained_risk_budgeting(
         with single_blas_thread():
             polished = polish(risk_cov, b, s, r_signed, short, target, x)
         x = polished if polished is not None else _root(model, lam, target, tol)[0]
-    if not short:  # remove the root-finder's last 1e-10 relative so the sum is the budget
-        x = x * (target / x.sum())
+    if not short:  # the root-finder's last error in the sum, removed so the sum is the budget
+        x = _to_budget(x, target, r_signed)
     return pd.Series(x, index=labels, name="weight")
+
+
+def _to_budget(x: np.ndarray, target: float, r: ResolvedConstraints) -> np.ndarray:
+    """``x`` moved to sum to ``target``: rescaled, unless a turnover limit is set, where the
+    residual goes to one asset inside its bounds that it moves back toward its current
+    weight (so the turnover can only fall; a rescale adds up to the residual to it)."""
+    residual = target - float(x.sum())
+    if r.max_turnover is not None and residual != 0.0:
+        toward = np.sign(r.w0 - x) == np.sign(residual)
+        room = np.minimum(np.abs(r.w0 - x), np.where(residual > 0, r.ub - x, x - r.lb))
+        ok = toward & (room >= abs(residual))
+        if ok.any():
+            i = int(np.argmax(np.where(ok, room, -np.inf)))
+            out = x.copy()
+            out[i] += residual
+            return out
+    return x * (target / x.sum())
 
 
 # --------------------------------------------------------------------------- pieces
@@ -259,6 +280,10 @@ class _Model:
         return float(self.s @ x), x
 
 
+_FLAT_SLOPE = 0.05  # d log(exposure) / d log(λ) below this: the path is near its ceiling
+_HUG = 0.05  # a false-position step this close to a bracket end (share of its width) bisects
+
+
 def _root(model: _Model, lam: float, target: float, tol: float) -> tuple[np.ndarray, float]:
     """``x(λ)`` at the ``λ`` where the exposure equals ``target``, and that ``λ``.
 
@@ -271,6 +296,7 @@ def _root(model: _Model, lam: float, target: float, tol: float) -> tuple[np.ndar
     hi: tuple[float, float] | None = None
     goal = math.log(target)
     t, slope = math.log(lam), 1.0
+    widen = 1.0
     prev: tuple[float, float] | None = None
     for _ in range(_MAX_SOLVES):
         try:
@@ -293,13 +319,22 @@ def _root(model: _Model, lam: float, target: float, tol: float) -> tuple[np.ndar
         prev = (t, le)
         step = t + (goal - le) / slope
         if lo is not None and hi is not None:
-            a, c = lo[0], hi[0]
+            (a, la), (c, lc) = lo, hi
             if abs(c - a) < 1e-12:  # the bracket is as narrow as the solver's accuracy allows
                 return x, math.exp(t)
-            inside = min(a, c) < step < max(a, c)
-            # bisect when the secant leaves the bracket or crawls along one end
-            if not inside or min(abs(step - a), abs(step - c)) < 1e-3 * abs(c - a):
+            # false position through the bracket's ends (the local slope of a flat stretch
+            # would crawl), bisection when that step leaves the bracket or hugs one end
+            step = a + (goal - la) * (c - a) / (lc - la) if lc != la else 0.5 * (a + c)
+            if min(abs(step - a), abs(step - c)) < _HUG * abs(c - a) or not (
+                min(a, c) < step < max(a, c)
+            ):
                 step = 0.5 * (a + c)
+        elif slope <= _FLAT_SLOPE:
+            # the exposure flattens toward a bound on the far side of the target: widen
+            # geometrically (at most e^5 at a time) until it is bracketed or shown unreachable
+            reach = min(max(abs(step - t), widen), 5.0)
+            step = t + reach if lo is not None else t - reach
+            widen = min(2.0 * widen, 5.0)
         elif lo is not None and step - t > 5.0:
             step = t + 5.0  # widen by at most e^5 at a time
         elif hi is not None and t - step > 5.0:

@@ -22,7 +22,7 @@ reordered matrix ``v_i v_j Σ_ij`` (``v = 1 / diag Σ``), so the whole allocatio
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,9 @@ import pandas as pd
 from portlab.analytics.optimize._inputs import as_cov, single_blas_thread
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_date, format_names, format_value
+
+if TYPE_CHECKING:
+    from portlab.types import CovarianceLike, MatrixLike
 
 __all__ = ["HierarchicalRiskParity", "LinkageMethod", "hrp"]
 
@@ -61,7 +64,10 @@ def _parse_linkage(value: Any) -> LinkageMethod:
         ) from None
 
 
-def _cov_corr_from_input(returns_or_cov: Any, corr: Any) -> tuple[np.ndarray, np.ndarray, pd.Index]:
+def _cov_corr_from_input(
+    returns_or_cov: pd.DataFrame | CovarianceLike,
+    corr: MatrixLike | None,
+) -> tuple[np.ndarray, np.ndarray, pd.Index]:
     """Covariance, correlation and labels from a returns frame or a covariance matrix."""
     is_cov = not isinstance(returns_or_cov, pd.DataFrame) or (
         returns_or_cov.shape[0] == returns_or_cov.shape[1]
@@ -157,7 +163,7 @@ def _check_columns(values: np.ndarray, rets: pd.DataFrame) -> None:
         )
 
 
-def _check_corr(corr: Any, labels: pd.Index) -> np.ndarray:
+def _check_corr(corr: MatrixLike, labels: pd.Index) -> np.ndarray:
     if isinstance(corr, pd.DataFrame):
         if not (corr.index.equals(labels) and corr.columns.equals(labels)):
             raise ValidationError("corr: index and columns must match the covariance's labels")
@@ -272,17 +278,22 @@ class HierarchicalRiskParity:
         self.linkage = linkage
         self.optimal_ordering = optimal_ordering
 
-    def fit(self, returns_or_cov: Any, corr: Any = None) -> HierarchicalRiskParity:
+    def fit(
+        self,
+        returns_or_cov: pd.DataFrame | CovarianceLike,
+        corr: MatrixLike | None = None,
+    ) -> HierarchicalRiskParity:
         """Compute the HRP weights.
 
         Parameters
         ----------
-        returns_or_cov : DataFrame or ndarray
+        returns_or_cov : DataFrame or array-like
             Either returns (DataFrame, dates × instruments, NaN allowed: covariance and
             correlation are pairwise-complete with ``ddof=1``, as ``DataFrame.cov`` /
             ``DataFrame.corr``), or a covariance matrix (a square DataFrame whose index equals
-            its columns, or a square ndarray), in any period units.
-        corr : DataFrame or ndarray, shape (n, n), optional
+            its columns, or a square array or nested sequence:
+            :data:`~portlab.types.CovarianceLike`), in any period units.
+        corr : DataFrame or array-like, shape (n, n), optional
             Correlation to cluster on; by default the one of ``returns`` or of the covariance.
 
         Returns
@@ -315,22 +326,22 @@ class HierarchicalRiskParity:
 
 
 def hrp(
-    returns_or_cov: Any,
+    returns_or_cov: pd.DataFrame | CovarianceLike,
     *,
     linkage: LinkageMethod | str = LinkageMethod.SINGLE,
-    corr: Any = None,
+    corr: MatrixLike | None = None,
     optimal_ordering: bool = False,
 ) -> pd.Series:
     """Hierarchical risk parity weights.
 
     Parameters
     ----------
-    returns_or_cov : DataFrame or ndarray
+    returns_or_cov : DataFrame or array-like
         Returns (DataFrame, dates × instruments) or a covariance matrix; see
         :meth:`HierarchicalRiskParity.fit`.
     linkage : LinkageMethod or str
         Tree-clustering linkage (default ``"single"``).
-    corr : DataFrame or ndarray, optional
+    corr : DataFrame or array-like, optional
         Correlation to cluster on (default: from the input). To reproduce PyPortfolioOpt's
         ``HRPOpt(cov_matrix=...)`` exactly pass ``corr=cov_to_corr(cov).round(6)``, the
         rounded correlation it clusters on.

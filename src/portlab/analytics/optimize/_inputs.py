@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from portlab.exceptions import DataError, SingularMatrixError, ValidationError
 from portlab.linalg import check_covariance
+
+if TYPE_CHECKING:
+    from portlab.types import CovarianceLike, VectorLike
 
 __all__ = ["SINGULAR_HINT", "as_cov", "as_vector", "single_blas_thread"]
 
@@ -28,7 +31,7 @@ SINGULAR_HINT = (
 
 
 def as_cov(
-    cov: Any,
+    cov: CovarianceLike,
     labels: pd.Index | None = None,
     *,
     name: str = "cov",
@@ -39,8 +42,9 @@ def as_cov(
     Parameters
     ----------
     cov : DataFrame or array-like, shape (n, n)
-        Covariance matrix (annual units by portlab's convention); a DataFrame must have
-        identical index and columns unless ``labels`` is given.
+        Covariance matrix (:data:`~portlab.types.CovarianceLike`; annual units by portlab's
+        convention); a DataFrame must have identical index and columns unless ``labels`` is
+        given.
     labels : Index, optional
         Instruments to align to (a DataFrame may hold more; an array must match in size).
     name : str
@@ -81,13 +85,15 @@ def as_cov(
     return arr, labels
 
 
-def as_vector(values: Any, labels: pd.Index, name: str, *, fill: float | None = None) -> np.ndarray:
+def as_vector(
+    values: VectorLike, labels: pd.Index, name: str, *, fill: float | None = None
+) -> np.ndarray:
     """Align a Series/Mapping (by label) or array-like (by position) to ``labels``.
 
     Parameters
     ----------
     values : Series, Mapping or array-like
-        One number per instrument.
+        One number per instrument (:data:`~portlab.types.VectorLike`).
     labels : Index
         The instruments, in order.
     name : str

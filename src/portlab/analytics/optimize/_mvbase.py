@@ -9,8 +9,8 @@ weights are fractions of NAV; volatilities are annual.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -102,7 +102,7 @@ class MeanVarianceResult:
     risk_free_rate: float
 
 
-def as_mu(mu: Any) -> pd.Series:
+def as_mu(mu: pd.Series | np.ndarray | Sequence[float]) -> pd.Series:
     """Expected returns as a float Series named ``mu`` (an array gets a ``RangeIndex``).
 
     Raises

@@ -59,7 +59,7 @@ class Path:
             complete=complete,
         )
 
-    def _at(self, k: np.ndarray, lam: np.ndarray):
+    def _at(self, k: np.ndarray, lam: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lam = np.where(np.isinf(lam), 0.0, lam)  # only the constant first segment has λ = ∞
         w = self.W0[k] + lam[:, None] * self.W1[k]
         ret = self.r0[k] + lam * self.r1[k]
@@ -85,7 +85,7 @@ class Path:
         lam = self.lam_lo[k]
         return float(self.v00[k] + 2 * lam * self.v01[k] + lam * lam * self.v11[k])
 
-    def at_lambda(self, lam: np.ndarray):
+    def at_lambda(self, lam: float | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Weights (len, n), returns, variances at the given ``λ`` values (inside the path)."""
         lam = np.atleast_1d(np.asarray(lam, dtype=float))
         k = np.searchsorted(-self.lam_lo, -lam, side="left")  # first segment with lam_lo <= λ
@@ -93,7 +93,7 @@ class Path:
         lam = np.clip(lam, self.lam_lo[k], self.lam_hi[k])
         return self._at(k, lam)
 
-    def at_return(self, target: np.ndarray):
+    def at_return(self, target: float | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Least-variance weights with ``μᵀw >= target`` (the path's lowest-λ point that
         reaches it); targets below the end of the path get its end point."""
         target = np.atleast_1d(np.asarray(target, dtype=float))
@@ -109,7 +109,7 @@ class Path:
         lam = np.where(np.isinf(lam), self.lam_lo[k], lam) if np.any(np.isinf(lam)) else lam
         return self._at(k, lam)
 
-    def at_variance(self, target_var: float):
+    def at_variance(self, target_var: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Highest-return weights with variance ``<= target_var`` (within the path; the path's
         end point when the target is below its variance)."""
         v_lo = self.v00 + 2 * self.lam_lo * self.v01 + self.lam_lo**2 * self.v11
@@ -129,7 +129,7 @@ class Path:
             lam = min(max(lam, lo), hi)
         return self._at(np.array([k]), np.array([lam]))
 
-    def max_sharpe(self, rf: float):
+    def max_sharpe(self, rf: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Weights maximising ``(μᵀw − rf·budget) / sqrt(wᵀΣw)`` over the path (closed form per
         segment: the stationary point of the ratio is ``λ* = (pB − qA)/(qB − pC)``)."""
         p = self.r0 - rf

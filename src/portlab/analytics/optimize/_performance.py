@@ -36,13 +36,16 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from portlab.analytics.performance import max_drawdown
 from portlab.exceptions import DataError, ValidationError
+
+if TYPE_CHECKING:
+    from portlab.engine.strategies import TrackRecord
 
 __all__ = [
     "METRIC_COLUMNS",
@@ -146,7 +149,9 @@ def _max_drawdown(frame: pd.DataFrame) -> np.ndarray:
     return max_drawdown(frame).to_numpy()
 
 
-def _metrics_frame(metrics: Any) -> pd.DataFrame:
+def _metrics_frame(
+    metrics: pd.DataFrame | Mapping[str, TrackRecord | Mapping[str, float]],
+) -> pd.DataFrame:
     """Metrics as a DataFrame from a frame or a mapping of name -> TrackRecord / dict."""
     if isinstance(metrics, pd.DataFrame):
         return metrics
@@ -164,7 +169,11 @@ def _metrics_frame(metrics: Any) -> pd.DataFrame:
     raise ValidationError("metrics must be a DataFrame or a mapping of strategy -> metrics")
 
 
-def performance_scores(metrics: Any, *, min_trades: int = MIN_TRADES) -> pd.Series:
+def performance_scores(
+    metrics: pd.DataFrame | Mapping[str, TrackRecord | Mapping[str, float]],
+    *,
+    min_trades: int = MIN_TRADES,
+) -> pd.Series:
     """Performance score in ``[0, 1]`` per strategy (the formula in the module docstring).
 
     Parameters
@@ -218,7 +227,7 @@ def performance_scores(metrics: Any, *, min_trades: int = MIN_TRADES) -> pd.Seri
 
 
 def performance_allocation(
-    metrics: Any,
+    metrics: pd.DataFrame | Mapping[str, TrackRecord | Mapping[str, float]],
     *,
     concentration: float = 1.0,
     min_score: float = 0.0,

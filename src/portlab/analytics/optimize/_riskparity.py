@@ -21,13 +21,16 @@ not against any closed form.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from portlab.analytics.optimize._inputs import as_cov, as_vector, single_blas_thread
 from portlab.exceptions import InfeasibleError, ValidationError
+
+if TYPE_CHECKING:
+    from portlab.types import CovarianceLike, VectorLike
 
 __all__ = ["risk_budgeting", "variance_contributions"]
 
@@ -45,7 +48,9 @@ _STALL_TOL = 1e-8
 # --------------------------------------------------------------------------- public API
 
 
-def variance_contributions(weights: Any, cov: Any, *, relative: bool = True) -> pd.Series:
+def variance_contributions(
+    weights: VectorLike, cov: CovarianceLike, *, relative: bool = True
+) -> pd.Series:
     """Contributions ``w_i (Σw)_i`` of each asset to the portfolio *variance* (the risk
     contributions of risk budgeting).
 
@@ -56,10 +61,11 @@ def variance_contributions(weights: Any, cov: Any, *, relative: bool = True) -> 
     Parameters
     ----------
     weights : Series, Mapping or array-like, shape (n,)
-        Portfolio weights (fractions); a Series is aligned to ``cov`` by label and missing
-        instruments count as 0.
-    cov : DataFrame or ndarray, shape (n, n)
-        Covariance of returns (any period; relative contributions do not depend on it).
+        Portfolio weights (fractions, :data:`~portlab.types.VectorLike`); a Series or mapping
+        is aligned to ``cov`` by label and missing instruments count as 0.
+    cov : DataFrame or array-like, shape (n, n)
+        Covariance of returns (:data:`~portlab.types.CovarianceLike`; any period: relative
+        contributions do not depend on it).
     relative : bool
         True: shares of the portfolio variance (sum to 1). False: absolute contributions
         ``w_i (Σw)_i`` in the variance units of ``cov`` (sum to ``wᵀΣw``).
@@ -86,8 +92,8 @@ def variance_contributions(weights: Any, cov: Any, *, relative: bool = True) -> 
 
 
 def risk_budgeting(
-    cov: Any,
-    budgets: Any = None,
+    cov: CovarianceLike,
+    budgets: VectorLike | None = None,
     *,
     tol: float = 1e-10,
     max_iter: int = 100,
@@ -96,13 +102,13 @@ def risk_budgeting(
 
     Parameters
     ----------
-    cov : DataFrame or ndarray, shape (n, n)
-        Covariance of returns, positive definite on the assets with positive budget (any
-        period: the weights do not depend on the units).
+    cov : DataFrame or array-like, shape (n, n)
+        Covariance of returns (:data:`~portlab.types.CovarianceLike`), positive definite on
+        the assets with positive budget (any period: the weights do not depend on the units).
     budgets : Series, Mapping or array-like of shape (n,), optional
-        Risk budgets, non-negative, normalised to sum to 1. A Series is aligned by label (every
-        instrument of ``cov`` must be given). Assets with a zero budget get weight 0. Default:
-        equal budgets (the ERC portfolio).
+        Risk budgets (:data:`~portlab.types.VectorLike`), non-negative, normalised to sum to 1.
+        A Series or mapping is aligned by label (every instrument of ``cov`` must be given).
+        Assets with a zero budget get weight 0. Default: equal budgets (the ERC portfolio).
     tol : float
         Target largest relative budget error ``max_i |RC_i / wᵀΣw − b_i| / b_i``.
     max_iter : int

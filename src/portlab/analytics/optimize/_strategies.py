@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,12 @@ from portlab.analytics.optimize._performance import (
 )
 from portlab.analytics.performance import max_drawdown
 from portlab.exceptions import ConfigError, DataError, ValidationError
+
+if TYPE_CHECKING:
+    from portlab.analytics.optimize._constraints import Constraints
+    from portlab.engine.strategies import TrackRecord
+    from portlab.events import PortfolioOptimizationEvent
+    from portlab.types import MatrixLike, VectorLike
 
 __all__ = ["AllocationMethod", "StrategyAllocation", "StrategyBook"]
 
@@ -119,7 +125,7 @@ class StrategyAllocation:
         *,
         event_id: str | None = None,
         timestamp: datetime | str | None = None,
-    ) -> Any:
+    ) -> PortfolioOptimizationEvent:
         """The ``PortfolioOptimizationEvent`` of this allocation (specification §1).
 
         Parameters
@@ -295,16 +301,16 @@ class StrategyBook:
         self,
         method: AllocationMethod | str = AllocationMethod.RISK_PARITY,
         *,
-        budgets: Any = None,
+        budgets: VectorLike | None = None,
         linkage: str = "single",
-        metrics: Any = None,
+        metrics: pd.DataFrame | Mapping[str, TrackRecord | Mapping[str, float]] | None = None,
         concentration: float = 1.0,
-        views: Any = None,
-        confidences: Any = None,
-        picking: Any = None,
+        views: VectorLike | None = None,
+        confidences: VectorLike | None = None,
+        picking: MatrixLike | Sequence[float] | None = None,
         tau: float = 0.05,
         risk_aversion: float | pd.Series | None = None,
-        constraints: Any = None,
+        constraints: Constraints | None = None,
         target_return: float | None = None,
         lookback: int = 63,
     ) -> StrategyAllocation:
@@ -316,11 +322,11 @@ class StrategyBook:
             ``markowitz`` (max Sharpe on historical means; with ``target_return`` the minimum
             variance for that annual return), ``min_volatility``, ``risk_parity``, ``hrp``,
             ``performance_based``, ``black_litterman`` or ``equal_weight``.
-        budgets : Series or array-like, optional
-            Risk budgets for ``risk_parity`` (equal by default).
+        budgets : Series, mapping or array-like, optional
+            Risk budgets for ``risk_parity`` (equal by default; :data:`~portlab.types.VectorLike`).
         linkage : str
             Linkage for ``hrp``.
-        metrics : DataFrame or Mapping, optional
+        metrics : DataFrame or mapping of strategy to TrackRecord or dict, optional
             Per-strategy win rate, Sharpe, profit factor, n_trades for ``performance_based``;
             computed by default with :func:`strategy_metrics` over each strategy's whole
             return stream (not only the common dates).
@@ -334,7 +340,7 @@ class StrategyBook:
             Black-Litterman ``δ`` (or benchmark returns to estimate it); 2.5 by default. The
             prior takes the current allocations as the market portfolio (equal weights when
             none is allocated).
-        constraints : optional
+        constraints : Constraints, optional
             A :class:`Constraints` over the strategy names, passed to
             :func:`mean_variance` for ``markowitz``, ``min_volatility`` and ``black_litterman``
             and to :func:`constrained_risk_budgeting` for ``risk_parity``.

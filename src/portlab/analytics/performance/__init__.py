@@ -21,8 +21,9 @@ Conventions shared by every function
 
 Which input
 -----------
-The metrics take **returns**. Where a figure is also read from an **equity curve** (values,
-not returns: a backtest's), the function says so in its name and shares the implementation:
+The metrics take **returns** (:data:`Returns`). Where a figure is also read from an **equity
+curve** (values, not returns: a backtest's; :data:`portlab.types.EquityLike`), the function
+says so in its name and shares the implementation:
 :func:`annualized_return_from_equity` is :func:`annualized_return` of the curve's returns,
 :func:`max_drawdown_from_equity` is :func:`max_drawdown` of them.
 

@@ -3,7 +3,7 @@ curve where both are useful); the conventions are in :mod:`portlab.analytics.per
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from portlab.analytics.performance._returns import (
     per_period_rate,
 )
 from portlab.exceptions import ValidationError
+
+if TYPE_CHECKING:
+    from portlab.types import EquityLike
 
 __all__ = [
     "alpha",
@@ -79,7 +82,7 @@ def annualized_return(returns: Returns, *, periods_per_year: float = 252) -> Any
     )
 
 
-def annualized_return_from_equity(equity: Any, periods_per_year: float = 252) -> float:
+def annualized_return_from_equity(equity: EquityLike, periods_per_year: float = 252) -> float:
     """Compound annual growth rate of an equity curve (fraction), ``(E_last / E_first)^(P / (n -
     1)) - 1`` over its ``n`` points.
 
@@ -88,7 +91,7 @@ def annualized_return_from_equity(equity: Any, periods_per_year: float = 252) ->
 
     Parameters
     ----------
-    equity : Series or ndarray, shape (n_points,)
+    equity : Series, ndarray or sequence of float, shape (n_points,)
         Portfolio value at each period (currency), the first point being the start.
     periods_per_year : float
         ``P``, 252 for daily values.
@@ -159,13 +162,13 @@ def max_drawdown(returns: Returns) -> Any:
     return inp.reduce(_max_drawdown(inp.values), "max_drawdown")
 
 
-def max_drawdown_from_equity(equity: Any) -> float:
+def max_drawdown_from_equity(equity: EquityLike) -> float:
     """Largest fall of an equity curve from its running peak, as a positive fraction of the
     peak; the same figure as :func:`max_drawdown` of the curve's simple returns.
 
     Parameters
     ----------
-    equity : Series or ndarray, shape (n_points,)
+    equity : Series, ndarray or sequence of float, shape (n_points,)
         Portfolio value at each period (currency, > 0), the first point being the start.
 
     Returns
@@ -185,7 +188,7 @@ def max_drawdown_from_equity(equity: Any) -> float:
     return float(_drawdown_max(e, e[0]))
 
 
-def _equity_values(equity: Any) -> np.ndarray:
+def _equity_values(equity: EquityLike) -> np.ndarray:
     e = np.asarray(equity, dtype=np.float64)
     if e.ndim != 1:
         raise ValidationError(f"equity must be one-dimensional, got shape {e.shape}")

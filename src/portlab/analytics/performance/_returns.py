@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
 from portlab.exceptions import DataError, ValidationError
 
-Returns = pd.Series | pd.DataFrame | np.ndarray
+Returns: TypeAlias = pd.Series | pd.DataFrame | np.ndarray
 """A returns Series, DataFrame (periods × columns) or 1-/2-D ndarray."""
 
 
@@ -131,7 +131,7 @@ def _benchmark(benchmark: Any, inp: _Input) -> np.ndarray:
     return b
 
 
-def returns_array(returns: Any, what: str = "returns") -> np.ndarray:
+def returns_array(returns: Returns, what: str = "returns") -> np.ndarray:
     """Returns validated as the performance metrics read them.
 
     Parameters
@@ -156,7 +156,7 @@ def returns_array(returns: Any, what: str = "returns") -> np.ndarray:
     return _prepare(returns, what).values
 
 
-def check_periods_per_year(periods_per_year: Any) -> float:
+def check_periods_per_year(periods_per_year: float) -> float:
     """``periods_per_year`` as a float: a finite number ``> 0`` (252 for daily data).
 
     Raises
@@ -173,7 +173,7 @@ def check_periods_per_year(periods_per_year: Any) -> float:
     return float(periods_per_year)
 
 
-def per_period_rate(risk_free_rate: Any, ppy: float) -> float:
+def per_period_rate(risk_free_rate: float, ppy: float) -> float:
     """An annual rate as the per-period rate that compounds to it, ``(1 + rf)^(1/P) - 1``.
 
     Parameters

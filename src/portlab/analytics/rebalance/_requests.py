@@ -28,7 +28,10 @@ from portlab.dates import as_naive_utc
 from portlab.exceptions import ConfigError, ValidationError
 
 if TYPE_CHECKING:
+    from portlab.dates import DateLike
     from portlab.events import RebalanceRequestEvent
+    from portlab.market import Market
+    from portlab.state import PortfolioState
 
 __all__ = ["evaluate_triggers", "trigger_status"]
 
@@ -59,12 +62,12 @@ def _context(state, market, targets, as_of, last_rebalance, risk_budgets, config
 
 
 def trigger_status(
-    state: Any,
-    market: Any,
+    state: PortfolioState,
+    market: Market,
     targets: pd.Series | Mapping[str, float],
     *,
-    as_of: Any,
-    last_rebalance: Any = None,
+    as_of: DateLike,
+    last_rebalance: DateLike | None = None,
     risk_budgets: pd.Series | Mapping[str, float] | None = None,
     config: RebalanceTriggers | Mapping[str, Any] | None = None,
 ) -> pd.DataFrame:
@@ -182,12 +185,12 @@ def _event(ctx: Context, reading: Reading) -> RebalanceRequestEvent:
 
 
 def evaluate_triggers(
-    state: Any,
-    market: Any,
+    state: PortfolioState,
+    market: Market,
     targets: pd.Series | Mapping[str, float],
     *,
-    as_of: Any,
-    last_rebalance: Any = None,
+    as_of: DateLike,
+    last_rebalance: DateLike | None = None,
     risk_budgets: pd.Series | Mapping[str, float] | None = None,
     config: RebalanceTriggers | Mapping[str, Any] | None = None,
 ) -> list[RebalanceRequestEvent]:
@@ -203,9 +206,10 @@ def evaluate_triggers(
     targets : Series or mapping
         Instrument id -> target weight (fraction of NAV); held instruments without one have
         target 0.
-    as_of : date, datetime, str or Timestamp
-        Evaluation time (naive values are UTC); also the requests' ``timestamp``.
-    last_rebalance : date-like, optional
+    as_of : str, Timestamp, datetime, date or datetime64
+        Evaluation time (:data:`~portlab.dates.DateLike`; naive values are UTC); also the
+        requests' ``timestamp``.
+    last_rebalance : str, Timestamp, datetime, date or datetime64, optional
         Date of the last rebalance, for TIME_BASED; None means never (the trigger fires).
     risk_budgets : Series or mapping, optional
         Budget of portfolio risk share (fraction in [0, 1]) per instrument id and/or sector

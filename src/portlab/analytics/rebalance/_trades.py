@@ -26,12 +26,16 @@ import enum
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from portlab.exceptions import DataError, InfeasibleError, ValidationError
+
+if TYPE_CHECKING:
+    from portlab.market import Market
+    from portlab.state import PortfolioState
 
 __all__ = ["TRADE_COLUMNS", "BandType", "PortfolioView", "portfolio_view", "recommend_trades"]
 
@@ -69,7 +73,7 @@ class BandType(enum.StrEnum):
 # --------------------------------------------------------------------------- inputs
 
 
-def parse_targets(targets: Any, market: Any) -> pd.Series:
+def parse_targets(targets: pd.Series | Mapping[str, float], market: Market) -> pd.Series:
     """Target weights as a float Series over instrument ids; a typed error names what is wrong."""
     if isinstance(targets, Mapping) and not isinstance(targets, pd.Series):
         targets = pd.Series(dict(targets), dtype=object)
@@ -130,7 +134,9 @@ class PortfolioView:
     cash_w: float
 
 
-def portfolio_view(state: Any, market: Any, targets: Any) -> PortfolioView:
+def portfolio_view(
+    state: PortfolioState, market: Market, targets: pd.Series | Mapping[str, float]
+) -> PortfolioView:
     """Lay ``state`` and ``targets`` over ``market`` at its last prices.
 
     Raises
@@ -269,8 +275,8 @@ def _explain(
 
 
 def recommend_trades(
-    state: Any,
-    market: Any,
+    state: PortfolioState,
+    market: Market,
     targets: pd.Series | Mapping[str, float],
     *,
     bands: float | pd.Series | Mapping[str, float] = 0.02,

@@ -5,8 +5,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,9 @@ from portlab.analytics.rebalance._settings import (
 )
 from portlab.analytics.rebalance._trades import PortfolioView
 from portlab.exceptions import DataError, ValidationError
+
+if TYPE_CHECKING:
+    from portlab.market import Market
 
 __all__ = [
     "Context",
@@ -79,11 +83,11 @@ class Context:
     """Inputs of one evaluation: the view, the market as of ``as_of`` and the config."""
 
     view: PortfolioView
-    market: Any
+    market: Market
     config: RebalanceTriggers
     as_of: pd.Timestamp  # naive, UTC date-time
     last_rebalance: pd.Timestamp | None
-    risk_budgets: Any
+    risk_budgets: pd.Series | Mapping[str, float] | None
     portfolio_id: str = "main_portfolio"
     _cov: np.ndarray | None = None
     _checked: np.ndarray | None = None
@@ -131,7 +135,15 @@ class Context:
             )
         return r.to_numpy(dtype=float)[-rows:, self.view.pos]
 
-    def reading(self, kind, observed, threshold, text, adjust=None) -> Reading:
+    def reading(
+        self,
+        kind: TriggerKind,
+        observed: float,
+        threshold: float,
+        text: str,
+        adjust: Callable[[str], dict[str, tuple[float, str]]] | None = None,
+    ) -> Reading:
+        """The trigger's reading; when it fires, ``adjust(urgency)`` gives its adjustments."""
         fired = _fires(observed, threshold) if math.isfinite(observed) else False
         sev = severity(observed / threshold, self.config.severity_breaks) if fired else None
         out = Reading(kind, float(observed), float(threshold), fired, sev, text)
@@ -139,8 +151,11 @@ class Context:
             out.adjustments = adjust(URGENCY_OF[sev])
         return out
 
-    def to_targets(self, mask: np.ndarray, urgency: Any) -> dict[str, tuple[float, str]]:
-        """Adjustments taking ``mask``-ed instruments that are off target to their targets."""
+    def to_targets(
+        self, mask: np.ndarray, urgency: str | np.ndarray
+    ) -> dict[str, tuple[float, str]]:
+        """Adjustments taking ``mask``-ed instruments that are off target to their targets;
+        ``urgency`` is one for all or one per instrument of the view."""
         v = self.view
         off = mask & (np.abs(v.t - v.w) > 1e-12)
         urg = np.broadcast_to(np.asarray(urgency, dtype=object), off.shape)

@@ -9,10 +9,11 @@ Conventions
   they need not sum to 1 (the rest is cash earning nothing). A Series or mapping is matched to
   the data by instrument id; an array by position; a :class:`~portlab.state.PortfolioState` is
   valued at the market's last prices when the data is a :class:`~portlab.market.Market`
-  (:func:`weights_vector` reads them).
+  (:func:`weights_vector` reads them; :data:`portlab.types.WeightsLike`).
 * ``returns`` are simple per-period returns (fractions), dates × instruments, as a DataFrame or
   a Market (``market.returns``, its ``periods_per_year`` and benchmark are used). Functions that
-  accept ``weights=None`` take ``returns`` as the portfolio's own return Series.
+  accept ``weights=None`` take ``returns`` as the portfolio's own return Series
+  (:data:`portlab.types.ReturnsLike`).
 * NaN: a held instrument's missing return drops the date (``missing="drop"``, default) or
   counts as 0 (``missing="zero"``); ±inf is a :class:`~portlab.exceptions.DataError`.
 * Annualised figures multiply a per-period variance by ``periods_per_year`` (the Market's, or

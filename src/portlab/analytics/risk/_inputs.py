@@ -9,14 +9,19 @@ stress tests (:mod:`._stress`); :func:`weights_vector`, :func:`portfolio_returns
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Hashable, Mapping
+from typing import TYPE_CHECKING, TypeGuard, TypeVar
 
 import numpy as np
 import pandas as pd
 
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_date, format_names, format_value
+
+if TYPE_CHECKING:
+    from portlab.market import Market
+    from portlab.state import PortfolioState
+    from portlab.types import ReturnsLike, WeightsLike
 
 __all__ = [
     "MissingReturns",
@@ -29,6 +34,8 @@ __all__ = [
 ]
 
 PPY = 252  # default periods per year when the data do not say
+
+_EnumT = TypeVar("_EnumT", bound=enum.StrEnum)
 
 
 class MissingReturns(enum.StrEnum):
@@ -44,7 +51,8 @@ class MissingReturns(enum.StrEnum):
 
 
 # --------------------------------------------------------------------------- inputs
-def as_enum(kind: type[enum.StrEnum], value: Any, name: str) -> Any:
+def as_enum(kind: type[_EnumT], value: _EnumT | str, name: str) -> _EnumT:
+    """``value`` as a member of ``kind``; ValidationError listing the choices otherwise."""
     try:
         return kind(value)
     except ValueError:
@@ -54,7 +62,8 @@ def as_enum(kind: type[enum.StrEnum], value: Any, name: str) -> Any:
         ) from None
 
 
-def check_confidence(confidence: Any) -> float:
+def check_confidence(confidence: float) -> float:
+    """``confidence`` as a float in (0, 1); ValidationError for a bool, a non-number or 95."""
     if isinstance(confidence, bool | np.bool_) or not isinstance(
         confidence, int | float | np.integer | np.floating
     ):
@@ -69,19 +78,21 @@ def check_confidence(confidence: Any) -> float:
     return c
 
 
-def is_market(obj: Any) -> bool:
+def is_market(obj: object) -> TypeGuard[Market]:
     from portlab.market import Market
 
     return isinstance(obj, Market)
 
 
-def is_state(obj: Any) -> bool:
+def is_state(obj: object) -> TypeGuard[PortfolioState]:
     from portlab.state import PortfolioState
 
     return isinstance(obj, PortfolioState)
 
 
-def returns_frame(data: Any, what: str = "returns") -> tuple[pd.DataFrame, int | None]:
+def returns_frame(
+    data: pd.DataFrame | Market, what: str = "returns"
+) -> tuple[pd.DataFrame, int | None]:
     """``data`` (a Market or a dates × instruments DataFrame) as a float frame and its periods per year."""
     if is_market(data):
         return data.returns, data.periods_per_year
@@ -100,8 +111,13 @@ def returns_frame(data: Any, what: str = "returns") -> tuple[pd.DataFrame, int |
     )
 
 
-def check_finite(values: np.ndarray, index: pd.Index, columns: Any, what: str) -> None:
-    """DataError naming the column and row of the first ±inf in ``values`` (NaN allowed)."""
+def check_finite(
+    values: np.ndarray, index: pd.Index, columns: pd.Index | Hashable, what: str
+) -> None:
+    """DataError naming the column and row of the first ±inf in ``values`` (NaN allowed).
+
+    ``columns`` labels the columns of a 2-D ``values``; for a 1-D one it is the series' name.
+    """
     bad = np.isinf(values)
     if bad.any():
         first = np.argwhere(bad)[0]
@@ -113,17 +129,18 @@ def check_finite(values: np.ndarray, index: pd.Index, columns: Any, what: str) -
 
 
 def weights_vector(
-    weights: Any,
+    weights: WeightsLike,
     columns: pd.Index,
-    market: Any = None,
+    market: Market | None = None,
     *,
     keep_zero: bool = False,
     what_missing: str = "have no returns column",
 ) -> pd.Series:
     """Weights as a float Series over the non-zero holdings (all entries with ``keep_zero``), validated against ``columns``.
 
-    Accepts a Series or mapping (instrument -> fraction of portfolio value), an array aligned
-    with ``columns``, or a :class:`~portlab.state.PortfolioState` when ``market`` gives prices.
+    Accepts a Series or mapping (instrument -> fraction of portfolio value), an array or
+    sequence aligned with ``columns``, or a :class:`~portlab.state.PortfolioState` when
+    ``market`` gives prices (:data:`~portlab.types.WeightsLike`).
     """
     if is_state(weights):
         if market is None:
@@ -168,7 +185,7 @@ def weights_vector(
 
 
 def held_columns(
-    weights: Any, data: Any
+    weights: WeightsLike, data: pd.DataFrame | Market
 ) -> tuple[np.ndarray, np.ndarray, pd.Series, pd.Index, int | None]:
     """All returns as an array (a view when pandas allows), column positions and weights of the holdings."""
     frame, ppy = returns_frame(data)
@@ -178,7 +195,11 @@ def held_columns(
 
 
 def _usable_rows(
-    values: np.ndarray, pos: np.ndarray, w: pd.Series, dates: pd.Index, missing: Any
+    values: np.ndarray,
+    pos: np.ndarray,
+    w: pd.Series,
+    dates: pd.Index,
+    missing: MissingReturns | str,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Rows with a non-finite held return: (bad row positions, keep mask or None).
 
@@ -202,7 +223,9 @@ def _usable_rows(
 
 
 def held_returns(
-    weights: Any, data: Any, missing: Any = MissingReturns.DROP
+    weights: WeightsLike,
+    data: pd.DataFrame | Market,
+    missing: MissingReturns | str = MissingReturns.DROP,
 ) -> tuple[np.ndarray, np.ndarray, pd.Index, pd.Index, int | None]:
     """The held instruments' returns on the usable dates.
 
@@ -226,20 +249,24 @@ def held_returns(
 
 
 def portfolio_returns(
-    weights: Any, returns: Any, *, missing: MissingReturns | str = MissingReturns.DROP
+    weights: WeightsLike,
+    returns: pd.DataFrame | Market,
+    *,
+    missing: MissingReturns | str = MissingReturns.DROP,
 ) -> pd.Series:
     """Per-period returns of a fixed-weight portfolio, ``Σ_i w_i r_{t,i}``.
 
     Parameters
     ----------
-    weights : Series, mapping, array or PortfolioState
-        Fraction of portfolio value per instrument (negative = short); need not sum to 1 (the
-        rest is cash at zero return). An array is aligned with the returns' columns; a
-        PortfolioState is valued at the market's last prices (``returns`` must be a Market).
-        Every non-zero weight needs a returns column (else ``DataError``).
+    weights : Series, mapping, array, sequence or PortfolioState
+        :data:`~portlab.types.WeightsLike`: the fraction of portfolio value per instrument
+        (negative = short); need not sum to 1 (the rest is cash at zero return). An array is
+        aligned with the returns' columns; a PortfolioState is valued at the market's last
+        prices (``returns`` must be a Market). Every non-zero weight needs a returns column
+        (else ``DataError``).
     returns : DataFrame, shape (n_dates, n_instruments), or Market
         Simple per-period returns (fractions); NaN where missing; ±inf is a ``DataError``.
-    missing : MissingReturns
+    missing : MissingReturns or str
         DROP (default) uses only dates on which every held instrument has a return; ZERO counts a
         missing return as 0. Instruments with zero weight never affect which dates are used.
 
@@ -253,14 +280,16 @@ def portfolio_returns(
     return pd.Series(r, index=dates, name="portfolio")
 
 
-def _require(weights: Any) -> Any:
+def _require(weights: WeightsLike | None) -> WeightsLike:
     if weights is None:
         raise ValidationError("weights: required (a Series, mapping, array or PortfolioState)")
     return weights
 
 
 def portfolio_series(
-    weights: Any, returns: Any, missing: Any = MissingReturns.DROP
+    weights: WeightsLike | None,
+    returns: ReturnsLike | Market,
+    missing: MissingReturns | str = MissingReturns.DROP,
 ) -> tuple[np.ndarray, pd.Index, int | None]:
     """Portfolio returns as (values, dates, ppy); ``weights=None`` takes ``returns`` as the portfolio's own."""
     if weights is None:

@@ -9,7 +9,7 @@ conventions (weights, returns, NaN, annualisation, losses) are those of
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,10 @@ from portlab.analytics.risk._inputs import (
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_date, format_names, format_value
 from portlab.records import check_int
+
+if TYPE_CHECKING:
+    from portlab.market import Market
+    from portlab.types import GroupsLike, ReturnsLike, VectorLike, WeightsLike
 
 __all__ = [
     "beta",
@@ -67,8 +71,8 @@ def _series_values(s: Any, what: str) -> pd.Series:
 
 # ------------------------------------------------------------------- return statistics
 def volatility(
-    weights: Any,
-    returns: Any,
+    weights: WeightsLike | None,
+    returns: ReturnsLike | Market,
     *,
     annualize: bool = True,
     periods_per_year: int | None = None,
@@ -78,14 +82,16 @@ def volatility(
 
     Parameters
     ----------
-    weights : Series, mapping, array, PortfolioState or None
-        See the module notes; ``None`` when ``returns`` is the portfolio's return Series.
+    weights : Series, mapping, array, sequence, PortfolioState or None
+        :data:`~portlab.types.WeightsLike` (see the module notes); ``None`` when ``returns`` is
+        the portfolio's return Series.
     returns : DataFrame (dates × instruments), Market, or Series with ``weights=None``
+        :data:`~portlab.types.ReturnsLike` or a Market.
     annualize : bool
         Multiply by ``sqrt(periods_per_year)`` (default) or give the per-period figure.
     periods_per_year : int, optional
         Default: the Market's, else 252.
-    missing : MissingReturns
+    missing : MissingReturns or str
 
     Returns
     -------
@@ -98,7 +104,10 @@ def volatility(
 
 
 def _against_benchmark(
-    weights: Any, returns: Any, benchmark: Any, missing: Any
+    weights: WeightsLike | None,
+    returns: ReturnsLike | Market,
+    benchmark: pd.Series | pd.DataFrame | None,
+    missing: MissingReturns | str,
 ) -> tuple[np.ndarray, np.ndarray, int | None]:
     r, dates, ppy = portfolio_series(weights, returns, missing)
     if benchmark is None:
@@ -117,8 +126,8 @@ def _against_benchmark(
 
 
 def beta(
-    weights: Any,
-    returns: Any,
+    weights: WeightsLike | None,
+    returns: ReturnsLike | Market,
     benchmark: pd.Series | None = None,
     *,
     missing: MissingReturns | str = MissingReturns.DROP,
@@ -146,8 +155,8 @@ def beta(
 
 
 def tracking_error(
-    weights: Any,
-    returns: Any,
+    weights: WeightsLike | None,
+    returns: ReturnsLike | Market,
     benchmark: pd.Series | None = None,
     *,
     annualize: bool = True,
@@ -165,7 +174,7 @@ def tracking_error(
 
 
 def instrument_betas(
-    returns: Any,
+    returns: pd.DataFrame | Market,
     benchmark: pd.Series | None = None,
     *,
     window: int | None = 504,
@@ -242,7 +251,9 @@ def drawdowns(returns: pd.Series) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------ decomposition
-def _cov_and_weights(weights: Any, cov: Any) -> tuple[pd.Series, np.ndarray]:
+def _cov_and_weights(
+    weights: WeightsLike, cov: pd.DataFrame | np.ndarray | Market
+) -> tuple[pd.Series, np.ndarray]:
     """Weights (zeros kept) and the covariance over their instruments, as a labelled pair."""
     market = None
     if is_market(cov):
@@ -273,7 +284,9 @@ def _cov_and_weights(weights: Any, cov: Any) -> tuple[pd.Series, np.ndarray]:
     return w, sigma
 
 
-def volatility_contributions(weights: Any, cov: Any) -> pd.DataFrame:
+def volatility_contributions(
+    weights: WeightsLike, cov: pd.DataFrame | np.ndarray | Market
+) -> pd.DataFrame:
     """Euler decomposition of portfolio volatility ``σ = sqrt(wᵀ Σ w)`` by instrument.
 
     Also available as ``risk_contributions`` (its name before; the same function). For the
@@ -283,9 +296,11 @@ def volatility_contributions(weights: Any, cov: Any) -> pd.DataFrame:
 
     Parameters
     ----------
-    weights : Series, mapping, array or PortfolioState
-        Fractions of portfolio value; zero weights are kept (their marginal contribution says
-        what adding them would do). A PortfolioState needs ``cov`` to be a Market.
+    weights : Series, mapping, array, sequence or PortfolioState
+        :data:`~portlab.types.WeightsLike`: fractions of portfolio value; zero weights are kept
+        (their marginal contribution says what adding them would do). An array or sequence
+        needs ``cov`` to be an array (same order); a PortfolioState needs ``cov`` to be a
+        Market.
     cov : DataFrame (instruments × instruments), ndarray, or Market
         Covariance of returns; a Market gives ``market.covariance()`` (annualised Ledoit-Wolf).
         The units of the result follow it (annualised covariance → annualised volatility).
@@ -333,7 +348,7 @@ risk_contributions = volatility_contributions
 notebooks call ``pa.risk_contributions``)."""
 
 
-def _sector_labels(index: pd.Index, sectors: Any) -> np.ndarray:
+def _sector_labels(index: pd.Index, sectors: GroupsLike | Market) -> np.ndarray:
     if is_market(sectors):
         sectors = sectors.sectors
     if isinstance(sectors, Mapping):
@@ -348,7 +363,11 @@ def _sector_labels(index: pd.Index, sectors: Any) -> np.ndarray:
     return np.asarray([("Unknown" if pd.isna(s) else str(s)) for s in lab], dtype=object)
 
 
-def sector_risk_contributions(weights: Any, cov: Any, sectors: Any = None) -> pd.DataFrame:
+def sector_risk_contributions(
+    weights: WeightsLike,
+    cov: pd.DataFrame | np.ndarray | Market,
+    sectors: GroupsLike | Market | None = None,
+) -> pd.DataFrame:
     """:func:`volatility_contributions` summed by sector.
 
     Parameters
@@ -356,8 +375,8 @@ def sector_risk_contributions(weights: Any, cov: Any, sectors: Any = None) -> pd
     weights, cov
         As :func:`volatility_contributions`.
     sectors : Series, mapping or Market, optional
-        Instrument → sector; default the Market's when ``cov`` is one. Instruments without a
-        sector count as ``"Unknown"``.
+        Instrument → sector (:data:`~portlab.types.GroupsLike`); default the Market's when
+        ``cov`` is one. Instruments without a sector count as ``"Unknown"``.
 
     Returns
     -------
@@ -375,13 +394,14 @@ def sector_risk_contributions(weights: Any, cov: Any, sectors: Any = None) -> pd
     return out
 
 
-def concentration(weights: Any) -> dict[str, float]:
+def concentration(weights: VectorLike) -> dict[str, float]:
     """Concentration of a portfolio.
 
     Parameters
     ----------
-    weights : Series, mapping or array
-        Fractions of portfolio value (shorts count by their size).
+    weights : Series, mapping, array or sequence
+        :data:`~portlab.types.VectorLike`: fractions of portfolio value (shorts count by their
+        size).
 
     Returns
     -------
@@ -409,7 +429,9 @@ def concentration(weights: Any) -> dict[str, float]:
     return {"herfindahl": hhi, "effective_n": 1.0 / hhi}
 
 
-def sector_exposures(weights: Any, sectors: Any) -> pd.DataFrame:
+def sector_exposures(
+    weights: pd.Series | Mapping[str, float], sectors: GroupsLike | Market
+) -> pd.DataFrame:
     """Long, short, net and gross exposure per sector.
 
     Parameters
@@ -417,7 +439,8 @@ def sector_exposures(weights: Any, sectors: Any) -> pd.DataFrame:
     weights : Series or mapping
         Fractions of portfolio value by instrument.
     sectors : Series, mapping or Market
-        Instrument → sector; instruments without one count as ``"Unknown"``.
+        Instrument → sector (:data:`~portlab.types.GroupsLike`), or a Market's sectors;
+        instruments without one count as ``"Unknown"``.
 
     Returns
     -------

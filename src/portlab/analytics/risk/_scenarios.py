@@ -12,7 +12,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ import pandas as pd
 from portlab.analytics.risk._measures import instrument_betas
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_date, format_names
+
+if TYPE_CHECKING:
+    from portlab.market import Market
 
 __all__ = [
     "EPISODES",
@@ -84,7 +87,7 @@ class ScenarioContext:
     to the benchmark, NaN when it cannot be estimated).
     """
 
-    market: Any
+    market: Market
     unlisted: Unlisted
 
     @cached_property

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -35,11 +35,18 @@ from portlab.analytics.risk._scenarios import (
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_names
 
+if TYPE_CHECKING:
+    from portlab.engine.config import Policy
+    from portlab.market import Market
+    from portlab.types import WeightsLike
+
 __all__ = ["StressResult", "replay", "stress_test"]
 
 
 # --------------------------------------------------------------------------- replay
-def _holdings(portfolio: Any, market: Any) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+def _holdings(
+    portfolio: WeightsLike, market: Market
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     """Market value per instrument (aligned with the market), quantities, NAV and last prices.
 
     A PortfolioState is valued at ``market.last_prices``; weights are taken as market values of a
@@ -72,7 +79,7 @@ def _holdings(portfolio: Any, market: Any) -> tuple[np.ndarray, np.ndarray, floa
     return mv, qty, nav, price
 
 
-def _episodes(episodes: Any) -> list[Episode]:
+def _episodes(episodes: Episode | Iterable[Episode | tuple]) -> list[Episode]:
     if isinstance(episodes, Episode):
         episodes = [episodes]
     out = []
@@ -91,8 +98,8 @@ def _episodes(episodes: Any) -> list[Episode]:
 
 
 def replay(
-    portfolio: Any,
-    market: Any,
+    portfolio: WeightsLike,
+    market: Market,
     episodes: Iterable[Episode | tuple] = EPISODES,
     *,
     unlisted: Unlisted | str = Unlisted.BETA,
@@ -101,15 +108,15 @@ def replay(
 
     Parameters
     ----------
-    portfolio : PortfolioState, Series or mapping
-        A state (valued at ``market.last_prices``) or weights by instrument (fractions of
-        portfolio value).
+    portfolio : PortfolioState, Series, mapping, array or sequence
+        A state (valued at ``market.last_prices``) or weights (fractions of portfolio value)
+        by instrument, or in the market's instrument order (:data:`~portlab.types.WeightsLike`).
     market : Market
         Price history covering the episodes (an episode outside its dates is a ``DataError``).
     episodes : iterable of Episode or (name, start, end)
         Default :data:`EPISODES`; add your own: ``[*EPISODES, Episode("2018 Q4", "2018-09-20",
         "2018-12-24")]``.
-    unlisted : Unlisted
+    unlisted : Unlisted or str
         Rule for holdings without a price at the episode's start or end (see :class:`Unlisted`).
 
     Returns
@@ -221,7 +228,7 @@ def _measures(
     }
 
 
-def _shocks(shocks: Any) -> list[Shock]:
+def _shocks(shocks: Shock | Iterable[Shock]) -> list[Shock]:
     if isinstance(shocks, Shock):
         shocks = [shocks]
     out = list(shocks)
@@ -236,7 +243,7 @@ def _shocks(shocks: Any) -> list[Shock]:
     return out
 
 
-def _base_cov(market: Any, cov: Any) -> np.ndarray:
+def _base_cov(market: Market, cov: pd.DataFrame | None) -> np.ndarray:
     if cov is None:
         base = market.risk_model()[0]
     else:
@@ -252,10 +259,10 @@ def _base_cov(market: Any, cov: Any) -> np.ndarray:
 
 
 def stress_test(
-    portfolio: Any,
-    market: Any,
-    shocks: Any,
-    policy: Any = None,
+    portfolio: WeightsLike,
+    market: Market,
+    shocks: Shock | Iterable[Shock],
+    policy: Policy | None = None,
     *,
     cov: pd.DataFrame | None = None,
     unlisted: Unlisted | str = Unlisted.BETA,
@@ -264,9 +271,10 @@ def stress_test(
 
     Parameters
     ----------
-    portfolio : PortfolioState, Series or mapping
-        A state, valued at ``market.last_prices``; or weights by instrument (a portfolio worth
-        1, so currency figures are fractions).
+    portfolio : PortfolioState, Series, mapping, array or sequence
+        A state, valued at ``market.last_prices``; or weights by instrument or in the market's
+        instrument order (a portfolio worth 1, so currency figures are fractions;
+        :data:`~portlab.types.WeightsLike`).
     market : Market
         Prices, sectors, benchmark and the risk model.
     shocks : shock, Episode, or an iterable of them
@@ -280,7 +288,7 @@ def stress_test(
         Annualised covariance over the market's instruments; default ``market.risk_model()``
         (the market's given covariance or its Ledoit-Wolf estimate). NaN entries (instruments
         with too little history) count as 0, as in the engine.
-    unlisted : Unlisted
+    unlisted : Unlisted or str
         Proxy rule for holdings missing from an episode's history.
 
     Returns

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import math
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -39,6 +39,10 @@ from portlab.analytics.risk._inputs import (
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_names, format_value
 from portlab.records import check_int
+
+if TYPE_CHECKING:
+    from portlab.market import Market
+    from portlab.types import ReturnsLike, SeedLike, WeightsLike
 
 __all__ = [
     "MONTE_CARLO_BLOCK",
@@ -160,7 +164,7 @@ def historical_var_cvar(
     returns: np.ndarray | pd.Series | pd.DataFrame,
     confidence: float = 0.95,
     horizon: int = 1,
-) -> Any:
+) -> tuple[float, float] | tuple[np.ndarray, np.ndarray] | pd.DataFrame:
     """Historical VaR and CVaR of each column at once: the fast path for many series.
 
     Parameters
@@ -253,7 +257,7 @@ def _cf_tail_mean(z: float, a: float, s: float, k: float) -> float:
     return total / a
 
 
-def _cov_held(cov: Any, held: pd.Index, ppy: int | None) -> np.ndarray:
+def _cov_held(cov: pd.DataFrame, held: pd.Index, ppy: int | None) -> np.ndarray:
     """The given covariance over the held instruments, per period."""
     if isinstance(cov, pd.DataFrame):
         missing = held.difference(cov.index, sort=False).union(
@@ -276,17 +280,17 @@ def _cov_held(cov: Any, held: pd.Index, ppy: int | None) -> np.ndarray:
 
 
 def _tail(
-    weights: Any,
-    returns: Any,
+    weights: WeightsLike | None,
+    returns: ReturnsLike | Market,
     confidence: float,
     horizon: int,
-    method: Any,
+    method: VaRMethod | str,
     n_sims: int,
-    seed: Any,
-    cov: Any,
+    seed: SeedLike,
+    cov: pd.DataFrame | None,
     demean: bool,
-    missing: Any,
-    max_memory: Any = MONTE_CARLO_MAX_MEMORY,
+    missing: MissingReturns | str,
+    max_memory: int = MONTE_CARLO_MAX_MEMORY,
 ) -> tuple[float, float]:
     c = check_confidence(confidence)
     h = check_int("horizon", horizon, 1)
@@ -376,14 +380,14 @@ def _monte_carlo(weights, returns, c, h, budget, seed, cov, demean, missing) -> 
 
 
 def value_at_risk(
-    weights: Any,
-    returns: Any,
+    weights: WeightsLike | None,
+    returns: ReturnsLike | Market,
     *,
     confidence: float = 0.95,
     horizon: int = 1,
     method: VaRMethod | str = VaRMethod.HISTORICAL,
     n_sims: int = 20_000,
-    seed: Any = 0,
+    seed: SeedLike = 0,
     cov: pd.DataFrame | None = None,
     demean: bool = False,
     missing: MissingReturns | str = MissingReturns.DROP,
@@ -393,11 +397,13 @@ def value_at_risk(
 
     Parameters
     ----------
-    weights : Series, mapping, array, PortfolioState or None
-        Fraction of portfolio value per instrument (see :func:`portfolio_returns`). ``None``:
-        ``returns`` is already the portfolio's return Series.
+    weights : Series, mapping, array, sequence, PortfolioState or None
+        Fraction of portfolio value per instrument (:data:`~portlab.types.WeightsLike`, see
+        :func:`portlab.analytics.risk.portfolio_returns`). ``None``: ``returns`` is already
+        the portfolio's return Series.
     returns : DataFrame (dates × instruments), Market, or Series (with ``weights=None``)
-        Simple per-period returns (fractions). NaN handling: ``missing``; a Series' NaN are dropped.
+        Simple per-period returns (fractions, :data:`~portlab.types.ReturnsLike`). NaN
+        handling: ``missing``; a Series' NaN are dropped.
     confidence : float
         In (0, 1), e.g. 0.95 or 0.99.
     horizon : int
@@ -405,20 +411,21 @@ def value_at_risk(
         portfolio returns (``n - horizon + 1`` windows); PARAMETRIC and CORNISH_FISHER scale the
         one-period distribution by square-root of time (mean × h, volatility × √h, skewness and
         kurtosis of one period); MONTE_CARLO draws from ``N(h μ, h Σ)``.
-    method : VaRMethod
+    method : VaRMethod or str
         HISTORICAL (default), PARAMETRIC, CORNISH_FISHER or MONTE_CARLO.
     n_sims : int
         Monte Carlo draws: an integer >= 100 (a bool, a float such as ``1e6``, a string or a
         smaller number is a ``ValidationError``).
     seed : int, Generator or None
-        Monte Carlo seed; the default 0 makes results reproducible.
+        Monte Carlo seed (:data:`~portlab.types.SeedLike`); the default 0 makes results
+        reproducible.
     cov : DataFrame, optional
         PARAMETRIC / MONTE_CARLO only: covariance of the instruments' returns labelled by
         instrument, per period -- a ``Market.covariance()`` frame (``attrs["annualized"]``) is
         divided by the periods per year. Default: the sample covariance of the dates used.
     demean : bool
         Take the expected return as zero (parametric, Cornish-Fisher, Monte Carlo).
-    missing : MissingReturns
+    missing : MissingReturns or str
         DROP (default) or ZERO, for NaN returns of held instruments.
     max_memory : int
         MONTE_CARLO only: memory budget in bytes, default :data:`MONTE_CARLO_MAX_MEMORY`
@@ -445,14 +452,14 @@ def value_at_risk(
 
 
 def conditional_value_at_risk(
-    weights: Any,
-    returns: Any,
+    weights: WeightsLike | None,
+    returns: ReturnsLike | Market,
     *,
     confidence: float = 0.95,
     horizon: int = 1,
     method: VaRMethod | str = VaRMethod.HISTORICAL,
     n_sims: int = 20_000,
-    seed: Any = 0,
+    seed: SeedLike = 0,
     cov: pd.DataFrame | None = None,
     demean: bool = False,
     missing: MissingReturns | str = MissingReturns.DROP,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -19,6 +19,10 @@ from portlab.analytics.tax._lots import (
 )
 from portlab.exceptions import ValidationError
 from portlab.records import number
+
+if TYPE_CHECKING:
+    from portlab.dates import DateLike
+    from portlab.types import PricesLike, TradesLike
 
 __all__ = ["HarvestLevel", "harvest_candidates"]
 
@@ -39,7 +43,9 @@ class _Buy(NamedTuple):
     source: str
 
 
-def _buys(trades: Any, what: str, default_date: pd.Timestamp | None) -> list[_Buy]:
+def _buys(
+    trades: TradesLike | pd.Series | None, what: str, default_date: pd.Timestamp | None
+) -> list[_Buy]:
     """The purchases in ``trades`` (None, a Series of signed shares by instrument, a DataFrame
     or executed events). A missing date is ``default_date`` (an error when None)."""
     if trades is None:
@@ -131,14 +137,14 @@ def _conflicts(
 
 def harvest_candidates(
     ledger: LotLedger,
-    prices: Any,
-    as_of: Any,
+    prices: PricesLike,
+    as_of: DateLike,
     *,
     min_loss: float = 0.0,
     min_loss_fraction: float = 0.0,
     level: HarvestLevel | str = HarvestLevel.LOT,
-    recent_trades: Any = None,
-    planned_trades: Any = None,
+    recent_trades: TradesLike | None = None,
+    planned_trades: TradesLike | pd.Series | None = None,
 ) -> pd.DataFrame:
     """Lots (or instruments) whose sale on ``as_of`` would realize a loss, with wash-sale risk.
 
@@ -146,19 +152,20 @@ def harvest_candidates(
     ----------
     ledger : LotLedger
     prices : mapping, Series, DataFrame or Market
-        As :meth:`LotLedger.unrealized` takes.
-    as_of : date-like
+        As :meth:`LotLedger.unrealized` takes (:data:`~portlab.types.PricesLike`).
+    as_of : str, Timestamp, datetime, date or datetime64
         The prospective sale date.
     min_loss : float, default 0.0
         Keep rows whose unrealized loss (currency, > 0) is at least this.
     min_loss_fraction : float, default 0.0
         And whose loss as a fraction of cost basis (``0.1`` is 10 %) is at least this.
-    level : HarvestLevel, default LOT
+    level : HarvestLevel or str, default LOT
         One row per loss lot, or per instrument (its loss lots together; thresholds apply to
         the sum).
-    recent_trades, planned_trades : DataFrame, Series or events, optional
+    recent_trades, planned_trades : DataFrame, events or (planned only) Series, optional
         Purchases outside the ledger's lots (e.g. other accounts) and planned purchases
-        (e.g. ``CoordinationResult.trades()``, a Series of signed shares dated ``as_of``).
+        (e.g. ``CoordinationResult.trades()``, a Series of signed shares dated ``as_of``; a
+        Series of recent trades has no dates, a ``ValidationError``).
         Columns as :meth:`LotLedger.from_trades` reads (price optional; a planned trade
         without a date is dated ``as_of``). Sales in them are ignored.
 

@@ -4,7 +4,7 @@ Private: use :mod:`portlab.analytics.tax`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,9 @@ from portlab.records import executions as _executions
 from portlab.records import field as _field
 from portlab.records import instrument_id, number
 from portlab.records import parse_execution as _parse_execution
+
+if TYPE_CHECKING:
+    from portlab.types import ExecutionsLike, PricesLike, TradesLike
 
 __all__ = ["parse_trades", "prices_at", "trades_from_events", "trades_from_frame"]
 
@@ -45,7 +48,7 @@ def _implied_fee(action_buy: bool, quantity: float, price: float, total: float, 
     return fee
 
 
-def trades_from_events(events: Any) -> list[Trade]:
+def trades_from_events(events: ExecutionsLike) -> list[Trade]:
     """Parse TradeExecutedEvents (or their JSON dicts), in date order (stable)."""
     out = []
     for label, ev in _executions(events):
@@ -150,14 +153,14 @@ def trades_from_frame(df: pd.DataFrame, what: str = "trades") -> list[Trade]:
     return sorted(out, key=lambda t: t.date)
 
 
-def parse_trades(trades: Any, what: str = "trades") -> list[Trade]:
+def parse_trades(trades: TradesLike, what: str = "trades") -> list[Trade]:
     """A trades table (DataFrame) or executions (events, dicts, iterables of them)."""
     if isinstance(trades, pd.DataFrame):
         return trades_from_frame(trades, what)
     return trades_from_events(trades)
 
 
-def prices_at(prices: Any, as_of: pd.Timestamp) -> Mapping:
+def prices_at(prices: PricesLike, as_of: pd.Timestamp) -> Mapping:
     """Prices as a mapping: a mapping or Series as given; a DataFrame (dates x instruments) or
     a Market (its ``prices``): the last row dated on or before ``as_of``."""
     if not isinstance(prices, pd.DataFrame | pd.Series | Mapping) and isinstance(

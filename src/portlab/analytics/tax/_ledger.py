@@ -4,8 +4,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,10 @@ from portlab.analytics.tax._lots import (
 from portlab.exceptions import ValidationError
 from portlab.records import Frozen, freeze, instrument_id, make_frozen, number
 from portlab.records import price as _price
+
+if TYPE_CHECKING:
+    from portlab.dates import DateLike
+    from portlab.types import ExecutionsLike, PricesLike, TradesLike
 
 __all__ = ["LotLedger", "wash_sales"]
 
@@ -149,7 +153,9 @@ class LotLedger(Frozen):
         )
 
     # -- updates ---------------------------------------------------------------------------
-    def _update(self, trades: list[Trade], method: Any, *, wash: bool = False) -> LotLedger:
+    def _update(
+        self, trades: list[Trade], method: LotMethod | str, *, wash: bool = False
+    ) -> LotLedger:
         method = lot_method(method)
         if trades and self._last is not None and trades[0].date < self._last:
             t = trades[0]
@@ -178,7 +184,7 @@ class LotLedger(Frozen):
         )
 
     def buy(
-        self, instrument: str, date: Any, quantity: float, price: float, fee: float = 0.0
+        self, instrument: str, date: DateLike, quantity: float, price: float, fee: float = 0.0
     ) -> LotLedger:
         """A new ledger with a lot of ``quantity`` (> 0) shares bought at ``price`` (> 0) on
         ``date``, ``fee`` (>= 0, currency) added to its cost basis."""
@@ -198,12 +204,12 @@ class LotLedger(Frozen):
     def sell(
         self,
         instrument: str,
-        date: Any,
+        date: DateLike,
         quantity: float,
         price: float,
         *,
         method: LotMethod | str = LotMethod.FIFO,
-        lots: Any = None,
+        lots: Iterable[int] | Mapping[int, float] | None = None,
         fee: float = 0.0,
     ) -> tuple[LotLedger, pd.DataFrame]:
         """Sell ``quantity`` (> 0, at most the shares held) at ``price``; relieve lots by
@@ -211,11 +217,11 @@ class LotLedger(Frozen):
 
         Parameters
         ----------
-        instrument, date : str, date-like
+        instrument, date : str, DateLike
         quantity, price : float
             Shares sold (> 0) and sale price per share (> 0).
-        method : LotMethod, default FIFO
-        lots : sequence of int or mapping of int to float, optional
+        method : LotMethod or str, default FIFO
+        lots : iterable of int or mapping of int to float, optional
             With ``method=SPECIFIC`` only: lot ids relieved in the order given (each in full,
             the last one partly as needed), or ``{lot_id: shares}`` summing to ``quantity``.
         fee : float, default 0.0
@@ -250,12 +256,15 @@ class LotLedger(Frozen):
         new = self._update([t], method)
         return new, _realized_frame(new._realized[1] if new._realized is not self._realized else ())
 
-    def apply(self, executions: Any, method: LotMethod | str = LotMethod.FIFO) -> LotLedger:
+    def apply(
+        self, executions: ExecutionsLike, method: LotMethod | str = LotMethod.FIFO
+    ) -> LotLedger:
         """A new ledger after executed trades: a :class:`~portlab.events.TradeExecutedEvent`,
-        its JSON dict, or an iterable of them (sorted by timestamp, stably). BUY opens a lot
-        whose fee is ``total_amount - quantity * executed_price``; SELL relieves lots by
-        ``method`` (not SPECIFIC: events name no lots) with fee ``quantity * executed_price -
-        total_amount``. A malformed event raises ValidationError naming it; nothing is applied.
+        its JSON dict, or an iterable of them (:data:`~portlab.types.ExecutionsLike`; sorted by
+        timestamp, stably). BUY opens a lot whose fee is ``total_amount - quantity *
+        executed_price``; SELL relieves lots by ``method`` (not SPECIFIC: events name no lots)
+        with fee ``quantity * executed_price - total_amount``. A malformed event raises
+        ValidationError naming it; nothing is applied.
         """
         if lot_method(method) is LotMethod.SPECIFIC:
             raise ValidationError("method: SPECIFIC needs lot ids per sale; use sell(lots=...)")
@@ -263,13 +272,17 @@ class LotLedger(Frozen):
 
     @classmethod
     def from_trades(
-        cls, trades: Any, method: LotMethod | str = LotMethod.FIFO, *, wash_sales: bool = False
+        cls,
+        trades: TradesLike,
+        method: LotMethod | str = LotMethod.FIFO,
+        *,
+        wash_sales: bool = False,
     ) -> LotLedger:
         """A ledger built from a trade history.
 
         Parameters
         ----------
-        trades : DataFrame or executions
+        trades : DataFrame or executions (:data:`~portlab.types.TradesLike`)
             A table with columns (first match wins; an ``execution.`` prefix, as written by
             :func:`portlab.events.events_to_frame`, is dropped): date ``date`` / ``timestamp``
             / ``trade_date`` (or a DatetimeIndex); instrument ``instrument`` /
@@ -279,7 +292,7 @@ class LotLedger(Frozen):
             implied by ``total_amount`` if present, else 0); optional ``lots`` for SPECIFIC.
             A backtest's trades table (date, instrument, shares, price, notional, cost) reads
             as is. Zero-share rows are skipped. Or anything :meth:`apply` takes.
-        method : LotMethod, default FIFO
+        method : LotMethod or str, default FIFO
         wash_sales : bool, default False
             Apply the wash-sale rule (see :mod:`portlab.analytics.tax`): disallowed losses go into the
             replacement lots' basis and the ledger's :meth:`wash_sale_adjustments`.
@@ -366,15 +379,16 @@ class LotLedger(Frozen):
             index=pd.Index(list(self._lots), name="instrument", dtype="str"),
         )
 
-    def unrealized(self, prices: Any, as_of: Any) -> pd.DataFrame:
+    def unrealized(self, prices: PricesLike, as_of: DateLike) -> pd.DataFrame:
         """Unrealized gain of every open lot at ``prices`` on ``as_of``.
 
         Parameters
         ----------
         prices : mapping, Series, DataFrame or Market
-            Price per share by instrument; a DataFrame (dates x instruments) or a Market is
-            read at its last row dated on or before ``as_of``.
-        as_of : date-like
+            Price per share by instrument (:data:`~portlab.types.PricesLike`); a DataFrame
+            (dates x instruments) or a Market is read at its last row dated on or before
+            ``as_of``.
+        as_of : str, Timestamp, datetime, date or datetime64
             Valuation date, not before any open lot's ``open_date``.
 
         Returns
@@ -500,16 +514,16 @@ def _realized_frame(rows: Iterable[Relief]) -> pd.DataFrame:
     )
 
 
-def wash_sales(trades: Any, *, method: LotMethod | str = LotMethod.FIFO) -> pd.DataFrame:
+def wash_sales(trades: TradesLike, *, method: LotMethod | str = LotMethod.FIFO) -> pd.DataFrame:
     """Wash sales in a completed trade history: every loss sale with a purchase of the same
     instrument within 30 days before or after it, the disallowed loss and the basis adjustment
     of the replacement lot.
 
     Parameters
     ----------
-    trades : DataFrame or executions
+    trades : DataFrame or executions (:data:`~portlab.types.TradesLike`)
         As :meth:`LotLedger.from_trades` takes.
-    method : LotMethod, default FIFO
+    method : LotMethod or str, default FIFO
         Lot relief for the sales.
 
     Returns

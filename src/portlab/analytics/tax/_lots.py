@@ -16,13 +16,16 @@ import bisect
 import enum
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from portlab.exceptions import ValidationError
 from portlab.records import CLOSE_TOLERANCE, number
+
+if TYPE_CHECKING:
+    from portlab.dates import DateLike
 
 __all__ = [
     "WASH_SALE_WINDOW_DAYS",
@@ -111,14 +114,14 @@ class Trade(NamedTuple):
     quantity: float
     price: float
     fee: float
-    lots: Any
+    lots: Iterable[int] | Mapping[int, float] | None
     where: str
 
 
 # --------------------------------------------------------------------------- dates and terms
 
 
-def to_date(value: Any, where: str) -> pd.Timestamp:
+def to_date(value: DateLike, where: str) -> pd.Timestamp:
     """``value`` as a timezone-naive calendar date, or ValidationError naming ``where``."""
     try:
         ts = pd.Timestamp(value)
@@ -156,7 +159,8 @@ def first_long_term_date(start: pd.Timestamp) -> pd.Timestamp:
 # --------------------------------------------------------------------------- validation
 
 
-def lot_method(value: Any) -> LotMethod:
+def lot_method(value: LotMethod | str) -> LotMethod:
+    """``value`` as a :class:`LotMethod`; ValidationError listing the methods otherwise."""
     try:
         return LotMethod(value)
     except ValueError:
