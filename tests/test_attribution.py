@@ -145,6 +145,14 @@ def test_multi_period_linking_against_scalar_formulas(linking, coef):
     compounded = math.prod(1 + x for x in rp) - math.prod(1 + x for x in rb)
     assert res.linked["total"].sum() == pytest.approx(compounded, rel=1e-12)
     assert res.linked_active == pytest.approx(compounded, rel=1e-12)
+    # the linked effects earned up to each period, by hand from the scalar formulas
+    over_time = res.linked_over_time
+    for j, name in enumerate(("allocation", "selection", "interaction")):
+        by_hand = np.cumsum(
+            [beta[t] * sum(effects[t][g][j] for g in ("Tech", "Energy")) for t in range(3)]
+        )
+        np.testing.assert_allclose(over_time[name], by_hand, rtol=1e-11, atol=1e-16)
+        assert over_time[name].iloc[-1] == pytest.approx(res.linked[name].sum(), rel=1e-12)
 
 
 def test_link_function_and_none_is_the_plain_sum():

@@ -46,8 +46,10 @@ _SUBMODULES = {
     "io",
     "linalg",
     "market",
+    "plots",
     "records",
     "state",
+    "types",
 }
 
 __all__ = [
@@ -75,8 +77,10 @@ __all__ = [
     "io",
     "linalg",
     "market",
+    "plots",
     "records",
     "state",
+    "types",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -91,8 +95,10 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         io,
         linalg,
         market,
+        plots,
         records,
         state,
+        types,
     )
     from portlab.engine import (
         AllocationMode,

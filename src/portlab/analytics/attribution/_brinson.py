@@ -137,6 +137,16 @@ class BrinsonResult:
         )
 
     @property
+    def linked_over_time(self) -> pd.DataFrame:
+        """The linked effects earned up to each period: ``Σ_{s<=t} β_s · effect_s``.
+
+        Shape (n_periods, 3), columns allocation, selection, interaction, fractions; the last
+        row is the range's linked total of each effect (``linked`` summed over groups).
+        """
+        weighted = self.effects.mul(self.coefficients.to_numpy(), axis=0)
+        return weighted.cumsum()
+
+    @property
     def active_return(self) -> pd.Series:
         """Portfolio minus benchmark total return, per period."""
         return (self.portfolio_return - self.benchmark_return).rename("active_return")

@@ -1,0 +1,104 @@
+"""Charts of the workbench: one function per chart, from portlab's results to HoloViews objects.
+
+The notebook widgets, the Panel dashboards and the report notebooks all draw with these
+functions. Each takes a result (a :class:`~portlab.CoordinationResult`, a
+:class:`~portlab.analytics.attribution.BrinsonResult`, an analytics table or a return
+Series) and returns a HoloViews element, overlay or layout for the bokeh backend; no chart
+computes a financial figure of its own — every number is read from the result or comes from
+a :mod:`portlab.analytics` call. Values stay fractions in the elements' data (so the data
+equal the result's numbers) and show as percent on axes and in tooltips.
+
+Every chart has a title saying what it shows, units on its axes, hover tooltips with the
+exact values, a legend only when it has more than one series, and the colours of
+:mod:`portlab.plots.palette` (neutral within limits, amber near a limit, red over a hard
+limit, one colour per side of a trade, the benchmark grey).
+
+Coordination
+    :func:`exposures` (and :func:`exposure_table`): positions, sectors, leverage and
+    volatility against the policy's limits, before and after a batch;
+    :func:`sizing_waterfall`: one decision from its Kelly size to its final size, each step
+    labelled with the rule that moved it; :func:`conflicts` (and :func:`conflict_table`): who
+    won and who lost per instrument; :func:`allocation`: the capital given to each
+    opportunity and the limit that bound it.
+Optimization and risk
+    :func:`frontier`: the efficient frontier with the current and chosen portfolios;
+    :func:`risk_contributions`: each instrument's share of the volatility;
+    :func:`correlation_heatmap`: correlations in the leaf order of HRP's clustering tree.
+Attribution and performance
+    :func:`brinson_effects`, :func:`attribution_waterfall` (benchmark return → allocation →
+    selection → interaction → portfolio return), :func:`linked_effects` (over time);
+    :func:`equity_curve`, :func:`underwater`, :func:`performance` (both).
+
+:func:`extension` sets up the bokeh backend with inline resources for offline pages; call it
+before ``import hvplot.pandas``. ``import portlab`` never imports HoloViews; importing this
+package does.
+
+Examples
+--------
+>>> import portlab
+>>> from portlab import plots
+>>> from portlab.datasets import example_batch, load_sample
+>>> market, batch = load_sample(), example_batch()
+>>> result = portlab.Coordinator().coordinate(batch.signals, batch.state, market,
+...                                           batch.rebalance_requests)
+>>> chart = plots.sizing_waterfall(result, "AAPL")
+>>> chart.Waterfall.I.dframe()[["step", "rule"]].head(3).to_numpy().tolist()
+[['Kelly', 'target 25.0%, held 3.0%'], ['policy', 'position limit'], ['correlation', '×0.65 (ρ 0.70)']]
+"""
+
+from portlab.plots._attribution import (
+    EFFECT_COLORS,
+    attribution_waterfall,
+    brinson_effects,
+    linked_effects,
+)
+from portlab.plots._conflicts import CONFLICT_COLUMNS, ConflictRole, conflict_table, conflicts
+from portlab.plots._exposures import EXPOSURE_COLUMNS, Measure, exposure_table, exposures
+from portlab.plots._optimize import (
+    correlation_heatmap,
+    frontier,
+    frontier_point,
+    risk_contributions,
+)
+from portlab.plots._performance import equity_curve, performance, underwater
+from portlab.plots._setup import extension
+from portlab.plots._sizing import (
+    RULE_LABELS,
+    SIZING_STEPS,
+    allocation,
+    rule_label,
+    sizing_waterfall,
+)
+from portlab.plots.palette import LimitStatus, Palette, limit_status, side_color
+
+__all__ = [
+    "CONFLICT_COLUMNS",
+    "EFFECT_COLORS",
+    "EXPOSURE_COLUMNS",
+    "RULE_LABELS",
+    "SIZING_STEPS",
+    "ConflictRole",
+    "LimitStatus",
+    "Measure",
+    "Palette",
+    "allocation",
+    "attribution_waterfall",
+    "brinson_effects",
+    "conflict_table",
+    "conflicts",
+    "correlation_heatmap",
+    "equity_curve",
+    "exposure_table",
+    "exposures",
+    "extension",
+    "frontier",
+    "frontier_point",
+    "limit_status",
+    "linked_effects",
+    "performance",
+    "risk_contributions",
+    "rule_label",
+    "side_color",
+    "sizing_waterfall",
+    "underwater",
+]

@@ -1,0 +1,294 @@
+"""Optimization charts: the efficient frontier, risk contributions, correlations in HRP order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import holoviews as hv
+import pandas as pd
+
+from portlab.exceptions import ValidationError
+from portlab.plots._style import (
+    BACKEND,
+    NUMBER,
+    PCT,
+    finish,
+    hover,
+    overlay_opts,
+    pct_text,
+    percent_axis,
+)
+from portlab.plots.palette import Palette
+
+__all__ = ["correlation_heatmap", "frontier", "frontier_point", "risk_contributions"]
+
+#: the metric columns of :func:`portlab.analytics.optimize.efficient_frontier`'s table
+FRONTIER_METRICS = ("target_return", "expected_return", "volatility", "sharpe")
+#: how many of a portfolio's largest weights its tooltip lists
+TOP_WEIGHTS = 5
+
+
+def _holdings(weights: pd.Series) -> str:
+    """The largest weights as text: ``"AAPL 10.0%, MSFT 9.5%"``."""
+    w = weights[weights.abs() > 1e-9]
+    top = w.reindex(w.abs().sort_values(ascending=False).index[:TOP_WEIGHTS])
+    more = f" and {len(w) - len(top)} more" if len(w) > len(top) else ""
+    return ", ".join(f"{k} {pct_text(v)}" for k, v in top.items()) + more
+
+
+def frontier_point(point: Any) -> dict[str, Any]:
+    """A portfolio to mark on the frontier: its volatility, expected return and holdings.
+
+    Parameters
+    ----------
+    point : MeanVarianceResult, mapping or (volatility, expected_return)
+        A result of :func:`~portlab.analytics.optimize.mean_variance` (or anything with
+        ``volatility`` and ``expected_return`` attributes, and ``sharpe``/``weights`` if it
+        has them), a mapping with those keys, or a pair. Annual fractions.
+
+    Returns
+    -------
+    dict
+        ``volatility``, ``expected_return``, ``sharpe`` (NaN if not given), ``holdings``
+        (text, ``""`` if no weights).
+    """
+    if isinstance(point, Mapping):
+        get = point.get
+    elif isinstance(point, Sequence) and not isinstance(point, str) and len(point) == 2:
+        vol, ret = point
+        return {"volatility": float(vol), "expected_return": float(ret),
+                "sharpe": float("nan"), "holdings": ""}  # fmt: skip
+    elif hasattr(point, "volatility") and hasattr(point, "expected_return"):
+
+        def get(name: str, default: Any = None) -> Any:
+            return getattr(point, name, default)
+
+    else:
+        raise ValidationError(
+            "point: expected a MeanVarianceResult, a mapping with volatility and "
+            f"expected_return, or a (volatility, expected_return) pair; got {type(point).__name__}"
+        )
+    weights = get("weights", None)
+    return {
+        "volatility": float(get("volatility")),
+        "expected_return": float(get("expected_return")),
+        "sharpe": float(get("sharpe", float("nan"))),
+        "holdings": _holdings(pd.Series(weights, dtype=float)) if weights is not None else "",
+    }
+
+
+def frontier(table: pd.DataFrame, current: Any = None, chosen: Any = None) -> hv.Overlay:
+    """The efficient frontier, with the portfolio held now and the one chosen.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`portlab.analytics.optimize.efficient_frontier`'s table (one row per point:
+        ``target_return``, ``expected_return``, ``volatility``, ``sharpe``, then one column
+        of weights per asset).
+    current, chosen : optional
+        Portfolios to mark (see :func:`frontier_point`): the current one (dark circle) and
+        the chosen one (a star in the portfolio colour).
+
+    Returns
+    -------
+    holoviews.Overlay
+        ``Curve`` (the frontier line), ``Scatter`` of group ``Frontier`` (its points, with
+        ``point``, ``sharpe`` and ``holdings``; attach a ``Selection1D`` or ``Tap`` stream to
+        it to pick a point), and ``Scatter``\\ s labelled ``current`` and ``chosen``.
+        Annual volatility on x, expected return on y, both in percent.
+    """
+    missing = [c for c in FRONTIER_METRICS if c not in table.columns]
+    if missing:
+        raise ValidationError(
+            f"table: not an efficient_frontier table (no column {', '.join(missing)})"
+        )
+    assets = [c for c in table.columns if c not in FRONTIER_METRICS]
+    data = table[list(FRONTIER_METRICS)].copy()
+    data.insert(0, "point", table.index.to_numpy())
+    data["holdings"] = [_holdings(row) for _, row in table[assets].iterrows()]
+    tips = hover(
+        [
+            ("Point", "point", ""),
+            ("Expected return", "expected_return", PCT),
+            ("Volatility", "volatility", PCT),
+            ("Sharpe", "sharpe", NUMBER),
+            ("Largest weights", "holdings", ""),
+        ]
+    )
+    line = hv.Curve(data, "volatility", "expected_return", label="efficient frontier").opts(
+        color=str(Palette.NEUTRAL), line_width=2, backend=BACKEND
+    )
+    points = hv.Scatter(
+        data, "volatility", ["expected_return", "point", "sharpe", "holdings"], group="Frontier"
+    ).opts(
+        color=str(Palette.NEUTRAL),
+        size=7,
+        tools=["hover", "tap"],
+        hover_tooltips=tips,
+        nonselection_alpha=0.5,
+        backend=BACKEND,
+    )
+    layers: list[Any] = [line, points]
+    marked = []
+    for name, point, style in (
+        ("current", current, {"color": str(Palette.CURRENT), "marker": "circle", "size": 13}),
+        ("chosen", chosen, {"color": str(Palette.PORTFOLIO), "marker": "star", "size": 20}),
+    ):
+        if point is None:
+            continue
+        p = pd.DataFrame([frontier_point(point)])
+        layers.append(
+            hv.Scatter(p, "volatility", ["expected_return", "sharpe", "holdings"], label=name).opts(
+                tools=["hover"],
+                hover_tooltips=[("Portfolio", name)]
+                + hover(
+                    [
+                        ("Expected return", "expected_return", PCT),
+                        ("Volatility", "volatility", PCT),
+                        ("Sharpe", "sharpe", NUMBER),
+                        ("Largest weights", "holdings", ""),
+                    ]
+                ),
+                backend=BACKEND,
+                **style,
+            )
+        )
+        marked.append(name)
+    title = "Efficient frontier" + (f" with the {' and '.join(marked)} portfolio" if marked else "")
+    if len(marked) == 2:
+        title += "s"
+    return overlay_opts(
+        hv.Overlay(layers),
+        title=title,
+        legend=bool(marked),  # the frontier alone is one series
+        xlabel="Volatility (% a year)",
+        ylabel="Expected return (% a year)",
+        xformatter=percent_axis(1),
+        yformatter=percent_axis(1),
+        legend_position="bottom_right",
+    )
+
+
+def risk_contributions(table: pd.DataFrame, *, top: int | None = None) -> hv.Bars:
+    """Each instrument's contribution to the portfolio's volatility, largest first.
+
+    Parameters
+    ----------
+    table : DataFrame
+        :func:`portlab.analytics.risk.volatility_contributions`'s table (index instrument;
+        ``weight``, ``marginal``, ``component``, ``percent``).
+    top : int, optional
+        Show only the ``top`` largest contributions (by absolute value).
+
+    Returns
+    -------
+    holoviews.Bars
+        Key ``instrument``; values ``component`` (annual volatility contributed, a
+        fraction), ``percent`` (share of the total), ``weight``, ``marginal``. Instruments
+        without weight are left out.
+    """
+    missing = [c for c in ("weight", "marginal", "component", "percent") if c not in table]
+    if missing:
+        raise ValidationError(
+            f"table: not a volatility_contributions table (no column {', '.join(missing)})"
+        )
+    data = table[table["weight"] != 0].copy()
+    data.index.name = "instrument"
+    data = data.reset_index()
+    data = data.reindex(data["component"].abs().sort_values(ascending=False).index)
+    if top is not None:
+        data = data.head(top)
+    total = float(table["component"].sum())
+    bars = hv.Bars(data, "instrument", ["component", "percent", "weight", "marginal"]).opts(
+        color=str(Palette.NEUTRAL),
+        hover_tooltips=hover(
+            [
+                ("Instrument", "instrument", ""),
+                ("Contribution", "component", PCT),
+                ("Share of risk", "percent", PCT),
+                ("Weight", "weight", PCT),
+                ("Marginal", "marginal", "{0.000}"),
+            ]
+        ),
+        backend=BACKEND,
+    )
+    shown = (
+        f"largest {len(data)} "
+        if top is not None and len(data) < (table["weight"] != 0).sum()
+        else ""
+    )
+    return finish(
+        bars,
+        title=f"Contributions to portfolio volatility ({pct_text(total)} a year), {shown}by instrument",
+        xlabel="Instrument",
+        ylabel="Volatility contributed (% a year)",
+        yformatter=percent_axis(1),
+        xrotation=45,
+    )
+
+
+def correlation_heatmap(corr: pd.DataFrame, order: Any = None) -> hv.HeatMap:
+    """Pairwise correlations, instruments in the leaf order of HRP's clustering tree.
+
+    Parameters
+    ----------
+    corr : DataFrame (n, n)
+        Correlation matrix (``market.correlation()``), labelled alike on both axes.
+    order : HierarchicalRiskParity, sequence of labels, or None
+        A fitted :class:`~portlab.analytics.optimize.HierarchicalRiskParity` (its
+        ``order_``), an explicit order, or None to cluster ``corr`` with HRP's default tree
+        (single linkage on the distance ``sqrt((1 − ρ) / 2)``).
+
+    Returns
+    -------
+    holoviews.HeatMap
+        Keys ``x``, ``y`` (instruments, in that order on both axes, the first at the top
+        left); value ``correlation``. Diverging colours from −1 (blue) to +1 (red).
+    """
+    if not (isinstance(corr, pd.DataFrame) and corr.index.equals(corr.columns)):
+        raise ValidationError("corr: expected a square DataFrame with the same labels on both axes")
+    how = "in the given order"
+    if order is None:
+        from portlab.analytics.optimize import HierarchicalRiskParity
+
+        model = HierarchicalRiskParity().fit(corr)
+        labels, how = list(model.order_), f"in HRP order ({model.linkage} linkage)"
+    elif hasattr(order, "order_"):
+        labels, how = list(order.order_), f"in HRP order ({order.linkage} linkage)"
+    else:
+        labels = list(order)
+    unknown = [x for x in labels if x not in corr.index]
+    if unknown or len(set(labels)) != len(labels):
+        raise ValidationError(
+            "order: must list labels of corr, each once"
+            + (f" (unknown: {', '.join(map(str, unknown[:5]))})" if unknown else "")
+        )
+    sub = corr.loc[labels, labels]
+    data = pd.DataFrame(
+        {
+            "x": pd.Index(labels).repeat(len(labels)),
+            "y": labels * len(labels),
+            "correlation": sub.to_numpy().T.ravel(),
+        }
+    )
+    n = len(labels)
+    side = max(360, min(900, 26 * n + 140))
+    heat = hv.HeatMap(data, ["x", "y"], "correlation").redim.values(x=labels, y=labels[::-1])
+    return finish(
+        heat,
+        title=f"Correlation of {n} instruments, {how}",
+        xlabel="",
+        ylabel="",
+        cmap="RdBu_r",
+        clim=(-1.0, 1.0),
+        colorbar=True,
+        xrotation=90,
+        width=side + 80,
+        height=side,
+        show_grid=False,
+        hover_tooltips=hover(
+            [("Instrument", "x", ""), ("With", "y", ""), ("Correlation", "correlation", "{0.00}")]
+        ),
+    )

@@ -1,0 +1,150 @@
+"""The equity curve against the benchmark, and the underwater (drawdown) chart.
+
+Wealth and drawdowns come from :func:`portlab.analytics.risk.drawdowns` (``wealth`` = the
+value of 1 invested, ``drawdown`` = the fall from the running peak, a positive fraction) and
+the maximum drawdown from :func:`portlab.analytics.performance.max_drawdown`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import holoviews as hv
+import pandas as pd
+
+from portlab.exceptions import ValidationError
+from portlab.formatting import format_date
+from portlab.plots._style import BACKEND, PCT, hover, overlay_opts, pct_text, percent_axis
+from portlab.plots.palette import Palette
+
+__all__ = ["equity_curve", "performance", "underwater"]
+
+_DATE_TIP = "{%F}"
+
+
+def _returns(returns: Any, what: str) -> pd.Series:
+    """A return Series from a Series or anything with a ``returns`` Series (a backtest)."""
+    series = returns if isinstance(returns, pd.Series) else getattr(returns, "returns", None)
+    if not isinstance(series, pd.Series):
+        raise ValidationError(
+            f"{what}: expected a Series of returns or a backtest result, got {type(returns).__name__}"
+        )
+    return series
+
+
+def _frame(returns: pd.Series) -> pd.DataFrame:
+    from portlab.analytics.risk import drawdowns
+
+    table = drawdowns(returns)
+    table.index.name = "date"
+    return table.reset_index()
+
+
+def _date_tips(fields: list[tuple[str, str, str]]) -> dict[str, Any]:
+    return {
+        "hover_tooltips": hover([("Date", "date", _DATE_TIP), *fields]),
+        "hover_formatters": {"@{date}": "datetime"},
+    }
+
+
+def equity_curve(returns: Any, benchmark: pd.Series | None = None) -> hv.Overlay:
+    """The growth of $1 invested in the portfolio, and in the benchmark (grey).
+
+    Parameters
+    ----------
+    returns : Series or backtest result
+        The portfolio's simple per-period returns (fractions), indexed by date; a
+        :class:`~portlab.analytics.backtest.BacktestResult` gives its ``returns``.
+    benchmark : Series, optional
+        The benchmark's returns (``market.benchmark_returns``), taken over the portfolio's
+        dates (first to last).
+
+    Returns
+    -------
+    holoviews.Overlay
+        ``Curve`` labelled ``portfolio`` (and ``benchmark``): key ``date``, values ``wealth``
+        (dollars per dollar invested), ``peak``, ``drawdown``.
+    """
+    port = _frame(_returns(returns, "returns"))
+    tips = _date_tips([("Value of $1", "wealth", "{$0,0.000}"), ("Drawdown", "drawdown", PCT)])
+    layers = [
+        hv.Curve(port, "date", ["wealth", "peak", "drawdown"], label="portfolio").opts(
+            color=str(Palette.PORTFOLIO), line_width=2, tools=["hover"], backend=BACKEND, **tips
+        )
+    ]
+    if benchmark is not None:
+        bench = _returns(benchmark, "benchmark")
+        bench = bench.loc[port["date"].iloc[0] : port["date"].iloc[-1]]
+        layers.append(
+            hv.Curve(_frame(bench), "date", ["wealth", "peak", "drawdown"], label="benchmark").opts(
+                color=str(Palette.BENCHMARK), line_width=2, tools=["hover"], backend=BACKEND,
+                **tips,
+            )
+        )  # fmt: skip
+    start, end = format_date(port["date"].iloc[0]), format_date(port["date"].iloc[-1])
+    what = "portfolio and benchmark" if benchmark is not None else "portfolio"
+    return overlay_opts(
+        hv.Overlay(layers),
+        title=f"Growth of $1 invested, {what}, {start} to {end}",
+        legend=len(layers) > 1,
+        xlabel="Date",
+        ylabel="Value of $1 ($)",
+        yformatter="$%.2f",
+        show_grid=True,
+    )
+
+
+def underwater(returns: Any) -> hv.Area:
+    """How far below its running peak the portfolio stood at each date.
+
+    Parameters
+    ----------
+    returns : Series or backtest result
+        As for :func:`equity_curve`.
+
+    Returns
+    -------
+    holoviews.Area
+        Key ``date``, value ``drawdown`` (a positive fraction, drawn downward from 0).
+    """
+    from portlab.analytics.performance import max_drawdown
+
+    series = _returns(returns, "returns")
+    data = _frame(series)
+    worst = float(max_drawdown(series))
+    at = format_date(data.loc[data["drawdown"].idxmax(), "date"]) if len(data) else ""
+    area = hv.Area(data, "date", ["drawdown", "wealth", "peak"]).opts(
+        color=str(Palette.PORTFOLIO),
+        alpha=0.45,
+        line_color=str(Palette.PORTFOLIO),
+        invert_yaxis=True,
+        tools=["hover"],
+        title=f"Drawdown from the running peak (worst {pct_text(worst)} on {at})",
+        xlabel="Date",
+        ylabel="Drawdown (%)",
+        yformatter=percent_axis(0),
+        show_grid=True,
+        show_legend=False,
+        width=620,
+        height=220,
+        toolbar="above",
+        backend=BACKEND,
+        **_date_tips([("Drawdown", "drawdown", PCT), ("Value of $1", "wealth", "{$0,0.000}")]),
+    )
+    return area
+
+
+def performance(returns: Any, benchmark: pd.Series | None = None) -> hv.Layout:
+    """The equity curve over the underwater chart, sharing the date axis.
+
+    Parameters
+    ----------
+    returns, benchmark
+        As for :func:`equity_curve`.
+
+    Returns
+    -------
+    holoviews.Layout
+        :func:`equity_curve` above :func:`underwater`, one column.
+    """
+    return (equity_curve(returns, benchmark) + underwater(returns)).cols(1)
