@@ -50,6 +50,7 @@ _SUBMODULES = {
     "records",
     "state",
     "types",
+    "ui",
 }
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "records",
     "state",
     "types",
+    "ui",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -99,6 +101,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         records,
         state,
         types,
+        ui,
     )
     from portlab.engine import (
         AllocationMode,

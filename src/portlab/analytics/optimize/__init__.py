@@ -38,6 +38,7 @@ from portlab.analytics.optimize._crb import constrained_risk_budgeting
 from portlab.analytics.optimize._discrete import DiscreteMethod, discrete_allocation
 from portlab.analytics.optimize._hrp import HierarchicalRiskParity, LinkageMethod, hrp
 from portlab.analytics.optimize._meanvar import (
+    FIGURE_NAMES,
     MeanVarianceProblem,
     efficient_frontier,
     mean_variance,
@@ -59,6 +60,7 @@ from portlab.analytics.optimize._strategies import (
 )
 
 __all__ = [
+    "FIGURE_NAMES",
     "AllocationMethod",
     "Constraints",
     "DiscreteMethod",

@@ -44,6 +44,7 @@ from portlab.analytics.optimize._mvbase import (
 )
 from portlab.exceptions import (
     ConfigError,
+    DataError,
     InfeasibleError,
     PortlabError,
     SingularMatrixError,
@@ -51,7 +52,11 @@ from portlab.exceptions import (
 )
 from portlab.records import check_int
 
-__all__ = ["MeanVarianceProblem", "efficient_frontier", "mean_variance"]
+__all__ = ["FIGURE_NAMES", "MeanVarianceProblem", "efficient_frontier", "mean_variance"]
+
+#: the figures of a portfolio, as :class:`MeanVarianceResult` and
+#: :meth:`MeanVarianceProblem.figures` define them, in order
+FIGURE_NAMES = ("expected_return", "volatility", "sharpe", "turnover", "cost")
 
 #: a target return this far (relative) above the path's maximum is still the maximum (rounding)
 TARGET_RETURN_SLACK = 1e-12
@@ -420,26 +425,71 @@ class MeanVarianceProblem:
             f"the solver found no solution for {objective.value} (status {status})"
         )
 
-    def _result(self, w: np.ndarray, status: str, objective: Objective) -> MeanVarianceResult:
+    def figures(self, weights: pd.Series) -> pd.Series:
+        """The figures of given weights, as :class:`MeanVarianceResult` defines them.
+
+        For portfolios chosen otherwise (the current one, risk parity, HRP) placed next to
+        this problem's optimal ones: the same definitions, the same ``μ``, ``Σ``, costs and
+        current weights.
+
+        Parameters
+        ----------
+        weights : Series
+            Weights by asset (fractions of NAV); assets of ``mu`` not listed hold 0.
+
+        Returns
+        -------
+        Series
+            :data:`FIGURE_NAMES`: ``expected_return`` (``μᵀw − cost``), ``volatility``
+            (annual), ``sharpe`` (``(expected_return − rf · Σw) / volatility``, NaN at zero
+            volatility), ``turnover``, ``cost``.
+
+        Raises
+        ------
+        DataError
+            Weights on assets the problem does not have, or not finite.
+        """
+        self._ensure_fit()
+        unknown = weights.index.difference(self.assets_)
+        if len(unknown):
+            raise DataError(f"weights on assets the problem does not have: {list(unknown[:5])}")
+        w = weights.reindex(self.assets_, fill_value=0.0).to_numpy(dtype=float)
+        if not np.isfinite(w).all():
+            raise DataError("weights are NaN or infinite")
+        ret, vol, sharpe, turnover, cost = self._figures(w)
+        return pd.Series(
+            dict(zip(FIGURE_NAMES, (ret, vol, sharpe, turnover, cost), strict=True)),
+            name="figures",
+        )
+
+    def _figures(self, w: np.ndarray) -> tuple[float, float, float, float, float]:
+        """(expected return net of cost, volatility, Sharpe, turnover, cost) of ``w``."""
         r = self.constraints_
         trade = np.abs(w - r.w0)
         cost = float(r.costs @ trade)
         ret = float(self.mu_ @ w) - cost
         vol = float(volatility(w, self.cov_))
-        excess = ret - self.rf_ * r.budget
+        # the invested part earns μ, the rest the risk-free rate: rf · Σw (the budget for the
+        # problem's own solutions; less for a given book that holds cash)
+        excess = ret - self.rf_ * float(w.sum())
+        sharpe = excess / vol if vol > 0 else math.nan
+        return ret, vol, sharpe, float(trade.sum()), cost
+
+    def _result(self, w: np.ndarray, status: str, objective: Objective) -> MeanVarianceResult:
+        ret, vol, sharpe, turnover, cost = self._figures(w)
+        excess = ret - self.rf_ * float(w.sum())
         if vol == 0.0 and objective is Objective.MAX_SHARPE and excess > 0:
             raise SingularMatrixError(
                 "cov is singular and a portfolio of zero volatility with a positive excess "
                 f"return ({excess:.4g}) meets the constraints, so the Sharpe ratio is "
                 "unbounded; " + SINGULAR_HINT
             )
-        sharpe = excess / vol if vol > 0 else math.nan
         return MeanVarianceResult(
             weights=pd.Series(w, index=self.assets_, name="weight"),
             expected_return=ret,
             volatility=vol,
             sharpe=sharpe,
-            turnover=float(trade.sum()),
+            turnover=turnover,
             cost=cost,
             status=status,
             objective=objective,

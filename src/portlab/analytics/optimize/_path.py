@@ -147,11 +147,22 @@ class Path:
         return self._at(ks[j : j + 1], cand[j : j + 1])
 
 
+SHARPE_STOP_RTOL = 1e-9  # a dip of the Sharpe ratio smaller than this (relative) is rounding
+
+
 def sharpe_stop(rf: float) -> Callable[[Segment], bool]:
     """Stop rule for :func:`trace`: Sharpe along the frontier is unimodal, so the walk can end
-    once it decreases toward the segment's low end."""
+    once it has fallen clearly below the best seen so far toward the segment's low end.
+
+    "Clearly" (``SHARPE_STOP_RTOL``): on a degenerate stretch of the path (segments of almost
+    no length where several constraints meet, e.g. three 10% caps filling a 30% sector cap)
+    rounding can make the Sharpe ratio dip by a few ulps before the peak; stopping there
+    would miss the peak.
+    """
+    best = -math.inf
 
     def stop(seg: Segment) -> bool:
+        nonlocal best
         if math.isinf(seg.lam_hi):
             return False
         p, q, A, B, C = seg.r0 - rf, seg.r1, seg.v00, seg.v01, seg.v11
@@ -161,8 +172,14 @@ def sharpe_stop(rf: float) -> Callable[[Segment], bool]:
             return (p + q * lam) / math.sqrt(v) if v > 0 else -math.inf
 
         lo, hi = seg.lam_lo, seg.lam_hi
-        # Sharpe decreasing at the low end means the peak is at or above it
+        best = max(best, sr(hi))
+        low = sr(lo)
+        margin = SHARPE_STOP_RTOL * max(abs(best), 1e-300)
+        # Sharpe decreasing at the low end, and below the best by more than rounding
         eps = 1e-9 * max(hi - lo, 1e-12)
-        return sr(lo) < sr(min(lo + eps, hi)) or sr(lo) < sr(hi)
+        falling = low < sr(min(lo + eps, hi)) or low < sr(hi)
+        done = falling and low < best - margin
+        best = max(best, low)
+        return done
 
     return stop

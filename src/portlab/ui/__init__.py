@@ -1,0 +1,72 @@
+"""View-models of the workbench: what a person manipulates, and the results derived from it.
+
+Each view-model is a :class:`param.Parameterized` (no ipywidgets or Panel import): its
+parameters are the settings a front end shows as controls, and its ``result`` is computed
+from them by :class:`portlab.Coordinator` and :mod:`portlab.analytics` calls only (the HoloViz
+"attractors" pattern: state and computation here, thin front ends on top). The notebook
+widgets (:mod:`portlab.widgets`) and the Panel dashboards build on these classes.
+
+=====================  =====================================================================
+:class:`PolicyModel`    every policy limit (hard/soft) and sizing setting → decisions,
+                        rejections, exposures against the limits, statistics
+:class:`SizingModel`    one signal and its inputs → its sizing waterfall, shares, amount,
+                        reasoning
+:class:`ConflictModel`  resolution and allocation mode → winners, losers and the rule that
+                        beat them, allocation across opportunities, binding limits
+:class:`AttributionModel`  period, grouping, Brinson method, linking → effects by group,
+                        totals, the attribution waterfall, linked effects over time
+:class:`OptimizerModel`  objective, caps, turnover, costs → chosen weights and figures, the
+                        efficient frontier, the current portfolio's point
+=====================  =====================================================================
+
+Common behaviour (:class:`~portlab.ui.base.ViewModel`): every model runs on the bundled sample
+by default and takes ``market=``, ``state=``, ``signals=``, ``rebalance_requests=`` and
+``coordinator=``; a change of a parameter recomputes the result, several changes through one
+``model.param.update(...)`` (or :meth:`~portlab.ui.base.ViewModel.set`) recompute once; a
+change that cannot be computed sets ``model.error`` (one line) and keeps the last good
+``model.result``; ``model.busy`` is True while computing; ``model.to_code()`` returns a
+Python script reproducing the result.
+
+Examples
+--------
+>>> from portlab.ui import PolicyModel
+>>> model = PolicyModel()
+>>> model.result.counts["decisions"]
+11
+>>> model.set(max_position_size=0.02, kelly_multiplier=0.5)
+>>> model.error is None, model.result.counts["decisions"] > 0
+(True, True)
+"""
+
+from portlab.ui.attribution import AttributionModel, AttributionOutcome, Grouping
+from portlab.ui.base import OUTPUT_NAMES, ViewModel, one_line
+from portlab.ui.conflicts import ConflictModel, ConflictOutcome
+from portlab.ui.inputs import Inputs, sample_inputs
+from portlab.ui.limits import LimitUsage, limit_usage
+from portlab.ui.optimizer import OptimizerModel, OptimizerObjective, OptimizerOutcome
+from portlab.ui.policy import PolicyModel, PolicyOutcome
+from portlab.ui.sizing import SizingContext, SizingModel, SizingOutcome, sizing_steps
+
+__all__ = [
+    "OUTPUT_NAMES",
+    "AttributionModel",
+    "AttributionOutcome",
+    "ConflictModel",
+    "ConflictOutcome",
+    "Grouping",
+    "Inputs",
+    "LimitUsage",
+    "OptimizerModel",
+    "OptimizerObjective",
+    "OptimizerOutcome",
+    "PolicyModel",
+    "PolicyOutcome",
+    "SizingContext",
+    "SizingModel",
+    "SizingOutcome",
+    "ViewModel",
+    "limit_usage",
+    "one_line",
+    "sample_inputs",
+    "sizing_steps",
+]

@@ -1,0 +1,256 @@
+"""The policy tuner's view-model: every policy limit and the sizing settings that matter, and
+the coordination of the batch under them.
+
+Examples
+--------
+>>> from portlab.ui import PolicyModel
+>>> model = PolicyModel()                      # the bundled example batch, default policy
+>>> model.result.counts["total_signals"], model.result.counts["decisions"]
+(14, 11)
+>>> model.set(max_position_size=0.03, max_sector_exposure=0.20)   # one recomputation
+>>> model.error is None, float(model.result.limits.loc["position", "limit"])
+(True, 0.03)
+>>> model.max_position_size = 0.30             # above the 20% sector limit: refused
+>>> print(model.error)
+policy.max_position_size: 0.3 is above max_sector_exposure 0.2: one position cannot exceed its sector's limit; lower max_position_size or raise max_sector_exposure
+>>> float(model.result.limits.loc["position", "limit"])   # the last good result is kept
+0.03
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+import pandas as pd
+import param
+
+from portlab.engine import AllocationMode, CoordinationResult, Coordinator
+from portlab.ui.base import ViewModel
+from portlab.ui.codegen import coordinator_code, script
+from portlab.ui.coordination import configured
+from portlab.ui.limits import limit_usage
+
+__all__ = ["COUNT_NAMES", "RULE_SETTINGS", "PolicyModel", "PolicyOutcome"]
+
+#: the policy rules' settings: setting name -> rule name (``Policy.rules()``)
+RULE_SETTINGS: Mapping[str, str] = MappingProxyType(
+    {
+        "max_position_size": "position",
+        "max_sector_exposure": "sector",
+        "max_correlation_exposure": "correlation",
+        "max_portfolio_volatility": "volatility",
+        "max_leverage": "leverage",
+    }
+)
+#: the other policy settings the model exposes
+_POLICY_VALUES = ("correlation_threshold", "allow_short", "cash_floor")
+#: the sizing settings the model exposes
+_SIZING_VALUES = (
+    "kelly_multiplier",
+    "max_kelly_fraction",
+    "min_position_size",
+    "correlation_penalty",
+    "rebalance_blend",
+    "allocation",
+)
+#: the processing statistics of :attr:`PolicyOutcome.counts` (specification §7, and more)
+COUNT_NAMES = (
+    "total_signals",
+    "accepted_signals",
+    "resized_signals",
+    "rejected_signals",
+    "conflicted_signals",
+    "total_rebalance_adjustments",
+    "decisions",
+)
+
+
+@dataclass(frozen=True)
+class PolicyOutcome:
+    """The batch coordinated under the model's policy.
+
+    Attributes
+    ----------
+    coordination : CoordinationResult
+        What :meth:`Coordinator.coordinate` returned.
+    coordinator : Coordinator
+        The coordinator that produced it (the model's settings).
+    decisions, rejections : DataFrame
+        ``coordination.decisions`` (each with its sizing steps, compliance checks and
+        ``reasoning``) and ``coordination.rejections`` (``reason``, the ``rule`` that
+        rejected it, ``detail``, ``winner_id``).
+    limits, positions, sectors : DataFrame
+        Exposures against the limits before and after the batch
+        (:class:`~portlab.ui.limits.LimitUsage`).
+    counts : mapping of str to int
+        :data:`COUNT_NAMES` from ``coordination.stats``.
+    """
+
+    coordination: CoordinationResult
+    coordinator: Coordinator
+    decisions: pd.DataFrame
+    rejections: pd.DataFrame
+    limits: pd.DataFrame
+    positions: pd.DataFrame
+    sectors: pd.DataFrame
+    counts: Mapping[str, int]
+
+
+def _limit(default: float, doc: str, soft_max: float, *, upper: float = 1.0) -> param.Number:
+    """A limit in (0, upper], shown on a slider from 0 to ``soft_max``."""
+    return param.Number(
+        default=default,
+        bounds=(0.0, upper),
+        inclusive_bounds=(False, True),
+        softbounds=(0.0, soft_max),
+        step=0.005 if upper <= 1.0 else 0.05,
+        doc=doc,
+    )
+
+
+class PolicyModel(ViewModel):
+    """Policy tuner: every policy limit with its hard/soft switch, and the sizing settings.
+
+    The settings start from ``coordinator.policy`` / ``coordinator.sizing`` (default: the
+    default policy, specification §2). Limits are fractions of NAV (``0.05`` is 5%),
+    volatility an annualised fraction, leverage a multiple.
+
+    Result (:class:`PolicyOutcome`): the coordination of the batch, its decisions and
+    rejections, the exposures against every limit before and after, the statistics counts.
+    """
+
+    max_position_size = _limit(0.05, "Largest |weight| of one instrument, fraction of NAV.", 0.25)
+    max_position_size_hard = param.Boolean(True, doc="Never breach the position limit.")
+    max_sector_exposure = _limit(
+        0.25, "Largest gross exposure of one sector, fraction of NAV.", 1.0
+    )
+    max_sector_exposure_hard = param.Boolean(True, doc="Never breach the sector limit.")
+    max_correlation_exposure = _limit(
+        0.60, "Largest gross exposure of a correlated cluster, fraction of NAV.", 1.0
+    )
+    max_correlation_exposure_hard = param.Boolean(
+        False, doc="Never breach the correlated-exposure limit (soft: warnings only)."
+    )
+    max_portfolio_volatility = _limit(
+        0.20, "Largest ex-ante portfolio volatility, annualised fraction.", 0.5
+    )
+    max_portfolio_volatility_hard = param.Boolean(True, doc="Never breach the volatility limit.")
+    max_leverage = _limit(2.0, "Largest gross exposure over NAV, a multiple.", 4.0, upper=10.0)
+    max_leverage_hard = param.Boolean(True, doc="Never breach the leverage limit.")
+    correlation_threshold = param.Number(
+        0.7,
+        bounds=(0.0, 1.0),
+        inclusive_bounds=(False, True),
+        step=0.05,
+        doc="Correlation at or above which two instruments count as correlated.",
+    )
+    allow_short = param.Boolean(False, doc="May a SELL take a position below zero.")
+    cash_floor = param.Number(
+        0.0,
+        bounds=(-10.0, 1.0),
+        softbounds=(-1.0, 0.5),
+        step=0.01,
+        doc="Cash after the batch at least this fraction of NAV (negative: margin).",
+    )
+    kelly_multiplier = param.Number(
+        1.0,
+        bounds=(0.0, 2.0),
+        inclusive_bounds=(False, True),
+        step=0.05,
+        doc="Fractional Kelly (0.5 = half Kelly).",
+    )
+    max_kelly_fraction = param.Number(
+        0.25,
+        bounds=(0.0, 1.0),
+        inclusive_bounds=(False, True),
+        step=0.01,
+        doc="Cap on the Kelly fraction, fraction of NAV.",
+    )
+    min_position_size = param.Number(
+        0.01,
+        bounds=(0.0, 1.0),
+        inclusive_bounds=(True, False),
+        softbounds=(0.0, 0.05),
+        step=0.001,
+        doc="Smallest position-increasing trade, fraction of NAV.",
+    )
+    correlation_penalty = param.Number(
+        0.5, bounds=(0.0, 1.0), step=0.05, doc="Size factor 1 - penalty x max(0, correlation)."
+    )
+    rebalance_blend = param.Number(
+        0.5, bounds=(0.0, 1.0), step=0.05, doc="Weight of a rebalance request's size in a blend."
+    )
+    allocation = param.Selector(
+        objects=list(AllocationMode),
+        default=AllocationMode.OPTIMAL,
+        doc="How capital is shared when the batch wants more than the limits allow.",
+    )
+
+    SETTINGS: ClassVar[tuple[str, ...]] = (
+        *(n for name in RULE_SETTINGS for n in (name, f"{name}_hard")),
+        *_POLICY_VALUES,
+        *_SIZING_VALUES,
+    )
+
+    def _load_settings(self) -> None:
+        policy, sizing = self.coordinator.policy, self.coordinator.sizing
+        values: dict[str, Any] = {}
+        for name in RULE_SETTINGS:
+            rule = getattr(policy, name)
+            values[name], values[f"{name}_hard"] = rule.limit, rule.hard
+        values.update({n: getattr(policy, n) for n in _POLICY_VALUES})
+        values.update({n: getattr(sizing, n) for n in _SIZING_VALUES})
+        self.param.update(**values)
+
+    def policy_settings(self) -> dict[str, Any]:
+        """The policy as the model holds it, in :class:`~portlab.Policy`'s mapping form."""
+        out: dict[str, Any] = {
+            name: {"limit": getattr(self, name), "hard": getattr(self, f"{name}_hard")}
+            for name in RULE_SETTINGS
+        }
+        out.update({n: getattr(self, n) for n in _POLICY_VALUES})
+        return out
+
+    def sizing_settings(self) -> dict[str, Any]:
+        """The sizing settings the model holds, in :class:`~portlab.SizingConfig`'s form."""
+        return {n: getattr(self, n) for n in _SIZING_VALUES}
+
+    def build_coordinator(self) -> Coordinator:
+        """The coordinator of the current settings (raises ConfigError if they are invalid)."""
+        return configured(
+            self.coordinator, policy=self.policy_settings(), sizing=self.sizing_settings()
+        )
+
+    def _compute(self) -> PolicyOutcome:
+        coordinator = self.build_coordinator()
+        result = coordinator.coordinate(
+            self.signals, self.state, self.market, self.rebalance_requests
+        )
+        usage = limit_usage(self.state, self.market, coordinator.policy, result.decisions)
+        stats = result.stats
+        return PolicyOutcome(
+            coordination=result,
+            coordinator=coordinator,
+            decisions=result.decisions,
+            rejections=result.rejections,
+            limits=usage.limits,
+            positions=usage.positions,
+            sectors=usage.sectors,
+            counts=MappingProxyType({k: int(stats[k]) for k in COUNT_NAMES}),
+        )
+
+    def _code(self) -> str:
+        """The script of :meth:`to_code`: coordinates the batch with the current settings.
+
+        It defines ``coordinator`` and ``result`` (the CoordinationResult).
+        """
+        coordinator = self.build_coordinator()
+        imports, inputs = self._inputs_code(self.USES)
+        body = [
+            *coordinator_code(coordinator),
+            "result = coordinator.coordinate(signals, state, market, rebalance_requests)",
+        ]
+        return script(["import portlab", *imports], inputs, body)
