@@ -51,6 +51,7 @@ _SUBMODULES = {
     "state",
     "types",
     "ui",
+    "widgets",
 }
 
 __all__ = [
@@ -83,6 +84,7 @@ __all__ = [
     "state",
     "types",
     "ui",
+    "widgets",
 ]
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
@@ -102,6 +104,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         state,
         types,
         ui,
+        widgets,
     )
     from portlab.engine import (
         AllocationMode,

@@ -1,0 +1,46 @@
+"""Notebook front ends of the workbench: ipywidgets and anywidget components.
+
+Each widget sits on a view-model of :mod:`portlab.ui` (or on :class:`portlab.Coordinator`
+calls) and holds layout and wiring only, no finance math. Every one is a real ipywidgets
+``DOMWidget`` tree (JupyterLab, Notebook 7, VS Code, Voila), runs on the bundled sample with
+no argument, takes ``market=``, ``state=``, ``signals=`` and ``coordinator=``, and exposes
+``.model`` (the view-model) and ``.result`` (its current result).
+
+======================  ================================================================
+:class:`PolicyTuner`     policy limits (hard/soft) and sizing settings → decisions,
+                         rejections with their rule, exposures against the limits, counts
+:class:`SizingWhatIf`    one signal's inputs and the sizing settings → its sizing waterfall,
+                         shares, dollars and reasoning
+:class:`ConflictExplorer`  resolution (seven) and allocation mode → winners, losers, the
+                         allocation across opportunities, the limits that bind
+:class:`AttributionExplorer`  period, grouping, BHB/BF, linking → effects by group, the
+                         attribution waterfall, linked effects over time, factor attribution
+:class:`OptimizerExplorer`  objective, caps, turnover, costs → the frontier with the current
+                         and chosen portfolios (a click chooses a point), the chosen weights
+:class:`AllocationEditor`  drag target weights (anywidget), the engine's decisions beside them
+======================  ================================================================
+
+Sliders recompute when released (``continuous_update=False``); a busy indicator shows while
+computing; a change that cannot be computed shows the model's message in a banner and keeps
+the last good result; "Copy as code" shows ``model.to_code()``.
+
+The browser side of the anywidget components (plain ES modules and CSS, no build step)
+lives in the repository's top-level ``widgets/`` folder and ships inside the wheel.
+"""
+
+from portlab.widgets.attribution_explorer import AttributionExplorer
+from portlab.widgets.conflict_explorer import ConflictExplorer
+from portlab.widgets.optimizer_explorer import OptimizerExplorer
+from portlab.widgets.policy_tuner import PolicyTuner
+from portlab.widgets.sizing_what_if import SizingWhatIf
+
+__all__ = [
+    "AllocationEditor",
+    "AttributionExplorer",
+    "ConflictExplorer",
+    "OptimizerExplorer",
+    "PolicyTuner",
+    "SizingWhatIf",
+]
+
+from portlab.widgets.allocation_editor import AllocationEditor

@@ -1,0 +1,276 @@
+"""The optimizer explorer: objective, caps, turnover and costs; the efficient frontier with the
+current and the chosen portfolios; a click on a frontier point chooses it.
+
+Examples
+--------
+>>> from portlab.widgets import OptimizerExplorer
+>>> explorer = OptimizerExplorer()                        # max Sharpe, 10% cap, 30% sectors
+>>> explorer.controls_by_name["max_weight"].value = 0.08
+>>> bool(explorer.result.weights.max() <= 0.08 + 1e-9)
+True
+>>> explorer.select_point(0)                              # as a click on the frontier's first point
+>>> explorer.model.objective, explorer.model.frontier_point
+(<OptimizerObjective.FRONTIER_POINT: 'FRONTIER_POINT'>, 0)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as ipw
+import pandas as pd
+
+from portlab.engine import Coordinator
+from portlab.market import Market
+from portlab.plots import frontier
+from portlab.state import PortfolioState
+from portlab.types import SignalsLike
+from portlab.ui import OptimizerModel, OptimizerObjective, OptimizerOutcome
+from portlab.widgets._base import (
+    WorkbenchWidget,
+    bind,
+    chart_widget,
+    checkbox,
+    dropdown,
+    headline_html,
+    slider,
+)
+from portlab.widgets._format import number, pct, pct2, signed_pct, table_html
+
+__all__ = ["OptimizerExplorer"]
+
+_LABELS = {
+    OptimizerObjective.MAX_SHARPE: "max Sharpe",
+    OptimizerObjective.MIN_VOLATILITY: "min volatility",
+    OptimizerObjective.TARGET_RETURN: "target return",
+    OptimizerObjective.TARGET_RISK: "target risk",
+    OptimizerObjective.RISK_PARITY: "risk parity",
+    OptimizerObjective.HRP: "HRP",
+    OptimizerObjective.BLACK_LITTERMAN: "Black-Litterman (signals' views)",
+    OptimizerObjective.FRONTIER_POINT: "a frontier point",
+}
+_FIGURES = {
+    "expected_return": ("Expected return", pct2),
+    "volatility": ("Volatility", pct2),
+    "sharpe": ("Sharpe", number),
+    "turnover": ("Turnover", pct),
+    "cost": ("Cost", pct2),
+}
+
+
+class OptimizerExplorer(WorkbenchWidget):
+    """Optimizer explorer: objective (max Sharpe, min volatility, target return or risk, risk
+    parity, HRP, Black-Litterman with views from the signals, a frontier point), the weight
+    and sector caps, the turnover limit and costs; the frontier with the current and chosen
+    portfolios, the chosen weights and their figures.
+
+    Parameters
+    ----------
+    market, state, signals, coordinator : optional
+        Passed to :class:`~portlab.ui.OptimizerModel` (default: the bundled sample; the
+        signals give Black-Litterman's views).
+    **settings
+        Starting values of the model's settings.
+
+    Attributes
+    ----------
+    model : OptimizerModel
+    result : OptimizerOutcome
+    figures_html, weights_html, notes_html : ipywidgets.HTML
+    """
+
+    TITLE = "Optimizer explorer"
+
+    def __init__(
+        self,
+        *,
+        market: Market | None = None,
+        state: PortfolioState | None = None,
+        signals: SignalsLike = None,
+        rebalance_requests: Any = None,
+        coordinator: Coordinator | None = None,
+        **settings: Any,
+    ) -> None:
+        model = OptimizerModel(
+            market=market,
+            state=state,
+            signals=signals,
+            rebalance_requests=rebalance_requests,
+            coordinator=coordinator,
+            **settings,
+        )
+        self.figures_html = ipw.HTML()
+        self.weights_html = ipw.HTML()
+        self.notes_html = ipw.HTML()
+        super().__init__(model)
+
+    # -- controls -------------------------------------------------------------------------------
+
+    def _optional(self, name: str, label: str, on_label: str, fmt: str) -> list[ipw.Widget]:
+        """A slider for an optional number and a checkbox switching it on (None when off)."""
+        m = self.model
+        value = getattr(m, name)
+        control = slider(m, name, label, readout_format=fmt)
+        if value is None:
+            control.value = control.min + (control.max - control.min) / 2
+        bind(self, control, name, to_control=lambda v: v)
+        switch = checkbox(m, name, on_label)
+        switch.value = value is not None
+
+        def toggled(change: dict[str, Any]) -> None:
+            if not self._syncing:
+                self.set_setting(name, control.value if change["new"] else None)
+
+        def pulled(event: Any) -> None:
+            self._syncing = True
+            try:
+                switch.value = event.new is not None
+            finally:
+                self._syncing = False
+
+        switch.observe(toggled, names="value")
+        m.param.watch(pulled, [name])
+        self.controls_by_name[f"{name}_on"] = switch
+        return [switch, control]
+
+    def _build_controls(self) -> list[ipw.Widget]:
+        m = self.model
+        objectives = [(_LABELS.get(o, str(o)), o) for o in m.param["objective"].objects]
+        point = ipw.IntSlider(
+            value=m.frontier_point or 0,
+            min=0,
+            max=max(0, m.n_points - 1),
+            description="Frontier point",
+            continuous_update=False,
+            style={"description_width": "150px"},
+            layout=ipw.Layout(width="300px"),
+        )
+        point.observe(lambda c: None if self._syncing else self.select_point(c["new"]), "value")
+        self.controls_by_name["frontier_point"] = point
+
+        def sync_point(event: Any) -> None:
+            self._syncing = True
+            try:
+                point.max = max(0, self.model.n_points - 1)
+                if self.model.frontier_point is not None:
+                    point.value = self.model.frontier_point
+            finally:
+                self._syncing = False
+
+        m.param.watch(sync_point, ["frontier_point", "n_points"])
+        return [
+            bind(self, dropdown(m, "objective", "Objective", objectives), "objective"),
+            bind(self, slider(m, "target_return", "Target return"), "target_return"),
+            bind(self, slider(m, "target_risk", "Target risk"), "target_risk"),
+            point,
+            ipw.HTML("<i>Constraints</i>"),
+            bind(self, slider(m, "max_weight", "Max weight"), "max_weight"),
+            *self._optional("sector_cap", "Sector cap", "cap sectors", ".0%"),
+            *self._optional("max_turnover", "Max turnover", "limit turnover", ".0%"),
+            bind(self, slider(m, "transaction_costs", "Costs", readout_format=".2%"),
+                 "transaction_costs"),
+            bind(self, slider(m, "risk_free_rate", "Risk-free rate", readout_format=".2%"),
+                 "risk_free_rate"),
+            bind(self, slider(m, "lookback", "Lookback (days)", integer=True, step=21),
+                 "lookback"),
+            bind(self, slider(m, "n_points", "Frontier points", integer=True,
+                              bounds=(5, 100), step=1), "n_points"),
+        ]  # fmt: skip
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def select_point(self, point: int) -> None:
+        """Choose the frontier's point ``point`` (what a click on the frontier does): one
+        recomputation with the objective FRONTIER_POINT."""
+        try:
+            self.model.set(objective=OptimizerObjective.FRONTIER_POINT, frontier_point=int(point))
+        except ValueError as err:
+            self.show_error(" ".join(str(err).split()))
+
+    def targets(self) -> dict[str, float]:
+        """The chosen weights as targets ``{instrument: weight}`` (fractions of NAV)."""
+        return {str(k): float(v) for k, v in self.result.weights.items()}
+
+    def send_to(self, editor: Any) -> None:
+        """Set the chosen weights as the targets of an allocation editor (any widget with a
+        ``target_weights`` mapping): its engine turns them into decisions."""
+        editor.target_weights = {**dict(editor.target_weights), **self.targets()}
+
+    # -- results --------------------------------------------------------------------------------
+
+    def _frontier_chart(self, result: OptimizerOutcome) -> ipw.Widget:
+        import holoviews as hv
+
+        chart = frontier(
+            result.frontier, current=result.current_point, chosen=result.chosen_point
+        ).opts(hv.opts.Scatter("Frontier", tools=["hover", "tap"]), clone=True)
+        shown = chart_widget(chart)
+        self._charts.append(shown)
+        self._wire_clicks(shown, len(result.frontier))
+        return shown
+
+    def _wire_clicks(self, shown: ipw.Widget, n_points: int) -> None:
+        """A tap on a frontier point (its data source's selection) chooses that point."""
+        document = getattr(shown, "_document", None)
+        if document is None:
+            return
+        from bokeh.models import ColumnDataSource
+
+        for source in document.select({"type": ColumnDataSource}):
+            data = source.data
+            if "point" in data and len(data["point"]) == n_points and "holdings" in data:
+                points = list(data["point"])
+
+                def clicked(attr: str, old: Any, new: Any, points: list = points) -> None:
+                    if new:
+                        self.select_point(int(points[new[0]]))
+
+                source.selected.on_change("indices", clicked)
+
+    def _render(self, result: OptimizerOutcome) -> list[ipw.Widget]:
+        f, c = result.figures, result.current
+        self.figures_html.value = headline_html(
+            [
+                ("Sharpe", number(f["sharpe"])),
+                ("expected return", pct2(f["expected_return"])),
+                ("volatility", pct2(f["volatility"])),
+                ("turnover", pct(f["turnover"])),
+                ("objective", _LABELS.get(result.objective, str(result.objective))),
+            ]
+        )
+        figures = pd.DataFrame(
+            {
+                "Figure": [label for label, _ in _FIGURES.values()],
+                "Chosen": [fmt(f[k]) for k, (_, fmt) in _FIGURES.items()],
+                "Current": [fmt(c[k]) for k, (_, fmt) in _FIGURES.items()],
+            }
+        )
+        weights = pd.DataFrame(
+            {"current": result.current_weights, "chosen": result.weights}
+        ).fillna(0.0)
+        weights = weights[(weights.abs() > 1e-9).any(axis=1)]
+        weights = weights.sort_values("chosen", ascending=False, kind="stable")
+        table = pd.DataFrame(
+            {
+                "Instrument": [str(i) for i in weights.index],
+                "Current": weights["current"].to_numpy(),
+                "Chosen": weights["chosen"].to_numpy(),
+                "Change": (weights["chosen"] - weights["current"]).to_numpy(),
+            }
+        )
+        self.weights_html.value = table_html(
+            figures, caption="Chosen and current portfolio"
+        ) + table_html(
+            table,
+            {"Current": pct2, "Chosen": pct2, "Change": signed_pct},
+            caption="Weights (% of NAV)",
+        )
+        self.notes_html.value = "".join(
+            f"<div style='font-size:11px;opacity:0.75'>{n}</div>" for n in result.notes
+        )
+        return [
+            self.figures_html,
+            self._frontier_chart(result),
+            self.notes_html,
+            self.weights_html,
+        ]

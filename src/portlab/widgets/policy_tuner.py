@@ -1,0 +1,219 @@
+"""The policy tuner: every policy limit with its hard/soft switch, and what the batch becomes.
+
+Examples
+--------
+>>> from portlab.widgets import PolicyTuner
+>>> tuner = PolicyTuner()                                 # the bundled example batch
+>>> tuner.result.counts["decisions"]
+11
+>>> tuner.controls_by_name["max_position_size"].value = 0.03   # as a release of the slider
+>>> tuner.model.max_position_size, tuner.model.error is None
+(0.03, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as ipw
+import pandas as pd
+
+from portlab.engine import Coordinator
+from portlab.market import Market
+from portlab.plots import exposures, rule_label
+from portlab.state import PortfolioState
+from portlab.types import RequestsLike, SignalsLike
+from portlab.ui import PolicyModel, PolicyOutcome
+from portlab.widgets._base import WorkbenchWidget, bind, checkbox, dropdown, headline_html, slider
+from portlab.widgets._format import money, multiple, pct, pct2, shares, table_html, text
+
+__all__ = ["DECISION_COLUMNS", "PolicyTuner", "decision_table"]
+
+#: the decisions table's columns: (header, formatter)
+DECISION_COLUMNS = {
+    "Instrument": text,
+    "Action": text,
+    "Shares": shares,
+    "Price": money,
+    "Amount": money,
+    "Size (% NAV)": pct2,
+    "Target (% NAV)": pct2,
+    "Clipped by": text,
+}
+_RULE_TITLES = {
+    "max_position_size": "Max position",
+    "max_sector_exposure": "Max sector",
+    "max_correlation_exposure": "Max correlated",
+    "max_portfolio_volatility": "Max volatility",
+    "max_leverage": "Max leverage",
+}
+
+
+def decision_table(result: PolicyOutcome) -> pd.DataFrame:
+    """The decisions as shown: one row per decision, the numbers as the engine gave them, and
+    the rule that clipped it (the waterfall's final trim, allocation limit or policy rule)."""
+    decisions = result.decisions
+    waterfall = result.coordination.waterfall.set_index("instrument_id")
+    clipped = []
+    for iid in decisions["instrument_id"]:
+        rule = ""
+        if iid in waterfall.index:
+            row = waterfall.loc[iid]
+            row = row.iloc[0] if isinstance(row, pd.DataFrame) else row
+            for column in ("trimmed_by", "allocation_binding", "binding_rule"):
+                rule = rule_label(row.get(column))
+                if rule:
+                    break
+        clipped.append(rule)
+    return pd.DataFrame(
+        {
+            "Instrument": decisions["instrument_id"].to_numpy(),
+            "Action": decisions["action"].to_numpy(),
+            "Shares": decisions["share_quantity"].to_numpy(),
+            "Price": decisions["price"].to_numpy(),
+            "Amount": decisions["trade_amount"].to_numpy(),
+            "Size (% NAV)": decisions["position_size"].to_numpy(),
+            "Target (% NAV)": decisions["target_position"].to_numpy(),
+            "Clipped by": clipped,
+        }
+    )
+
+
+def _limits_table(result: PolicyOutcome) -> pd.DataFrame:
+    limits = result.limits
+    rows = []
+    for rule, row in limits.iterrows():
+        fmt = multiple if rule == "leverage" else pct
+        rows.append(
+            {
+                "Rule": str(rule),
+                "Limit": fmt(row["limit"]),
+                "Kind": "hard" if row["hard"] else "soft",
+                "Before": fmt(row["before"]),
+                "After": fmt(row["after"]),
+                "Where (after)": text(row["where_after"]) if row["where_after"] else "",
+                "Breached after": "yes" if row["breached_after"] else "",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+class PolicyTuner(WorkbenchWidget):
+    """Policy tuner: the policy limits (hard/soft), the sizing settings, and the batch's
+    decisions, rejections, exposures against the limits and statistics.
+
+    Parameters
+    ----------
+    market, state, signals, rebalance_requests, coordinator : optional
+        Passed to :class:`~portlab.ui.PolicyModel` (default: the bundled example batch).
+    **settings
+        Starting values of the model's settings (e.g. ``max_position_size=0.03``).
+
+    Attributes
+    ----------
+    model : PolicyModel
+    result : PolicyOutcome
+        The current result (``model.result``).
+    decisions_html, rejections_html, limits_html, counts_html : ipywidgets.HTML
+    """
+
+    TITLE = "Policy tuner"
+
+    def __init__(
+        self,
+        *,
+        market: Market | None = None,
+        state: PortfolioState | None = None,
+        signals: SignalsLike = None,
+        rebalance_requests: RequestsLike = None,
+        coordinator: Coordinator | None = None,
+        **settings: Any,
+    ) -> None:
+        model = PolicyModel(
+            market=market,
+            state=state,
+            signals=signals,
+            rebalance_requests=rebalance_requests,
+            coordinator=coordinator,
+            **settings,
+        )
+        self.counts_html = ipw.HTML()
+        self.decisions_html = ipw.HTML()
+        self.rejections_html = ipw.HTML()
+        self.limits_html = ipw.HTML()
+        super().__init__(model)
+
+    def _build_controls(self) -> list[ipw.Widget]:
+        m = self.model
+        out: list[ipw.Widget] = [ipw.HTML("<i>Policy limits</i>")]
+        for name, title in _RULE_TITLES.items():
+            fmt = ".2f" if name == "max_leverage" else ".1%"
+            out.append(bind(self, slider(m, name, title, readout_format=fmt), name))
+            out.append(bind(self, checkbox(m, f"{name}_hard", "hard limit"), f"{name}_hard"))
+        out += [
+            bind(self, slider(m, "correlation_threshold", "Correlated at ρ ≥", readout_format=".2f"),
+                 "correlation_threshold"),
+            bind(self, checkbox(m, "allow_short", "allow short"), "allow_short"),
+            bind(self, slider(m, "cash_floor", "Cash floor"), "cash_floor"),
+            ipw.HTML("<i>Sizing</i>"),
+            bind(self, slider(m, "kelly_multiplier", "Kelly multiplier", readout_format=".2f"),
+                 "kelly_multiplier"),
+            bind(self, slider(m, "max_kelly_fraction", "Kelly cap"), "max_kelly_fraction"),
+            bind(self, slider(m, "min_position_size", "Min trade", readout_format=".1%"),
+                 "min_position_size"),
+            bind(self, slider(m, "correlation_penalty", "Correlation penalty",
+                              readout_format=".2f"), "correlation_penalty"),
+            bind(self, slider(m, "rebalance_blend", "Rebalance blend", readout_format=".2f"),
+                 "rebalance_blend"),
+            bind(self, dropdown(m, "allocation", "Allocation"), "allocation"),
+        ]  # fmt: skip
+        return out
+
+    def _render(self, result: PolicyOutcome) -> list[ipw.Widget]:
+        counts = result.counts
+        deployed = float(result.decisions["trade_amount"].sum())
+        self.counts_html.value = headline_html(
+            [
+                ("decisions taken", f"{counts['decisions']:,d}"),
+                ("capital traded", money(deployed)),
+                ("signals", f"{counts['total_signals']:,d}"),
+                ("accepted", f"{counts['accepted_signals']:,d}"),
+                ("resized", f"{counts['resized_signals']:,d}"),
+                ("rejected", f"{counts['rejected_signals']:,d}"),
+                ("conflicted", f"{counts['conflicted_signals']:,d}"),
+                ("rebalance adjustments", f"{counts['total_rebalance_adjustments']:,d}"),
+            ]
+        )
+        self.decisions_html.value = table_html(
+            decision_table(result), DECISION_COLUMNS, caption="Decisions"
+        )
+        rej = result.rejections
+        self.rejections_html.value = table_html(
+            pd.DataFrame(
+                {
+                    "Id": rej["id"].to_numpy(),
+                    "Instrument": rej["instrument_id"].to_numpy(),
+                    "Reason": rej["reason"].to_numpy(),
+                    "Rule": rej["rule"].to_numpy(),
+                    "Winner": rej["winner_id"].to_numpy(),
+                    "Detail": rej["detail"].to_numpy(),
+                }
+            ),
+            caption="Rejections",
+        )
+        self.limits_html.value = table_html(
+            _limits_table(result), caption="Exposures against the limits"
+        )
+        # one column: with the controls the page stays within 1280 px (no horizontal scroll)
+        chart = self.chart(
+            exposures(
+                self.model.state, self.model.market, result.coordinator, result.coordination
+            ).cols(1)
+        )
+        return [
+            self.counts_html,
+            self.decisions_html,
+            self.rejections_html,
+            self.limits_html,
+            chart,
+        ]

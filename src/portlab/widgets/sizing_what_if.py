@@ -1,0 +1,177 @@
+"""The sizing what-if: one signal (picked from the batch or typed), its inputs and the sizing
+settings, and how the engine sizes it step by step.
+
+Examples
+--------
+>>> from portlab.widgets import SizingWhatIf
+>>> what_if = SizingWhatIf(signal_id="sig-003")          # LLY, BUY
+>>> what_if.controls_by_name["kelly_multiplier"].value = 0.5
+>>> what_if.model.kelly_multiplier, what_if.result.decision["instrument_id"]
+(0.5, 'LLY')
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from typing import Any
+
+import ipywidgets as ipw
+import pandas as pd
+
+from portlab.engine import Coordinator
+from portlab.market import Market
+from portlab.plots import sizing_waterfall
+from portlab.state import PortfolioState
+from portlab.types import RequestsLike, SignalsLike
+from portlab.ui import SizingModel, SizingOutcome
+from portlab.widgets._base import WorkbenchWidget, bind, dropdown, headline_html, slider
+from portlab.widgets._format import money, pct2, shares, table_html, text
+
+__all__ = ["SizingWhatIf", "parse_price", "price_text"]
+
+_TYPED = "(type a signal)"
+
+
+def parse_price(value: str) -> float | None:
+    """A price typed in a text box: empty means not given (None).
+
+    Raises
+    ------
+    ValueError
+        Not a number.
+    """
+    value = value.strip().replace(",", "").lstrip("$")
+    return None if value == "" else float(value)
+
+
+def price_text(value: float | None) -> str:
+    """A price as shown in its text box (empty when not given)."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
+
+
+class SizingWhatIf(WorkbenchWidget):
+    """Sizing what-if: pick a signal or type one, vary its inputs and the sizing settings, see
+    its sizing waterfall, the resulting shares and dollars, and the decision's reasoning.
+
+    Parameters
+    ----------
+    market, state, signals, rebalance_requests, coordinator : optional
+        Passed to :class:`~portlab.ui.SizingModel` (default: the bundled example batch).
+    signal_id : str or None, optional
+        The batch's signal to start from (default its first; None: a typed signal).
+    **settings
+        Starting values of the model's settings.
+
+    Attributes
+    ----------
+    model : SizingModel
+    result : SizingOutcome
+    summary_html, reasoning_html, steps_html : ipywidgets.HTML
+    """
+
+    TITLE = "Sizing what-if"
+
+    def __init__(
+        self,
+        *,
+        market: Market | None = None,
+        state: PortfolioState | None = None,
+        signals: SignalsLike = None,
+        rebalance_requests: RequestsLike = None,
+        coordinator: Coordinator | None = None,
+        **settings: Any,
+    ) -> None:
+        model = SizingModel(
+            market=market,
+            state=state,
+            signals=signals,
+            rebalance_requests=rebalance_requests,
+            coordinator=coordinator,
+            **settings,
+        )
+        self.summary_html = ipw.HTML()
+        self.reasoning_html = ipw.HTML()
+        self.steps_html = ipw.HTML()
+        super().__init__(model)
+
+    def _build_controls(self) -> list[ipw.Widget]:
+        m = self.model
+        signals = [(_TYPED, None), *((str(s), s) for s in m.param["signal_id"].objects if s)]
+        pct1 = ".1%"
+
+        def number(name: str) -> ipw.Widget:
+            # a probability that is not given shows the slider at 0 until it is moved
+            label = name.replace("_", " ").capitalize()
+            return bind(self, slider(m, name, label, readout_format=".2f"), name)
+
+        def price(name: str, label: str) -> ipw.Widget:
+            box = ipw.Text(
+                value=price_text(getattr(m, name)),
+                description=label,
+                placeholder="not given",
+                continuous_update=False,
+                style={"description_width": "150px"},
+                layout=ipw.Layout(width="300px"),
+            )
+            return bind(self, box, name, to_model=parse_price, to_control=price_text)
+
+        return [
+            bind(self, dropdown(m, "signal_id", "Signal", signals), "signal_id"),
+            bind(self, dropdown(m, "instrument_id", "Instrument"), "instrument_id"),
+            bind(self, dropdown(m, "action", "Action"), "action"),
+            number("confidence"),
+            number("success_probability"),
+            price("price_target", "Price target ($)"),
+            price("stop_price", "Stop price ($)"),
+            bind(self, slider(m, "expected_return", "Expected return", readout_format=pct1),
+                 "expected_return"),
+            ipw.HTML("<i>Sizing</i>"),
+            bind(self, slider(m, "kelly_multiplier", "Kelly multiplier", readout_format=".2f"),
+                 "kelly_multiplier"),
+            bind(self, slider(m, "max_kelly_fraction", "Kelly cap", readout_format=pct1),
+                 "max_kelly_fraction"),
+            bind(self, slider(m, "correlation_penalty", "Correlation penalty",
+                              readout_format=".2f"), "correlation_penalty"),
+            bind(self, slider(m, "rebalance_blend", "Rebalance blend", readout_format=".2f"),
+                 "rebalance_blend"),
+            bind(self, dropdown(m, "context", "Coordinate with"), "context"),
+        ]  # fmt: skip
+
+    def _render(self, result: SizingOutcome) -> list[ipw.Widget]:
+        signal = result.signal.iloc[0]
+        decision = result.decision
+        outcome = "decision" if decision is not None else "no decision"
+        self.summary_html.value = headline_html(
+            [
+                ("shares", shares(result.shares)),
+                ("dollars", money(result.amount)),
+                (
+                    "of NAV",
+                    pct2(decision["position_size"]) if decision is not None else pct2(0.0),
+                ),
+                (outcome, f"{signal['instrument_id']} {signal['action']}"),
+            ]
+        )
+        self.reasoning_html.value = (
+            "<div style='font-weight:600;margin:6px 0 2px'>Reasoning</div>"
+            f"<div style='font-size:12px'>{html.escape(result.reasoning) or 'none'}</div>"
+        )
+        steps = result.steps
+        self.steps_html.value = table_html(
+            pd.DataFrame(
+                {
+                    "Step": steps["step"].to_numpy(),
+                    "Size (% NAV)": steps["size"].to_numpy(),
+                    "Rule": steps["rule"].to_numpy(),
+                }
+            ),
+            {"Size (% NAV)": pct2, "Rule": text},
+            caption="Sizing steps",
+        )
+        sections: list[ipw.Widget] = [self.summary_html, self.reasoning_html, self.steps_html]
+        if len(result.waterfall):
+            sections.append(
+                self.chart(sizing_waterfall(result.waterfall, str(signal["instrument_id"])))
+            )
+        return sections

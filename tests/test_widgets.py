@@ -1,0 +1,473 @@
+"""Tests of portlab.widgets' five notebook widgets, without a browser.
+
+Each widget is built on the bundled sample; a control is moved programmatically (as the
+browser does when a slider is released) and the test asserts the view-model's parameter
+changed, that the numbers in the displayed HTML table equal the direct engine or analytics
+call the test writes itself, that one release recomputes once, that a bad combination shows
+the model's message in the banner while the last good table stays, and that "Copy as code"
+fills the text area with ``model.to_code()``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from types import SimpleNamespace
+
+import ipywidgets as ipw
+import pandas as pd
+import pytest
+
+from portlab import Coordinator, Policy, SizingConfig
+from portlab.analytics import attribution as A
+from portlab.analytics import optimize as O
+from portlab.analytics.performance import annualized_return
+from portlab.datasets import example_batch, load_sample
+from portlab.engine import AllocationMode, Resolution
+from portlab.events import signals_to_frame
+from portlab.ui import (
+    AttributionModel,
+    ConflictModel,
+    OptimizerModel,
+    OptimizerObjective,
+    PolicyModel,
+    SizingModel,
+)
+from portlab.widgets import (
+    AttributionExplorer,
+    ConflictExplorer,
+    OptimizerExplorer,
+    PolicyTuner,
+    SizingWhatIf,
+)
+
+WIDGETS = (PolicyTuner, SizingWhatIf, ConflictExplorer, AttributionExplorer, OptimizerExplorer)
+
+
+@pytest.fixture(scope="module")
+def market():
+    return load_sample()
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return example_batch()
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+class _Tables(HTMLParser):
+    """The tables of an HTML string: a list of (header, rows) with cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[tuple[list[str], list[list[str]]]] = []
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+        self._head = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append(([], []))
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell, self._head = [], tag == "th"
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell).strip())
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            header, rows = self.tables[-1]
+            (header.extend if self._head and not header else rows.append)(self._row)
+            self._row = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def tables(value: str) -> list[pd.DataFrame]:
+    parser = _Tables()
+    parser.feed(value)
+    return [pd.DataFrame(rows, columns=header) for header, rows in parser.tables]
+
+
+def num(text: str) -> float:
+    """A displayed number back as a float: '$12,935' → 12935, '4.31%' → 0.0431, '-12 bp'."""
+    t = text.replace(",", "").replace("$", "").replace("×", "").strip()
+    if t.endswith("%"):
+        return float(t[:-1]) / 100
+    if t.endswith("bp"):
+        return float(t[:-2]) / 1e4
+    return float(t)
+
+
+def walk(widget):
+    yield widget
+    for child in getattr(widget, "children", ()):
+        yield from walk(child)
+
+
+class Counter:
+    def __init__(self, fn):
+        self.fn, self.calls = fn, 0
+
+    def __call__(self, *args, **kwargs):
+        self.calls += 1
+        return self.fn(*args, **kwargs)
+
+
+@pytest.fixture
+def computes(monkeypatch):
+    """Counts the view-models' computations (every class's ``_compute``)."""
+    counters = {}
+    for cls, model_cls in _MODEL.items():
+        counter = Counter(model_cls._compute)
+        counters[cls] = counter
+
+        def counting(self, _counter=counter):
+            return _counter(self)
+
+        monkeypatch.setattr(model_cls, "_compute", counting)
+    return counters
+
+
+_MODEL = {
+    PolicyTuner: PolicyModel,
+    SizingWhatIf: SizingModel,
+    ConflictExplorer: ConflictModel,
+    AttributionExplorer: AttributionModel,
+    OptimizerExplorer: OptimizerModel,
+}
+
+
+# ----------------------------------------------------------------------------- common
+
+
+@pytest.mark.parametrize("cls", WIDGETS, ids=lambda c: c.__name__)
+def test_each_widget_is_a_domwidget_tree_on_the_sample(cls):
+    w = cls()
+    assert isinstance(w, ipw.HBox) and isinstance(w, ipw.DOMWidget)
+    assert w.model.error is None
+    assert w.result is w.model.result is not None
+    controls, results = w.children
+    assert controls.layout.width == "310px"  # controls on the left, results on the right
+    assert results.children[0] is w.banner and w.banner.value == ""
+    assert w.busy_indicator.layout.visibility == "hidden"
+    assert any(type(c).__name__ == "BokehModel" for c in walk(results)), "no chart"
+    for c in walk(w):  # every chart and control is a real widget
+        assert isinstance(c, ipw.Widget)
+
+
+@pytest.mark.parametrize("cls", WIDGETS, ids=lambda c: c.__name__)
+def test_every_slider_and_text_box_updates_on_release_only(cls):
+    w = cls()
+    sliders = [c for c in walk(w) if isinstance(c, ipw.FloatSlider | ipw.IntSlider)]
+    texts = [c for c in walk(w) if isinstance(c, ipw.Text)]
+    assert sliders or cls is ConflictExplorer or cls is AttributionExplorer
+    for c in [*sliders, *texts]:
+        assert c.continuous_update is False, c.description
+
+
+@pytest.mark.parametrize("cls", WIDGETS, ids=lambda c: c.__name__)
+def test_copy_as_code_fills_the_text_area(cls):
+    w = cls()
+    assert w.code.value == "" and w.code.layout.display == "none"
+    w.code_button.click()
+    assert w.code.layout.display == "block"
+    assert w.code.value == w.model.to_code()
+    assert "result" in w.code.value
+
+
+def test_widgets_take_the_inputs_and_the_coordinator(market, batch):
+    coordinator = Coordinator(Policy(max_position_size={"limit": 0.04, "hard": True}))
+    w = PolicyTuner(
+        market=market, state=batch.state, signals=batch.signals[:5], coordinator=coordinator
+    )
+    assert w.model.max_position_size == 0.04
+    assert w.controls_by_name["max_position_size"].value == 0.04
+    assert w.result.counts["total_signals"] == 5
+    assert "market = " not in w.model.to_code()  # given inputs are referred to by name
+
+
+def test_busy_indicator_shows_while_computing(computes):
+    w = PolicyTuner()
+    seen = []
+    original = computes[PolicyTuner].fn
+
+    def spy(model):
+        seen.append(w.busy_indicator.layout.visibility)
+        return original(model)
+
+    computes[PolicyTuner].fn = spy
+    w.controls_by_name["kelly_multiplier"].value = 0.5
+    assert seen == ["visible"]
+    assert w.busy_indicator.layout.visibility == "hidden"
+
+
+def test_import_portlab_imports_no_widget_library():
+    code = "import sys, portlab; print([m for m in ('ipywidgets', 'jupyter_bokeh', 'holoviews') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- policy tuner
+
+
+def test_policy_slider_changes_the_model_and_the_table_equals_the_engine(market, batch, computes):
+    w = PolicyTuner()
+    assert computes[PolicyTuner].calls == 1
+    before = w.decisions_html.value
+    renders = w.renders
+    w.controls_by_name["max_position_size"].value = 0.03  # the slider released at 3%
+    assert computes[PolicyTuner].calls == 2 and w.renders == renders + 1  # one recompute
+    assert w.model.max_position_size == 0.03
+    assert w.decisions_html.value != before
+
+    direct = Coordinator(Policy(max_position_size={"limit": 0.03, "hard": True})).coordinate(
+        batch.signals, batch.state, market, batch.rebalance_requests
+    )
+    table = tables(w.decisions_html.value)[0]
+    d = direct.decisions.reset_index(drop=True)
+    assert list(table["Instrument"]) == list(d["instrument_id"])
+    assert list(table["Action"]) == list(d["action"])
+    assert [num(s) for s in table["Shares"]] == [float(q) for q in d["share_quantity"]]
+    for shown, amount in zip(table["Amount"], d["trade_amount"], strict=True):
+        assert abs(num(shown) - amount) <= 0.5
+    for shown, size in zip(table["Size (% NAV)"], d["position_size"], strict=True):
+        assert abs(num(shown) - size) <= 0.00005
+    assert all(re.fullmatch(r"[\d,]+", s) for s in table["Shares"])  # integer shares
+    assert all(re.fullmatch(r"\$[\d,]+(\.\d\d)?", s) for s in table["Amount"])
+    assert "position limit" in set(table["Clipped by"])  # the rule that clipped it
+    headline = w.counts_html.value
+    assert f">{len(d)}<" in headline  # decisions taken, the largest number first
+    rejections = tables(w.rejections_html.value)[0]
+    assert list(rejections["Id"]) == list(direct.rejections["id"])
+    assert list(rejections["Reason"]) == list(direct.rejections["reason"])
+
+
+def test_hard_toggle_and_selector_reach_the_model(computes):
+    w = PolicyTuner()
+    w.controls_by_name["max_position_size_hard"].value = False
+    assert w.model.max_position_size_hard is False
+    assert w.result.coordinator.policy.max_position_size.hard is False
+    w.controls_by_name["allocation"].value = AllocationMode.GREEDY
+    assert w.result.coordinator.sizing.allocation is AllocationMode.GREEDY
+    assert computes[PolicyTuner].calls == 3
+    limits = tables(w.limits_html.value)[0].set_index("Rule")
+    assert limits.loc["position", "Kind"] == "soft"
+    assert num(limits.loc["position", "Limit"]) == pytest.approx(0.05)
+
+
+def test_an_infeasible_policy_shows_the_banner_and_keeps_the_last_table():
+    w = PolicyTuner()
+    w.controls_by_name["max_position_size"].value = 0.04
+    good, result = w.decisions_html.value, w.result
+    w.controls_by_name["max_sector_exposure"].value = 0.03  # below the position limit
+    assert w.model.error and "max_position_size" in w.model.error
+    assert "Not applied" in w.banner.value and "max_sector_exposure" in w.banner.value
+    assert "Traceback" not in w.banner.value
+    assert w.result is result and w.decisions_html.value == good
+    w.controls_by_name["max_sector_exposure"].value = 0.25  # a good change clears it
+    assert w.model.error is None and w.banner.value == ""
+
+
+def test_a_model_change_moves_the_control_without_recomputing_twice(computes):
+    w = PolicyTuner()
+    w.model.max_leverage = 1.5  # e.g. set from a notebook cell
+    assert w.controls_by_name["max_leverage"].value == 1.5
+    assert computes[PolicyTuner].calls == 2
+
+
+# ----------------------------------------------------------------------------- sizing what-if
+
+
+def test_sizing_signal_and_slider(market, batch, computes):
+    w = SizingWhatIf()
+    assert computes[SizingWhatIf].calls == 1
+    w.controls_by_name["signal_id"].value = "sig-003"  # loads its fields: one recompute
+    assert computes[SizingWhatIf].calls == 2
+    assert w.controls_by_name["confidence"].value == 0.74
+    assert w.controls_by_name["price_target"].value == "380.53"
+    w.controls_by_name["kelly_multiplier"].value = 0.25
+    assert computes[SizingWhatIf].calls == 3 and w.model.kelly_multiplier == 0.25
+
+    frame = signals_to_frame(batch.signals)
+    signal = frame[frame["signal_id"] == "sig-003"]
+    direct = Coordinator(sizing=SizingConfig(kelly_multiplier=0.25)).coordinate(
+        signal, batch.state, market, batch.rebalance_requests
+    )
+    decision = direct.decisions[direct.decisions["instrument_id"] == "LLY"].iloc[0]
+    headline = w.summary_html.value
+    assert f">{int(decision['share_quantity']):,d}<" in headline
+    assert f">${decision['trade_amount']:,.0f}<" in headline
+    assert decision["reasoning"] in w.reasoning_html.value.replace("&gt;", ">")
+    steps = tables(w.steps_html.value)[0]
+    assert list(steps["Step"]) == list(w.result.steps["step"])
+    final = direct.waterfall[direct.waterfall["instrument_id"] == "LLY"].iloc[0]["final_size"]
+    assert num(steps["Size (% NAV)"].iloc[-1]) == pytest.approx(final, abs=5e-5)
+
+
+def test_sizing_typed_price_and_refused_text(computes):
+    w = SizingWhatIf(signal_id="sig-003")
+    shares = w.result.shares
+    w.controls_by_name["price_target"].value = "abc"
+    assert "price_target" in w.banner.value and "Traceback" not in w.banner.value
+    assert w.model.price_target == 380.53 and w.result.shares == shares
+    assert computes[SizingWhatIf].calls == 1
+    w.controls_by_name["price_target"].value = "390"
+    assert w.model.price_target == 390.0 and computes[SizingWhatIf].calls == 2
+    assert w.banner.value == ""
+    w.controls_by_name["signal_id"].value = None  # a typed signal
+    assert w.model.signal_id is None and w.result.signal["signal_id"].iloc[0] == "what-if"
+
+
+# ----------------------------------------------------------------------------- conflicts
+
+
+@pytest.mark.parametrize("resolution", list(Resolution))
+def test_conflict_resolution_switch_equals_the_engine(market, batch, resolution):
+    w = ConflictExplorer()
+    w.controls_by_name["resolution"].value = resolution
+    w.controls_by_name["allocation"].value = AllocationMode.GREEDY
+    assert w.model.resolution == resolution and w.model.allocation == AllocationMode.GREEDY
+    direct = Coordinator(
+        sizing=SizingConfig(allocation="GREEDY"), resolution=resolution
+    ).coordinate(batch.signals, batch.state, market, batch.rebalance_requests)
+    rej = direct.rejections
+    lost = rej[rej["reason"].isin(["CONFLICT_LOST", "OVERRIDDEN", "NETTED_OUT"])]
+    losers = tables(w.losers_html.value)[0] if len(lost) else pd.DataFrame(columns=["Id"])
+    assert list(losers["Id"]) == list(lost["id"])
+    if len(lost):
+        assert list(losers["Beaten by rule"]) == list(lost["rule"])
+    allocation = tables(w.allocation_html.value)[0]
+    wf = direct.waterfall
+    assert list(allocation["Instrument"]) == list(wf["instrument_id"])
+    for shown, size in zip(allocation["Wanted (% NAV)"], wf["sized"], strict=True):
+        if size == size and size is not None:
+            assert abs(num(shown) - size) <= 5e-5
+
+
+def test_conflict_one_switch_one_recompute(computes):
+    w = ConflictExplorer()
+    w.controls_by_name["resolution"].value = Resolution.NET
+    assert computes[ConflictExplorer].calls == 2
+    assert tables(w.losers_html.value)[0]["Reason"].iloc[0] == "NETTED_OUT"
+
+
+# ----------------------------------------------------------------------------- attribution
+
+
+def test_attribution_controls_equal_the_analytics(market, batch, computes):
+    w = AttributionExplorer()
+    w.controls_by_name["grouping"].value = "INSTRUMENT"
+    w.controls_by_name["linking"].value = A.Linking.GRAP
+    w.controls_by_name["start"].value = dt.date(2022, 6, 1)
+    assert computes[AttributionExplorer].calls == 4
+    assert w.model.start == pd.Timestamp("2022-06-01")
+    returns = market.returns.loc["2022-06-01":]
+    weights = batch.state.weights(market.last_prices).reindex(market.instruments, fill_value=0.0)
+    bench = pd.Series(1.0 / len(market.instruments), index=market.instruments)
+    direct = A.brinson(
+        weights, returns, bench, None, pd.Series(market.instruments, index=market.instruments),
+        method=A.BrinsonMethod.BRINSON_FACHLER, linking=A.Linking.GRAP,
+    )  # fmt: skip
+    groups = tables(w.groups_html.value)[0].set_index("Group")
+    for group, row in direct.linked.iterrows():
+        assert num(groups.loc[str(group), "Total"]) == pytest.approx(row["total"], abs=5e-5)
+    assert f"{(direct.portfolio_total - direct.benchmark_total) * 1e4:+,.0f} bp" in (
+        w.totals_html.value
+    )
+
+
+def test_attribution_bad_period_keeps_the_last_table():
+    w = AttributionExplorer()
+    good = w.groups_html.value
+    w.controls_by_name["start"].value = dt.date(2030, 1, 1)  # after the data ends: refused
+    assert "start" in w.banner.value and w.groups_html.value == good
+    w.controls_by_name["start"].value = dt.date(2022, 12, 27)
+    w.controls_by_name["end"].value = dt.date(2022, 12, 1)  # before the start
+    assert w.model.error and "after it ends" in w.model.error
+    assert "after it ends" in w.banner.value
+
+
+# ----------------------------------------------------------------------------- optimizer
+
+
+def test_optimizer_slider_equals_the_analytics_and_infeasible_keeps_the_table(
+    market, batch, computes
+):
+    w = OptimizerExplorer()
+    w.controls_by_name["max_weight"].value = 0.08
+    assert computes[OptimizerExplorer].calls == 2 and w.model.max_weight == 0.08
+    cov = market.covariance(window=504)
+    mu = annualized_return(market.returns.iloc[-504:])
+    current = batch.state.weights(market.last_prices).reindex(cov.index, fill_value=0.0)
+    constraints = O.Constraints(
+        bounds=(0.0, 0.08),
+        groups=[(market.sectors, {s: 0.30 for s in market.sectors.unique()})],
+        current_weights=current,
+    )
+    direct = O.MeanVarianceProblem(mu, cov, constraints).fit().solve(O.Objective.MAX_SHARPE)
+    shown = tables(w.weights_html.value)[1].set_index("Instrument")
+    for iid, weight in direct.weights.items():
+        if abs(weight) > 1e-9:
+            assert num(shown.loc[str(iid), "Chosen"]) == pytest.approx(weight, abs=5e-5)
+    assert f">{direct.sharpe:,.2f}<" in w.figures_html.value
+
+    good = w.weights_html.value
+    w.controls_by_name["max_weight"].value = 0.02  # 20 x 2% < 100%
+    assert "infeasible" in w.banner.value and w.weights_html.value == good
+    assert w.result.weights.max() <= 0.08 + 1e-9
+
+
+def test_optimizer_frontier_click_and_optional_constraints(computes):
+    w = OptimizerExplorer()
+    chart = next(c for c in walk(w) if type(c).__name__ == "BokehModel")
+    from bokeh.models import ColumnDataSource
+
+    source = next(
+        s for s in chart._document.select({"type": ColumnDataSource})
+        if "point" in s.data and "holdings" in s.data and len(s.data["point"]) == w.model.n_points
+    )  # fmt: skip
+    # the message BokehJS sends through jupyter_bokeh when the frontier's point 4 is tapped
+    tap = {"kind": "ModelChanged", "model": {"id": source.selected.id}, "attr": "indices"}
+    chart._sync_model(chart, {"event": "jsevent", **tap, "new": [4]}, [])
+    assert w.model.objective == OptimizerObjective.FRONTIER_POINT
+    assert w.model.frontier_point == 4 and computes[OptimizerExplorer].calls == 2
+    assert w.controls_by_name["frontier_point"].value == 4
+    row = w.result.frontier.loc[4, w.result.mu.index]
+    assert (w.result.weights.to_numpy() == row.to_numpy()).all()
+    w.controls_by_name["sector_cap_on"].value = False
+    assert w.model.sector_cap is None
+    w.controls_by_name["max_turnover_on"].value = True
+    assert w.model.max_turnover == w.controls_by_name["max_turnover"].value
+    editor = SimpleNamespace(target_weights={"AAPL": 0.0})
+    w.send_to(editor)
+    assert editor.target_weights == {**{"AAPL": 0.0}, **w.targets()}
+
+
+def test_the_models_warnings_show_in_amber(market):
+    from portlab import Market
+
+    bare = Market(market.prices)  # no sectors: the coordination warns
+    w = PolicyTuner(market=bare)
+    assert w.model.warnings, "the model should have collected a warning"
+    assert "\u26a0" in w.warnings_html.value
+    assert all(m.split(":")[0] in w.warnings_html.value for m in w.model.warnings)
+
+
+def test_a_first_computation_that_fails_shows_the_banner_and_no_result(market):
+    from portlab import Market
+
+    w = PolicyTuner(market=Market(market.prices.iloc[-300:, :3]))  # the portfolio's stocks missing
+    assert w.result is None and w.model.error
+    assert "Not applied" in w.banner.value and "Traceback" not in w.banner.value
+    w.controls_by_name["max_position_size"].value = 0.04  # still usable, still the message
+    assert w.model.max_position_size == 0.04 and w.result is None
