@@ -18,12 +18,18 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import ipywidgets as ipw
 import param
 
 from portlab.ui import ViewModel, one_line
+
+if TYPE_CHECKING:
+    from portlab.engine import Coordinator
+    from portlab.market import Market
+    from portlab.state import PortfolioState
+    from portlab.types import RequestsLike, SignalsLike
 
 __all__ = [
     "CONTROL_WIDTH",
@@ -222,9 +228,35 @@ class WorkbenchWidget(ipw.HBox):
     """
 
     TITLE = ""
+    #: the view-model class the widget drives
+    MODEL: ClassVar[type[ViewModel]]
+    #: names of the widget's result panes (``ipywidgets.HTML``), filled by ``_render``
+    OUTPUTS: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, model: ViewModel) -> None:
-        self.model = model
+    def __init__(
+        self,
+        *,
+        market: Market | None = None,
+        state: PortfolioState | None = None,
+        signals: SignalsLike = None,
+        rebalance_requests: RequestsLike = None,
+        coordinator: Coordinator | None = None,
+        **settings: Any,
+    ) -> None:
+        """Build the view-model on the inputs (the bundled sample by default) and the widget.
+
+        ``settings`` are the model's parameters (e.g. ``max_position_size=0.04``).
+        """
+        self.model = self.MODEL(
+            market=market,
+            state=state,
+            signals=signals,
+            rebalance_requests=rebalance_requests,
+            coordinator=coordinator,
+            **settings,
+        )
+        for output in self.OUTPUTS:
+            setattr(self, output, ipw.HTML())
         self.controls_by_name: dict[str, ipw.Widget] = {}
         self._syncing = False
         self.banner = ipw.HTML("", layout=ipw.Layout(width="100%"))
@@ -256,13 +288,13 @@ class WorkbenchWidget(ipw.HBox):
             [controls, self.results], layout=ipw.Layout(width="100%", align_items="flex-start")
         )
         self._head = head
-        model.param.watch(self._on_result, ["result"])
-        model.param.watch(self._on_error, ["error"])
-        model.param.watch(self._on_busy, ["busy"])
+        self.model.param.watch(self._on_result, ["result"])
+        self.model.param.watch(self._on_error, ["error"])
+        self.model.param.watch(self._on_busy, ["busy"])
         #: how many times the results were redrawn (one per new result)
         self.renders = 0
         self._render_result()
-        self._on_error_text(model.error)
+        self._on_error_text(self.model.error)
 
     # -- the model's outputs ----------------------------------------------------------------
 

@@ -20,10 +20,7 @@ import ipywidgets as ipw
 import pandas as pd
 
 from portlab.analytics.attribution import BrinsonMethod, Linking
-from portlab.engine import Coordinator
-from portlab.market import Market
 from portlab.plots import attribution_waterfall, brinson_effects, linked_effects
-from portlab.state import PortfolioState
 from portlab.ui import AttributionModel, AttributionOutcome
 from portlab.widgets._base import WorkbenchWidget, bind, dropdown, headline_html
 from portlab.widgets._format import bp, number, pct2, signed_pct, table_html
@@ -77,29 +74,13 @@ class AttributionExplorer(WorkbenchWidget):
 
     TITLE = "Attribution explorer"
 
-    def __init__(
-        self,
-        *,
-        market: Market | None = None,
-        state: PortfolioState | None = None,
-        signals: Any = None,
-        rebalance_requests: Any = None,
-        coordinator: Coordinator | None = None,
-        **settings: Any,
-    ) -> None:
-        model = AttributionModel(
-            market=market,
-            state=state,
-            signals=signals,
-            rebalance_requests=rebalance_requests,
-            coordinator=coordinator,
-            **settings,
-        )
-        self.totals_html = ipw.HTML()
-        self.groups_html = ipw.HTML()
-        self.factors_html = ipw.HTML()
-        self.notes_html = ipw.HTML()
-        super().__init__(model)
+    MODEL = AttributionModel
+    OUTPUTS = (
+        "totals_html",
+        "groups_html",
+        "factors_html",
+        "notes_html",
+    )
 
     def _build_controls(self) -> list[ipw.Widget]:
         m = self.model

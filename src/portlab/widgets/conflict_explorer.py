@@ -12,16 +12,11 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipywidgets as ipw
 import pandas as pd
 
-from portlab.engine import AllocationMode, Coordinator
-from portlab.market import Market
+from portlab.engine import AllocationMode
 from portlab.plots import allocation, conflicts, rule_label
-from portlab.state import PortfolioState
-from portlab.types import RequestsLike, SignalsLike
 from portlab.ui import ConflictModel, ConflictOutcome
 from portlab.widgets._base import WorkbenchWidget, bind, dropdown, headline_html
 from portlab.widgets._format import pct2, table_html, text
@@ -50,29 +45,13 @@ class ConflictExplorer(WorkbenchWidget):
 
     TITLE = "Conflict explorer"
 
-    def __init__(
-        self,
-        *,
-        market: Market | None = None,
-        state: PortfolioState | None = None,
-        signals: SignalsLike = None,
-        rebalance_requests: RequestsLike = None,
-        coordinator: Coordinator | None = None,
-        **settings: Any,
-    ) -> None:
-        model = ConflictModel(
-            market=market,
-            state=state,
-            signals=signals,
-            rebalance_requests=rebalance_requests,
-            coordinator=coordinator,
-            **settings,
-        )
-        self.binding_html = ipw.HTML()
-        self.winners_html = ipw.HTML()
-        self.losers_html = ipw.HTML()
-        self.allocation_html = ipw.HTML()
-        super().__init__(model)
+    MODEL = ConflictModel
+    OUTPUTS = (
+        "binding_html",
+        "winners_html",
+        "losers_html",
+        "allocation_html",
+    )
 
     def _build_controls(self) -> list[ipw.Widget]:
         m = self.model

@@ -20,11 +20,7 @@ from typing import Any
 import ipywidgets as ipw
 import pandas as pd
 
-from portlab.engine import Coordinator
-from portlab.market import Market
 from portlab.plots import frontier
-from portlab.state import PortfolioState
-from portlab.types import SignalsLike
 from portlab.ui import OptimizerModel, OptimizerObjective, OptimizerOutcome
 from portlab.widgets._base import (
     WorkbenchWidget,
@@ -81,28 +77,12 @@ class OptimizerExplorer(WorkbenchWidget):
 
     TITLE = "Optimizer explorer"
 
-    def __init__(
-        self,
-        *,
-        market: Market | None = None,
-        state: PortfolioState | None = None,
-        signals: SignalsLike = None,
-        rebalance_requests: Any = None,
-        coordinator: Coordinator | None = None,
-        **settings: Any,
-    ) -> None:
-        model = OptimizerModel(
-            market=market,
-            state=state,
-            signals=signals,
-            rebalance_requests=rebalance_requests,
-            coordinator=coordinator,
-            **settings,
-        )
-        self.figures_html = ipw.HTML()
-        self.weights_html = ipw.HTML()
-        self.notes_html = ipw.HTML()
-        super().__init__(model)
+    MODEL = OptimizerModel
+    OUTPUTS = (
+        "figures_html",
+        "weights_html",
+        "notes_html",
+    )
 
     # -- controls -------------------------------------------------------------------------------
 

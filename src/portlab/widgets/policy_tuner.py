@@ -13,16 +13,10 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
-
 import ipywidgets as ipw
 import pandas as pd
 
-from portlab.engine import Coordinator
-from portlab.market import Market
 from portlab.plots import exposures, rule_label
-from portlab.state import PortfolioState
-from portlab.types import RequestsLike, SignalsLike
 from portlab.ui import PolicyModel, PolicyOutcome
 from portlab.widgets._base import WorkbenchWidget, bind, checkbox, dropdown, headline_html, slider
 from portlab.widgets._format import money, multiple, pct, pct2, shares, table_html, text
@@ -119,29 +113,13 @@ class PolicyTuner(WorkbenchWidget):
 
     TITLE = "Policy tuner"
 
-    def __init__(
-        self,
-        *,
-        market: Market | None = None,
-        state: PortfolioState | None = None,
-        signals: SignalsLike = None,
-        rebalance_requests: RequestsLike = None,
-        coordinator: Coordinator | None = None,
-        **settings: Any,
-    ) -> None:
-        model = PolicyModel(
-            market=market,
-            state=state,
-            signals=signals,
-            rebalance_requests=rebalance_requests,
-            coordinator=coordinator,
-            **settings,
-        )
-        self.counts_html = ipw.HTML()
-        self.decisions_html = ipw.HTML()
-        self.rejections_html = ipw.HTML()
-        self.limits_html = ipw.HTML()
-        super().__init__(model)
+    MODEL = PolicyModel
+    OUTPUTS = (
+        "counts_html",
+        "decisions_html",
+        "rejections_html",
+        "limits_html",
+    )
 
     def _build_controls(self) -> list[ipw.Widget]:
         m = self.model

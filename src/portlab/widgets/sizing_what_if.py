@@ -14,16 +14,11 @@ from __future__ import annotations
 
 import html
 import math
-from typing import Any
 
 import ipywidgets as ipw
 import pandas as pd
 
-from portlab.engine import Coordinator
-from portlab.market import Market
 from portlab.plots import sizing_waterfall
-from portlab.state import PortfolioState
-from portlab.types import RequestsLike, SignalsLike
 from portlab.ui import SizingModel, SizingOutcome
 from portlab.widgets._base import WorkbenchWidget, bind, dropdown, headline_html, slider
 from portlab.widgets._format import money, pct2, shares, table_html, text
@@ -72,28 +67,12 @@ class SizingWhatIf(WorkbenchWidget):
 
     TITLE = "Sizing what-if"
 
-    def __init__(
-        self,
-        *,
-        market: Market | None = None,
-        state: PortfolioState | None = None,
-        signals: SignalsLike = None,
-        rebalance_requests: RequestsLike = None,
-        coordinator: Coordinator | None = None,
-        **settings: Any,
-    ) -> None:
-        model = SizingModel(
-            market=market,
-            state=state,
-            signals=signals,
-            rebalance_requests=rebalance_requests,
-            coordinator=coordinator,
-            **settings,
-        )
-        self.summary_html = ipw.HTML()
-        self.reasoning_html = ipw.HTML()
-        self.steps_html = ipw.HTML()
-        super().__init__(model)
+    MODEL = SizingModel
+    OUTPUTS = (
+        "summary_html",
+        "reasoning_html",
+        "steps_html",
+    )
 
     def _build_controls(self) -> list[ipw.Widget]:
         m = self.model
