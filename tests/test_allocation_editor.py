@@ -267,7 +267,7 @@ def test_the_wheel_and_the_sdist_ship_the_front_end_files(tmp_path):
     pytest.importorskip("hatchling")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, tmp_path / name)
-    for name in ("src", "widgets"):
+    for name in ("src", "widgets", "notebooks"):  # the wheel force-includes both folders
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-t", "sdist", "-d", "dist"],
@@ -282,6 +282,11 @@ def test_the_wheel_and_the_sdist_ship_the_front_end_files(tmp_path):
     for name in ASSET_NAMES:
         assert f"portlab/widgets/assets/{name}" in wheel
         assert f"portlab-{portlab.__version__}/widgets/{name}" in sdist
+    tutorials = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
+    assert tutorials
+    for name in tutorials:
+        assert f"portlab/notebooks/{name}" in wheel
+        assert f"portlab-{portlab.__version__}/notebooks/{name}" in sdist
 
 
 @pytest.mark.parametrize("policy", [None, {"max_position_size": 0.04}])

@@ -132,5 +132,15 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%portlab`` magics: what IPython calls on ``%load_ext portlab``.
+
+    See :mod:`portlab.magics` (imported only here, so ``import portlab`` stays light).
+    """
+    from portlab.magics import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __dir__() -> list[str]:
     return __all__

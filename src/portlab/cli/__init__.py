@@ -13,6 +13,10 @@ Commands
 ``portlab policy --example | --check FILE``
     Prints the commented example policy file, or validates a policy file and prints the
     effective configuration (every default filled in) as YAML.
+``portlab lab [FOLDER] [--copy-only] [--force] [--no-browser] [--port N]``
+    Copies the tutorial notebooks into FOLDER (default ``./portlab-notebooks``; existing files
+    are kept unless ``--force``; never writes into the installed package) and starts JupyterLab
+    there.
 
 Exit status
 -----------

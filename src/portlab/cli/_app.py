@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from portlab.cli import _coordinate, _demo, _policy
+from portlab.cli import _coordinate, _demo, _lab, _policy
 from portlab.cli._common import ExitCode, Fatal, one_line, show_warning
 
 __all__ = ["main"]
@@ -115,10 +115,17 @@ def _parser() -> argparse.ArgumentParser:
     what.add_argument("--example", action="store_true", help="print the commented example")
     what.add_argument("--check", type=_file, metavar="FILE", help="validate FILE and print the "
                       "effective configuration (defaults filled in) as YAML")  # fmt: skip
+    lab = sub.add_parser("lab", help="open JupyterLab on a copy of the tutorial notebooks")
+    _lab.configure(lab)
     return p
 
 
-_COMMANDS = {"coordinate": _coordinate.run, "demo": _demo.run, "policy": _policy.run}
+_COMMANDS = {
+    "coordinate": _coordinate.run,
+    "demo": _demo.run,
+    "lab": _lab.run,
+    "policy": _policy.run,
+}
 
 
 def _run(argv: list[str] | None) -> int:
