@@ -934,3 +934,15 @@ def test_models_on_a_synthetic_market_and_their_code_with_given_inputs():
     pd.testing.assert_series_equal(namespace["weights"], opt.result.weights, check_names=False)
     attribution = AttributionModel(market=market, state=state)
     assert attribution.error is None and len(attribution.result.by_group) == 6  # 5 sectors, cash
+
+
+def test_sizing_steps_name_a_rule_only_where_it_cut_the_trade():
+    model = SizingModel()
+    steps = model.result.steps.set_index("step")
+    # 22% wanted, 2% of room under the 5% position limit (3% held): the limit cuts
+    assert steps.loc["policy limits", "rule"] == "position"
+    assert steps.loc["policy limits", "size"] < steps.loc["wanted trade", "size"]
+    model.param.update(success_probability=0.62)  # Kelly now wants 1.9% < 2% of room
+    steps = model.result.steps.set_index("step")
+    assert steps.loc["policy limits", "size"] == steps.loc["wanted trade", "size"]
+    assert steps.loc["policy limits", "rule"] == ""

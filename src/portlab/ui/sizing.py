@@ -112,18 +112,22 @@ def sizing_steps(row: pd.Series) -> pd.DataFrame:
     DataFrame
         :data:`STEP_COLUMNS`: the ``step``; the ``size`` after it (fraction of NAV; the raw
         Kelly fraction and the Kelly target are the target exposure, the later steps the
-        trade); the ``rule`` that the engine names at that step ('' if none): the tightest
-        policy limit, the batch limit that cut the allocation, the final check that trimmed
+        trade); the ``rule`` that cut the size at that step ('' when the step did not cut it): the
+        tightest policy limit, the batch limit that cut the allocation, the final check that trimmed
         it; ``min_position_size`` when the minimum size raised it. A candidate dropped along
         the way (its ``outcome`` says why) has NaN sizes after the step that dropped it.
     """
     rows = []
+    before = math.nan
     for label, column, rule_column in _STEPS:
+        size = math.nan if row[column] is None else float(row[column])
         rule = str(row[rule_column] or "") if rule_column else ""
+        if rule and not size < before:  # the rule names a cap that did not cut this trade
+            rule = ""
         if column == "sized" and bool(row["min_size_applied"]):
             rule = "min_position_size"
-        size = row[column]
-        rows.append((label, math.nan if size is None else float(size), rule))
+        rows.append((label, size, rule))
+        before = size
     return pd.DataFrame(rows, columns=list(STEP_COLUMNS))
 
 
