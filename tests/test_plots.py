@@ -587,7 +587,7 @@ def test_brinson_effects_chart(attribution):
     for group in linked.index:
         for effect in EFFECTS:
             assert data[(group, effect)] == linked.at[group, effect]
-    assert _opt(chart, "title").startswith("Brinson-Fachler effects by group, carino linking")
+    assert _opt(chart, "title").startswith("Brinson-Fachler effects by group, Cariño linking")
     fig = hv.render(chart)
     assert sorted(_legend_labels(fig)) == sorted(EFFECTS)
     assert fig.yaxis[0].axis_label == "Effect (% of portfolio value)"

@@ -48,13 +48,17 @@ def _check(result: Any) -> None:
         )
 
 
+#: the linking methods as their authors write them, for titles
+_LINKING_NAMES = {"carino": "Cariño", "menchero": "Menchero", "grap": "GRAP", "none": "no"}
+
+
 def _linked(result: Any, linking: Any) -> tuple[pd.DataFrame, str]:
     if linking is None:
-        return result.linked, str(result.linking)
+        return result.linked, _LINKING_NAMES.get(str(result.linking), str(result.linking))
     from portlab.analytics.attribution import Linking
 
     linking = Linking(linking)
-    return result.relink(linking), str(linking)
+    return result.relink(linking), _LINKING_NAMES.get(str(linking), str(linking))
 
 
 def _method(result: Any) -> str:

@@ -167,6 +167,7 @@ def frontier(table: pd.DataFrame, current: Any = None, chosen: Any = None) -> hv
         ylabel="Expected return (% a year)",
         xformatter=percent_axis(1),
         yformatter=percent_axis(1),
+        padding=0.05,  # the end points are not cut by the frame
         legend_position="bottom_right",
     )
 
