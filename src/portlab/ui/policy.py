@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import pandas as pd
 import param
 
-from portlab.engine import AllocationMode, CoordinationResult, Coordinator
+from portlab.engine import AllocationMode, CoordinationResult, Coordinator, Policy, SizingConfig
 from portlab.ui.base import ViewModel
 from portlab.ui.codegen import coordinator_code, script
 from portlab.ui.coordination import configured
@@ -99,10 +99,14 @@ class PolicyOutcome:
     counts: Mapping[str, int]
 
 
-def _limit(default: float, doc: str, soft_max: float, *, upper: float = 1.0) -> param.Number:
-    """A limit in (0, upper], shown on a slider from 0 to ``soft_max``."""
+#: the defaults the parameters start from: the engine's own (one source of truth)
+_POLICY, _SIZING = Policy(), SizingConfig()
+
+
+def _limit(name: str, doc: str, soft_max: float, *, upper: float = 1.0) -> param.Number:
+    """The default policy's limit ``name``, in (0, upper], on a slider from 0 to ``soft_max``."""
     return param.Number(
-        default=default,
+        default=getattr(_POLICY, name).limit,
         bounds=(0.0, upper),
         inclusive_bounds=(False, True),
         softbounds=(0.0, soft_max),
@@ -122,55 +126,72 @@ class PolicyModel(ViewModel):
     rejections, the exposures against every limit before and after, the statistics counts.
     """
 
-    max_position_size = _limit(0.05, "Largest |weight| of one instrument, fraction of NAV.", 0.25)
-    max_position_size_hard = param.Boolean(True, doc="Never breach the position limit.")
-    max_sector_exposure = _limit(
-        0.25, "Largest gross exposure of one sector, fraction of NAV.", 1.0
+    max_position_size = _limit(
+        "max_position_size", "Largest |weight| of one instrument, fraction of NAV.", 0.25
     )
-    max_sector_exposure_hard = param.Boolean(True, doc="Never breach the sector limit.")
+    max_position_size_hard = param.Boolean(
+        _POLICY.max_position_size.hard, doc="Never breach the position limit."
+    )
+    max_sector_exposure = _limit(
+        "max_sector_exposure", "Largest gross exposure of one sector, fraction of NAV.", 1.0
+    )
+    max_sector_exposure_hard = param.Boolean(
+        _POLICY.max_sector_exposure.hard, doc="Never breach the sector limit."
+    )
     max_correlation_exposure = _limit(
-        0.60, "Largest gross exposure of a correlated cluster, fraction of NAV.", 1.0
+        "max_correlation_exposure",
+        "Largest gross exposure of a correlated cluster, fraction of NAV.",
+        1.0,
     )
     max_correlation_exposure_hard = param.Boolean(
-        False, doc="Never breach the correlated-exposure limit (soft: warnings only)."
+        _POLICY.max_correlation_exposure.hard,
+        doc="Never breach the correlated-exposure limit (soft: warnings only).",
     )
     max_portfolio_volatility = _limit(
-        0.20, "Largest ex-ante portfolio volatility, annualised fraction.", 0.5
+        "max_portfolio_volatility",
+        "Largest ex-ante portfolio volatility, annualised fraction.",
+        0.5,
     )
-    max_portfolio_volatility_hard = param.Boolean(True, doc="Never breach the volatility limit.")
-    max_leverage = _limit(2.0, "Largest gross exposure over NAV, a multiple.", 4.0, upper=10.0)
-    max_leverage_hard = param.Boolean(True, doc="Never breach the leverage limit.")
+    max_portfolio_volatility_hard = param.Boolean(
+        _POLICY.max_portfolio_volatility.hard, doc="Never breach the volatility limit."
+    )
+    max_leverage = _limit(
+        "max_leverage", "Largest gross exposure over NAV, a multiple.", 4.0, upper=10.0
+    )
+    max_leverage_hard = param.Boolean(
+        _POLICY.max_leverage.hard, doc="Never breach the leverage limit."
+    )
     correlation_threshold = param.Number(
-        0.7,
+        _POLICY.correlation_threshold,
         bounds=(0.0, 1.0),
         inclusive_bounds=(False, True),
         step=0.05,
         doc="Correlation at or above which two instruments count as correlated.",
     )
-    allow_short = param.Boolean(False, doc="May a SELL take a position below zero.")
+    allow_short = param.Boolean(_POLICY.allow_short, doc="May a SELL take a position below zero.")
     cash_floor = param.Number(
-        0.0,
+        _POLICY.cash_floor,
         bounds=(-10.0, 1.0),
         softbounds=(-1.0, 0.5),
         step=0.01,
         doc="Cash after the batch at least this fraction of NAV (negative: margin).",
     )
     kelly_multiplier = param.Number(
-        1.0,
+        _SIZING.kelly_multiplier,
         bounds=(0.0, 2.0),
         inclusive_bounds=(False, True),
         step=0.05,
         doc="Fractional Kelly (0.5 = half Kelly).",
     )
     max_kelly_fraction = param.Number(
-        0.25,
+        _SIZING.max_kelly_fraction,
         bounds=(0.0, 1.0),
         inclusive_bounds=(False, True),
         step=0.01,
         doc="Cap on the Kelly fraction, fraction of NAV.",
     )
     min_position_size = param.Number(
-        0.01,
+        _SIZING.min_position_size,
         bounds=(0.0, 1.0),
         inclusive_bounds=(True, False),
         softbounds=(0.0, 0.05),
@@ -178,14 +199,20 @@ class PolicyModel(ViewModel):
         doc="Smallest position-increasing trade, fraction of NAV.",
     )
     correlation_penalty = param.Number(
-        0.5, bounds=(0.0, 1.0), step=0.05, doc="Size factor 1 - penalty x max(0, correlation)."
+        _SIZING.correlation_penalty,
+        bounds=(0.0, 1.0),
+        step=0.05,
+        doc="Size factor 1 - penalty x max(0, correlation).",
     )
     rebalance_blend = param.Number(
-        0.5, bounds=(0.0, 1.0), step=0.05, doc="Weight of a rebalance request's size in a blend."
+        _SIZING.rebalance_blend,
+        bounds=(0.0, 1.0),
+        step=0.05,
+        doc="Weight of a rebalance request's size in a blend.",
     )
     allocation = param.Selector(
         objects=list(AllocationMode),
-        default=AllocationMode.OPTIMAL,
+        default=_SIZING.allocation,
         doc="How capital is shared when the batch wants more than the limits allow.",
     )
 
