@@ -28,6 +28,7 @@ from portlab.analytics.performance import annualized_return
 from portlab.datasets import example_batch, load_sample, synthetic
 from portlab.engine import AllocationMode, Resolution
 from portlab.events import signals_to_frame
+from portlab.exceptions import ValidationError
 from portlab.ui import (
     AttributionModel,
     ConflictModel,
@@ -37,6 +38,8 @@ from portlab.ui import (
     PolicyModel,
     SizingContext,
     SizingModel,
+    current_weights,
+    target_request,
 )
 from portlab.ui.base import OUTPUT_NAMES
 from portlab.ui.inputs import INPUT_NAMES
@@ -294,10 +297,10 @@ POLICY_CHANGES = dict(
 )
 
 
-def _direct_policy_coordinator() -> Coordinator:
+def _direct_policy_coordinator(max_position_size: float = 0.04) -> Coordinator:
     return Coordinator(
         policy=Policy(
-            max_position_size=0.04,
+            max_position_size=max_position_size,
             max_sector_exposure={"limit": 0.20, "hard": False},
             max_correlation_exposure={"limit": 0.50, "hard": True},
             cash_floor=0.65,
@@ -399,6 +402,124 @@ def test_policy_to_code_reproduces_the_result(market, batch):
     result = _run(code)["result"]
     pd.testing.assert_frame_equal(result.decisions, model.result.decisions)
     pd.testing.assert_frame_equal(result.rejections, model.result.rejections)
+
+
+def _requests_toward(market, state, targets):
+    """The rebalance request of ``targets`` from the state's weights at the last prices."""
+    request = target_request(targets, current_weights(state, market), timestamp=market.dates[-1])
+    return [request]
+
+
+TARGETS = {"LLY": 0.03, "MSFT": 0.045, "AAPL": 0.0, "KO": 0.02}
+
+
+def test_set_targets_coordinates_toward_them_as_the_engine_does(market, batch, coordinate_calls):
+    model = PolicyModel()
+    original = model.result
+    model.param.update(**POLICY_CHANGES)
+    calls = coordinate_calls.calls
+    given = pd.Series(TARGETS)
+    model.set_targets(given)
+    assert coordinate_calls.calls == calls + 1  # one recomputation
+    assert model.error is None and model.targets == TARGETS
+    pd.testing.assert_series_equal(given, pd.Series(TARGETS))  # not modified
+    requests = _requests_toward(market, batch.state, TARGETS)
+    # the request written by hand: each move from the state's weight at the last prices
+    held = batch.state.weights(market.last_prices)
+    moves = {
+        a.instrument_id: (a.current_weight, a.target_weight)
+        for a in requests[0].instrument_adjustments
+    }
+    assert moves == {k: (float(held.get(k, 0.0)), v) for k, v in TARGETS.items()}
+    direct = _direct_policy_coordinator().coordinate(batch.signals, batch.state, market, requests)
+    pd.testing.assert_frame_equal(model.result.decisions, direct.decisions)
+    pd.testing.assert_frame_equal(model.result.rejections, direct.rejections)
+    assert not model.result.decisions.equals(original.decisions)
+    # a later change of a setting keeps the targets
+    model.max_position_size = 0.03
+    tighter = _direct_policy_coordinator(max_position_size=0.03)
+    direct = tighter.coordinate(batch.signals, batch.state, market, requests)
+    pd.testing.assert_frame_equal(model.result.decisions, direct.decisions)
+    # None brings back the model's own rebalance requests
+    model.set_targets(None)
+    assert model.targets is None
+    direct = tighter.coordinate(batch.signals, batch.state, market, batch.rebalance_requests)
+    pd.testing.assert_frame_equal(model.result.decisions, direct.decisions)
+    fresh = PolicyModel()
+    fresh.set_targets(TARGETS)
+    fresh.set_targets(None)
+    pd.testing.assert_frame_equal(fresh.result.decisions, original.decisions)
+
+
+def test_set_targets_refuses_weights_that_are_not_numbers():
+    model = PolicyModel()
+    before = model.result
+    with pytest.raises(ValidationError, match="LLY"):
+        model.set_targets({"LLY": float("nan")})
+    with pytest.raises(ValidationError, match="mapping or Series"):
+        model.set_targets([0.1, 0.2])
+    assert model.targets is None and model.result is before and model.error is None
+    model.set_targets({"NOPE": 0.1})  # the engine's to refuse, as any request's instrument
+    rejected = model.result.rejections.set_index("instrument_id")
+    assert rejected.loc["NOPE", "reason"] == "UNKNOWN_INSTRUMENT"
+    assert rejected.loc["NOPE", "source"] == "REBALANCE"
+
+
+def test_set_targets_to_code_reproduces_the_result(market, batch):
+    model = PolicyModel()
+    model.param.update(**POLICY_CHANGES)
+    model.set_targets(TARGETS)
+    code = model.to_code()
+    assert "target_request(" in code and "'LLY': 0.03" in code
+    namespace = _run(code)
+    pd.testing.assert_frame_equal(namespace["result"].decisions, model.result.decisions)
+    pd.testing.assert_frame_equal(namespace["result"].rejections, model.result.rejections)
+    # targets equal to the current weights: no request, only the signals
+    same = current_weights(batch.state, market).to_dict()
+    model.set_targets(same)
+    direct = _direct_policy_coordinator().coordinate(batch.signals, batch.state, market, [])
+    pd.testing.assert_frame_equal(model.result.decisions, direct.decisions)
+    result = _run(model.to_code())["result"]
+    pd.testing.assert_frame_equal(result.decisions, model.result.decisions)
+    model.set_targets(None)  # back to the sample's request, loaded by the script
+    assert "target_request" not in model.to_code()
+    result = _run(model.to_code())["result"]
+    pd.testing.assert_frame_equal(result.decisions, model.result.decisions)
+
+
+def test_optimizer_weights_as_targets_move_the_portfolio_toward_them(market, batch):
+    targets = OptimizerModel().result.weights
+    model = PolicyModel(signals=[])  # only the move toward the targets
+    model.set_targets(targets)
+    assert model.error is None
+    decisions = model.result.decisions
+    u = universe(market)
+    before, after = apply_decisions(u, batch.state, decisions, threshold=0.7)
+    target = targets.reindex(u.names, fill_value=0.0).to_numpy()
+    limit = Policy().max_position_size.limit
+    # no other limit can clip the capped targets: sectors, leverage and volatility within
+    capped = np.clip(target, -limit, limit)
+    sector = np.zeros(u.n_sectors)
+    np.add.at(sector, u.sector, np.abs(capped))
+    assert sector.max() < Policy().max_sector_exposure.limit
+    assert math.sqrt(capped @ u.cov @ capped) < Policy().max_portfolio_volatility.limit
+    # the sign of each trade is the sign of target - current
+    sign = {"BUY": 1.0, "SELL": -1.0}
+    idx = u.names.get_indexer(decisions["instrument_id"])
+    np.testing.assert_array_equal(
+        decisions["action"].map(sign).to_numpy(), np.sign(target[idx] - before.w[idx])
+    )
+    assert set(u.names[idx]) == set(u.names[np.abs(target - before.w) > 1e-9])
+    # each weight moves toward its target without passing it ...
+    moved = np.abs(after.w - target) <= np.abs(before.w - target) + 1e-12
+    assert moved.all()
+    # ... and reaches it, to within one share, where the position limit does not clip it;
+    # where it does, the weight stops at the limit
+    share = u.price / before.nav
+    free = np.abs(target) <= limit
+    assert (np.abs(after.w - target)[free] <= share[free] + 1e-12).all()
+    assert (np.abs(after.w - capped)[~free] <= share[~free] + 1e-12).all()
+    assert (~free).any() and free.any()  # both kinds are tested
 
 
 # --------------------------------------------------------------------------- sizing what-if

@@ -4,7 +4,8 @@
 ``optimize``       mean-variance (max Sharpe, min volatility, targets, frontier), risk parity,
                    HRP, Black-Litterman, performance-based and multi-strategy allocation
 ``risk``           volatility, beta, tracking error, VaR / CVaR (4 methods), drawdowns, risk
-                   contributions, concentration, sector and factor exposures, stress tests
+                   contributions, concentration, sector and factor exposures, the policy
+                   measures of a portfolio (``limit_measures``), stress tests
 ``stress``         the stress tests of ``risk`` under their own path: historical episodes
                    replayed on the portfolio, hypothetical shocks, the limits they breach
 ``rebalance``      rebalancing triggers (→ ``RebalanceRequestEvent``), least-cost trade lists
@@ -87,6 +88,7 @@ _NAMES = {
         "drawdowns",
         "factor_exposures",
         "historical_var_cvar",
+        "limit_measures",
         "risk_contributions",
         "sector_risk_contributions",
         "value_at_risk",

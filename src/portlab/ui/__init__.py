@@ -19,6 +19,10 @@ widgets (:mod:`portlab.widgets`) and the Panel dashboards build on these classes
                         efficient frontier, the current portfolio's point
 =====================  =====================================================================
 
+Target weights (the allocation editor's, the optimizer's) become the rebalance request the
+engine takes through :func:`target_request` from :func:`current_weights`
+(:mod:`portlab.ui.targets`); :meth:`PolicyModel.set_targets` coordinates toward them.
+
 Common behaviour (:class:`~portlab.ui.base.ViewModel`): every model runs on the bundled sample
 by default and takes ``market=``, ``state=``, ``signals=``, ``rebalance_requests=`` and
 ``coordinator=``; a change of a parameter recomputes the result, several changes through one
@@ -46,6 +50,7 @@ from portlab.ui.limits import LimitUsage, limit_usage
 from portlab.ui.optimizer import OptimizerModel, OptimizerObjective, OptimizerOutcome
 from portlab.ui.policy import PolicyModel, PolicyOutcome
 from portlab.ui.sizing import SizingContext, SizingModel, SizingOutcome, sizing_steps
+from portlab.ui.targets import current_weights, target_request
 
 __all__ = [
     "OUTPUT_NAMES",
@@ -65,8 +70,10 @@ __all__ = [
     "SizingModel",
     "SizingOutcome",
     "ViewModel",
+    "current_weights",
     "limit_usage",
     "one_line",
     "sample_inputs",
     "sizing_steps",
+    "target_request",
 ]

@@ -3,11 +3,10 @@
 The portfolio after the batch is the state with every decision executed at its decision price
 (:meth:`PortfolioState.apply`, no fees: the net asset value does not change). The measure of
 each rule (largest position, largest sector, largest correlated cluster, ex-ante volatility,
-leverage) comes from :func:`portlab.analytics.stress_test` with a scenario that moves nothing
-(a volatility "spike" of factor 1): the same measures, covariance and correlation threshold
-as the engine's, on the state as it is. Position and sector exposures come from
-:meth:`PortfolioState.weights` and :meth:`PortfolioState.sector_exposures` at the market's
-last prices.
+leverage) is :func:`portlab.analytics.risk.limit_measures` of the state before and after: the
+engine's measures, covariance and correlation threshold. Position and sector exposures come
+from :meth:`PortfolioState.weights` and :meth:`PortfolioState.sector_exposures` at the
+market's last prices.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from portlab.analytics.risk import stress_test, volatility_spike
+from portlab.analytics.risk import limit_measures
 from portlab.engine import Policy
 from portlab.market import Market
 from portlab.state import PortfolioState
@@ -34,8 +33,6 @@ LIMIT_COLUMNS = (
     "breached_before",
     "breached_after",
 )
-
-_AS_IS = volatility_spike(1.0, name="as is")
 
 
 @dataclass(frozen=True)
@@ -107,15 +104,13 @@ def limit_usage(
     LimitUsage
     """
     after = state.apply(executions(decisions))
-    measured = [stress_test(s, market, _AS_IS, policy).limits for s in (state, after)]
-    first = measured[0].droplevel("scenario")
-    second = measured[1].droplevel("scenario")
+    first, second = (limit_measures(s, market, policy) for s in (state, after))
     limits = pd.DataFrame(
         {
             "limit": first["limit"],
             "hard": first["hard"],
-            "before": first["value_before"],
-            "after": second["value_before"],
+            "before": first["value"],
+            "after": second["value"],
             "where_before": first["where"],
             "where_after": second["where"],
             "breached_before": first["breached"],

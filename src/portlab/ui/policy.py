@@ -15,10 +15,23 @@ Examples
 policy.max_position_size: 0.3 is above max_sector_exposure 0.2: one position cannot exceed its sector's limit; lower max_position_size or raise max_sector_exposure
 >>> float(model.result.limits.loc["position", "limit"])   # the last good result is kept
 0.03
+
+Target weights (the optimizer's, say) replace the batch's rebalance requests by the move
+toward them; None brings the original requests back:
+
+>>> model = PolicyModel()
+>>> model.set_targets({"LLY": 0.03, "MSFT": 0.045})
+>>> actions = model.result.decisions.set_index("instrument_id")["action"]
+>>> actions["LLY"], actions["MSFT"]          # toward 3% LLY (none held) and 4.5% MSFT (6.1%)
+('BUY', 'SELL')
+>>> model.set_targets(None)
+>>> model.targets is None, model.result.counts["decisions"]
+(True, 11)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -28,10 +41,13 @@ import pandas as pd
 import param
 
 from portlab.engine import AllocationMode, CoordinationResult, Coordinator, Policy, SizingConfig
+from portlab.exceptions import ValidationError
+from portlab.types import RequestsLike
 from portlab.ui.base import ViewModel
-from portlab.ui.codegen import coordinator_code, script
+from portlab.ui.codegen import coordinator_code, literal, script
 from portlab.ui.coordination import configured
 from portlab.ui.limits import limit_usage
+from portlab.ui.targets import current_weights, target_request
 
 __all__ = ["COUNT_NAMES", "RULE_SETTINGS", "PolicyModel", "PolicyOutcome"]
 
@@ -124,6 +140,10 @@ class PolicyModel(ViewModel):
 
     Result (:class:`PolicyOutcome`): the coordination of the batch, its decisions and
     rejections, the exposures against every limit before and after, the statistics counts.
+
+    Target weights given with :meth:`set_targets` (e.g. the optimizer's chosen portfolio)
+    replace the model's rebalance requests by one request moving the current weights to the
+    targets (:func:`~portlab.ui.targets.target_request`); the signals stay.
     """
 
     max_position_size = _limit(
@@ -222,6 +242,54 @@ class PolicyModel(ViewModel):
         *_SIZING_VALUES,
     )
 
+    #: the target weights of :meth:`set_targets` (None: the model's own rebalance requests)
+    _targets: Mapping[str, float] | None = None
+
+    @property
+    def targets(self) -> Mapping[str, float] | None:
+        """The target weights set by :meth:`set_targets` (a read-only mapping), or None."""
+        return None if self._targets is None else MappingProxyType(self._targets)
+
+    def set_targets(self, weights: Mapping[str, float] | pd.Series | None) -> None:
+        """Coordinate toward target weights: one recomputation.
+
+        The targets become the rebalance request the engine takes:
+        :func:`~portlab.ui.targets.target_request` from the state's current weights at the
+        market's last prices (:func:`~portlab.ui.targets.current_weights`), timestamped at
+        the market's last date. It replaces the model's rebalance requests (the signals
+        stay), so the decisions are the trades toward the targets that the current policy
+        and sizing allow. The targets stay until the next call: a change of a setting, of
+        the state or of the market rebuilds the request from them.
+
+        Parameters
+        ----------
+        weights : mapping of str to float, Series, or None
+            Target weight per instrument, signed fractions of NAV (e.g.
+            ``OptimizerModel().result.weights``); instruments left out keep their current
+            weight. None clears the targets: the model's original ``rebalance_requests``
+            apply again.
+
+        Raises
+        ------
+        ValidationError
+            ``weights`` is not a mapping or Series, or a weight is not a finite number (the
+            model is left unchanged). A target on an instrument not in the market is the
+            engine's to refuse: a rejection with reason ``UNKNOWN_INSTRUMENT``.
+        """
+        self._targets = None if weights is None else _target_weights(weights)
+        self.update()
+
+    def _requests(self) -> RequestsLike:
+        """The rebalance requests to coordinate: the targets' request, or the model's own."""
+        if self._targets is None:
+            return self.rebalance_requests
+        request = target_request(
+            self._targets,
+            current_weights(self.state, self.market),
+            timestamp=self.market.dates[-1],
+        )
+        return [] if request is None else [request]
+
     def _load_settings(self) -> None:
         policy, sizing = self.coordinator.policy, self.coordinator.sizing
         values: dict[str, Any] = {}
@@ -253,9 +321,7 @@ class PolicyModel(ViewModel):
 
     def _compute(self) -> PolicyOutcome:
         coordinator = self.build_coordinator()
-        result = coordinator.coordinate(
-            self.signals, self.state, self.market, self.rebalance_requests
-        )
+        result = coordinator.coordinate(self.signals, self.state, self.market, self._requests())
         usage = limit_usage(self.state, self.market, coordinator.policy, result.decisions)
         stats = result.stats
         return PolicyOutcome(
@@ -272,12 +338,44 @@ class PolicyModel(ViewModel):
     def _code(self) -> str:
         """The script of :meth:`to_code`: coordinates the batch with the current settings.
 
-        It defines ``coordinator`` and ``result`` (the CoordinationResult).
+        It defines ``coordinator`` and ``result`` (the CoordinationResult); with targets set,
+        also ``targets`` and the ``rebalance_requests`` built from them.
         """
         coordinator = self.build_coordinator()
-        imports, inputs = self._inputs_code(self.USES)
-        body = [
+        uses, extra, body = self.USES, [], []
+        if self._targets is not None:
+            uses = tuple(n for n in uses if n != "rebalance_requests")
+            extra = ["from portlab.ui import current_weights, target_request"]
+            body = [
+                f"targets = {literal(dict(self._targets), 0, len('targets = '))}",
+                "current = current_weights(state, market)",
+                "request = target_request(targets, current, timestamp=market.dates[-1])",
+                "rebalance_requests = [] if request is None else [request]",
+            ]
+        imports, inputs = self._inputs_code(uses)
+        body += [
             *coordinator_code(coordinator),
             "result = coordinator.coordinate(signals, state, market, rebalance_requests)",
         ]
-        return script(["import portlab", *imports], inputs, body)
+        return script(["import portlab", *imports, *extra], inputs, body)
+
+
+def _target_weights(weights: Mapping[str, float] | pd.Series) -> dict[str, float]:
+    """``weights`` as a plain ``{instrument: float}``, every weight a finite number."""
+    if not isinstance(weights, Mapping | pd.Series):
+        raise ValidationError(
+            "targets: expected a mapping or Series of weights by instrument (fractions of NAV), "
+            f"got {type(weights).__name__}"
+        )
+    out: dict[str, float] = {}
+    for iid, value in weights.items():
+        try:
+            w = float(value)
+        except (TypeError, ValueError):
+            w = math.nan
+        if isinstance(value, bool) or not math.isfinite(w):
+            raise ValidationError(
+                f"targets[{str(iid)!r}]: expected a finite weight (fraction of NAV), got {value!r}"
+            )
+        out[str(iid)] = w
+    return out

@@ -14,11 +14,13 @@ written to anywidget's ``render({model, el})`` contract, so the same files also 
 through ``panel.custom.AnyWidgetComponent``. :func:`asset_path` finds them both in an
 installed wheel (``portlab/widgets/assets/``) and in a source tree installed with
 ``pip install -e .`` (the repository's top-level ``widgets/``).
+
+:func:`current_weights` and :func:`target_request` are :mod:`portlab.ui.targets`'s (they are
+not widget code: the policy tuner uses them too); they stay importable from here.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,18 +31,14 @@ import pandas as pd
 import traitlets
 
 from portlab.engine import CoordinationResult, Coordinator, Policy
-from portlab.events import (
-    InstrumentAdjustment,
-    RebalanceConstraints,
-    RebalanceRequestEvent,
-    RebalanceType,
-)
-from portlab.exceptions import DataError, PortlabError, ValidationError
+from portlab.events import RebalanceRequestEvent
+from portlab.exceptions import DataError, PortlabError
 from portlab.market import Market
 from portlab.plots.palette import NEAR_LIMIT, LimitStatus, Palette, limit_status
 from portlab.state import PortfolioState
-from portlab.ui import one_line, sample_inputs
+from portlab.ui import current_weights, one_line, sample_inputs, target_request
 from portlab.ui.codegen import coordinator_code, inputs_code, literal, script
+from portlab.ui.targets import UNCHANGED
 
 __all__ = [
     "ASSET_NAMES",
@@ -55,12 +53,6 @@ __all__ = [
 
 #: the front-end files of the allocation editor
 ASSET_NAMES = ("allocation_editor.js", "allocation_editor.css")
-
-#: a target closer than this to the current weight (fraction of NAV) is no adjustment
-UNCHANGED = 1e-9
-
-#: ``portfolio_id`` of the requests the editor builds
-PORTFOLIO_ID = "allocation-editor"
 
 
 def asset_dirs() -> tuple[Path, ...]:
@@ -106,105 +98,6 @@ def asset_path(name: str, dirs: Sequence[Path] | None = None) -> Path:
             return path
     where = ", ".join(str(d) for d in searched)
     raise DataError(f"portlab widget file {name!r} not found in {where}; reinstall portlab")
-
-
-def current_weights(state: PortfolioState, market: Market) -> pd.Series:
-    """Signed weights (fractions of NAV) of every instrument of ``market`` and of ``state``.
-
-    Taken from :meth:`PortfolioState.weights` at the market's last prices; an instrument not
-    held weighs 0. Indexed by ``instrument_id``, ordered by sector then instrument.
-    """
-    held = state.weights(market.last_prices)
-    sectors = market.sectors
-    ids = list(dict.fromkeys([*sectors.index, *held.index]))
-    frame = pd.DataFrame(
-        {
-            "sector": [str(sectors.get(i, "Unknown")) for i in ids],
-            "weight": held.reindex(ids).fillna(0.0).to_numpy(),
-        },
-        index=pd.Index(ids, name="instrument_id"),
-    )
-    frame = frame.sort_values(["sector", "instrument_id"], kind="stable")
-    return frame["weight"].rename("weight")
-
-
-def target_request(
-    targets: Mapping[str, float],
-    current: pd.Series,
-    *,
-    timestamp: pd.Timestamp | str,
-    max_turnover: float = 1.0,
-    min_trade_size: float = 0.0,
-) -> RebalanceRequestEvent | None:
-    """A rebalance request moving ``current`` weights to ``targets``.
-
-    Parameters
-    ----------
-    targets : mapping of str to float
-        Target weight per instrument, fractions of NAV; instruments left out keep their
-        current weight.
-    current : Series
-        Current weight per instrument (fractions of NAV), e.g. :func:`current_weights`.
-    timestamp : Timestamp or str
-        Time of the request (UTC).
-    max_turnover : float, default 1.0
-        The request's largest one-way turnover, a fraction of NAV (1.0 is 100%).
-    min_trade_size : float, default 0
-        The request's smallest trade, in currency (0: none).
-
-    Returns
-    -------
-    RebalanceRequestEvent or None
-        One ``InstrumentAdjustment`` per instrument whose target differs from its current
-        weight (by more than :data:`UNCHANGED`), in the order of ``current``; None when
-        nothing changes.
-
-    Raises
-    ------
-    ValidationError
-        A target that is not a finite number, naming the instrument.
-
-    Examples
-    --------
-    >>> current = pd.Series({"AAPL": 0.03, "LLY": 0.0})
-    >>> request = target_request({"LLY": 0.02}, current, timestamp="2022-12-30")
-    >>> [(a.instrument_id, a.target_weight) for a in request.instrument_adjustments]
-    [('LLY', 0.02)]
-    >>> target_request({"AAPL": 0.03}, current, timestamp="2022-12-30") is None
-    True
-    """
-    ids = list(dict.fromkeys([*current.index, *targets]))
-    adjustments = []
-    for iid in ids:
-        now = float(current.get(iid, 0.0))
-        target = float(targets.get(iid, now))
-        if not math.isfinite(target):
-            raise ValidationError(
-                f"target_weights[{str(iid)!r}]: expected a finite weight (fraction of NAV), "
-                f"got {target!r}"
-            )
-        if abs(target - now) > UNCHANGED:
-            adjustments.append(
-                InstrumentAdjustment(
-                    instrument_id=str(iid),
-                    current_weight=now,
-                    target_weight=target,
-                    adjustment_needed=target - now,
-                )
-            )
-    if not adjustments:
-        return None
-    return RebalanceRequestEvent(
-        timestamp=pd.Timestamp(timestamp).isoformat(),
-        portfolio_id=PORTFOLIO_ID,
-        rebalance_type=RebalanceType.TACTICAL,
-        target_adjustments=adjustments,
-        constraints=RebalanceConstraints(
-            max_turnover=max_turnover,
-            min_trade_size=min_trade_size,
-            execution_timeframe="1_day",
-        ),
-    )
 
 
 @dataclass(frozen=True)

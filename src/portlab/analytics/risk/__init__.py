@@ -23,8 +23,11 @@ Conventions
 Where things are
 ----------------
 The measures are in :mod:`._measures`, VaR and CVaR in :mod:`._var`, the reading of weights
-and returns in :mod:`._inputs`, the stress tests in :mod:`._stress` and their scenarios in
-:mod:`._scenarios` (also under their own path, :mod:`portlab.analytics.stress`).
+and returns in :mod:`._inputs`, the policy measures of a portfolio (:func:`limit_measures`,
+the engine's measure of each policy rule) in :mod:`._limits`, the stress tests in
+:mod:`._stress` and their scenarios in :mod:`._scenarios` (also under their own path,
+:mod:`portlab.analytics.stress`). A stress test's limit table is :func:`limit_measures`
+before and after each shock.
 :func:`max_drawdown` is :func:`portlab.analytics.performance.max_drawdown` (one
 implementation, over returns).
 
@@ -42,6 +45,7 @@ from portlab.analytics.risk._inputs import (
     portfolio_returns,
     weights_vector,
 )
+from portlab.analytics.risk._limits import LIMIT_MEASURE_COLUMNS, limit_measures
 from portlab.analytics.risk._measures import (
     beta,
     concentration,
@@ -84,6 +88,7 @@ from portlab.analytics.risk._var import (
 
 __all__ = [
     "EPISODES",
+    "LIMIT_MEASURE_COLUMNS",
     "MONTE_CARLO_BLOCK",
     "MONTE_CARLO_MAX_MEMORY",
     "CorrelationShock",
@@ -107,6 +112,7 @@ __all__ = [
     "factor_exposures",
     "historical_var_cvar",
     "instrument_betas",
+    "limit_measures",
     "market_shock",
     "max_drawdown",
     "portfolio_returns",

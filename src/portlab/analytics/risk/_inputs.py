@@ -1,8 +1,8 @@
 """Inputs of the risk functions: returns, weights and the portfolio's return series.
 
-Package-internal: shared by the risk measures (:mod:`._measures`), VaR (:mod:`._var`) and the
-stress tests (:mod:`._stress`); :func:`weights_vector`, :func:`portfolio_returns` and
-:class:`MissingReturns` are public through :mod:`portlab.analytics.risk`. Conventions are in
+Package-internal: shared by the risk measures (:mod:`._measures`), VaR (:mod:`._var`), the
+policy measures (:mod:`._limits`) and the stress tests (:mod:`._stress`);
+:func:`weights_vector`, :func:`portfolio_returns` and :class:`MissingReturns` are public through :mod:`portlab.analytics.risk`. Conventions are in
 :mod:`portlab.analytics.risk`.
 """
 
@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 __all__ = [
     "MissingReturns",
     "check_finite",
+    "covariance_matrix",
     "held_returns",
+    "holdings",
     "portfolio_returns",
     "portfolio_series",
     "returns_frame",
@@ -331,3 +333,75 @@ def portfolio_series(
         else:
             r[bad] = np.nan_to_num(values[np.ix_(bad, pos)], nan=0.0) @ wv
     return r, dates, ppy
+
+
+# ------------------------------------------------------------------- portfolio over a market
+def holdings(
+    portfolio: WeightsLike, market: Market
+) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """Market value per instrument (aligned with the market), quantities, NAV and last prices.
+
+    A PortfolioState is valued at ``market.last_prices`` (``NAV = cash + Σ quantity × price``,
+    as the engine values it); weights are taken as market values of a portfolio worth 1 (the
+    rest of 1 in cash), with quantities ``w / price``.
+
+    Raises
+    ------
+    ValidationError
+        ``market`` is not a Market, or ``portfolio`` not weights or a state.
+    DataError
+        A held instrument has no current price or is not in the market; NAV is not positive.
+    """
+    if not is_market(market):
+        raise ValidationError(f"market: expected a portlab Market, got {type(market).__name__}")
+    price = market.last_prices.to_numpy(dtype=np.float64)
+    instruments = market.instruments
+    if is_state(portfolio):
+        qty = portfolio.quantities(instruments)
+        held = qty != 0
+        bad = held & ~(np.isfinite(price) & (price > 0))
+        if bad.any():
+            raise DataError(
+                f"position(s) {format_names(instruments[bad])} have no current price in the market"
+            )
+        mv = np.where(held, qty * np.nan_to_num(price), 0.0)
+        nav = float(portfolio.cash + mv.sum())
+    else:
+        w = weights_vector(portfolio, instruments, what_missing="are not in the market").reindex(
+            instruments, fill_value=0.0
+        )
+        mv = w.to_numpy()
+        nav = 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            qty = np.where(mv != 0, mv / price, 0.0)
+    if not nav > 0:
+        raise DataError(f"portfolio value must be positive, got {nav:,.2f}")
+    return mv, qty, nav, price
+
+
+def covariance_matrix(
+    market: Market, cov: pd.DataFrame | None, name: str = "cov"
+) -> np.ndarray | None:
+    """A given annualised covariance over ``market.instruments`` as an array, NaN as 0.
+
+    None stays None (the caller uses the market's risk model). ``name`` is the argument's name
+    in messages.
+
+    Raises
+    ------
+    ValidationError
+        ``cov`` is not a DataFrame.
+    DataError
+        It has no row or column for an instrument of the market.
+    """
+    if cov is None:
+        return None
+    if not isinstance(cov, pd.DataFrame):
+        raise ValidationError(f"{name}: expected a DataFrame, got {type(cov).__name__}")
+    missing = market.instruments.difference(cov.index).union(
+        market.instruments.difference(cov.columns)
+    )
+    if len(missing):
+        raise DataError(f"{name}: no row/column for {format_names(missing)}")
+    base = cov.loc[market.instruments, market.instruments].to_numpy(dtype=np.float64)
+    return np.nan_to_num(base) if np.isnan(base).any() else base

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from portlab.analytics.risk._inputs import as_enum, is_market, is_state, weights_vector
+from portlab.analytics.risk._inputs import as_enum, covariance_matrix, holdings
+from portlab.analytics.risk._limits import as_policy, limit_table, measure_book
 from portlab.analytics.risk._scenarios import (
     EPISODES,
     Episode,
@@ -32,8 +33,7 @@ from portlab.analytics.risk._scenarios import (
     Shock,
     Unlisted,
 )
-from portlab.exceptions import DataError, ValidationError
-from portlab.formatting import format_names
+from portlab.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from portlab.engine.config import Policy
@@ -44,41 +44,6 @@ __all__ = ["StressResult", "replay", "stress_test"]
 
 
 # --------------------------------------------------------------------------- replay
-def _holdings(
-    portfolio: WeightsLike, market: Market
-) -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
-    """Market value per instrument (aligned with the market), quantities, NAV and last prices.
-
-    A PortfolioState is valued at ``market.last_prices``; weights are taken as market values of a
-    portfolio worth 1 (the rest of 1 in cash), with quantities ``w / price``.
-    """
-    if not is_market(market):
-        raise ValidationError(f"market: expected a portlab Market, got {type(market).__name__}")
-    price = market.last_prices.to_numpy(dtype=np.float64)
-    instruments = market.instruments
-    if is_state(portfolio):
-        qty = portfolio.quantities(instruments)
-        held = qty != 0
-        bad = held & ~(np.isfinite(price) & (price > 0))
-        if bad.any():
-            raise DataError(
-                f"position(s) {format_names(instruments[bad])} have no current price in the market"
-            )
-        mv = np.where(held, qty * np.nan_to_num(price), 0.0)
-        nav = float(portfolio.cash + mv.sum())
-    else:
-        w = weights_vector(portfolio, instruments, what_missing="are not in the market").reindex(
-            instruments, fill_value=0.0
-        )
-        mv = w.to_numpy()
-        nav = 1.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            qty = np.where(mv != 0, mv / price, 0.0)
-    if not nav > 0:
-        raise DataError(f"portfolio value must be positive, got {nav:,.2f}")
-    return mv, qty, nav, price
-
-
 def _episodes(episodes: Episode | Iterable[Episode | tuple]) -> list[Episode]:
     if isinstance(episodes, Episode):
         episodes = [episodes]
@@ -132,7 +97,7 @@ def replay(
     """
     rule = as_enum(Unlisted, unlisted, "unlisted")
     eps = _episodes(episodes)
-    mv, _, nav, _ = _holdings(portfolio, market)
+    mv, _, nav, _ = holdings(portfolio, market)
     held = np.flatnonzero(mv != 0)
     w = mv / nav
     ctx = ScenarioContext(market, rule)
@@ -185,6 +150,7 @@ class StressResult:
         correlation, volatility, leverage): ``limit``, ``hard``, ``value_before``,
         ``value_after``, ``where`` (the instrument or sector that sets the value after),
         ``breached`` (value after above the limit) and ``new`` (breached after, not before).
+        The values are those of :func:`limit_measures` before and after the shock.
     """
 
     instruments: pd.DataFrame
@@ -196,36 +162,6 @@ class StressResult:
     def breaches(self) -> pd.DataFrame:
         """The rows of :attr:`limits` that are breached after their scenario."""
         return self.limits[self.limits["breached"]]
-
-
-def _measures(
-    w: np.ndarray, cov: np.ndarray, codes: np.ndarray, n_sectors: int, threshold: float
-) -> dict[str, tuple[float, int]]:
-    """Policy measures of weights ``w`` under ``cov``: rule → (value, index of instrument/sector)."""
-    a = np.abs(w)
-    sector_gross = np.bincount(codes, weights=a, minlength=n_sectors)
-    held = np.flatnonzero(a)
-    vol = np.sqrt(np.clip(np.diag(cov), 0.0, None))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        corr = (
-            cov[:, held]
-            / np.where(vol > 0, vol, np.inf)[:, None]
-            / np.where(vol[held] > 0, vol[held], np.inf)
-        )
-    member = corr >= threshold - 1e-12
-    member[held, np.arange(held.size)] = True
-    cluster = member @ a[held] if held.size else np.zeros(w.size)
-    var = float(w[held] @ cov[np.ix_(held, held)] @ w[held]) if held.size else 0.0
-    return {
-        "position": (float(a.max(initial=0.0)), int(a.argmax()) if held.size else -1),
-        "sector": (float(sector_gross.max(initial=0.0)), int(sector_gross.argmax())),
-        "correlation": (
-            float(cluster.max(initial=0.0)),
-            int(cluster.argmax()) if held.size else -1,
-        ),
-        "volatility": (float(np.sqrt(max(var, 0.0))), -1),
-        "leverage": (float(a.sum()), -1),
-    }
 
 
 def _shocks(shocks: Shock | Iterable[Shock]) -> list[Shock]:
@@ -241,21 +177,6 @@ def _shocks(shocks: Shock | Iterable[Shock]) -> list[Shock]:
     if len(set(names)) != len(names):
         raise ValidationError(f"shocks: duplicate scenario names in {names}; pass name=...")
     return out
-
-
-def _base_cov(market: Market, cov: pd.DataFrame | None) -> np.ndarray:
-    if cov is None:
-        base = market.risk_model()[0]
-    else:
-        if not isinstance(cov, pd.DataFrame):
-            raise ValidationError(f"cov: expected a DataFrame, got {type(cov).__name__}")
-        missing = market.instruments.difference(cov.index).union(
-            market.instruments.difference(cov.columns)
-        )
-        if len(missing):
-            raise DataError(f"cov: no row/column for {format_names(missing)}")
-        base = cov.loc[market.instruments, market.instruments].to_numpy(dtype=np.float64)
-    return np.nan_to_num(base) if np.isnan(base).any() else np.asarray(base, dtype=np.float64)
 
 
 def stress_test(
@@ -296,27 +217,23 @@ def stress_test(
     StressResult
         Holdings move by the scenario's returns: ``pnl_i = market value_i × return_i``; the
         portfolio value after is ``NAV + Σ pnl`` and the weights after are the moved market
-        values over it (prices after = prices × (1 + return)). Limits after use those weights
-        and the covariance after the shock (volatility, correlated clusters at
+        values over it (prices after = prices × (1 + return)). Limits before and after are
+        the measures of :func:`limit_measures` (the engine's); after the shock, at those
+        weights and under the covariance after the shock (volatility, correlated clusters at
         ``policy.correlation_threshold``). If the portfolio value after is not positive,
         every measure after is infinite (all breached).
     """
-    from portlab.engine.config import Policy
-
-    policy = Policy() if policy is None else policy
-    if not isinstance(policy, Policy):
-        raise ValidationError(f"policy: expected a portlab.Policy, got {type(policy).__name__}")
+    policy = as_policy(policy)
     rule = as_enum(Unlisted, unlisted, "unlisted")
     scenarios = _shocks(shocks)
-    mv, qty, nav, price = _holdings(portfolio, market)
-    base = _base_cov(market, cov)
+    mv, qty, nav, price = holdings(portfolio, market)
+    book = measure_book(market, policy, covariance_matrix(market, cov, "cov"))
+    base = book.covariance
     codes, labels = market.sector_codes()
     ctx = ScenarioContext(market, rule)
-    rules = policy.rules()
-    thr = policy.correlation_threshold
     held = np.flatnonzero(mv != 0)
     w0 = mv / nav
-    before = _measures(w0, base, codes, len(labels), thr)
+    before = limit_table(book, w0, policy)
     inst_rows, sect_rows, total_rows, limit_rows = [], [], [], []
     for shock in scenarios:
         r, source, cov1 = shock.apply(ctx, base)
@@ -324,10 +241,10 @@ def stress_test(
         nav1 = nav + float(pnl.sum())
         if nav1 > 0:
             w1 = mv * (1.0 + r) / nav1
-            after = _measures(w1, cov1, codes, len(labels), thr)
+            after = limit_table(book, w1, policy, cov1)
         else:
             w1 = np.full(mv.size, np.nan)
-            after = {k: (np.inf, -1) for k in before}
+            after = limit_table(book, None, policy)
         inst_rows.append(
             pd.DataFrame(
                 {
@@ -364,29 +281,20 @@ def stress_test(
                 }
             )
         )
-        n_breach = n_hard = 0
-        for name, rl in rules.items():
-            value1, where1 = after[name]
-            breached = value1 > rl.limit + 1e-12
-            n_breach += breached
-            n_hard += breached and rl.hard
-            if name == "sector":
-                where = str(labels[where1]) if np.isfinite(value1) else ""
-            else:
-                where = str(market.instruments[where1]) if where1 >= 0 else ""
-            limit_rows.append(
+        limit_rows.append(
+            pd.DataFrame(
                 {
                     "scenario": shock.name,
-                    "rule": name,
-                    "limit": rl.limit,
-                    "hard": rl.hard,
-                    "value_before": before[name][0],
-                    "value_after": value1,
-                    "where": where,
-                    "breached": bool(breached),
-                    "new": bool(breached and before[name][0] <= rl.limit + 1e-12),
+                    "limit": after["limit"],
+                    "hard": after["hard"],
+                    "value_before": before["value"],
+                    "value_after": after["value"],
+                    "where": after["where"],
+                    "breached": after["breached"],
+                    "new": after["breached"] & ~before["breached"],
                 }
-            )
+            ).reset_index()
+        )
         total_rows.append(
             {
                 "scenario": shock.name,
@@ -395,10 +303,10 @@ def stress_test(
                 "pnl": nav1 - nav,
                 "loss": nav - nav1,
                 "loss_fraction": (nav - nav1) / nav,
-                "volatility_before": before["volatility"][0],
-                "volatility_after": after["volatility"][0],
-                "breaches": n_breach,
-                "hard_breaches": n_hard,
+                "volatility_before": float(before.loc["volatility", "value"]),
+                "volatility_after": float(after.loc["volatility", "value"]),
+                "breaches": int(after["breached"].sum()),
+                "hard_breaches": int((after["breached"] & after["hard"]).sum()),
             }
         )
     return StressResult(
@@ -407,5 +315,5 @@ def stress_test(
         ),
         sectors=pd.concat(sect_rows, ignore_index=True).set_index(["scenario", "sector"]),
         totals=pd.DataFrame(total_rows).set_index("scenario"),
-        limits=pd.DataFrame(limit_rows).set_index(["scenario", "rule"]),
+        limits=pd.concat(limit_rows, ignore_index=True).set_index(["scenario", "rule"]),
     )
