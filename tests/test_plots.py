@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from bokeh.core.property.vectorization import Field, Value
-from bokeh.models import GridPlot, HoverTool, Span, Transform
+from bokeh.models import GridPlot, HoverTool, Label, Legend, Span, Transform
 
 import portlab
 from _builders import apply_decisions, universe
@@ -233,15 +233,31 @@ def test_exposures_chart(batch, market, coordinator, result):
         assert (merged["color"] == merged["color_t"]).all()
         assert chart.HLine.I.data == coordinator.policy.rules()[measure.value].limit
         title = _opt(chart, "title")
-        assert "limit (hard)" in title and "before and after the batch" in title
-        assert _opt(bars, "ylabel")
-    assert "5.0% limit" in _opt(layout[0], "title")
+        assert title.split("\n")[1].startswith("hard limit ")
+        assert _opt(bars, "ylabel") and _opt(bars, "invert_axes") is True
+        assert _opt(chart, "framewise") is True  # an update in place rescales the axes
+    assert _opt(layout[0], "title") == "Position sizes\nhard limit 5.0%"
+    lev = table[(table["measure"] == "leverage")].set_index("when")["value"]
+    assert _opt(layout[2], "title") == (
+        f"Leverage {lev['before']:.2f}\u00d7 \u2192 {lev['after']:.2f}\u00d7\nhard limit 2\u00d7"
+    )
     model = hv.render(layout)
     figs = _figures(model)
     assert len(figs) == 4
     position = figs[0]
     assert position.title.text.startswith("Position sizes")
-    assert position.yaxis[0].axis_label == "|Weight| (% of NAV)"
+    assert position.xaxis[0].axis_label == "|Weight| (% of NAV)"  # horizontal bars
+    # the largest position after the batch at the top (bokeh lists factors bottom up),
+    # "before" above "after"; the group names written horizontally
+    after = table[(table["measure"] == "position") & (table["when"] == "after")]
+    tops = list(dict.fromkeys(f[0] for f in position.y_range.factors))
+    assert tops[-1] == after.loc[after["value"].idxmax(), "item"]
+    assert [f[1] for f in position.y_range.factors[-2:]] == ["after", "before"]
+    assert position.yaxis[0].group_label_orientation == "horizontal"
+    labels = {(a.text, a.x) for f in figs for a in f.center if isinstance(a, Label)}
+    assert {("limit 5.0%", 0.05), ("limit 25.0%", 0.25), ("limit 2\u00d7", 2.0)} <= labels
+    # the value axis leaves room for the limit's label right of the line
+    assert position.x_range.end >= 1.3 * 0.05
     assert {"Value", "Limit", "Of limit", "Status"} <= _tooltip_labels(position)
     assert "Positions" in _tooltip_labels(figs[1])  # sectors name their positions
     src = next(s for s in _sources(position) if "color" in s)
@@ -261,8 +277,8 @@ def test_exposures_soft_limit_is_amber_and_without_result(batch, market):
     assert msft["status"].iloc[0] == LimitStatus.OVER_SOFT
     assert msft["color"].iloc[0] == Palette.AMBER
     layout = plots.exposures(batch.state, market, policy, measures=[plots.Measure.POSITION])
-    assert "(soft)" in _opt(layout[0], "title")
-    assert "before and after" not in _opt(layout[0], "title")
+    assert _opt(layout[0], "title") == "Position sizes\nsoft limit 5.0%"
+    assert list(layout[0].Bars.I.kdims) == ["item"]  # no batch: one bar per position
     fig = _figures(hv.render(layout))[0]
     span = next(r for r in fig.renderers if isinstance(r, Span))
     assert span.line_color == Palette.AMBER and span.line_dash == [2, 4]
@@ -274,7 +290,8 @@ def test_exposures_show_the_largest_items(batch, market, result):
     table = plots.exposure_table(batch.state, market, None, result)
     pos = table[table["measure"] == "position"].groupby("item")["value"].max()
     assert items == set(pos.sort_values(ascending=False).index[:3])
-    assert "largest 3 of" in _opt(layout[0], "title")
+    n_items = pos.size
+    assert _opt(layout[0], "title") == f"Position sizes, largest 3 of {n_items}\nhard limit 5.0%"
 
 
 def test_charts_of_an_empty_book_and_batch(market):
@@ -587,7 +604,7 @@ def test_brinson_effects_chart(attribution):
     for group in linked.index:
         for effect in EFFECTS:
             assert data[(group, effect)] == linked.at[group, effect]
-    assert _opt(chart, "title").startswith("Brinson-Fachler effects by group, Cariño linking")
+    assert _opt(chart, "title").startswith("Brinson-Fachler effects by group\nCariño linking")
     fig = hv.render(chart)
     assert sorted(_legend_labels(fig)) == sorted(EFFECTS)
     assert fig.yaxis[0].axis_label == "Effect (% of portfolio value)"
@@ -670,7 +687,7 @@ def test_equity_curve(returns, market):
     assert _opt(chart.Curve.Portfolio, "color") == Palette.PORTFOLIO
     assert (
         _opt(chart, "title")
-        == "Growth of $1 invested, portfolio and benchmark, 2015-01-02 to 2022-12-28"
+        == "Growth of $1 invested, portfolio and benchmark\n2015-01-02 to 2022-12-28"
     )
     fig = hv.render(chart)
     assert sorted(_legend_labels(fig)) == ["benchmark", "portfolio"]
@@ -709,3 +726,208 @@ def test_performance_takes_a_backtest_like_result(returns):
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ValidationError, match="returns"):
         plots.underwater([0.01, 0.02])
+
+
+# -- many instruments: the charts keep the largest and say so -------------------------------
+
+
+@pytest.fixture(scope="module")
+def wide():
+    """A 120-instrument synthetic market and a book of 80 positions of distinct sizes."""
+    from portlab.datasets import synthetic
+
+    market = synthetic(n_instruments=120, n_days=300, n_sectors=4, seed=1)
+    rng = np.random.default_rng(5)
+    held = market.instruments[rng.choice(120, 80, replace=False)]
+    weights = pd.Series(np.linspace(0.001, 0.012, 80), index=held)
+    state = portlab.PortfolioState.from_weights(weights, market.last_prices, 10_000_000)
+    return market, state
+
+
+def test_exposures_of_a_wide_book_keep_the_largest(wide):
+    market, state = wide
+    layout = plots.exposures(state, market)
+    weights = state.weights(market.last_prices).abs()
+    weights = weights[weights > 0]
+    expected = set(weights.to_numpy().argsort()[::-1][:30])  # positions of the 30 largest
+    shown = set(layout[0].Bars.I.dframe()["item"])
+    assert shown == {weights.index[i] for i in expected}
+    assert _opt(layout[0], "title") == "Position sizes, largest 30 of 80\nhard limit 5.0%"
+    assert _opt(layout[1], "title") == "Sector exposures\nhard limit 25.0%"  # 4 sectors: all
+    fig = _figures(hv.render(layout))[0]
+    assert len(fig.y_range.factors) == 30
+    assert fig.height == 130 + 15 * 30  # the bars keep their height: nothing overlaps
+    # a sector's tooltip names its 8 largest positions, then how many more
+    table = plots.exposure_table(state, market)
+    sectors = market.sectors.reindex(weights.index)
+    biggest = sectors.value_counts().index[0]
+    members = table.set_index(["measure", "item"]).at[("sector", biggest), "members"]
+    assert members.endswith(f" and {int((sectors == biggest).sum()) - 8} more")
+    assert members.count("%") == 8
+
+
+def test_risk_contributions_of_a_wide_book_keep_the_largest(wide):
+    market, state = wide
+    contributions = volatility_contributions(state.weights(market.last_prices), market)
+    chart = plots.risk_contributions(contributions)
+    held = contributions[contributions["weight"] != 0]["component"]
+    top = held.abs().to_numpy().argsort()[::-1][:30]
+    assert list(chart.dframe()["instrument"]) == list(held.index[top])
+    assert _opt(chart, "title").endswith("\nlargest 30 of 80 instruments")
+    everything = plots.risk_contributions(contributions, top=None)
+    assert len(everything.dframe()) == 80
+    assert _opt(everything, "title").endswith("\nby instrument")
+
+
+def test_correlation_heatmap_of_a_wide_market(wide):
+    market, state = wide
+    corr = market.correlation()
+    weights = state.weights(market.last_prices)
+    chart = plots.correlation_heatmap(corr, weights=weights, max_items=12)
+    kept = list(weights.abs().sort_values(ascending=False).index[:12])  # sizes are distinct
+    data = chart.dframe()
+    assert set(data["x"]) == set(kept) and len(data) == 144
+    order = list(HierarchicalRiskParity().fit(corr.loc[kept, kept]).order_)
+    assert list(hv.render(chart).x_range.factors) == order
+    assert _opt(chart, "title") == (
+        "Correlation of largest 12 of 120 holdings\nin HRP order (single linkage)"
+    )
+    # without weights every instrument stays, unnamed on the axes
+    bare = plots.correlation_heatmap(corr, max_items=50)
+    assert len(bare.dframe()) == 120**2
+    assert _opt(bare, "xaxis") == "bare" and _opt(bare, "yaxis") == "bare"
+    assert _opt(bare, "title").endswith("(too many to name on the axes)")
+
+
+def test_allocation_keeps_the_largest_asks(tight):
+    sized = tight.waterfall.set_index("instrument_id")["sized"].abs()
+    chart = plots.allocation(tight, max_items=4)
+    bars = pd.concat([b.dframe() for b in chart if isinstance(b, hv.Bars)])
+    assert set(bars["instrument_id"]) == set(sized.sort_values(ascending=False).index[:4])
+    assert _opt(chart, "title").startswith(f"Allocation, largest 4 of {len(sized)} opportunities\n")
+    # the limits named are those of every candidate, shown or not
+    assert "leverage limit" in _opt(chart, "title")
+    fig = hv.render(chart)
+    assert any(isinstance(m, Legend) for m in fig.right)  # outside the frame: hides nothing
+    assert plots.rule_label("short_selling") == "no short selling"
+    whole = plots.allocation(tight, max_items=None)
+    shown = pd.concat([b.dframe() for b in whole if isinstance(b, hv.Bars)])
+    assert len(shown) == len(sized)
+    assert not any("_" in b or b.isupper() for b in shown["binding"] if b)  # readable reasons
+
+
+def test_conflicts_keep_the_most_contested(market, batch):
+    """Signals of several strategies on six instruments, 2 to 5 signals each."""
+    names = ["AAPL", "MSFT", "JPM", "XOM", "JNJ", "PG"]
+    counts = dict(zip(names, [2, 4, 3, 2, 5, 3], strict=True))
+    rows = []
+    for name in names:
+        price = float(market.last_prices[name])
+        for k in range(counts[name]):
+            rows.append(
+                {
+                    "signal_id": f"{name}-{k}",
+                    "timestamp": pd.Timestamp(market.dates[-1], tz="UTC") + pd.Timedelta(minutes=k),
+                    "instrument_id": name,
+                    "action": "BUY",
+                    "confidence": 0.6 + 0.05 * k,
+                    "strength": "STRONG",
+                    "signal_score": 0.5,
+                    "price_target": price * 1.05,
+                    "expected_return": 0.03,
+                    "success_probability": 0.6,
+                    "strategy_id": ["momentum", "mean_reversion", "trend", "carry", "value"][k],
+                }
+            )
+    signals = pd.DataFrame(rows)
+    res = portlab.Coordinator().coordinate(signals, batch.state, market)
+    chart = plots.conflicts(res, signals, max_items=3)
+    shown = list(dict.fromkeys(chart.Points.I.dframe()["instrument_id"]))
+    # the most inputs first, ties by name: JNJ (5), MSFT (4), then JPM (3) before PG (3)
+    assert sorted(shown) == ["JNJ", "JPM", "MSFT"]
+    assert _opt(chart, "title") == (
+        "Conflicts on 6 instruments: who won, who lost\nthe 3 with the most competing inputs"
+    )
+    fig = hv.render(chart)
+    assert list(fig.y_range.factors) == ["JPM", "MSFT", "JNJ"]  # the first at the top
+    cells = chart.Labels.I.dframe().set_index(["instrument_id", "role"])["label"]
+    table = plots.conflict_table(res, signals)
+    lost = table[table["role"] == "lost"].groupby("instrument_id")["id"].apply(list)
+    assert len(lost["MSFT"]) == 3 and len(lost["JNJ"]) == 4
+    assert cells[("MSFT", "lost")] == "\n".join(lost["MSFT"])  # three ids fit a cell
+    assert cells[("JNJ", "lost")] == "\n".join(lost["JNJ"][:3]) + "\n+1 more"
+    full = chart.Points.I.dframe().set_index(["instrument_id", "role"])["ids"]
+    assert full[("JNJ", "lost")] == "\n".join(lost["JNJ"])  # the tooltip names them all
+    assert len(plots.conflicts(res, signals, max_items=None).Points.I.dframe()) > len(
+        chart.Points.I.dframe()
+    )
+
+
+def test_sizing_waterfall_labels_do_not_overlap(result):
+    chart = plots.sizing_waterfall(result, "AAPL")
+    ticks = dict(_opt(chart, "xticks"))
+    assert ticks[0] == "Kelly\ntarget 25.0%,\nheld 3.0%"
+    assert ticks[1] == "policy\nposition limit"
+    assert ticks[3] == "rebalance\nblend"
+    for text in ticks.values():  # at most 14 characters a line (~95 px at 8pt)
+        assert all(len(line) <= 14 for line in text.split("\n"))
+    assert _opt(chart, "width") == 960  # 9 bars of 100 px and the axis, within ~1000 px
+    labels = chart.Labels.I
+    assert _opt(labels, "text_color") == "#404040"
+    assert _opt(chart, "framewise") is True
+
+
+def test_underwater_draws_the_drawdown_alone(returns):
+    chart = plots.underwater(returns)
+    assert [d.name for d in chart.vdims] == ["drawdown"]  # a second one is the area's floor
+    fig = hv.render(chart)
+    patch = next(r for r in fig.renderers if hasattr(r, "data_source"))
+    y = np.asarray(patch.data_source.data["y"], dtype=float)
+    wealth = np.cumprod(1.0 + returns.to_numpy())
+    worst = np.max(1.0 - wealth / np.maximum.accumulate(np.maximum(wealth, 1.0)))
+    assert y.min() == 0.0 and y.max() == pytest.approx(worst, abs=1e-13)
+
+
+def test_charts_rescale_and_keep_legends_outside(optimization, attribution, returns, market):
+    table, best, current, held, cov = optimization
+    charts = {
+        "frontier": plots.frontier(table, current=current, chosen=best),
+        "linked": plots.linked_effects(attribution),
+        "equity": plots.equity_curve(returns, market.benchmark_returns),
+    }
+    for name, chart in charts.items():
+        assert _opt(chart, "framewise") is True, name
+        fig = hv.render(chart)
+        assert any(isinstance(m, Legend) for m in fig.right), name
+        assert fig.width <= 960, name
+    assert _opt(charts["linked"], "title") == "Linked effects over time (Cariño linking)"
+    assert _opt(plots.brinson_effects(attribution), "framewise") is True
+    assert _opt(plots.risk_contributions(volatility_contributions(held, cov)), "framewise")
+
+
+def test_charts_updated_in_place_rescale(batch, market, result):
+    """As a widget updates its chart (a DynamicMap): the axes follow each new frame and the
+    limit's label moves with the limit."""
+
+    def position(limit):
+        c = portlab.Coordinator(policy={"max_position_size": limit})
+        res = c.coordinate(batch.signals, batch.state, market, batch.rebalance_requests)
+        return plots.exposures(batch.state, market, c, res, measures=[plots.Measure.POSITION])[0]
+
+    dmap = hv.DynamicMap(position, kdims=[hv.Dimension("limit", values=[0.04, 0.08])])
+    plot = hv.renderer("bokeh").get_plot(dmap)
+    plot.update((0.08,))
+    fig = plot.state
+    assert [(a.text, a.x) for a in fig.center if isinstance(a, Label)] == [("limit 8.0%", 0.08)]
+    assert fig.x_range.end == pytest.approx(1.3 * 0.08)  # the value axis, rescaled
+    assert fig.title.text == "Position sizes\nhard limit 8.0%"
+
+    sizing = hv.DynamicMap(
+        lambda iid: plots.sizing_waterfall(result, iid),
+        kdims=[hv.Dimension("iid", values=["AAPL", "MSFT"])],
+    )
+    plot = hv.renderer("bokeh").get_plot(sizing)
+    plot.update(("MSFT",))
+    msft = _ends(plots.sizing_waterfall(result, "MSFT"))
+    top = max(0.0, float(msft["end"].max()), float(msft["start"].max()))
+    assert plot.state.y_range.end == pytest.approx(1.12 * top)  # 12% headroom, from 0

@@ -11,7 +11,11 @@ equal the result's numbers) and show as percent on axes and in tooltips.
 Every chart has a title saying what it shows, units on its axes, hover tooltips with the
 exact values, a legend only when it has more than one series, and the colours of
 :mod:`portlab.plots.palette` (neutral within limits, amber near a limit, red over a hard
-limit, one colour per side of a trade, the benchmark grey).
+limit, one colour per side of a trade, the benchmark grey). Legends sit outside the frame,
+limit lines are labelled, and each chart fits a notebook's ~1000 px results column. A chart
+of instruments shows at most the largest 30 (``max_items``/``top``; None shows all) and its
+title says "largest N of M". Axes are framewise, so a chart updated in place (a
+``DynamicMap``) rescales to each new frame.
 
 Coordination
     :func:`exposures` (and :func:`exposure_table`): positions, sectors, leverage and

@@ -15,6 +15,8 @@ import pandas as pd
 from portlab.exceptions import ValidationError
 from portlab.plots._style import (
     BACKEND,
+    LEGEND_OUTSIDE,
+    LEGEND_PX,
     SIGNED_PCT,
     bp_text,
     hover,
@@ -99,8 +101,8 @@ def brinson_effects(result: Any, *, linking: Any = None) -> hv.Bars:
         color="effect",
         cmap={k: str(v) for k, v in EFFECT_COLORS.items()},
         show_legend=True,
-        legend_position="top_left",
-        title=f"{_method(result)} effects by group, {how} linking over {len(result.effects)} periods",
+        legend_position=LEGEND_OUTSIDE,
+        title=f"{_method(result)} effects by group\n{how} linking over {len(result.effects)} periods",
         xlabel="Group",
         ylabel="Effect (% of portfolio value)",
         yformatter=percent_axis(2),
@@ -111,10 +113,11 @@ def brinson_effects(result: Any, *, linking: Any = None) -> hv.Bars:
             [("Group", "group", ""), ("Effect", "effect", ""), ("Value", "value", SIGNED_PCT),
              ("", "bp", "")]
         ),
-        width=720,
-        height=380,
+        width=720 + LEGEND_PX,
+        height=400,
         show_grid=True,
         toolbar="above",
+        framewise=True,
         backend=BACKEND,
     )  # fmt: skip
 
@@ -158,7 +161,7 @@ def attribution_waterfall(result: Any, *, linking: Any = None) -> hv.Overlay:
         )
     steps.append(Step("portfolio", "", 0.0, port, str(Palette.PORTFOLIO), pct_text(port, 2)))
     title = (
-        f"Attribution of the active return ({bp_text(port - bench)}): {_method(result)}, "
+        f"Attribution of the active return ({bp_text(port - bench)})\n{_method(result)}, "
         f"{how} linking"
     )
     return waterfall(steps, ylabel="Return over the period (%)", title=title, digits=2)
@@ -201,7 +204,8 @@ def linked_effects(result: Any) -> hv.Overlay:
         )  # fmt: skip
     return overlay_opts(
         hv.Overlay(curves),
-        title=f"Linked effects over time ({result.linking} linking)",
+        title="Linked effects over time "
+        f"({_LINKING_NAMES.get(str(result.linking), str(result.linking))} linking)",
         legend=True,
         xlabel="Date" if _dates(index) else "Period",
         ylabel="Cumulative effect (% of portfolio value)",

@@ -14,7 +14,7 @@ import holoviews as hv
 import pandas as pd
 
 from portlab.engine import RejectReason
-from portlab.plots._style import BACKEND, hover
+from portlab.plots._style import BACKEND, TEXT_COLOR, hover, rescaling
 from portlab.plots.palette import Palette, side_color
 
 __all__ = ["CONFLICT_COLUMNS", "ConflictRole", "conflict_table", "conflicts"]
@@ -35,6 +35,13 @@ _LOST = {
     RejectReason.OVERRIDDEN.value: ConflictRole.LOST,
     RejectReason.NETTED_OUT.value: ConflictRole.NETTED_OUT,
 }
+
+#: instruments the conflicts board shows by default (the most contested), and the inputs a
+#: cell names before "+N more" (the tooltip names them all)
+MAX_INSTRUMENTS = 15
+IDS_SHOWN = 3
+#: an id longer than this is broken after its "/" (``rebal-2022-12-28/MSFT``) to fit a cell
+ID_CHARS = 12
 
 #: columns of :func:`conflict_table`
 CONFLICT_COLUMNS = (
@@ -163,7 +170,17 @@ def _cell_color(actions: pd.Series) -> str:
     return str(side_color(sides.pop())) if len(sides) == 1 else str(Palette.NEUTRAL)
 
 
-def conflicts(result: Any, signals: Any = None) -> hv.Overlay:
+def _cell_label(ids: list[str]) -> str:
+    """The inputs written in a cell: up to :data:`IDS_SHOWN` (a long id broken after its
+    ``/``), then ``+N more``."""
+    shown = [i.replace("/", "/\n") if len(i) > ID_CHARS else i for i in ids[:IDS_SHOWN]]
+    more = len(ids) - IDS_SHOWN
+    return "\n".join(shown + ([f"+{more} more"] if more > 0 else []))
+
+
+def conflicts(
+    result: Any, signals: Any = None, *, max_items: int | None = MAX_INSTRUMENTS
+) -> hv.Overlay:
     """Who won and who lost, per instrument that more than one input competed for.
 
     A board with one row per conflicted instrument and one column per role (won, combined,
@@ -177,14 +194,26 @@ def conflicts(result: Any, signals: Any = None) -> hv.Overlay:
     result : CoordinationResult
     signals : list of TradingSignalEvent or DataFrame, optional
         See :func:`conflict_table`.
+    max_items : int or None, default 15
+        Show at most this many instruments: those with the most competing inputs (ties by
+        instrument name); the title's second line then says how many are shown. None
+        shows all.
 
     Returns
     -------
     holoviews.Overlay
         ``Points`` (one per cell: ``role``, ``instrument_id``, ``ids``, ``strategies``,
-        ``rule``, ``detail``, ``outcome``, ``color``, ``alpha``) and ``Labels`` (the ids).
+        ``rule``, ``detail``, ``outcome``, ``color``, ``alpha``) and ``Labels`` (``label``:
+        the ids, at most :data:`IDS_SHOWN` and "+N more"). The most contested instrument
+        is at the top.
     """
     table = conflict_table(result, signals)
+    counts = table.groupby("instrument_id").size()
+    ranked = sorted(counts.index, key=lambda i: (-int(counts[i]), str(i)))
+    n_all = len(ranked)
+    if max_items is not None and n_all > max_items:
+        ranked = ranked[: max(int(max_items), 0)]
+        table = table[table["instrument_id"].isin(ranked)]
     cells = []
     for (iid, role), part in table.groupby(["instrument_id", "role"], sort=False):
         cells.append(
@@ -192,6 +221,7 @@ def conflicts(result: Any, signals: Any = None) -> hv.Overlay:
                 "role": role,
                 "instrument_id": iid,
                 "ids": "\n".join(part["id"]),
+                "label": _cell_label(list(part["id"])),
                 "strategies": ", ".join(_present(part["strategy_id"])),
                 "actions": ", ".join(_present(part["action"])),
                 "rule": ", ".join(sorted({r for r in part["rule"] if r})),
@@ -203,14 +233,14 @@ def conflicts(result: Any, signals: Any = None) -> hv.Overlay:
         )
     columns = ["role", "instrument_id", "ids", "strategies", "actions", "rule", "detail",
                "outcome", "color", "alpha"]  # fmt: skip
-    data = pd.DataFrame(cells, columns=columns)
+    data = pd.DataFrame(cells, columns=[*columns, "label"])
     roles = [r.value for r in ConflictRole if r.value in set(data["role"])] or [
         ConflictRole.WON.value
     ]
-    instruments = sorted(set(data["instrument_id"]))
+    instruments = [i for i in ranked if i in set(data["instrument_id"])][::-1]  # top down
     vdims = columns[2:]
     points = (
-        hv.Points(data, ["role", "instrument_id"], vdims)
+        hv.Points(data[columns], ["role", "instrument_id"], vdims)
         .redim.values(role=roles, instrument_id=instruments)
         .opts(
             marker="square",
@@ -234,24 +264,27 @@ def conflicts(result: Any, signals: Any = None) -> hv.Overlay:
             backend=BACKEND,
         )
     )
-    labels = hv.Labels(data, ["role", "instrument_id"], "ids").opts(
-        text_font_size="8pt", text_color="#000000", backend=BACKEND
+    labels = hv.Labels(data, ["role", "instrument_id"], "label").opts(
+        text_font_size="8pt", text_color=TEXT_COLOR, backend=BACKEND
     )
     n = len(instruments)
     title = (
-        f"Conflicts on {n} instrument{'s' if n != 1 else ''}: who won, who lost"
-        if n
+        f"Conflicts on {n_all} instrument{'s' if n_all != 1 else ''}: who won, who lost"
+        if n_all
         else "No conflicts in this batch"
     )
-    return (points * labels).opts(
+    if n < n_all:
+        title += f"\nthe {n} with the most competing inputs"
+    return rescaling(points * labels).opts(
         hv.opts.Overlay(
             title=title,
             xlabel="Role",
             ylabel="Instrument",
             width=620,
-            height=max(200, 90 + 70 * n),
+            height=max(200, 110 + 70 * n),
             show_legend=False,
             toolbar="above",
+            framewise=True,
             backend=BACKEND,
         )
     )

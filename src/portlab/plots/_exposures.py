@@ -17,7 +17,19 @@ import numpy as np
 import pandas as pd
 
 from portlab.exceptions import ValidationError
-from portlab.plots._style import BACKEND, PCT, hover, pct_text, percent_axis
+from portlab.plots._style import (
+    BACKEND,
+    MAX_BARS,
+    PCT,
+    horizontal_groups,
+    hover,
+    largest,
+    limit_label,
+    multiple_limit_label,
+    pct_text,
+    percent_axis,
+    rescaling,
+)
 from portlab.plots.palette import Palette, limit_status
 
 __all__ = ["EXPOSURE_COLUMNS", "Measure", "exposure_table", "exposures"]
@@ -53,11 +65,20 @@ _TITLES = {
     Measure.POSITION: "Position sizes",
     Measure.SECTOR: "Sector exposures",
     Measure.LEVERAGE: "Leverage",
-    Measure.VOLATILITY: "Portfolio volatility",
+    Measure.VOLATILITY: "Volatility",
 }
-_AXES = {
-    Measure.POSITION: ("Instrument", "|Weight| (% of NAV)"),
-    Measure.SECTOR: ("Sector", "Gross exposure (% of NAV)"),
+#: one chart of the grid: its width (two fit side by side in a ~1000 px results column),
+#: the height of one bar, and the room of the title and value axis around the bars
+PANEL_WIDTH = 470
+BAR_PX = 13
+FRAME_PX = 130
+#: positions listed in a sector's tooltip
+MEMBERS_SHOWN = 8
+#: the value axis reaches at least this multiple of the limit (room for the limit's label)
+LIMIT_ROOM = 1.3
+_AXES = {  # (items, values); the items need no axis label: the title and ticks name them
+    Measure.POSITION: ("", "|Weight| (% of NAV)"),
+    Measure.SECTOR: ("", "Gross exposure (% of NAV)"),
     Measure.LEVERAGE: ("", "Gross exposure / NAV (×)"),
     Measure.VOLATILITY: ("", "Volatility (% a year)"),
 }
@@ -127,7 +148,9 @@ def _members(state: Any, market: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for sector, w in weights.groupby(sectors.to_numpy()):
         ordered = w.abs().sort_values(ascending=False)
-        out[str(sector)] = ", ".join(f"{i} {pct_text(v)}" for i, v in ordered.items())
+        text = ", ".join(f"{i} {pct_text(v)}" for i, v in ordered.iloc[:MEMBERS_SHOWN].items())
+        more = len(ordered) - MEMBERS_SHOWN
+        out[str(sector)] = text + (f" and {more} more" if more > 0 else "")
     return out
 
 
@@ -153,7 +176,8 @@ def exposure_table(state: Any, market: Any, policy: Any = None, result: Any = No
         (instrument, sector, or ``"portfolio"``), ``when`` (``before``/``after``), ``value``
         (fraction of NAV; annual volatility; leverage multiple), ``limit`` and ``hard`` (the
         rule), ``ratio`` = value / limit, ``status`` (:class:`~portlab.plots.palette.LimitStatus`
-        value), ``color`` (its palette colour) and ``members`` (for a sector, its positions).
+        value), ``color`` (its palette colour) and ``members`` (for a sector, its largest
+        :data:`MEMBERS_SHOWN` positions, then how many more).
         Positions held neither before nor after are left out.
     """
     rules = _policy(policy).rules()
@@ -187,15 +211,33 @@ def exposure_table(state: Any, market: Any, policy: Any = None, result: Any = No
     return pd.DataFrame(rows, columns=list(EXPOSURE_COLUMNS))
 
 
+def _title(measure: Measure, part: pd.DataFrame, limit_text: str, kind: str, cut: str) -> str:
+    """Two short lines (a panel is narrow): what is shown, then the limit.
+
+    ``"Leverage 0.28× → 0.47×\nhard limit 2×"``, ``"Position sizes, largest 30 of 71\nhard
+    limit 5.0%"``; the bars' own labels say which is before and which after the batch.
+    """
+    head = _TITLES[measure]
+    if measure in (Measure.LEVERAGE, Measure.VOLATILITY):
+        fmt = (lambda v: f"{v:.2f}\u00d7") if measure is Measure.LEVERAGE else pct_text
+        values = part.set_index("when").reindex([BEFORE, AFTER])["value"].dropna()
+        if len(values):
+            head += " " + " \u2192 ".join(fmt(v) for v in values)
+        if measure is Measure.VOLATILITY:
+            head += " a year"
+    if cut:
+        head += f", {cut}"
+    return f"{head}\n{kind} limit {limit_text}"
+
+
 def _measure_chart(
     table: pd.DataFrame, measure: Measure, rule: Any, max_items: int | None
 ) -> hv.Overlay:
     part = table[table["measure"] == measure.value].copy()
     two = bool((table["when"] == AFTER).any())  # before and after a batch
     n_items = part["item"].nunique()
-    if max_items is not None and n_items > max_items:
-        largest = part.groupby("item")["value"].max().sort_values(ascending=False, kind="stable")
-        part = part[part["item"].isin(largest.index[:max_items])]
+    keep = largest(part.groupby("item", sort=False)["value"].max(), max_items)
+    part = part[part["item"].isin(keep)]
     after = part[part["when"] == AFTER]
     order_by = after if not after.empty else part
     order = list(order_by.sort_values("value", ascending=False, kind="stable")["item"])
@@ -217,7 +259,9 @@ def _measure_chart(
     )
     vdims = ["value", "limit", "hard", "ratio", "status", "color", "alpha", "members"]
     kdims = ["item", "when"] if two else ["item"]
-    bars = hv.Bars(part, kdims, vdims).redim.values(item=order, when=[BEFORE, AFTER])
+    # horizontal bars: the largest at the top, "before" above "after" (bokeh stacks the
+    # factors of a vertical axis from the bottom up)
+    bars = hv.Bars(part, kdims, vdims).redim.values(item=order[::-1], when=[AFTER, BEFORE])
     xlabel, ylabel = _AXES[measure]
     limit_text = f"{limit:g}\u00d7" if leverage else pct_text(limit)
     kind = "hard" if hard else "soft"
@@ -230,39 +274,42 @@ def _measure_chart(
         hover_tooltips=tips,
         xlabel=xlabel,
         ylabel=ylabel,
-        xrotation=45 if measure in (Measure.POSITION, Measure.SECTOR) else 0,
+        invert_axes=True,
         multi_level=two,
+        hooks=[horizontal_groups],
         backend=BACKEND,
     )
+    line_color = Palette.RED if hard else Palette.AMBER
     line = hv.HLine(limit).opts(
-        color=str(Palette.RED if hard else Palette.AMBER),
+        color=str(line_color),
         line_dash="dashed" if hard else "dotted",
         line_width=2,
+        invert_axes=True,
+        hooks=[multiple_limit_label if leverage else limit_label],
         backend=BACKEND,
     )
     peak = float(part["value"].max()) if len(part) else 0.0
-    shown = (
-        f"largest {part['item'].nunique()} of {n_items} "
-        if len(part["item"].unique()) < n_items
-        else ""
-    )
-    title = f"{_TITLES[measure]} ({shown}by {xlabel.lower()})" if xlabel else _TITLES[measure]
-    title += f" against the {limit_text} limit ({kind})"
-    if two:
-        title += ", before and after the batch"
+    cut = ""
+    if len(keep) < n_items:
+        cut = f"largest {len(keep)} of {n_items}"
+    title = _title(measure, part, limit_text, kind, cut)
+    n_bars = len(order) * (2 if two else 1)
     opts = {
         "title": title,
-        "width": 620,
-        "height": 320,
+        "width": PANEL_WIDTH,
+        "height": FRAME_PX + (BAR_PX + 2) * max(n_bars, 2),
         "show_legend": False,
         "toolbar": "above",
         "show_grid": True,
-        "ylim": (0.0, 1.15 * max(limit, peak)),
+        # room right of the limit line for its label, and past the largest bar
+        "ylim": (0.0, max(LIMIT_ROOM * limit, 1.08 * peak)),
+        "fontsize": {"title": "11pt"},
+        "framewise": True,
         "backend": BACKEND,
     }
-    if not leverage:
-        opts["yformatter"] = percent_axis(1)
-    return (bars * line).opts(hv.opts.Overlay(**opts))
+    if not leverage:  # the value axis is the horizontal one
+        opts["xformatter"] = percent_axis(0 if limit >= 0.1 else 1)
+    return rescaling(bars * line).opts(hv.opts.Overlay(**opts))
 
 
 def exposures(
@@ -272,15 +319,17 @@ def exposures(
     result: Any = None,
     *,
     measures: Any = tuple(Measure),
-    max_items: int | None = 30,
+    max_items: int | None = MAX_BARS,
 ) -> hv.Layout:
     """Exposures against limits: positions, sectors, leverage and volatility.
 
-    One chart per measure: a bar per instrument, sector or the portfolio, before the batch
-    (pale) and after it (solid) when a result is given, coloured by where it stands —
-    neutral within the limit, amber at 90% of it or above a soft limit, red above a hard
-    limit — with the limit drawn (dashed red: hard; dotted amber: soft). A sector's tooltip
-    names the positions that fill it.
+    One chart per measure: a horizontal bar per instrument, sector or the portfolio, largest
+    at the top, before the batch (pale) and after it (solid) when a result is given,
+    coloured by where it stands — neutral within the limit, amber at 90% of it or above a
+    soft limit, red above a hard limit — with the limit drawn and labelled (dashed red:
+    hard; dotted amber: soft). A sector's tooltip names the positions that fill it. Each
+    chart is 470 px wide, so the two columns fit a notebook's ~1000 px results column;
+    its height grows with its bars.
 
     Parameters
     ----------
@@ -290,7 +339,8 @@ def exposures(
         Which charts, in order (default all four).
     max_items : int or None, default 30
         Show at most this many instruments (or sectors), the largest (by their larger
-        value, before or after); None shows all.
+        value, before or after; ties in the table's order); the title then says
+        "largest N of M". None shows all.
 
     Returns
     -------

@@ -11,13 +11,17 @@ import pandas as pd
 from portlab.exceptions import ValidationError
 from portlab.plots._style import (
     BACKEND,
+    MAX_BARS,
+    MAX_WIDTH,
     NUMBER,
     PCT,
     finish,
     hover,
+    largest,
     overlay_opts,
     pct_text,
     percent_axis,
+    shown_text,
 )
 from portlab.plots.palette import Palette
 
@@ -167,12 +171,11 @@ def frontier(table: pd.DataFrame, current: Any = None, chosen: Any = None) -> hv
         ylabel="Expected return (% a year)",
         xformatter=percent_axis(1),
         yformatter=percent_axis(1),
-        padding=0.05,  # the end points are not cut by the frame
-        legend_position="bottom_right",
+        padding=0.08,  # the end points and the star are not cut by the frame
     )
 
 
-def risk_contributions(table: pd.DataFrame, *, top: int | None = None) -> hv.Bars:
+def risk_contributions(table: pd.DataFrame, *, top: int | None = MAX_BARS) -> hv.Bars:
     """Each instrument's contribution to the portfolio's volatility, largest first.
 
     Parameters
@@ -180,8 +183,9 @@ def risk_contributions(table: pd.DataFrame, *, top: int | None = None) -> hv.Bar
     table : DataFrame
         :func:`portlab.analytics.risk.volatility_contributions`'s table (index instrument;
         ``weight``, ``marginal``, ``component``, ``percent``).
-    top : int, optional
-        Show only the ``top`` largest contributions (by absolute value).
+    top : int or None, default 30
+        Show only the ``top`` largest contributions (by absolute value; ties in the
+        table's order); the title then says "largest N of M". None shows every one.
 
     Returns
     -------
@@ -198,9 +202,8 @@ def risk_contributions(table: pd.DataFrame, *, top: int | None = None) -> hv.Bar
     data = table[table["weight"] != 0].copy()
     data.index.name = "instrument"
     data = data.reset_index()
-    data = data.reindex(data["component"].abs().sort_values(ascending=False).index)
-    if top is not None:
-        data = data.head(top)
+    n_all = len(data)
+    data = data.loc[largest(data["component"], top)]
     total = float(table["component"].sum())
     bars = hv.Bars(data, "instrument", ["component", "percent", "weight", "marginal"]).opts(
         color=str(Palette.NEUTRAL),
@@ -215,22 +218,31 @@ def risk_contributions(table: pd.DataFrame, *, top: int | None = None) -> hv.Bar
         ),
         backend=BACKEND,
     )
-    shown = (
-        f"largest {len(data)} "
-        if top is not None and len(data) < (table["weight"] != 0).sum()
-        else ""
-    )
+    cut = shown_text(len(data), n_all, "instruments")
     return finish(
         bars,
-        title=f"Contributions to portfolio volatility ({pct_text(total)} a year), {shown}by instrument",
+        title=f"Contributions to portfolio volatility ({pct_text(total)} a year)\n"
+        + (cut or "by instrument"),
         xlabel="Instrument",
         ylabel="Volatility contributed (% a year)",
-        yformatter=percent_axis(1),
-        xrotation=45,
+        yformatter=percent_axis(2),
+        xrotation=90 if len(data) > 12 else 45,
+        width=int(min(MAX_WIDTH, max(620, 120 + 26 * len(data)))),
     )
 
 
-def correlation_heatmap(corr: pd.DataFrame, order: Any = None) -> hv.HeatMap:
+#: instruments a correlation heatmap labels; with more, their names are left off the axes
+#: (or, given weights, only the largest holdings are shown)
+MAX_LABELLED = 50
+
+
+def correlation_heatmap(
+    corr: pd.DataFrame,
+    order: Any = None,
+    *,
+    weights: pd.Series | None = None,
+    max_items: int | None = MAX_LABELLED,
+) -> hv.HeatMap:
     """Pairwise correlations, instruments in the leaf order of HRP's clustering tree.
 
     Parameters
@@ -241,6 +253,15 @@ def correlation_heatmap(corr: pd.DataFrame, order: Any = None) -> hv.HeatMap:
         A fitted :class:`~portlab.analytics.optimize.HierarchicalRiskParity` (its
         ``order_``), an explicit order, or None to cluster ``corr`` with HRP's default tree
         (single linkage on the distance ``sqrt((1 − ρ) / 2)``).
+    weights : Series, optional
+        Portfolio weights by instrument. With more than ``max_items`` instruments, only the
+        ``max_items`` largest absolute weights are shown (ties in the order of ``weights``),
+        in the order above restricted to them (HRP fitted on them when ``order`` is None),
+        and the title says "largest N of M holdings".
+    max_items : int or None, default 50
+        Beyond this many instruments the heatmap is cut to the largest holdings (with
+        ``weights``) or drawn without instrument names on its axes (without); None labels
+        every instrument.
 
     Returns
     -------
@@ -250,7 +271,19 @@ def correlation_heatmap(corr: pd.DataFrame, order: Any = None) -> hv.HeatMap:
     """
     if not (isinstance(corr, pd.DataFrame) and corr.index.equals(corr.columns)):
         raise ValidationError("corr: expected a square DataFrame with the same labels on both axes")
-    how = "in the given order"
+    n_all = len(corr)
+    cut, how = "", "in the given order"
+    if weights is not None and max_items is not None and n_all > max_items:
+        held = pd.Series(weights, dtype=float).reindex(corr.index).fillna(0.0)
+        keep = largest(held, max_items)
+        cut = shown_text(len(keep), n_all, "holdings")
+        corr = corr.loc[keep, keep]
+        if hasattr(order, "order_"):  # HRP's leaf order, restricted to the instruments kept
+            how = f"in HRP order ({order.linkage} linkage)"
+            order = order.order_
+        if order is not None:
+            kept = set(keep)
+            order = [x for x in order if x in kept]
     if order is None:
         from portlab.analytics.optimize import HierarchicalRiskParity
 
@@ -275,13 +308,18 @@ def correlation_heatmap(corr: pd.DataFrame, order: Any = None) -> hv.HeatMap:
         }
     )
     n = len(labels)
-    side = max(360, min(900, 26 * n + 140))
+    named = max_items is None or n <= max_items
+    side = max(360, min(MAX_WIDTH - 140, 16 * n + 140))
     heat = hv.HeatMap(data, ["x", "y"], "correlation").redim.values(x=labels, y=labels[::-1])
+    what = f"{cut}\n{how}" if cut else f"{n} instruments, {how}"
+    title = f"Correlation of {what}" + ("" if named else "\n(too many to name on the axes)")
+    axes = {} if named else {"xaxis": "bare", "yaxis": "bare"}
     return finish(
         heat,
-        title=f"Correlation of {n} instruments, {how}",
+        title=title,
         xlabel="",
         ylabel="",
+        **axes,
         cmap="RdBu_r",
         clim=(-1.0, 1.0),
         colorbar=True,

@@ -20,6 +20,8 @@ from portlab.plots.palette import Palette
 __all__ = ["equity_curve", "performance", "underwater"]
 
 _DATE_TIP = "{%F}"
+#: width of the frames of :func:`performance` (its two charts share the date axis)
+PERFORMANCE_FRAME = 520
 
 
 def _returns(returns: Any, what: str) -> pd.Series:
@@ -85,7 +87,7 @@ def equity_curve(returns: Any, benchmark: pd.Series | None = None) -> hv.Overlay
     what = "portfolio and benchmark" if benchmark is not None else "portfolio"
     return overlay_opts(
         hv.Overlay(layers),
-        title=f"Growth of $1 invested, {what}, {start} to {end}",
+        title=f"Growth of $1 invested, {what}\n{start} to {end}",
         legend=len(layers) > 1,
         xlabel="Date",
         ylabel="Value of $1 ($)",
@@ -105,7 +107,9 @@ def underwater(returns: Any) -> hv.Area:
     Returns
     -------
     holoviews.Area
-        Key ``date``, value ``drawdown`` (a positive fraction, drawn downward from 0).
+        Key ``date``, value ``drawdown`` (a positive fraction, drawn downward from 0). Only
+        the drawdown is a value dimension: an ``Area`` takes a second one as the lower edge
+        of the area. The area is one polygon, so its tooltip gives the date under the cursor.
     """
     from portlab.analytics.performance import max_drawdown
 
@@ -113,7 +117,7 @@ def underwater(returns: Any) -> hv.Area:
     data = _frame(series)
     worst = float(max_drawdown(series))
     at = format_date(data.loc[data["drawdown"].idxmax(), "date"]) if len(data) else ""
-    area = hv.Area(data, "date", ["drawdown", "wealth", "peak"]).opts(
+    area = hv.Area(data, "date", "drawdown").opts(
         color=str(Palette.PORTFOLIO),
         alpha=0.45,
         line_color=str(Palette.PORTFOLIO),
@@ -128,8 +132,10 @@ def underwater(returns: Any) -> hv.Area:
         width=620,
         height=220,
         toolbar="above",
+        framewise=True,
+        hover_tooltips=[("Date", f"$x{_DATE_TIP}")],
+        hover_formatters={"$x": "datetime"},
         backend=BACKEND,
-        **_date_tips([("Drawdown", "drawdown", PCT), ("Value of $1", "wealth", "{$0,0.000}")]),
     )
     return area
 
@@ -147,4 +153,7 @@ def performance(returns: Any, benchmark: pd.Series | None = None) -> hv.Layout:
     holoviews.Layout
         :func:`equity_curve` above :func:`underwater`, one column.
     """
-    return (equity_curve(returns, benchmark) + underwater(returns)).cols(1)
+    # the same frame width, so that the dates line up (the legend widens the curve's chart)
+    frame = {"frame_width": PERFORMANCE_FRAME, "backend": BACKEND}
+    curve = equity_curve(returns, benchmark).opts(hv.opts.Overlay(**frame))
+    return (curve + underwater(returns).opts(**frame)).cols(1)

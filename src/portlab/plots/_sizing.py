@@ -15,7 +15,20 @@ import pandas as pd
 
 from portlab.exceptions import ValidationError
 from portlab.formatting import format_names, format_value
-from portlab.plots._style import BACKEND, PCT, hover, overlay_opts, pct_text, percent_axis
+from portlab.plots._style import (
+    BACKEND,
+    LEGEND_PX,
+    MAX_BARS,
+    MAX_WIDTH,
+    PCT,
+    WIDTH,
+    hover,
+    largest,
+    overlay_opts,
+    pct_text,
+    percent_axis,
+    shown_text,
+)
 from portlab.plots._waterfall import Step, waterfall
 from portlab.plots.palette import Palette, side_color
 
@@ -56,6 +69,11 @@ def rule_label(rule: Any) -> str:
     if rule is None or (isinstance(rule, float) and math.isnan(rule)) or rule == "":
         return ""
     return RULE_LABELS.get(str(rule), str(rule).replace("_", " "))
+
+
+def reason_text(reason: Any) -> str:
+    """A rejection reason as it reads on a chart (``"POLICY_LIMIT"`` -> ``"policy limit"``)."""
+    return str(reason).lower().replace("_", " ")
 
 
 def _number(x: Any) -> float:
@@ -184,7 +202,7 @@ def allocation_table(result: Any) -> pd.DataFrame:
     final = pd.to_numeric(frame["final_size"], errors="coerce").fillna(0.0).to_numpy()
     allocated = np.where(decided, final, 0.0)
     binding = [
-        rule_label(a) or rule_label(t) or ("" if d else str(o))
+        rule_label(a) or rule_label(t) or ("" if d else reason_text(o))
         for a, t, d, o in zip(
             frame["allocation_binding"], frame["trimmed_by"], decided, frame["outcome"], strict=True
         )
@@ -203,17 +221,26 @@ def allocation_table(result: Any) -> pd.DataFrame:
     return table.sort_values(["wanted", "instrument_id"], ascending=[False, True], kind="stable")
 
 
-def allocation(result: Any) -> hv.Overlay:
+#: pixels per bar of the allocation chart (room for its rotated instrument label)
+_ALLOCATION_BAR_PX = 26
+
+
+def allocation(result: Any, *, max_items: int | None = MAX_BARS) -> hv.Overlay:
     """How the batch's capital went to its opportunities, and which limit bound each one.
 
     One bar per candidate trade (instrument), sorted by the size it asked for: the size
     allocated (``final_size`` of a decision, 0 for a candidate dropped), in its side's
-    colour, and a dash at the size it asked for before allocation (``sized``).
+    colour, and a dash at the size it asked for before allocation (``sized``). The legend
+    sits right of the frame; the limits that bound any candidate are named in the title.
 
     Parameters
     ----------
     result : CoordinationResult or DataFrame
         A coordination result, or its ``waterfall`` table.
+    max_items : int or None, default 30
+        Show at most this many candidates: those that asked for the largest absolute size
+        (ties in the table's order); the title then says "largest N of M". None shows all.
+        The limits named in the title are those of every candidate, shown or not.
 
     Returns
     -------
@@ -222,7 +249,9 @@ def allocation(result: Any) -> hv.Overlay:
         ``outcome``, fractions of NAV) and a ``Scatter`` labelled ``asked for`` (vdim
         ``wanted``).
     """
-    table = allocation_table(result)
+    whole = allocation_table(result)
+    keep = largest(whole["wanted"].reset_index(drop=True), max_items)
+    table = whole.iloc[np.sort(keep.to_numpy())]  # still sorted by the size asked for
     order = list(table["instrument_id"])
     tips = hover(
         [
@@ -250,10 +279,10 @@ def allocation(result: Any) -> hv.Overlay:
         marker="dash", size=22, color=str(Palette.CURRENT), line_width=3, angle=0,
         hover_tooltips=tips, tools=["hover"], backend=BACKEND,
     )  # fmt: skip
-    bound = sorted({b for b in table["binding"] if b})
-    title = f"Allocation across {len(table)} opportunities" + (
-        f" (bound by {', '.join(bound)})" if bound else " (no limit binds)"
-    )
+    bound = sorted({b for b in whole["binding"] if b})
+    cut = shown_text(len(table), len(whole), "opportunities")
+    title = f"Allocation, {cut}" if cut else f"Allocation across {len(whole)} opportunities"
+    title += "\n" + (f"bound by {', '.join(bound)}" if bound else "no limit binds")
     overlay = hv.Overlay([*layers, asked]).redim.values(instrument_id=order)
     return overlay_opts(
         overlay,
@@ -262,5 +291,7 @@ def allocation(result: Any) -> hv.Overlay:
         xlabel="Instrument",
         ylabel="Trade size (% of NAV)",
         yformatter=percent_axis(1),
-        xrotation=45,
+        xrotation=90 if len(table) > 12 else 45,
+        width=int(min(MAX_WIDTH, max(WIDTH + LEGEND_PX, 200 + _ALLOCATION_BAR_PX * len(table)))),
+        height=380,
     )

@@ -14,9 +14,40 @@ from dataclasses import dataclass
 import holoviews as hv
 import pandas as pd
 
-from portlab.plots._style import BACKEND, BAR_WIDTH, PCT, SIGNED_PCT, hover, percent_axis
+from portlab.plots._style import (
+    BACKEND,
+    BAR_WIDTH,
+    MAX_WIDTH,
+    PCT,
+    SIGNED_PCT,
+    TEXT_COLOR,
+    WIDTH,
+    hover,
+    percent_axis,
+    rescaling,
+    wrap,
+)
 
 __all__ = ["Step", "waterfall"]
+
+#: characters per line of a bar's name and rule under it (about 95 px at bokeh's 8pt ticks)
+TICK_CHARS = 14
+#: pixels per bar (a tick label of :data:`TICK_CHARS` characters and a gap) and around them
+STEP_PX = 100
+AXIS_PX = 90
+
+
+def tick_label(step: str, rule: str) -> str:
+    """The label under a bar: its name, then the rule that moved it, each wrapped to
+    :data:`TICK_CHARS` characters a line so that neighbouring labels never overlap."""
+    return "\n".join(x for x in (wrap(step, TICK_CHARS), wrap(rule, TICK_CHARS)) if x)
+
+
+def chart_width(n_steps: int) -> int:
+    """Width of a waterfall of ``n_steps`` bars: :data:`STEP_PX` a bar, between the default
+    chart width and :data:`~portlab.plots._style.MAX_WIDTH`."""
+    return int(min(MAX_WIDTH, max(WIDTH, AXIS_PX + STEP_PX * n_steps)))
+
 
 #: columns of the rectangles' data, in order
 COLUMNS = ("x0", "y0", "x1", "y1", "step", "rule", "start", "end", "change", "color", "text")
@@ -86,10 +117,12 @@ def waterfall(steps: Sequence[Step], *, ylabel: str, title: str, digits: int = 1
     Returns
     -------
     holoviews.Overlay
-        ``Rectangles`` (group ``Waterfall``; data: :data:`COLUMNS`) and ``Labels``.
+        ``Rectangles`` (group ``Waterfall``; data: :data:`COLUMNS`) and ``Labels``. Each bar
+        is named under it by :func:`tick_label` (wrapped, so labels never overlap); the
+        chart is :func:`chart_width` wide.
     """
     data = table(steps)
-    ticks = [(i, f"{s.step}\n{s.rule}" if s.rule else s.step) for i, s in enumerate(steps)]
+    ticks = [(i, tick_label(s.step, s.rule)) for i, s in enumerate(steps)]
     rects = hv.Rectangles(
         data, kdims=["x0", "y0", "x1", "y1"], vdims=list(COLUMNS[4:]), group="Waterfall"
     ).opts(
@@ -113,11 +146,11 @@ def waterfall(steps: Sequence[Step], *, ylabel: str, title: str, digits: int = 1
         pd.DataFrame({"x": range(len(steps)), "y": top, "text": data["text"]}),
         kdims=["x", "y"],
         vdims=["text"],
-    ).opts(text_baseline="bottom", text_font_size="9pt", backend=BACKEND)
+    ).opts(text_baseline="bottom", text_font_size="9pt", text_color=TEXT_COLOR, backend=BACKEND)
     low = min(0.0, float(data["y0"].min())) if len(data) else 0.0
     high = max(0.0, float(data["y1"].max())) if len(data) else 1.0
     pad = 0.12 * (high - low or 1.0)
-    return (rects * labels).opts(
+    return rescaling(rects * labels).opts(
         hv.opts.Overlay(
             title=title,
             xticks=ticks,
@@ -128,9 +161,10 @@ def waterfall(steps: Sequence[Step], *, ylabel: str, title: str, digits: int = 1
             xlim=(-0.5, len(steps) - 0.5),
             show_legend=False,
             show_grid=True,
-            width=680,
-            height=360,
+            width=chart_width(len(steps)),
+            height=380,
             toolbar="above",
+            framewise=True,
             backend=BACKEND,
         )
     )
