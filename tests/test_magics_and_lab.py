@@ -7,6 +7,7 @@ with ``--copy-only`` and through the command it would launch; no server is start
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -291,11 +292,17 @@ def test_notebook_dirs_are_the_package_then_the_repository():
 
 
 def test_the_launch_command():
-    cmd = lab.lab_command(Path("nb"), port=8890, no_browser=True)
+    cmd = lab.lab_command(Path("nb"), port=8890, no_browser=True, as_root=False)
     assert cmd == [sys.executable, "-m", "jupyterlab", "--notebook-dir=nb", "--port=8890",
                    "--no-browser"]  # fmt: skip
-    assert lab.lab_command(Path("x y")) == [sys.executable, "-m", "jupyterlab",
-                                            "--notebook-dir=x y"]  # fmt: skip
+    assert lab.lab_command(Path("x y"), as_root=False) == [sys.executable, "-m", "jupyterlab",
+                                                           "--notebook-dir=x y"]  # fmt: skip
+
+
+def test_root_gets_allow_root_which_jupyterlab_needs_to_start_for_root():
+    assert lab.lab_command(Path("nb"), as_root=True)[-1] == "--allow-root"
+    as_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    assert ("--allow-root" in lab.lab_command(Path("nb"))) == as_root
 
 
 def test_lab_launches_jupyterlab_in_the_folder(shipped, tmp_path, monkeypatch, capsys):

@@ -871,7 +871,7 @@ def test_sizing_waterfall_labels_do_not_overlap(result):
     assert ticks[3] == "rebalance\nblend"
     for text in ticks.values():  # at most 14 characters a line (~95 px at 8pt)
         assert all(len(line) <= 14 for line in text.split("\n"))
-    assert _opt(chart, "width") == 960  # 9 bars of 100 px and the axis, within ~1000 px
+    assert _opt(chart, "width") == 90 + 9 * 85  # 9 bars and the axis, within ~880 px
     labels = chart.Labels.I
     assert _opt(labels, "text_color") == "#404040"
     assert _opt(chart, "framewise") is True
@@ -899,7 +899,7 @@ def test_charts_rescale_and_keep_legends_outside(optimization, attribution, retu
         assert _opt(chart, "framewise") is True, name
         fig = hv.render(chart)
         assert any(isinstance(m, Legend) for m in fig.right), name
-        assert fig.width <= 960, name
+        assert fig.width <= 860, name
     assert _opt(charts["linked"], "title") == "Linked effects over time (Cariño linking)"
     assert _opt(plots.brinson_effects(attribution), "framewise") is True
     assert _opt(plots.risk_contributions(volatility_contributions(held, cov)), "framewise")

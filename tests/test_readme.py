@@ -27,3 +27,16 @@ def test_readme_python_blocks_run_in_order(tmp_path, monkeypatch):
                 exec(compile(block, f"README.md python block {number}", "exec"), namespace)
             except Exception as exc:  # name the block in the failure
                 raise AssertionError(f"README python block {number} failed: {exc!r}") from exc
+
+
+def _first_commands() -> list[str]:
+    block = re.search(r"^```bash\n(.*?)^```", README.read_text(encoding="utf-8"), re.M | re.S)
+    assert block, "README.md starts with a bash block of two commands"
+    return [line.split("  #")[0].strip() for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_readme_starts_with_the_workbench_and_the_test_command_ci_runs():
+    install_and_run, install_and_test = _first_commands()
+    assert install_and_run == "python -m pip install . && portlab lab"
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert install_and_test in ci  # CI runs exactly the README's test command

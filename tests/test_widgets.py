@@ -21,6 +21,7 @@ import ipywidgets as ipw
 import pandas as pd
 import pytest
 
+import portlab
 from portlab import Coordinator, Policy, SizingConfig
 from portlab.analytics import attribution as A
 from portlab.analytics import optimize as O
@@ -38,6 +39,8 @@ from portlab.ui import (
 )
 from portlab.widgets import (
     AttributionExplorer,
+    ChartSlot,
+    ChartUpdate,
     ConflictExplorer,
     OptimizerExplorer,
     PolicyTuner,
@@ -453,6 +456,24 @@ def test_optimizer_frontier_click_and_optional_constraints(computes):
     assert editor.target_weights == {**{"AAPL": 0.0}, **w.targets()}
 
 
+def test_optimizer_targets_sent_to_the_policy_tuner_become_its_decisions():
+    from portlab.ui import current_weights, target_request
+
+    optimizer, tuner = OptimizerExplorer(), PolicyTuner(max_position_size=0.08)
+    optimizer.send_to(tuner)
+    m = tuner.model
+    request = target_request(
+        optimizer.targets(), current_weights(m.state, m.market), timestamp=m.market.dates[-1]
+    )
+    policy = portlab.Policy(max_position_size=0.08)
+    direct = portlab.Coordinator(policy=policy).coordinate(m.signals, m.state, m.market, [request])
+    shown = tuner.result.decisions
+    assert shown["instrument_id"].tolist() == direct.decisions["instrument_id"].tolist()
+    assert shown["share_quantity"].tolist() == direct.decisions["share_quantity"].tolist()
+    with pytest.raises(TypeError, match="takes no targets"):
+        optimizer.send_to(object())
+
+
 def test_the_models_warnings_show_in_amber(market):
     from portlab import Market
 
@@ -471,3 +492,275 @@ def test_a_first_computation_that_fails_shows_the_banner_and_no_result(market):
     assert "Not applied" in w.banner.value and "Traceback" not in w.banner.value
     w.controls_by_name["max_position_size"].value = 0.04  # still usable, still the message
     assert w.model.max_position_size == 0.04 and w.result is None
+
+
+# ----------------------------------------------------------------------------- charts in place
+
+
+def chart_sources(widget, name):
+    """The data sources of the chart ``name`` as bokeh holds them (what the browser shows)."""
+    from bokeh.models import ColumnDataSource
+
+    return list(widget.slots[name].plot.state.select({"type": ColumnDataSource}))
+
+
+def drawn(fig):
+    """What a bokeh layout draws, per figure title: ranges, data, spans, labels, ticks, size."""
+    from bokeh.models import Label, Plot, Span
+
+    def extent(r):
+        return tuple(map(str, getattr(r, "factors", None) or (r.start, r.end)))
+
+    out = {}
+    for f in fig.select({"type": Plot}):
+        data = sorted(
+            (k, tuple(map(str, v)))
+            for r in f.renderers
+            if hasattr(r, "data_source")
+            for k, v in r.data_source.data.items()
+        )
+        out[f.title.text] = (
+            extent(f.x_range),
+            extent(f.y_range),
+            data,
+            sorted((s.location, s.visible) for s in f.renderers if isinstance(s, Span)),
+            sorted((x.text, x.x, x.y) for x in f.center if isinstance(x, Label)),
+            [str(a.major_label_overrides) for a in (*f.xaxis, *f.yaxis)],
+            (f.width, f.height),
+        )
+    return out
+
+
+def test_policy_chart_is_updated_in_place_with_the_new_limit():
+    w = PolicyTuner()
+    before = w.slots["exposures"].widget
+    w.controls_by_name["max_position_size"].value = 0.04
+    slot = w.slots["exposures"]
+    assert slot.widget is before and slot.last is ChartUpdate.UPDATED  # no new BokehModel
+    assert any(c is before for c in walk(w.results))
+    bars = [s for s in chart_sources(w, "exposures") if "limit" in s.data and "item" in s.data]
+    position = [s for s in bars if "AAPL" in list(s.data["item"])]
+    assert len(position) == 1
+    assert set(position[0].data["limit"]) == {0.04}  # the model's new limit, on every bar
+    from bokeh.models import Span
+
+    spans = [s.location for s in slot.plot.state.select({"type": Span})]
+    assert 0.04 in spans and 0.05 not in spans
+
+
+def test_sizing_waterfall_holds_the_new_kelly_step_in_place():
+    w = SizingWhatIf(signal_id="sig-003")
+    before = w.slots["waterfall"].widget
+    w.controls_by_name["kelly_multiplier"].value = 0.5
+    assert w.slots["waterfall"].widget is before
+    raw = w.result.steps.set_index("step")["size"]["Kelly (raw)"]
+    rects = next(s for s in chart_sources(w, "waterfall") if "end" in s.data)
+    ends = dict(zip(rects.data["step"], rects.data["end"], strict=True))
+    assert ends["Kelly"] == pytest.approx(0.5 * raw, rel=1e-12)  # the multiplier, applied
+    assert list(rects.data["end"])[-1] == pytest.approx(w.result.steps["size"].iloc[-1])
+
+
+def test_optimizer_frontier_in_place_and_a_tap_after_the_update(computes):
+    w = OptimizerExplorer()
+    before = w.slots["frontier"].widget
+    w.controls_by_name["max_weight"].value = 0.08
+    assert w.slots["frontier"].widget is before and w.slots["frontier"].last is ChartUpdate.UPDATED
+    source = next(s for s in chart_sources(w, "frontier") if "point" in s.data)
+    table = w.result.frontier
+    assert list(source.data["volatility"]) == pytest.approx(table["volatility"].to_list())
+    assert list(source.data["expected_return"]) == pytest.approx(table["expected_return"].to_list())
+    # a tap on the updated chart chooses the point of the new frontier
+    tap = {"kind": "ModelChanged", "model": {"id": source.selected.id}, "attr": "indices"}
+    before._sync_model(before, {"event": "jsevent", **tap, "new": [4]}, [])
+    assert w.model.frontier_point == 4
+    row = table.loc[4, w.result.mu.index]
+    assert (w.result.weights.to_numpy() == row.to_numpy()).all()
+
+
+@pytest.mark.parametrize(
+    ("cls", "start", "change"),
+    [
+        (PolicyTuner, {}, {"max_sector_exposure": 0.2, "max_position_size": 0.03}),
+        (SizingWhatIf, {"signal_id": "sig-003"}, {"signal_id": "sig-001"}),
+        (ConflictExplorer, {}, {"resolution": Resolution.NET}),
+        (AttributionExplorer, {}, {"grouping": "INSTRUMENT", "linking": A.Linking.GRAP}),
+        (OptimizerExplorer, {}, {"objective": OptimizerObjective.HRP, "max_weight": 0.08}),
+    ],
+)
+def test_an_update_in_place_draws_what_a_fresh_render_draws(cls, start, change):
+    import holoviews as hv
+
+    w = cls(**start)
+    shown = {name: slot.widget for name, slot in w.slots.items()}
+    w.model.param.update(**change)
+    assert w.model.error is None
+    for name, obj in w.chart_objects(w.model, w.result).items():
+        slot = w.slots[name]
+        assert slot.widget is shown[name], f"{name} was drawn again"
+        assert drawn(slot.plot.state) == drawn(hv.render(obj, backend="bokeh")), name
+
+
+def test_chart_slot_updates_in_place_skips_equal_and_redraws_a_new_structure():
+    import holoviews as hv
+    from bokeh.models import ColumnDataSource
+
+    slot = ChartSlot()
+    first = slot.show(hv.Curve(([0, 1, 2], [1.0, 2.0, 3.0])))
+    assert slot.last is ChartUpdate.DRAWN and type(first).__name__ == "BokehModel"
+    shown = slot.show(hv.Curve(([0, 1, 2], [5.0, 1.0, 4.0])))
+    assert shown is first and slot.last is ChartUpdate.UPDATED
+    (source,) = slot.plot.state.select({"type": ColumnDataSource})
+    assert list(source.data["y"]) == [5.0, 1.0, 4.0]
+    assert slot.plot.state.y_range.end >= 5.0  # framewise: the axis follows the new data
+    assert slot.show(hv.Curve(([0, 1, 2], [5.0, 1.0, 4.0]))) is first
+    assert slot.last is ChartUpdate.UNCHANGED
+    # another kind of element: HoloViews cannot update it in place, the slot draws anew
+    other = slot.show(hv.Scatter(([0, 1], [7.0, 8.0])))
+    assert other is not first and slot.last is ChartUpdate.DRAWN
+    (source,) = slot.plot.state.select({"type": ColumnDataSource})
+    assert list(source.data["y"]) == [7.0, 8.0]
+
+
+def test_chart_slot_falls_back_to_a_new_drawing_when_holoviews_fails(monkeypatch):
+    import holoviews as hv
+    from bokeh.models import ColumnDataSource
+
+    slot = ChartSlot()
+    first = slot.show(hv.Curve(([0, 1], [1.0, 2.0])))
+
+    def broken(self, data):
+        raise ValueError("cannot update")
+
+    monkeypatch.setattr(hv.streams.Pipe, "send", broken)
+    shown = slot.show(hv.Curve(([0, 1], [3.0, 4.0])))
+    assert shown is not first and slot.last is ChartUpdate.DRAWN
+    (source,) = slot.plot.state.select({"type": ColumnDataSource})
+    assert list(source.data["y"]) == [3.0, 4.0]
+
+
+def test_a_widget_chart_that_changes_structure_is_redrawn_alone(monkeypatch):
+    import holoviews as hv
+
+    w = AttributionExplorer()
+    shown = {name: slot.widget for name, slot in w.slots.items()}
+    real = AttributionExplorer.chart_objects.__func__
+
+    def linked_as_scatter(cls, model, result):
+        charts = real(cls, model, result)
+        charts["linked"] = hv.Scatter(([0, 1], [0.0, 1.0]))  # another kind of chart
+        return charts
+
+    monkeypatch.setattr(AttributionExplorer, "chart_objects", classmethod(linked_as_scatter))
+    w.model.linking = A.Linking.GRAP
+    assert w.slots["linked"].widget is not shown["linked"]
+    assert w.slots["linked"].last is ChartUpdate.DRAWN
+    assert w.slots["waterfall"].widget is shown["waterfall"]
+    assert w.slots["linked"].widget in w.results.children  # the new one is on the page
+
+
+_PAGE = """<html><head>{js}</head><body>{div}<script>
+Bokeh.embed.embed_items({docs}, {items});
+window.applyPatch = function (fragments) {{  // as jupyter_bokeh's front end does
+  const {{Receiver}} = Bokeh.require("protocol/receiver");
+  const receiver = new Receiver();
+  let applied = 0;
+  for (const f of fragments) {{
+    receiver.consume(f.bytes ? Uint8Array.from(atob(f.bytes), c => c.charCodeAt(0)).buffer
+                             : f.text);
+    const msg = receiver.message;
+    if (msg != null && Object.keys(msg.content).length > 0) {{
+      Bokeh.documents[0].apply_json_patch(msg.content, msg.buffers);
+      applied += 1;
+    }}
+  }}
+  return applied;
+}};
+window.column = (id, name) => Array.from(Bokeh.documents[0].get_model_by_id(id).data[name]);
+</script></body></html>"""
+
+
+@pytest.mark.browser
+def test_the_browser_shows_the_numbers_of_an_update_in_place(tmp_path):
+    """BokehJS, given the chart's first bundle and then the PATCH-DOC messages the same
+    BokehModel sent for one change, holds the new result's numbers."""
+    import base64
+    import json
+    from pathlib import Path
+
+    from bokeh.core.json_encoder import serialize_json
+    from bokeh.resources import INLINE
+
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip("no Chromium at /usr/bin/chromium")
+    w = SizingWhatIf(signal_id="sig-003")  # Kelly multiplier 1: the step is min(raw, cap)
+    raw = w.result.steps.set_index("step")["size"]["Kelly (raw)"]
+    first = min(w.model.kelly_multiplier * raw, w.model.max_kelly_fraction)
+    shown = w.slots["waterfall"].widget
+    bundle = dict(shown.render_bundle)
+    sent = []
+    shown.send = lambda content, buffers=None: sent.append((content, buffers))
+    w.controls_by_name["kelly_multiplier"].value = 0.5
+    assert w.slots["waterfall"].widget is shown and sent
+    fragments = [
+        {"bytes": base64.b64encode(bytes(buffers[0])).decode()} if buffers else
+        {"text": content["payload"]}
+        for content, buffers in sent
+    ]  # fmt: skip
+    (rects,) = [s for s in chart_sources(w, "waterfall") if "end" in s.data]
+    page = tmp_path / "chart.html"
+    page.write_text(
+        _PAGE.format(
+            js=INLINE.render_js(),
+            div=bundle["div"],
+            docs=serialize_json(bundle["docs_json"]),
+            items=json.dumps(bundle["render_items"]),
+        )
+    )
+    assert w.result.steps.set_index("step")["size"]["Kelly (raw)"] == raw
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
+        try:
+            tab = browser.new_page()
+            tab.goto(page.as_uri())
+            tab.wait_for_function("window.Bokeh && Bokeh.documents.length > 0", timeout=30_000)
+            before = tab.evaluate("([id, c]) => column(id, c)", [rects.id, "end"])
+            assert before[0] == pytest.approx(first, rel=1e-12)
+            assert tab.evaluate("f => applyPatch(f)", fragments) > 0
+            after = tab.evaluate("([id, c]) => column(id, c)", [rects.id, "end"])
+        finally:
+            browser.close()
+    assert after[0] == pytest.approx(0.5 * raw, rel=1e-12)
+    assert after == pytest.approx([float(x) for x in rects.data["end"]], rel=1e-12)
+
+
+def test_bokehjs_is_put_into_the_page_once_per_kernel_inline(monkeypatch):
+    import bokeh
+
+    import portlab.widgets._bokehjs as bokehjs
+
+    shown: list[dict] = []
+    monkeypatch.setattr(bokehjs, "_loaded", False)
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: shown.append(obj))
+    assert bokehjs.load_bokehjs() is True
+    assert bokehjs.load_bokehjs() is False  # once per kernel
+    assert bokehjs.load_bokehjs(force=True) is True
+    assert len(shown) == 2
+    script = shown[0]["application/javascript"]
+    assert f"window.Bokeh.version === {bokeh.__version__!r}" in script
+    assert ".call(window)" in script
+    assert "http://" not in script.split("\n", 1)[0] and "cdn.bokeh.org" not in script
+    assert len(script) > 500_000  # BokehJS itself, inline
+
+
+def test_displaying_a_widget_loads_bokehjs_before_the_widget(monkeypatch):
+    import portlab.widgets._base as base
+
+    calls: list[object] = []
+    monkeypatch.setattr(base, "load_bokehjs", lambda: calls.append("bokehjs"))
+    monkeypatch.setattr("IPython.display.display", lambda obj, raw=False: calls.append(obj))
+    widget = SizingWhatIf()
+    widget._ipython_display_()
+    assert calls[0] == "bokehjs"
+    view = calls[1]["application/vnd.jupyter.widget-view+json"]
+    assert view["model_id"] == widget.model_id

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import shutil
 import subprocess
 import sys
@@ -143,12 +144,16 @@ def lab_command(
     port: int | None = None,
     no_browser: bool = False,
     python: str | None = None,
+    as_root: bool | None = None,
 ) -> list[str]:
     """The command starting JupyterLab on ``folder``: ``python -m jupyterlab --notebook-dir``.
 
+    ``as_root`` (default: whether this process runs as root, e.g. in a container) adds
+    ``--allow-root``, without which JupyterLab refuses to start for root.
+
     Examples
     --------
-    >>> lab_command(Path("nb"), port=8890, no_browser=True, python="python")
+    >>> lab_command(Path("nb"), port=8890, no_browser=True, python="python", as_root=False)
     ['python', '-m', 'jupyterlab', '--notebook-dir=nb', '--port=8890', '--no-browser']
     """
     cmd = [python or sys.executable, "-m", "jupyterlab", f"--notebook-dir={folder}"]
@@ -156,7 +161,13 @@ def lab_command(
         cmd.append(f"--port={port}")
     if no_browser:
         cmd.append("--no-browser")
+    if as_root if as_root is not None else _is_root():
+        cmd.append("--allow-root")
     return cmd
+
+
+def _is_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
 
 
 def _port(text: str) -> int:

@@ -96,11 +96,23 @@ def conflict_table(result: Any, signals: Any = None) -> pd.DataFrame:
     rej = result.rejections
     rows: list[dict[str, Any]] = []
 
+    # lookups built once: a batch of 1,000 signals must not scan the tables per input
+    by_id = info.to_dict("index")
+    rejected_ids = {
+        key: list(part["id"]) for key, part in rej.groupby(["instrument_id", "reason"], sort=False)
+    }
+    first_outcome = dict(
+        zip(
+            wf["instrument_id"].drop_duplicates(),
+            wf.drop_duplicates("instrument_id")["outcome"],
+            strict=True,
+        )
+    )
+
     def known(sid: str, field: str, default: Any = None) -> Any:
-        if sid in info.index:
-            value = info.at[sid, field]
-            if value is not None and value == value:
-                return value
+        value = by_id.get(sid, {}).get(field)
+        if value is not None and value == value:
+            return value
         return default
 
     lost = rej[rej["reason"].isin(list(_LOST))]
@@ -112,8 +124,7 @@ def conflict_table(result: Any, signals: Any = None) -> pd.DataFrame:
             d = dec.loc[iid]
             members = [*d["signal_ids"], *d["rebalance_ids"]]
         else:  # dropped after resolution: the inputs rejected with the candidate's outcome
-            same = rej[(rej["instrument_id"] == iid) & (rej["reason"] == row.outcome)]
-            members = list(same["id"])
+            members = rejected_ids.get((iid, row.outcome), [])
         ordered = [winner, *[m for m in members if m != winner]]
         for sid in ordered:
             won = sid == winner
@@ -137,7 +148,6 @@ def conflict_table(result: Any, signals: Any = None) -> pd.DataFrame:
                 }
             )
     for r in lost.itertuples(index=False):
-        outcome = wf.loc[wf["instrument_id"] == r.instrument_id, "outcome"]
         rows.append(
             {
                 "instrument_id": r.instrument_id,
@@ -150,7 +160,7 @@ def conflict_table(result: Any, signals: Any = None) -> pd.DataFrame:
                 "reason": r.reason,
                 "detail": r.detail,
                 "winner_id": r.winner_id,
-                "outcome": outcome.iloc[0] if len(outcome) else "no trade",
+                "outcome": first_outcome.get(r.instrument_id, "no trade"),
             }
         )
     table = pd.DataFrame(rows, columns=list(CONFLICT_COLUMNS))

@@ -59,8 +59,9 @@ __all__ = [
 #: results column of a notebook widget)
 WIDTH = 620
 HEIGHT = 340
-#: the widest a chart gets: the results column of a notebook (about 1000 px) less margins
-MAX_WIDTH = 960
+#: the widest a chart gets: the results column of a notebook widget (about 880 px in a
+#: 1400 px JupyterLab window) less margins
+MAX_WIDTH = 860
 #: width of a waterfall or category bar, in category units
 BAR_WIDTH = 0.7
 #: bars of instruments a chart shows by default; more are cut to the largest (and the

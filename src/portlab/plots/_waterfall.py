@@ -30,10 +30,10 @@ from portlab.plots._style import (
 
 __all__ = ["Step", "waterfall"]
 
-#: characters per line of a bar's name and rule under it (about 95 px at bokeh's 8pt ticks)
+#: characters per line of a bar's name and rule under it (about 80 px at bokeh's 8pt ticks)
 TICK_CHARS = 14
 #: pixels per bar (a tick label of :data:`TICK_CHARS` characters and a gap) and around them
-STEP_PX = 100
+STEP_PX = 85
 AXIS_PX = 90
 
 

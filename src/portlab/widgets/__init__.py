@@ -24,10 +24,19 @@ Sliders recompute when released (``continuous_update=False``); a busy indicator 
 computing; a change that cannot be computed shows the model's message in a banner and keeps
 the last good result; "Copy as code" shows ``model.to_code()``.
 
+Each chart is drawn once and then updated in place (:class:`ChartSlot`): a new result sends
+its HoloViews objects through a ``DynamicMap``'s pipe, HoloViews changes the existing bokeh
+models and ``jupyter_bokeh.BokehModel`` sends only those changes to the browser; a chart of
+another structure is drawn anew. ``Widget.chart_objects(model, result)`` gives the HoloViews
+objects a widget shows. The charts draw with the page's BokehJS, which every widget puts
+into the page, inline, the first time one is displayed in a kernel (:func:`load_bokehjs`).
+
 The browser side of the anywidget components (plain ES modules and CSS, no build step)
 lives in the repository's top-level ``widgets/`` folder and ships inside the wheel.
 """
 
+from portlab.widgets._base import ChartSlot, ChartUpdate
+from portlab.widgets._bokehjs import load_bokehjs
 from portlab.widgets.attribution_explorer import AttributionExplorer
 from portlab.widgets.conflict_explorer import ConflictExplorer
 from portlab.widgets.optimizer_explorer import OptimizerExplorer
@@ -37,10 +46,13 @@ from portlab.widgets.sizing_what_if import SizingWhatIf
 __all__ = [
     "AllocationEditor",
     "AttributionExplorer",
+    "ChartSlot",
+    "ChartUpdate",
     "ConflictExplorer",
     "OptimizerExplorer",
     "PolicyTuner",
     "SizingWhatIf",
+    "load_bokehjs",
 ]
 
 from portlab.widgets.allocation_editor import AllocationEditor

@@ -12,10 +12,19 @@ Wiring
     loading a signal's fields) moves the control without setting the parameter back.
     A value the parameter refuses, or a change that cannot be computed, shows the model's
     message in a red banner at the top of the results; the last good result stays shown.
+
+Charts
+    Each chart is a :class:`ChartSlot`, drawn once and then updated in place: the new
+    result's HoloViews objects go through a ``DynamicMap``'s ``Pipe``, HoloViews changes the
+    existing bokeh models and ``jupyter_bokeh.BokehModel`` sends only those changes to the
+    browser (a new figure and a new ``BokehModel`` per result cost 2-3 times as much, most of
+    it in bokeh figure construction and the document's serialization). A chart equal to the
+    one shown sends nothing; one of another structure is drawn anew.
 """
 
 from __future__ import annotations
 
+import enum
 import html
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -24,6 +33,7 @@ import ipywidgets as ipw
 import param
 
 from portlab.ui import ViewModel, one_line
+from portlab.widgets._bokehjs import load_bokehjs
 
 if TYPE_CHECKING:
     from portlab.engine import Coordinator
@@ -36,6 +46,8 @@ __all__ = [
     "WorkbenchWidget",
     "bind",
     "checkbox",
+    "ChartSlot",
+    "ChartUpdate",
     "chart_widget",
     "dropdown",
     "headline_html",
@@ -68,6 +80,8 @@ def chart_widget(obj: Any) -> ipw.Widget:
     (JupyterLab, Notebook 7, VS Code, Voila). Without ``jupyter_bokeh`` the object is
     displayed in an :class:`ipywidgets.Output` (needs ``portlab.plots.extension()``).
     A chart that cannot be drawn becomes a one-line message, never a traceback.
+    A chart that is redrawn with every result is better kept in a :class:`ChartSlot`,
+    which updates it in place.
     """
     import holoviews as hv
 
@@ -83,9 +97,197 @@ def chart_widget(obj: Any) -> ipw.Widget:
     try:
         return BokehModel(hv.render(obj, backend="bokeh"))
     except Exception as err:  # a chart failing must not break the widget
-        return ipw.HTML(
-            f"<div style='color:{_RED}'>chart not drawn: {html.escape(one_line(err))}</div>"
+        return _chart_error(err)
+
+
+def _chart_error(err: Exception) -> ipw.HTML:
+    return ipw.HTML(
+        f"<div style='color:{_RED}'>chart not drawn: {html.escape(one_line(err))}</div>"
+    )
+
+
+class ChartUpdate(enum.Enum):
+    """How a :class:`ChartSlot` showed its last chart."""
+
+    #: drawn from scratch: a new bokeh document and a new ``BokehModel``
+    DRAWN = "drawn"
+    #: the same ``BokehModel``, its bokeh models changed in place (PATCH-DOC to the browser)
+    UPDATED = "updated"
+    #: the chart equals the one shown: nothing sent
+    UNCHANGED = "unchanged"
+    #: the chart could not be drawn: a one-line message instead
+    FAILED = "failed"
+
+
+def _panels(obj: Any) -> list[Any]:
+    """The panels of a ``Layout`` (in order), or ``[obj]``."""
+    import holoviews as hv
+
+    return list(obj) if isinstance(obj, hv.Layout) else [obj]
+
+
+def _structure(obj: Any) -> tuple[Any, ...]:
+    """What must stay the same for HoloViews to update a chart in place: the kind, group
+    and label of every element (an overlay's in order), and its dimensions' names.
+
+    Two charts with the same structure differ only in their data and options (title, ticks,
+    ranges, colours), which a ``DynamicMap`` frame can change.
+    """
+    import holoviews as hv
+
+    if isinstance(obj, hv.Layout):
+        return ("Layout", tuple(_structure(p) for p in obj))
+    if isinstance(obj, hv.Overlay):
+        return ("Overlay", tuple(_structure(e) for e in obj))
+    dims = tuple(d.name for d in obj.dimensions()) if isinstance(obj, hv.Element) else ()
+    return (type(obj).__name__, obj.group, dims)
+
+
+def _same_chart(a: Any, b: Any) -> bool:
+    """True when ``b`` would draw exactly as ``a``: the same structure, the same data of
+    every element and the same options (compared by value)."""
+    import holoviews as hv
+
+    if _structure(a) != _structure(b):
+        return False
+    if isinstance(a, (hv.Layout, hv.Overlay)):
+        return all(_same_chart(x, y) for x, y in zip(a, b, strict=True)) and _same_opts(a, b)
+    return _same_data(a, b) and _same_opts(a, b)
+
+
+def _same_opts(a: Any, b: Any) -> bool:
+    import holoviews as hv
+
+    try:
+        return all(
+            hv.Store.lookup_options("bokeh", a, kind).kwargs
+            == hv.Store.lookup_options("bokeh", b, kind).kwargs
+            for kind in ("plot", "style", "norm")
         )
+    except Exception:  # options that cannot be compared (arrays, callables): not the same
+        return False
+
+
+def _same_data(a: Any, b: Any) -> bool:
+    import pandas as pd
+
+    x, y = a.data, b.data
+    if isinstance(x, pd.DataFrame) and isinstance(y, pd.DataFrame):
+        return x.equals(y)
+    try:
+        return bool(x == y)
+    except Exception:
+        return False
+
+
+class ChartSlot:
+    """One chart of a widget, drawn once and then updated in place.
+
+    The first chart is drawn as a ``hv.DynamicMap`` fed by a ``hv.streams.Pipe`` (one per
+    panel of a ``Layout``, laid out the same way), rendered to bokeh once and wrapped in a
+    ``jupyter_bokeh.BokehModel``. A later chart of the same structure (the kind, group and
+    dimensions of every element, in the same order; titles, labels, data and options may
+    differ) is sent through the pipes: HoloViews changes the existing bokeh models (data sources,
+    ranges, ticks, titles), and ``BokehModel`` forwards those changes to the browser as
+    PATCH-DOC messages; the widget stays the same object. A chart equal to the one shown
+    sends nothing. A chart of another structure, or one HoloViews fails to update, is
+    drawn from scratch (a new ``BokehModel``); one that cannot be drawn at all becomes a
+    one-line message.
+
+    Attributes
+    ----------
+    widget : ipywidgets.Widget or None
+        What shows the chart (``BokehModel``, or an ``HTML`` message), None before the first.
+    last : ChartUpdate or None
+        How the last chart was shown.
+    plot : holoviews Plot or None
+        HoloViews' plot of the chart (``plot.state`` is the bokeh model shown).
+    """
+
+    def __init__(self) -> None:
+        self.widget: ipw.Widget | None = None
+        self.last: ChartUpdate | None = None
+        self.plot: Any = None
+        self._pipes: list[Any] = []
+        self._shown: Any = None
+
+    def show(self, obj: Any) -> ipw.Widget:
+        """Show the HoloViews object ``obj`` (an element, an ``Overlay`` or a ``Layout``);
+        returns the widget showing it (the same one as before unless it was redrawn)."""
+        if self.plot is not None and self._shown is not None:
+            if _same_chart(self._shown, obj):
+                self.last = ChartUpdate.UNCHANGED
+                return self.widget  # type: ignore[return-value]
+            if _structure(self._shown) == _structure(obj) and self._update(obj):
+                self._shown = obj
+                self.last = ChartUpdate.UPDATED
+                return self.widget  # type: ignore[return-value]
+        return self._draw(obj)
+
+    def _draw(self, obj: Any) -> ipw.Widget:
+        import holoviews as hv
+        from jupyter_bokeh import BokehModel
+
+        self.close()
+        try:
+            panels = _panels(obj)
+            pipes = [hv.streams.Pipe(data=p) for p in panels]
+            maps = [hv.DynamicMap(_frame, streams=[pipe]) for pipe in pipes]
+            layout = isinstance(obj, hv.Layout)
+            shown = obj.clone(list(zip(obj.keys(), maps, strict=True))) if layout else maps[0]
+            plot = hv.renderer("bokeh").get_plot(shown)
+            self.widget = BokehModel(plot.state)
+        except Exception as err:  # a chart failing must not break the widget
+            self.widget = _chart_error(err)
+            self.last = ChartUpdate.FAILED
+            return self.widget
+        self.plot, self._pipes, self._shown = plot, pipes, obj
+        self.last = ChartUpdate.DRAWN
+        return self.widget
+
+    def _update(self, obj: Any) -> bool:
+        """Send ``obj``'s panels through the pipes; False if HoloViews could not."""
+        document = self.plot.state.document
+        # held: the changes of one update reach the browser once each, combined per property
+        document.hold("combine")
+        try:
+            with document.models.freeze():  # one recomputation of the document's models
+                for pipe, panel, old in zip(
+                    self._pipes, _panels(obj), _panels(self._shown), strict=True
+                ):
+                    if not _same_chart(old, panel):
+                        pipe.send(panel)
+        except Exception:
+            return False
+        finally:
+            document.unhold()
+        return True
+
+    def close(self) -> None:
+        """Close the widget shown (its bokeh document stops sending changes)."""
+        if self.widget is not None:
+            # the widget's comm only: BokehModel.close also detaches it from its document,
+            # which it does again (and fails, a KeyError) when it is collected
+            ipw.Widget.close(self.widget)
+        self.widget, self.plot, self._pipes, self._shown = None, None, [], None
+
+
+def _frame(data: Any) -> Any:
+    """A ``DynamicMap`` callback: the frame is the chart sent through the pipe, normalized
+    ``framewise`` (its axes follow each new frame, not the first one)."""
+    import holoviews as hv
+
+    return data.map(_framewise, hv.Element)
+
+
+def _framewise(element: Any) -> Any:
+    # on each element: set on an Overlay, a plot attached to a document keeps its ranges;
+    # a chart that sets it already costs nothing here (a clone with options is ~4 ms)
+    import holoviews as hv
+
+    if hv.Store.lookup_options("bokeh", element, "norm").kwargs.get("framewise"):
+        return element
+    return element.opts(framewise=True, clone=True, backend="bokeh")
 
 
 def _bounds(p: param.Parameter, default: tuple[float, float]) -> tuple[float, float]:
@@ -283,7 +485,8 @@ class WorkbenchWidget(ipw.HBox):
         )
         self.results = ipw.VBox(layout=ipw.Layout(flex="1 1 auto", padding="4px", min_width="0"))
         head = ipw.HBox([self.busy_indicator, self.code_button])
-        self._charts: list[ipw.Widget] = []
+        #: the charts by name, each drawn once and then updated in place
+        self.slots: dict[str, ChartSlot] = {}
         super().__init__(
             [controls, self.results], layout=ipw.Layout(width="100%", align_items="flex-start")
         )
@@ -295,6 +498,13 @@ class WorkbenchWidget(ipw.HBox):
         self.renders = 0
         self._render_result()
         self._on_error_text(self.model.error)
+
+    def _ipython_display_(self) -> None:
+        """Display in a notebook: BokehJS first (once per kernel), then the widget."""
+        from IPython.display import display
+
+        load_bokehjs()
+        display(self._repr_mimebundle_(), raw=True)
 
     # -- the model's outputs ----------------------------------------------------------------
 
@@ -341,15 +551,22 @@ class WorkbenchWidget(ipw.HBox):
             text = " ".join(str(err).split())
             self.show_error(f"{name}: {text}" if text else f"{name}: {value!r} refused")
 
-    def chart(self, obj: Any) -> ipw.Widget:
-        """A chart of the results (see :func:`chart_widget`); replaced at the next redraw."""
-        shown = chart_widget(obj)
-        self._charts.append(shown)
-        return shown
+    def chart(self, name: str, obj: Any) -> ipw.Widget:
+        """The chart ``name`` showing the HoloViews object ``obj``: drawn the first time,
+        updated in place after (see :class:`ChartSlot`); returns the widget showing it."""
+        slot = self.slots.get(name)
+        if slot is None:
+            slot = self.slots[name] = ChartSlot()
+        return slot.show(obj)
+
+    @classmethod
+    def chart_objects(cls, model: Any, result: Any) -> dict[str, Any]:
+        """The HoloViews objects the widget shows for ``result`` of ``model`` (its
+        view-model), by chart name: what :meth:`_render` passes to :meth:`chart`."""
+        raise NotImplementedError
 
     def _render_result(self) -> None:
         self.renders += 1
-        self._charts = []  # the previous charts are closed when collected (BokehModel.__del__)
         result = self.model.result
         # a first computation that failed has no result: the banner says why, nothing else
         sections = [] if result is None else self._render(result)

@@ -153,13 +153,24 @@ class AttributionExplorer(WorkbenchWidget):
         self.notes_html.value = "".join(
             f"<div style='font-size:11px;opacity:0.75'>{html.escape(n)}</div>" for n in result.notes
         )
-        b = result.brinson
+        charts = self.chart_objects(self.model, result)
         return [
             self.totals_html,
-            self.chart(attribution_waterfall(b)),
+            self.chart("waterfall", charts["waterfall"]),
             self.groups_html,
-            self.chart(brinson_effects(b)),
-            self.chart(linked_effects(b)),
+            self.chart("effects", charts["effects"]),
+            self.chart("linked", charts["linked"]),
             self.factors_html,
             self.notes_html,
         ]
+
+    @classmethod
+    def chart_objects(cls, model: AttributionModel, result: AttributionOutcome) -> dict[str, Any]:
+        """``{"waterfall", "effects", "linked"}``: the attribution waterfall, the effects by
+        group and the linked effects over time."""
+        b = result.brinson
+        return {
+            "waterfall": attribution_waterfall(b),
+            "effects": brinson_effects(b),
+            "linked": linked_effects(b),
+        }

@@ -12,6 +12,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as ipw
 import pandas as pd
 
@@ -127,12 +129,22 @@ class ConflictExplorer(WorkbenchWidget):
             {"Wanted (% NAV)": pct2, "Allocated (% NAV)": pct2, "Final (% NAV)": pct2},
             caption="Allocation across opportunities",
         )
-        coordination = result.coordination
+        charts = self.chart_objects(self.model, result)
         return [
             self.binding_html,
             self.winners_html,
             self.losers_html,
-            self.chart(conflicts(coordination, self.model.signals)),
+            self.chart("conflicts", charts["conflicts"]),
             self.allocation_html,
-            self.chart(allocation(coordination)),
+            self.chart("allocation", charts["allocation"]),
         ]
+
+    @classmethod
+    def chart_objects(cls, model: ConflictModel, result: ConflictOutcome) -> dict[str, Any]:
+        """``{"conflicts": Overlay, "allocation": ...}``: winner and losers per instrument,
+        and the allocation across opportunities."""
+        coordination = result.coordination
+        return {
+            "conflicts": conflicts(coordination, model.signals),
+            "allocation": allocation(coordination),
+        }

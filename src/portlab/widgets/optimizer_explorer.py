@@ -23,9 +23,9 @@ import pandas as pd
 from portlab.plots import frontier
 from portlab.ui import OptimizerModel, OptimizerObjective, OptimizerOutcome
 from portlab.widgets._base import (
+    ChartUpdate,
     WorkbenchWidget,
     bind,
-    chart_widget,
     checkbox,
     dropdown,
     headline_html,
@@ -171,38 +171,62 @@ class OptimizerExplorer(WorkbenchWidget):
         """The chosen weights as targets ``{instrument: weight}`` (fractions of NAV)."""
         return {str(k): float(v) for k, v in self.result.weights.items()}
 
-    def send_to(self, editor: Any) -> None:
-        """Set the chosen weights as the targets of an allocation editor (any widget with a
-        ``target_weights`` mapping): its engine turns them into decisions."""
-        editor.target_weights = {**dict(editor.target_weights), **self.targets()}
+    def send_to(self, target: Any) -> None:
+        """Send the chosen weights as targets: to an allocation editor (any widget with a
+        ``target_weights`` mapping) or to a policy tuner (any widget whose model has
+        ``set_targets``, :meth:`portlab.ui.PolicyModel.set_targets`). Either way the engine
+        turns the move from the current weights into decisions, under the target's policy.
+
+        Raises
+        ------
+        TypeError
+            ``target`` takes no targets.
+        """
+        model = getattr(target, "model", None)
+        if hasattr(model, "set_targets"):
+            model.set_targets(self.targets())
+        elif hasattr(target, "target_weights"):
+            target.target_weights = {**dict(target.target_weights), **self.targets()}
+        else:
+            raise TypeError(
+                f"send_to: a {type(target).__name__} takes no targets; give an "
+                "AllocationEditor or a PolicyTuner"
+            )
 
     # -- results --------------------------------------------------------------------------------
 
-    def _frontier_chart(self, result: OptimizerOutcome) -> ipw.Widget:
+    @classmethod
+    def chart_objects(cls, model: OptimizerModel, result: OptimizerOutcome) -> dict[str, Any]:
+        """``{"frontier": Overlay}``: the frontier (a tap on a point chooses it) with the
+        current and chosen portfolios."""
         import holoviews as hv
 
         chart = frontier(
             result.frontier, current=result.current_point, chosen=result.chosen_point
         ).opts(hv.opts.Scatter("Frontier", tools=["hover", "tap"]), clone=True)
-        shown = chart_widget(chart)
-        self._charts.append(shown)
-        self._wire_clicks(shown, len(result.frontier))
+        return {"frontier": chart}
+
+    def _frontier_chart(self, result: OptimizerOutcome) -> ipw.Widget:
+        shown = self.chart("frontier", self.chart_objects(self.model, result)["frontier"])
+        slot = self.slots["frontier"]
+        if slot.last is ChartUpdate.DRAWN:  # a new bokeh document: wire its taps once
+            self._wire_clicks(slot)
         return shown
 
-    def _wire_clicks(self, shown: ipw.Widget, n_points: int) -> None:
-        """A tap on a frontier point (its data source's selection) chooses that point."""
-        document = getattr(shown, "_document", None)
-        if document is None:
-            return
+    def _wire_clicks(self, slot: Any) -> None:
+        """A tap on a frontier point (its data source's selection) chooses that point.
+
+        The data source stays the same while the chart is updated in place, so the point
+        tapped is read from its data at the time of the tap.
+        """
         from bokeh.models import ColumnDataSource
 
-        for source in document.select({"type": ColumnDataSource}):
-            data = source.data
-            if "point" in data and len(data["point"]) == n_points and "holdings" in data:
-                points = list(data["point"])
+        for source in slot.plot.state.select({"type": ColumnDataSource}):
+            if "point" in source.data and "holdings" in source.data:
 
-                def clicked(attr: str, old: Any, new: Any, points: list = points) -> None:
-                    if new:
+                def clicked(attr: str, old: Any, new: Any, source: Any = source) -> None:
+                    points = source.data["point"]
+                    if new and new[0] < len(points):
                         self.select_point(int(points[new[0]]))
 
                 source.selected.on_change("indices", clicked)

@@ -13,6 +13,8 @@ Examples
 
 from __future__ import annotations
 
+from typing import Any
+
 import ipywidgets as ipw
 import pandas as pd
 
@@ -182,16 +184,18 @@ class PolicyTuner(WorkbenchWidget):
         self.limits_html.value = table_html(
             _limits_table(result), caption="Exposures against the limits"
         )
-        # one column: with the controls the page stays within 1280 px (no horizontal scroll)
-        chart = self.chart(
-            exposures(
-                self.model.state, self.model.market, result.coordinator, result.coordination
-            ).cols(1)
-        )
         return [
             self.counts_html,
             self.decisions_html,
             self.rejections_html,
             self.limits_html,
-            chart,
+            *(self.chart(k, obj) for k, obj in self.chart_objects(self.model, result).items()),
         ]
+
+    @classmethod
+    def chart_objects(cls, model: PolicyModel, result: PolicyOutcome) -> dict[str, Any]:
+        """``{"exposures": Layout}``: the exposures against the limits before and after
+        the batch, one chart per measure in one column (with the controls the page stays
+        within 1280 px, no horizontal scroll)."""
+        chart = exposures(model.state, model.market, result.coordinator, result.coordination)
+        return {"exposures": chart.cols(1)}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+from typing import Any
 
 import ipywidgets as ipw
 import pandas as pd
@@ -149,8 +150,15 @@ class SizingWhatIf(WorkbenchWidget):
             caption="Sizing steps",
         )
         sections: list[ipw.Widget] = [self.summary_html, self.reasoning_html, self.steps_html]
-        if len(result.waterfall):
-            sections.append(
-                self.chart(sizing_waterfall(result.waterfall, str(signal["instrument_id"])))
-            )
+        charts = self.chart_objects(self.model, result)
+        sections += [self.chart(name, obj) for name, obj in charts.items()]
         return sections
+
+    @classmethod
+    def chart_objects(cls, model: SizingModel, result: SizingOutcome) -> dict[str, Any]:
+        """``{"waterfall": Overlay}``: the signal's sizing waterfall (none when the engine
+        sized nothing)."""
+        if not len(result.waterfall):
+            return {}
+        instrument = str(result.signal.iloc[0]["instrument_id"])
+        return {"waterfall": sizing_waterfall(result.waterfall, instrument)}

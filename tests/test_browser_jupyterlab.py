@@ -1,0 +1,275 @@
+"""The workbench in a real JupyterLab, driven in Chromium as a person would use it.
+
+One JupyterLab server for the module, started the way a user starts it
+(``portlab lab FOLDER --no-browser --port N``, see ``tests/_jupyterlab.py``), on a free port
+with a random token. Each test opens a tutorial, runs all its cells with JupyterLab's own
+"Run All Cells" command, then works the widget with the mouse:
+
+* the policy tuner: the max-position slider is dragged to a new value; the decisions table in
+  the page must become the decisions a direct ``Coordinator`` call makes at that value;
+* the allocation editor: a bar is dragged past the position cap; it must turn red while the
+  button is down and, on release, the kernel's ``editor.target_weights`` must hold the new
+  weight and the decisions shown must be the engine's for it;
+* every tutorial with a widget: it renders with no error output and no browser console error,
+  and a screenshot of it is saved in ``tests/artifacts/`` (the README shows them).
+
+The time from releasing the slider to the table updated in the page is written to
+``tests/artifacts/browser_latency.json`` (measured over repeats by
+``benchmarks/bench_browser.py``, not asserted here).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("playwright")
+pytest.importorskip("jupyterlab")
+
+from _jupyterlab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LabPage, LabServer
+
+if not CHROMIUM.exists():
+    pytest.skip("no Chromium at /usr/bin/chromium", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright
+
+import portlab
+from portlab.datasets import example_batch, load_sample
+from portlab.ui import target_request
+
+pytestmark = pytest.mark.browser
+
+#: tutorials and the CSS selector of the widget each shows (its first output)
+WIDGET_NOTEBOOKS = {
+    "02_policy_tuning": ".widget-hbox .widget-slider",
+    "03_sizing_what_if": ".widget-hbox .widget-slider",
+    "04_conflict_resolution": ".widget-hbox .widget-dropdown",
+    "05_allocation_editor": "svg rect.pa-bar",
+    "06_optimization": ".widget-hbox .widget-dropdown",
+    "07_attribution": ".widget-hbox .widget-dropdown",
+}
+
+#: the tutorials the interaction tests open (and screenshot after working the widget)
+INTERACTIVE = ("02_policy_tuning", "05_allocation_editor")
+
+# Rows of the table shown under the caption ``caption`` inside the first widget output.
+READ_TABLE = """(caption) => {
+  const heads = Array.from(document.querySelectorAll('.jp-OutputArea-output div'))
+    .filter((d) => d.textContent.trim() === caption && d.children.length === 0);
+  if (!heads.length) return null;
+  let node = heads[0].nextElementSibling;
+  while (node && node.tagName !== 'TABLE') node = node.nextElementSibling;
+  if (!node) return [];
+  const cols = Array.from(node.querySelectorAll('thead th')).map((t) => t.textContent.trim());
+  return Array.from(node.querySelectorAll('tbody tr')).map((tr) => {
+    const cells = Array.from(tr.querySelectorAll('td')).map((t) => t.textContent.trim());
+    return Object.fromEntries(cols.map((c, i) => [c, cells[i]]));
+  });
+}"""
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    server = LabServer(tmp_path_factory.mktemp("lab"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_notebook(lab, browser):
+    """``open_notebook(name)``: a :class:`LabPage` with the tutorial open and all cells run;
+    console errors are collected in ``page.console_errors``. The kernel is shut down after."""
+    pages: list[LabPage] = []
+
+    def _open(name: str) -> LabPage:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        lab_page = LabPage(page, lab, f"{name}.ipynb")
+        lab_page.console_errors = errors  # type: ignore[attr-defined]
+        pages.append(lab_page)
+        lab_page.open()
+        lab_page.run_all()
+        assert lab_page.errors_shown() == [], f"{name}: an error in the notebook"
+        return lab_page
+
+    yield _open
+    for lab_page in pages:
+        try:
+            lab_page.command("kernelmenu:shutdown")
+        finally:
+            lab_page.page.close()
+
+
+def _shares(text: str) -> float:
+    return float(re.sub(r"[^\d.\-]", "", text))
+
+
+def _decisions_in_page(lab_page: LabPage) -> list[tuple[str, str, float]]:
+    rows = lab_page.page.evaluate(READ_TABLE, "Decisions") or []
+    return [(r["Instrument"], r["Action"], _shares(r["Shares"])) for r in rows]
+
+
+def _engine_decisions(max_position_size: float) -> list[tuple[str, str, float]]:
+    batch = example_batch()
+    coordinator = portlab.Coordinator(policy=portlab.Policy(max_position_size=max_position_size))
+    result = coordinator.coordinate(
+        batch.signals, batch.state, load_sample(), batch.rebalance_requests
+    )
+    d = result.decisions
+    return list(
+        zip(d["instrument_id"], d["action"], d["share_quantity"].astype(float), strict=True)
+    )
+
+
+def test_policy_tuner_slider_dragged_with_the_mouse_gives_the_engines_decisions(open_notebook):
+    lab_page = open_notebook("02_policy_tuning")
+    page = lab_page.page
+    slider = page.locator(".widget-slider", has_text="Max position").first
+    slider.scroll_into_view_if_needed()
+    readout = slider.locator(".widget-readout")
+    assert readout.text_content() == "3.0%"  # the tutorial's last setting
+    start = _decisions_in_page(lab_page)
+    assert start == _engine_decisions(0.03)
+
+    track = slider.locator(".noUi-target").bounding_box()
+    handle = slider.locator(".noUi-handle").bounding_box()
+    y = handle["y"] + handle["height"] / 2
+    lo, hi = 0.0, 0.25  # the slider's range (PolicyModel's soft bounds)
+    goal_x = track["x"] + track["width"] * (0.045 - lo) / (hi - lo)
+    page.mouse.move(handle["x"] + handle["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(goal_x, y, steps=10)
+    moved_at = time.perf_counter()
+    page.mouse.up()
+    released_at = time.perf_counter()
+    # wait for the kernel's answer to reach the page
+    deadline = released_at + 30
+    while _decisions_in_page(lab_page) == start and time.perf_counter() < deadline:
+        page.wait_for_timeout(10)
+    updated_at = time.perf_counter()
+    value = float(readout.text_content().rstrip("%")) / 100
+    assert value != 0.03 and 0.02 <= value <= 0.07  # snapped to the slider's 0.5% steps
+    assert abs(value / 0.005 - round(value / 0.005)) < 1e-9
+    lab_page.wait_kernel_idle()
+    shown = _decisions_in_page(lab_page)
+    assert shown == _engine_decisions(value), f"at {value:.1%}"
+    assert shown != start
+    # the kernel's model holds the value the page shows
+    assert lab_page.run_code("print(tuner.model.max_position_size)").strip() == repr(value)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "browser_latency.json").write_text(
+        json.dumps(
+            {
+                "policy_tuner_release_to_table_ms": round(1e3 * (updated_at - released_at), 1),
+                "drag_ms": round(1e3 * (released_at - moved_at), 1),
+            }
+        ),
+        encoding="utf-8",
+    )
+    screenshot_widget(lab_page, "02_policy_tuning")
+
+
+def test_allocation_editor_bar_dragged_past_the_cap_turns_red_and_reaches_python(open_notebook):
+    lab_page = open_notebook("05_allocation_editor")
+    page = lab_page.page
+    state = json.loads(
+        lab_page.run_code(
+            "import json; print(json.dumps({'weights': editor.target_weights, "
+            "'current': {k: float(v) for k, v in editor.current.items()}, "
+            "'cap': editor.limits['position']['limit']}))"
+        )
+    )
+    cap = state["cap"]
+    # an instrument at zero, neither held nor given a target by the tutorial
+    iid = next(k for k, w in state["weights"].items() if w == 0 and state["current"][k] == 0)
+    row = page.locator(f'g.pa-row[data-id="{iid}"] rect.pa-hit')
+    row.scroll_into_view_if_needed()
+    box = row.bounding_box()
+    cap_x = page.locator("line.pa-cap").first.bounding_box()["x"]
+    zero_x = page.locator("line.pa-zero").bounding_box()["x"]
+    y = box["y"] + box["height"] / 2
+
+    def bar_status() -> str:
+        return page.locator(f'rect.pa-bar[data-id="{iid}"]').get_attribute("data-status")
+
+    page.mouse.move(zero_x + 0.3 * (cap_x - zero_x), y)
+    page.mouse.down()
+    page.wait_for_timeout(50)
+    assert bar_status() == "within"
+    page.mouse.move(cap_x + 40, y, steps=12)
+    page.wait_for_timeout(50)
+    assert bar_status() == "over-hard"  # red while the button is still down
+    page.mouse.up()
+
+    # on release the weight goes to the kernel, which recomputes the decisions
+    page.wait_for_function(
+        """(iid) => Array.from(document.querySelectorAll('table.pa-decisions tbody tr'))
+            .some((tr) => tr.textContent.includes(iid))""",
+        arg=iid,
+        timeout=30_000,
+    )
+    received = json.loads(
+        lab_page.run_code("import json; print(json.dumps(editor.target_weights))")
+    )
+    assert received[iid] > cap
+    assert {k: v for k, v in received.items() if k != iid} == {
+        k: v for k, v in state["weights"].items() if k != iid
+    }
+    # the decisions shown are the engine's for the weights Python received
+    batch, market = example_batch(), load_sample()
+    current = pd.Series(state["current"], dtype=float)
+    request = target_request(received, current, timestamp=market.dates[-1])
+    direct = portlab.Coordinator().coordinate(None, batch.state, market, [request]).decisions
+    rows = page.evaluate(
+        """() => Array.from(document.querySelectorAll('table.pa-decisions tbody tr'))
+            .map((tr) => Array.from(tr.querySelectorAll('td')).map((td) => td.textContent))"""
+    )
+    shown = {r[0].strip(): r for r in rows if len(r) >= 3}  # (a reasoning row follows each)
+    for iid_, shares in zip(direct["instrument_id"], direct["share_quantity"], strict=True):
+        assert _shares(shown[iid_][2]) == float(shares), iid_
+    assert len(shown) == len(direct)
+    screenshot_widget(lab_page, "05_allocation_editor")
+
+
+def screenshot_widget(lab_page: LabPage, name: str) -> None:
+    """Check the tutorial's widget output (no traceback, no refused setting, every chart
+    drawn, no console error) and save its screenshot as ``jupyterlab_<name>.png``."""
+    page = lab_page.page
+    widget = page.locator(WIDGET_NOTEBOOKS[name]).first
+    widget.wait_for(state="visible", timeout=30_000)
+    page.wait_for_timeout(1500)  # let the charts finish drawing
+    output = page.locator(".jp-Cell").filter(has=page.locator(WIDGET_NOTEBOOKS[name])).first
+    output = output.locator(".jp-OutputArea").first
+    text = output.inner_text()
+    assert "Traceback" not in text and "Not applied" not in text
+    assert "chart not drawn" not in text
+    # as a person sees it: file browser closed, the whole widget in one tall window
+    page.evaluate("() => window.jupyterapp.shell.collapseLeft()")
+    height = output.bounding_box()["height"]
+    page.set_viewport_size({"width": 1400, "height": int(min(height + 300, 6000))})
+    output.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    ARTIFACTS.mkdir(exist_ok=True)
+    output.screenshot(path=str(ARTIFACTS / f"jupyterlab_{name}.png"))
+    errors = [e for e in lab_page.console_errors if "favicon" not in e]  # type: ignore[attr-defined]
+    assert errors == []
+
+
+@pytest.mark.parametrize("name", [n for n in WIDGET_NOTEBOOKS if n not in INTERACTIVE])
+def test_each_tutorial_widget_renders_in_jupyterlab(open_notebook, name):
+    screenshot_widget(open_notebook(name), name)
