@@ -236,6 +236,7 @@ class ChartSlot:
             layout = isinstance(obj, hv.Layout)
             shown = obj.clone(list(zip(obj.keys(), maps, strict=True))) if layout else maps[0]
             plot = hv.renderer("bokeh").get_plot(shown)
+            _on_canvas(plot.state)
             self.widget = BokehModel(plot.state)
         except Exception as err:  # a chart failing must not break the widget
             self.widget = _chart_error(err)
@@ -246,9 +247,17 @@ class ChartSlot:
         return self.widget
 
     def _update(self, obj: Any) -> bool:
-        """Send ``obj``'s panels through the pipes; False if HoloViews could not."""
+        """Send ``obj``'s panels through the pipes; False if HoloViews could not.
+
+        The browser gets the updated document whole (``BokehModel.update_from_model``), not
+        as patches: a view created later (the cell's output shown again, the page reloaded,
+        the widget displayed while the kernel was already updating it) is drawn from the
+        widget's ``render_bundle``, which patches would leave at the first drawing, and
+        patches sent before a view exists are lost.
+        """
         document = self.plot.state.document
-        # held: the changes of one update reach the browser once each, combined per property
+        widget = self.widget
+        document.remove_on_change(widget)  # no patches: the whole document follows
         document.hold("combine")
         try:
             with document.models.freeze():  # one recomputation of the document's models
@@ -261,6 +270,7 @@ class ChartSlot:
             return False
         finally:
             document.unhold()
+            widget.update_from_model(self.plot.state)  # type: ignore[union-attr]
         return True
 
     def close(self) -> None:
@@ -270,6 +280,16 @@ class ChartSlot:
             # which it does again (and fails, a KeyError) when it is collected
             ipw.Widget.close(self.widget)
         self.widget, self.plot, self._pipes, self._shown = None, None, [], None
+
+
+def _on_canvas(root: Any) -> None:
+    """Draw every figure under ``root`` on a 2D canvas, not WebGL (HoloViews' default):
+    WebGL is missing or partial in some browsers (headless, remote desktops, no GPU), where
+    its bars and lines are silently not drawn; the charts are small enough for a canvas."""
+    from bokeh.models import Plot
+
+    for figure in root.select({"type": Plot}):
+        figure.output_backend = "canvas"
 
 
 def _frame(data: Any) -> Any:
