@@ -13,7 +13,8 @@ model + charts
 widget
     ``widget.model.param.update(...)``: the model recomputes and the widget updates its
     tables and its charts (in place: the same ``BokehModel``, its bokeh models changed and
-    sent to the browser as PATCH-DOC messages). The assignment returns when all is done.
+    the updated document serialized for the browser). The assignment returns when all is
+    done.
 
 Median and 90th percentile of ``--repeat`` changes after two warm-up ones, against the
 budget: 100 ms on the bundled 20-stock sample, 250 ms on a 500-instrument synthetic market

@@ -26,8 +26,8 @@ the last good result; "Copy as code" shows ``model.to_code()``.
 
 Each chart is drawn once and then updated in place (:class:`ChartSlot`): a new result sends
 its HoloViews objects through a ``DynamicMap``'s pipe, HoloViews changes the existing bokeh
-models and ``jupyter_bokeh.BokehModel`` sends only those changes to the browser; a chart of
-another structure is drawn anew. ``Widget.chart_objects(model, result)`` gives the HoloViews
+models and the same ``jupyter_bokeh.BokehModel`` carries the updated document to the
+browser (no new figure is built in Python); a chart of another structure is drawn anew. ``Widget.chart_objects(model, result)`` gives the HoloViews
 objects a widget shows. The charts draw with the page's BokehJS, which every widget puts
 into the page, inline, the first time one is displayed in a kernel (:func:`load_bokehjs`).
 

@@ -111,7 +111,7 @@ class ChartUpdate(enum.Enum):
 
     #: drawn from scratch: a new bokeh document and a new ``BokehModel``
     DRAWN = "drawn"
-    #: the same ``BokehModel``, its bokeh models changed in place (PATCH-DOC to the browser)
+    #: the same ``BokehModel``, its bokeh models changed in place (the document re-sent)
     UPDATED = "updated"
     #: the chart equals the one shown: nothing sent
     UNCHANGED = "unchanged"
@@ -188,8 +188,9 @@ class ChartSlot:
     ``jupyter_bokeh.BokehModel``. A later chart of the same structure (the kind, group and
     dimensions of every element, in the same order; titles, labels, data and options may
     differ) is sent through the pipes: HoloViews changes the existing bokeh models (data sources,
-    ranges, ticks, titles), and ``BokehModel`` forwards those changes to the browser as
-    PATCH-DOC messages; the widget stays the same object. A chart equal to the one shown
+    ranges, ticks, titles), and the updated document becomes the ``BokehModel``'s
+    ``render_bundle``, from which every view of it draws (see :meth:`_update`); the widget
+    stays the same object. A chart equal to the one shown
     sends nothing. A chart of another structure, or one HoloViews fails to update, is
     drawn from scratch (a new ``BokehModel``); one that cannot be drawn at all becomes a
     one-line message.
