@@ -106,18 +106,9 @@ def editor_fps(browser, n: int, seconds: float = 2.0) -> tuple[float, float, int
     weights = dict(zip(market.instruments[held], rng.uniform(0.002, 0.02, 60), strict=True))
     state = portlab.PortfolioState.from_weights(weights, market.last_prices, 10_000_000)
     editor = AllocationEditor(market=market, state=state)
-    traits = [
-        "instruments",
-        "target_weights",
-        "limits",
-        "colors",
-        "decisions",
-        "rejections",
-        "summary",
-        "error",
-        "busy",
-    ]
-    model_state = json.loads(json.dumps({k: getattr(editor, k) for k in traits}))
+    # the widget's synced traits, as anywidget's model holds them in the page
+    synced = {k: v for k, v in editor.get_state().items() if not k.startswith("_")}
+    model_state = json.loads(json.dumps(synced, default=str))
     source = asset_path(ASSET_NAMES[0]).read_text(encoding="utf-8")
     css = asset_path(ASSET_NAMES[1]).read_text(encoding="utf-8")
     page = browser.new_page(viewport={"width": 1280, "height": 900})
