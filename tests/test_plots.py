@@ -262,7 +262,9 @@ def test_exposures_chart(batch, market, coordinator, result):
     assert "Positions" in _tooltip_labels(figs[1])  # sectors name their positions
     src = next(s for s in _sources(position) if "color" in s)
     cells = dict(zip(zip(src["item"], src["when"], strict=True), src["color"], strict=True))
-    assert cells[("MSFT", "before")] == Palette.RED
+    # drawn red, pale before the batch: the 0.45 alpha baked into the colour (#rrggbbaa)
+    assert cells[("MSFT", "before")] == f"{Palette.RED}{round(0.45 * 255):02x}"
+    assert all(c.endswith("ff") for (_, when), c in cells.items() if when == "after")
     spans = [r for r in position.renderers if isinstance(r, Span)]
     assert [s.location for s in spans] == [0.05]
     assert spans[0].line_color == Palette.RED

@@ -242,7 +242,10 @@ def _measure_chart(
     order_by = after if not after.empty else part
     order = list(order_by.sort_values("value", ascending=False, kind="stable")["item"])
     order += [i for i in dict.fromkeys(part["item"]) if i not in order]
-    part["alpha"] = np.where(part["when"] == BEFORE, 0.45 if two else 1.0, 1.0)
+    alpha = np.where(part["when"] == BEFORE, 0.45 if two else 1.0, 1.0)
+    # the alpha baked into the colour (#rrggbbaa): one mapped style, not three (each mapped
+    # style is a HoloViews transform at every update, most of the chart's update time)
+    part["fill"] = [f"{c}{round(255 * a):02x}" for c, a in zip(part["color"], alpha, strict=True)]
     limit, hard = float(rule.limit), bool(rule.hard)
     leverage = measure is Measure.LEVERAGE
     fmt = "{0.00}\u00d7" if leverage else PCT
@@ -257,7 +260,7 @@ def _measure_chart(
         ]
         + ([("Positions", "members", "")] if measure is Measure.SECTOR else [])
     )
-    vdims = ["value", "limit", "hard", "ratio", "status", "color", "alpha", "members"]
+    vdims = ["value", "limit", "hard", "ratio", "status", "color", "fill", "members"]
     kdims = ["item", "when"] if two else ["item"]
     # horizontal bars: the largest at the top, "before" above "after" (bokeh stacks the
     # factors of a vertical axis from the bottom up)
@@ -267,9 +270,8 @@ def _measure_chart(
     kind = "hard" if hard else "soft"
     styled = not part.empty  # an empty Bars cannot map colours from its (absent) columns
     bars = bars.opts(
-        color="color" if styled else str(Palette.NEUTRAL),
-        line_color="color" if styled else str(Palette.NEUTRAL),
-        alpha="alpha" if styled else 1.0,
+        color="fill" if styled else str(Palette.NEUTRAL),
+        line_color=None,
         tools=["hover"],
         hover_tooltips=tips,
         xlabel=xlabel,
