@@ -31,6 +31,7 @@ from playwright.sync_api import sync_playwright
 
 import portlab
 from _jupyterlab import CHROMIUM, CHROMIUM_ARGS, LabPage, LabServer
+from bench_engine import portfolio
 from portlab.datasets import synthetic
 from portlab.widgets.allocation_editor import ASSET_NAMES, AllocationEditor, asset_path
 
@@ -101,10 +102,7 @@ def slider_latency(browser, repeat: int) -> list[float]:
 
 def editor_fps(browser, n: int, seconds: float = 2.0) -> tuple[float, float, int]:
     market = synthetic(n_instruments=n, n_days=300, n_sectors=11, seed=1)
-    rng = np.random.default_rng(2)
-    held = rng.choice(n, 60, replace=False)
-    weights = dict(zip(market.instruments[held], rng.uniform(0.002, 0.02, 60), strict=True))
-    state = portlab.PortfolioState.from_weights(weights, market.last_prices, 10_000_000)
+    state = portfolio(market, 60, seed=2)  # as bench_engine's and bench_ui's
     editor = AllocationEditor(market=market, state=state)
     # the widget's synced traits, as anywidget's model holds them in the page
     synced = {k: v for k, v in editor.get_state().items() if not k.startswith("_")}

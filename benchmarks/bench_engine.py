@@ -25,8 +25,9 @@ from portlab.engine import AllocationMode
 BUDGET_MS = {"batch_greedy": 50.0, "batch_optimal": 300.0, "single": 5.0}
 
 
-def signal_batch(market, k: int, seed: int) -> pd.DataFrame:
-    """``k`` signals from three strategies on random instruments (several per instrument)."""
+def signal_batch(market, k: int, seed: int, start: str | pd.Timestamp = "2023-01-02 15:00"):
+    """``k`` signals from three strategies on random instruments (several per instrument),
+    time-stamped within the hour after ``start`` (UTC)."""
     rng = np.random.default_rng(seed)
     names = market.instruments[rng.integers(0, len(market.instruments), k)]
     price = market.last_prices.reindex(names).to_numpy()
@@ -35,7 +36,7 @@ def signal_batch(market, k: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "signal_id": [f"s{i}" for i in range(k)],
-            "timestamp": pd.Timestamp("2023-01-02 15:00", tz="UTC")
+            "timestamp": pd.Timestamp(start).tz_localize("UTC")
             + pd.to_timedelta(rng.integers(0, 3600, k), unit="s"),
             "instrument_id": names,
             "action": np.where(side > 0, "BUY", "SELL"),

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 import portlab
+from bench_engine import portfolio, signal_batch  # the engine benchmark's inputs
 from portlab.analytics.attribution import BrinsonMethod, Linking
 from portlab.datasets import synthetic
 from portlab.engine import Resolution
@@ -48,39 +49,11 @@ print(f"fresh process: import portlab.ui {1e3 * (t1 - t):.0f} ms, "
 """
 
 
-def signal_batch(market: portlab.Market, k: int, seed: int) -> pd.DataFrame:
-    """``k`` signals from three strategies on random instruments (several per instrument)."""
-    rng = np.random.default_rng(seed)
-    names = market.instruments[rng.integers(0, len(market.instruments), k)]
-    price = market.last_prices.reindex(names).to_numpy()
-    side = rng.choice([1, -1], k, p=[0.7, 0.3])
-    er = side * rng.uniform(0.005, 0.05, k)
-    return pd.DataFrame(
-        {
-            "signal_id": [f"s{i}" for i in range(k)],
-            "timestamp": pd.Timestamp(market.dates[-1], tz="UTC")
-            + pd.to_timedelta(rng.integers(0, 3600, k), unit="s"),
-            "instrument_id": names,
-            "action": np.where(side > 0, "BUY", "SELL"),
-            "confidence": rng.uniform(0.5, 0.95, k),
-            "strength": "STRONG",
-            "signal_score": side * 0.5,
-            "price_target": price * (1 + 2 * er),
-            "expected_return": er,
-            "success_probability": rng.uniform(0.5, 0.7, k),
-            "strategy_id": rng.choice(["momentum", "mean_reversion", "trend"], k),
-        }
-    )
-
-
 def synthetic_inputs(n: int) -> dict[str, Any]:
     market = synthetic(n_instruments=n, n_days=756, n_sectors=11, seed=1)
-    rng = np.random.default_rng(2)
     k = min(60, n // 2)  # holdings
-    held = rng.choice(len(market.instruments), k, replace=False)
-    weights = pd.Series(rng.uniform(0.002, 0.02, k), index=market.instruments[held])
-    state = portlab.PortfolioState.from_weights(weights, market.last_prices, 10_000_000)
-    return {"market": market, "state": state, "signals": signal_batch(market, 1000, seed=4)}
+    signals = signal_batch(market, 1000, seed=4, start=market.dates[-1])
+    return {"market": market, "state": portfolio(market, k, seed=2), "signals": signals}
 
 
 def cases(
