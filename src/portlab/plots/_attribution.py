@@ -94,9 +94,8 @@ def brinson_effects(result: Any, *, linking: Any = None) -> hv.Bars:
     )
     long["bp"] = [bp_text(v) for v in long["value"]]
     groups = list(linked.index)
-    bars = hv.Bars(long, ["group", "effect"], ["value", "bp"]).redim.values(
-        group=groups, effect=list(EFFECTS)
-    )
+    kdims = [hv.Dimension("group", values=groups), hv.Dimension("effect", values=list(EFFECTS))]
+    bars = hv.Bars(long, kdims, ["value", "bp"])
     return bars.opts(
         color="effect",
         cmap={k: str(v) for k, v in EFFECT_COLORS.items()},

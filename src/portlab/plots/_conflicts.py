@@ -249,30 +249,30 @@ def conflicts(
     ]
     instruments = [i for i in ranked if i in set(data["instrument_id"])][::-1]  # top down
     vdims = columns[2:]
-    points = (
-        hv.Points(data[columns], ["role", "instrument_id"], vdims)
-        .redim.values(role=roles, instrument_id=instruments)
-        .opts(
-            marker="square",
-            size=58,
-            color="color",
-            alpha="alpha",
-            line_color="color",
-            tools=["hover"],
-            hover_tooltips=hover(
-                [
-                    ("Instrument", "instrument_id", ""),
-                    ("Role", "role", ""),
-                    ("Inputs", "ids", ""),
-                    ("Sides", "actions", ""),
-                    ("Strategies", "strategies", ""),
-                    ("Rule", "rule", ""),
-                    ("Detail", "detail", ""),
-                    ("Winning trade", "outcome", ""),
-                ]
-            ),
-            backend=BACKEND,
-        )
+    points = hv.Points(
+        data[columns],
+        [hv.Dimension("role", values=roles), hv.Dimension("instrument_id", values=instruments)],
+        vdims,
+    ).opts(
+        marker="square",
+        size=58,
+        color="color",
+        alpha="alpha",
+        line_color="color",
+        tools=["hover"],
+        hover_tooltips=hover(
+            [
+                ("Instrument", "instrument_id", ""),
+                ("Role", "role", ""),
+                ("Inputs", "ids", ""),
+                ("Sides", "actions", ""),
+                ("Strategies", "strategies", ""),
+                ("Rule", "rule", ""),
+                ("Detail", "detail", ""),
+                ("Winning trade", "outcome", ""),
+            ]
+        ),
+        backend=BACKEND,
     )
     labels = hv.Labels(data, ["role", "instrument_id"], "label").opts(
         text_font_size="8pt", text_color=TEXT_COLOR, backend=BACKEND

@@ -310,7 +310,8 @@ def correlation_heatmap(
     n = len(labels)
     named = max_items is None or n <= max_items
     side = max(360, min(MAX_WIDTH - 140, 16 * n + 140))
-    heat = hv.HeatMap(data, ["x", "y"], "correlation").redim.values(x=labels, y=labels[::-1])
+    kdims = [hv.Dimension("x", values=labels), hv.Dimension("y", values=labels[::-1])]
+    heat = hv.HeatMap(data, kdims, "correlation")
     what = f"{cut}\n{how}" if cut else f"{n} instruments, {how}"
     title = f"Correlation of {what}" + ("" if named else "\n(too many to name on the axes)")
     axes = {} if named else {"xaxis": "bare", "yaxis": "bare"}

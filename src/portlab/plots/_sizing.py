@@ -264,17 +264,19 @@ def allocation(result: Any, *, max_items: int | None = MAX_BARS) -> hv.Overlay:
         ]
     )
     vdims = ["allocated", "wanted", "binding", "outcome", "action"]
+    # the order given to the dimension when the elements are built (a redim clones them)
+    instrument = hv.Dimension("instrument_id", values=order)
     layers = []
     for side in ("BUY", "SELL"):
         part = table[table["action"] == side]
         if part.empty:
             continue
         layers.append(
-            hv.Bars(part, "instrument_id", vdims, label=side).opts(
+            hv.Bars(part, instrument, vdims, label=side).opts(
                 color=str(side_color(side)), hover_tooltips=tips, tools=["hover"], backend=BACKEND
             )
         )
-    asked = hv.Scatter(table, "instrument_id", ["wanted", "allocated", "binding", "outcome", "action"],
+    asked = hv.Scatter(table, instrument, ["wanted", "allocated", "binding", "outcome", "action"],
                        label="asked for").opts(
         marker="dash", size=22, color=str(Palette.CURRENT), line_width=3, angle=0,
         hover_tooltips=tips, tools=["hover"], backend=BACKEND,
@@ -283,7 +285,7 @@ def allocation(result: Any, *, max_items: int | None = MAX_BARS) -> hv.Overlay:
     cut = shown_text(len(table), len(whole), "opportunities")
     title = f"Allocation, {cut}" if cut else f"Allocation across {len(whole)} opportunities"
     title += "\n" + (f"bound by {', '.join(bound)}" if bound else "no limit binds")
-    overlay = hv.Overlay([*layers, asked]).redim.values(instrument_id=order)
+    overlay = hv.Overlay([*layers, asked])
     return overlay_opts(
         overlay,
         title=title,
