@@ -107,7 +107,7 @@ def _unknown(section: str, fields: list[str], key: str) -> str:
 
 
 class _Config(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True, defer_build=True)
 
     _section: ClassVar[str] = "config"
     _numbers: ClassVar[dict[str, Num]] = {}

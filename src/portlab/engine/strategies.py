@@ -81,7 +81,7 @@ class TrackRecord(BaseModel):
     'AVERAGE'
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     win_rate: float | None = Field(default=None, ge=0, le=1)
     sharpe: float | None = Field(default=None, allow_inf_nan=False)
@@ -147,7 +147,7 @@ class Strategy(BaseModel):
         Realised performance, for priorities and PERFORMANCE_WEIGHTED resolution.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     name: str = Field(min_length=1)
     allocation: float = Field(default=1.0, gt=0, le=1)

@@ -280,7 +280,7 @@ class EventBlock(BaseModel):
     Blocks are immutable and reject unknown fields, so a misspelt field is an error.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 EVENT_ID_DIGITS = 16
@@ -342,7 +342,11 @@ class EventModel(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True
+        extra="forbid",
+        frozen=True,
+        validate_by_name=True,
+        validate_by_alias=True,
+        defer_build=True,
     )
 
     event_id: NonEmptyStr = Field(default="", alias="eventId")

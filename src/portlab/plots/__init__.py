@@ -50,59 +50,24 @@ Examples
 [['Kelly', 'target 25.0%, held 3.0%'], ['policy', 'position limit'], ['correlation', '×0.65 (ρ 0.70)']]
 """
 
-from portlab.plots._attribution import (
-    EFFECT_COLORS,
-    attribution_waterfall,
-    brinson_effects,
-    linked_effects,
-)
-from portlab.plots._conflicts import CONFLICT_COLUMNS, ConflictRole, conflict_table, conflicts
-from portlab.plots._exposures import EXPOSURE_COLUMNS, Measure, exposure_table, exposures
-from portlab.plots._optimize import (
-    correlation_heatmap,
-    frontier,
-    frontier_point,
-    risk_contributions,
-)
-from portlab.plots._performance import equity_curve, performance, underwater
-from portlab.plots._setup import extension
-from portlab.plots._sizing import (
-    RULE_LABELS,
-    SIZING_STEPS,
-    allocation,
-    rule_label,
-    sizing_waterfall,
-)
-from portlab.plots.palette import LimitStatus, Palette, limit_status, side_color
+from portlab.lazy import attach
 
-__all__ = [
-    "CONFLICT_COLUMNS",
-    "EFFECT_COLORS",
-    "EXPOSURE_COLUMNS",
-    "RULE_LABELS",
-    "SIZING_STEPS",
-    "ConflictRole",
-    "LimitStatus",
-    "Measure",
-    "Palette",
-    "allocation",
-    "attribution_waterfall",
-    "brinson_effects",
-    "conflict_table",
-    "conflicts",
-    "correlation_heatmap",
-    "equity_curve",
-    "exposure_table",
-    "exposures",
-    "extension",
-    "frontier",
-    "frontier_point",
-    "limit_status",
-    "linked_effects",
-    "performance",
-    "risk_contributions",
-    "rule_label",
-    "side_color",
-    "sizing_waterfall",
-    "underwater",
-]
+# submodule -> its public names, imported on first use (portlab.lazy)
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_attribution": [
+            "EFFECT_COLORS",
+            "attribution_waterfall",
+            "brinson_effects",
+            "linked_effects",
+        ],
+        "_conflicts": ["CONFLICT_COLUMNS", "ConflictRole", "conflict_table", "conflicts"],
+        "_exposures": ["EXPOSURE_COLUMNS", "Measure", "exposure_table", "exposures"],
+        "_optimize": ["correlation_heatmap", "frontier", "frontier_point", "risk_contributions"],
+        "_performance": ["equity_curve", "performance", "underwater"],
+        "_setup": ["extension"],
+        "_sizing": ["RULE_LABELS", "SIZING_STEPS", "allocation", "rule_label", "sizing_waterfall"],
+        "palette": ["LimitStatus", "Palette", "limit_status", "side_color"],
+    },
+)

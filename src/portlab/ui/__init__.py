@@ -42,38 +42,20 @@ Examples
 (True, True)
 """
 
-from portlab.ui.attribution import AttributionModel, AttributionOutcome, Grouping
-from portlab.ui.base import OUTPUT_NAMES, ViewModel, one_line
-from portlab.ui.conflicts import ConflictModel, ConflictOutcome
-from portlab.ui.inputs import Inputs, sample_inputs
-from portlab.ui.limits import LimitUsage, limit_usage
-from portlab.ui.optimizer import OptimizerModel, OptimizerObjective, OptimizerOutcome
-from portlab.ui.policy import PolicyModel, PolicyOutcome
-from portlab.ui.sizing import SizingContext, SizingModel, SizingOutcome, sizing_steps
-from portlab.ui.targets import current_weights, target_request
+from portlab.lazy import attach
 
-__all__ = [
-    "OUTPUT_NAMES",
-    "AttributionModel",
-    "AttributionOutcome",
-    "ConflictModel",
-    "ConflictOutcome",
-    "Grouping",
-    "Inputs",
-    "LimitUsage",
-    "OptimizerModel",
-    "OptimizerObjective",
-    "OptimizerOutcome",
-    "PolicyModel",
-    "PolicyOutcome",
-    "SizingContext",
-    "SizingModel",
-    "SizingOutcome",
-    "ViewModel",
-    "current_weights",
-    "limit_usage",
-    "one_line",
-    "sample_inputs",
-    "sizing_steps",
-    "target_request",
-]
+# submodule -> its public names, imported on first use (portlab.lazy)
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "attribution": ["AttributionModel", "AttributionOutcome", "Grouping"],
+        "base": ["OUTPUT_NAMES", "ViewModel", "one_line"],
+        "conflicts": ["ConflictModel", "ConflictOutcome"],
+        "inputs": ["Inputs", "sample_inputs"],
+        "limits": ["LimitUsage", "limit_usage"],
+        "optimizer": ["OptimizerModel", "OptimizerObjective", "OptimizerOutcome"],
+        "policy": ["PolicyModel", "PolicyOutcome"],
+        "sizing": ["SizingContext", "SizingModel", "SizingOutcome", "sizing_steps"],
+        "targets": ["current_weights", "target_request"],
+    },
+)

@@ -35,24 +35,19 @@ The browser side of the anywidget components (plain ES modules and CSS, no build
 lives in the repository's top-level ``widgets/`` folder and ships inside the wheel.
 """
 
-from portlab.widgets._base import ChartSlot, ChartUpdate
-from portlab.widgets._bokehjs import load_bokehjs
-from portlab.widgets.attribution_explorer import AttributionExplorer
-from portlab.widgets.conflict_explorer import ConflictExplorer
-from portlab.widgets.optimizer_explorer import OptimizerExplorer
-from portlab.widgets.policy_tuner import PolicyTuner
-from portlab.widgets.sizing_what_if import SizingWhatIf
+from portlab.lazy import attach
 
-__all__ = [
-    "AllocationEditor",
-    "AttributionExplorer",
-    "ChartSlot",
-    "ChartUpdate",
-    "ConflictExplorer",
-    "OptimizerExplorer",
-    "PolicyTuner",
-    "SizingWhatIf",
-    "load_bokehjs",
-]
-
-from portlab.widgets.allocation_editor import AllocationEditor
+# submodule -> its public names, imported on first use (portlab.lazy)
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "_base": ["ChartSlot", "ChartUpdate"],
+        "_bokehjs": ["load_bokehjs"],
+        "attribution_explorer": ["AttributionExplorer"],
+        "conflict_explorer": ["ConflictExplorer"],
+        "optimizer_explorer": ["OptimizerExplorer"],
+        "policy_tuner": ["PolicyTuner"],
+        "sizing_what_if": ["SizingWhatIf"],
+        "allocation_editor": ["AllocationEditor"],
+    },
+)
