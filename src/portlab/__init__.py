@@ -37,6 +37,7 @@ _LAZY = {
 }
 _SUBMODULES = {
     "analytics",
+    "apps",
     "dates",
     "datasets",
     "engine",
@@ -70,6 +71,7 @@ __all__ = [
     "TrackRecord",
     "__version__",
     "analytics",
+    "apps",
     "dates",
     "datasets",
     "engine",
@@ -90,6 +92,7 @@ __all__ = [
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from portlab import (
         analytics,
+        apps,
         datasets,
         dates,
         engine,

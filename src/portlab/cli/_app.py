@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from portlab.cli import _coordinate, _demo, _lab, _policy
+from portlab.cli import _coordinate, _demo, _lab, _policy, _serve
 from portlab.cli._common import ExitCode, Fatal, one_line, show_warning
 
 __all__ = ["main"]
@@ -117,6 +117,14 @@ def _parser() -> argparse.ArgumentParser:
                       "effective configuration (defaults filled in) as YAML")  # fmt: skip
     lab = sub.add_parser("lab", help="open JupyterLab on a copy of the tutorial notebooks")
     _lab.configure(lab)
+    srv = sub.add_parser(
+        "serve",
+        help="serve the PM dashboard and the coordination console (Panel)",
+        description="Serve the PM dashboard and the coordination console on the bundled sample "
+        "or your files; prints their URLs. Bound to this machine unless --address says "
+        "otherwise.",
+    )
+    _serve.configure(srv)
     return p
 
 
@@ -125,6 +133,7 @@ _COMMANDS = {
     "demo": _demo.run,
     "lab": _lab.run,
     "policy": _policy.run,
+    "serve": _serve.run,
 }
 
 

@@ -1,0 +1,186 @@
+"""Serving the apps: ``portlab serve`` and :func:`serve` (Panel's server, Bokeh's Tornado).
+
+One process serves an index page and both apps. The inputs (market, portfolio, policy) are
+loaded once and shared read-only by every session (the engine and the analytics never modify
+their inputs); each browser tab gets its own session and its own view-models, so two people
+tuning different policies never see each other's changes.
+
+Security defaults: bound to 127.0.0.1; the websocket accepts only pages served from the
+address it is bound to (Bokeh's origin check); ``basic_auth`` (a JSON file of users and
+passwords, Panel's basic authentication) for a shared host; uploads above
+:data:`MAX_UPLOAD_BYTES` never reach Python (the websocket's message limit).
+"""
+
+from __future__ import annotations
+
+import enum
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the command line's parser reads this module's defaults: keep it light
+    from portlab.engine import Coordinator
+    from portlab.market import Market
+    from portlab.state import PortfolioState
+
+__all__ = [
+    "DEFAULT_ADDRESS",
+    "DEFAULT_PORT",
+    "MAX_UPLOAD_BYTES",
+    "App",
+    "Served",
+    "app_urls",
+    "routes",
+    "serve",
+]
+
+#: where ``portlab serve`` listens unless told otherwise: this machine only
+DEFAULT_ADDRESS = "127.0.0.1"
+#: Panel's and Bokeh's usual port
+DEFAULT_PORT = 5006
+#: the largest message a browser may send (an uploaded file travels in one): 25 MB
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+
+
+class App(enum.StrEnum):
+    """The apps ``portlab serve`` serves, by URL path."""
+
+    DASHBOARD = "dashboard"
+    CONSOLE = "console"
+
+
+#: the title of each app (index page, browser tab, JupyterLab launcher)
+TITLES = {App.DASHBOARD: "portlab PM dashboard", App.CONSOLE: "portlab coordination console"}
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running server: its Bokeh/Tornado server object and the URL of each app."""
+
+    server: Any
+    urls: dict[App, str]
+
+    def stop(self) -> None:
+        """Stop the server (a threaded one: its thread ends)."""
+        self.server.stop()
+
+
+def routes(
+    market: Market | None = None,
+    state: PortfolioState | None = None,
+    coordinator: Coordinator | None = None,
+    apps: tuple[App, ...] = tuple(App),
+) -> dict[str, Callable[[], Any]]:
+    """URL path -> a function building that app for one session.
+
+    Parameters
+    ----------
+    market, state, coordinator
+        The inputs every session starts from (default the bundled sample and the default
+        policy); shared, never modified.
+    apps : tuple of App
+        Which apps to serve (default both).
+    """
+    from portlab.ui import sample_inputs
+
+    if market is None or state is None:
+        sample = sample_inputs()
+        market = market if market is not None else sample.market
+        state = state if state is not None else sample.state
+    shared = {"market": market, "state": state, "coordinator": coordinator}
+
+    def dashboard() -> Any:
+        from portlab.apps.dashboard import pm_dashboard
+
+        return pm_dashboard(**shared)
+
+    def console() -> Any:
+        from portlab.apps.console import coordination_console
+
+        return coordination_console(**shared)
+
+    builders = {App.DASHBOARD: dashboard, App.CONSOLE: console}
+    return {app.value: builders[app] for app in apps}
+
+
+def app_urls(address: str, port: int, prefix: str = "") -> dict[App, str]:
+    """The URL of each app served at ``address:port`` (under ``prefix``)."""
+    host = f"[{address}]" if ":" in address else address
+    base = f"http://{host}:{port}/{prefix.strip('/')}".rstrip("/")
+    return {app: f"{base}/{app.value}" for app in App}
+
+
+def serve(
+    market: Market | None = None,
+    state: PortfolioState | None = None,
+    coordinator: Coordinator | None = None,
+    *,
+    port: int = DEFAULT_PORT,
+    address: str = DEFAULT_ADDRESS,
+    prefix: str = "",
+    websocket_origins: list[str] | None = None,
+    basic_auth: str | Path | None = None,
+    apps: tuple[App, ...] = tuple(App),
+    show: bool = False,
+    threaded: bool = False,
+) -> Served:
+    """Serve the index page and the apps.
+
+    Parameters
+    ----------
+    market, state, coordinator
+        As for :func:`routes`.
+    port : int, default 5006
+        The port (a free one: a port in use fails with ``OSError``).
+    address : str, default "127.0.0.1"
+        The interface to listen on; "0.0.0.0" for every interface (then protect it with
+        ``basic_auth``).
+    prefix : str
+        A URL prefix (behind a proxy such as jupyter-server-proxy).
+    websocket_origins : list of str, optional
+        ``host[:port]`` values a page may be served from; default the address and port
+        served (and ``localhost`` for 127.0.0.1).
+    basic_auth : str or Path, optional
+        A JSON file ``{"user": "password", ...}``: every page asks for a login.
+    apps : tuple of App
+        Which apps (default both).
+    show : bool
+        Open the index page in a browser.
+    threaded : bool
+        Run the server in a thread and return at once (tests, notebooks); otherwise this
+        call blocks until the server stops.
+
+    Returns
+    -------
+    Served
+    """
+    import panel as pn
+
+    if websocket_origins is None:
+        websocket_origins = _origins(address, port)
+    options: dict[str, Any] = {}
+    if basic_auth is not None:
+        options |= {"basic_auth": str(basic_auth), "cookie_secret": secrets.token_hex(32)}
+    server = pn.serve(
+        routes(market, state, coordinator, apps),
+        port=port,
+        address=address,
+        prefix=prefix,
+        websocket_origin=websocket_origins,
+        websocket_max_message_size=MAX_UPLOAD_BYTES,
+        show=show,
+        threaded=threaded,
+        title={app.value: TITLES[app] for app in apps},
+        **options,
+    )
+    return Served(server, app_urls(address, port, prefix))
+
+
+def _origins(address: str, port: int) -> list[str]:
+    """The pages a websocket may come from: the address served (and its loopback aliases)."""
+    hosts = {address}
+    if address in {"127.0.0.1", "localhost"}:
+        hosts |= {"127.0.0.1", "localhost"}
+    return sorted(f"{h}:{port}" for h in hosts)

@@ -1,0 +1,153 @@
+"""``portlab serve``: URLs, index page, loopback-only by default, websocket origins, basic
+authentication, bad arguments; the JupyterLab launcher entries."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from importlib.metadata import entry_points
+
+import pytest
+
+from _panel_server import ServeProcess
+from portlab.apps import App, app_urls
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "portlab.cli", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    server = ServeProcess(tmp_path_factory.mktemp("serve"))
+    yield server
+    server.stop()
+
+
+def test_prints_the_urls_and_serves_an_index_of_both_apps(served):
+    with urllib.request.urlopen(f"http://127.0.0.1:{served.port}/", timeout=10) as r:
+        page = r.read().decode()
+    for app in App:
+        assert f"/{app.value}" in page
+        assert f"portlab {app.value}: http://127.0.0.1:{served.port}/{app.value}" in served.log()
+
+
+def _non_loopback_ipv4() -> str | None:
+    import psutil
+
+    for addresses in psutil.net_if_addrs().values():
+        for a in addresses:
+            if a.family == socket.AF_INET and not a.address.startswith("127."):
+                return a.address
+    return None
+
+
+def test_refuses_connections_on_other_interfaces_by_default(served):
+    address = _non_loopback_ipv4()
+    if address is None:
+        pytest.skip("this machine has no network interface besides loopback")
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection((address, served.port), timeout=5).close()
+    socket.create_connection(("127.0.0.1", served.port), timeout=5).close()  # served here
+
+
+def _handshake(port: int, origin: str) -> int:
+    """Status of a websocket handshake on the dashboard's websocket from a page at ``origin``."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    key = base64.b64encode(os.urandom(16)).decode()
+    conn.request(
+        "GET",
+        f"/{App.DASHBOARD.value}/ws",
+        headers={
+            "Upgrade": "websocket",
+            "Connection": "Upgrade",
+            "Sec-WebSocket-Key": key,
+            "Sec-WebSocket-Version": "13",
+            "Origin": origin,
+        },
+    )
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+def test_websocket_only_from_pages_of_the_served_address(served):
+    assert _handshake(served.port, "http://evil.example:8000") == 403
+    # the server's own pages pass the origin check (the session token is checked next)
+    assert _handshake(served.port, f"http://127.0.0.1:{served.port}") != 403
+    assert _handshake(served.port, f"http://localhost:{served.port}") != 403
+
+
+def test_basic_auth_asks_for_a_login(tmp_path):
+    users = tmp_path / "users.json"
+    users.write_text(json.dumps({"pm": "s3cret"}), encoding="utf-8")
+    server = ServeProcess(tmp_path, "--basic-auth", str(users))
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        conn.request("GET", f"/{App.DASHBOARD.value}")
+        response = conn.getresponse()
+        assert response.status in (302, 303)
+        assert "login" in response.getheader("Location", "")
+        conn.close()
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "0"], "--port 0: not a port number"),
+        (["--portfolio", "no-such-file.json"], "no-such-file.json"),
+        (["--sectors", "s.csv"], "--sectors goes with a prices CSV"),
+        (["--app", "nope"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(args, message):
+    done = _run_cli(*args)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0]
+
+
+def test_a_port_in_use_is_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = _run_cli("--port", str(port))
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"portlab: error: port {port} is in use; pick another with --port"
+    ]
+
+
+def test_app_urls():
+    assert app_urls("127.0.0.1", 5006) == {
+        App.DASHBOARD: "http://127.0.0.1:5006/dashboard",
+        App.CONSOLE: "http://127.0.0.1:5006/console",
+    }
+    assert app_urls("::1", 80, "/proxy/x/")[App.CONSOLE] == "http://[::1]:80/proxy/x/console"
+
+
+def test_jupyterlab_launcher_entries_start_portlab_serve_behind_the_proxy():
+    found = {ep.name: ep.load()() for ep in entry_points(group="jupyter_serverproxy_servers")}
+    assert set(found) >= {"portlab-dashboard", "portlab-console"}
+    for app in App:
+        spec = found[f"portlab-{app.value}"]
+        command = spec["command"]
+        assert command[:4] == [sys.executable, "-m", "portlab.cli", "serve"]
+        assert command[command.index("--app") + 1] == app.value
+        assert command[command.index("--port") + 1] == "{port}"
+        assert command[command.index("--prefix") + 1] == "{base_url}" + f"portlab-{app.value}"
+        assert spec["launcher_entry"]["path_info"] == f"portlab-{app.value}/{app.value}"
