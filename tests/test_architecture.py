@@ -164,12 +164,18 @@ _NAMEDTUPLE_API = {"_replace", "_asdict", "_fields", "_make", "_field_defaults"}
 
 def _own_attributes(tree: ast.AST) -> set[str]:
     """Private attributes a module's own code defines or uses on ``self``/``cls``, its classes'
-    and functions' names and ``__slots__`` entries: reading them on another instance of the
-    module's own class (``new._cash``) stays within the module."""
+    and functions' names, the names its class bodies assign and ``__slots__`` entries: reading
+    them on another instance of the module's own class (``new._cash``) stays within the module,
+    and a subclass overriding its base's hook may extend the base's value
+    (``_resources = {**Base._resources, ...}``)."""
     own: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             own.add(node.name)
+        if isinstance(node, ast.ClassDef):
+            for stmt in node.body:
+                targets = stmt.targets if isinstance(stmt, ast.Assign) else []
+                own.update(t.id for t in targets if isinstance(t, ast.Name))
         elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             if node.value.id in {"self", "cls"}:
                 own.add(node.attr)

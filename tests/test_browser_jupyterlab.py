@@ -273,3 +273,22 @@ def screenshot_widget(lab_page: LabPage, name: str) -> None:
 @pytest.mark.parametrize("name", [n for n in WIDGET_NOTEBOOKS if n not in INTERACTIVE])
 def test_each_tutorial_widget_renders_in_jupyterlab(open_notebook, name):
     screenshot_widget(open_notebook(name), name)
+
+
+def test_launcher_shows_the_apps_and_opens_the_dashboard_inside_jupyterlab(lab, browser):
+    """jupyter-server-proxy's launcher entries (``portlab.apps.proxy``): the two cards are in
+    JupyterLab's launcher; a click starts ``portlab serve --app dashboard`` behind JupyterLab
+    and the dashboard draws the book inside a JupyterLab tab."""
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    try:
+        page.goto(f"{lab.base}/lab/workspaces/launcher?reset&token={lab.token}")
+        card = page.locator(".jp-LauncherCard", has_text="portlab PM dashboard")
+        card.wait_for(timeout=90_000)
+        assert page.locator(".jp-LauncherCard", has_text="portlab coordination console").count()
+        card.click()
+        frame = page.frame_locator("iframe").first
+        frame.locator(".pl-book-value").first.wait_for(timeout=120_000)
+        assert "$" in frame.locator(".pl-book-value").first.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "jupyterlab_launcher_dashboard.png"))
+    finally:
+        page.close()

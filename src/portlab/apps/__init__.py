@@ -22,6 +22,6 @@ __getattr__, __dir__, __all__ = attach(
     {
         "dashboard": ["PMDashboard", "pm_dashboard"],
         "console": ["CoordinationConsole", "coordination_console"],
-        "serve": ["App", "Served", "app_urls", "routes", "serve"],
+        "server": ["App", "Served", "app_urls", "routes", "serve"],
     },
 )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from portlab.apps.serve import TITLES, App
+from portlab.apps.server import TITLES, App
 
 __all__ = ["console", "dashboard", "server_process"]
 

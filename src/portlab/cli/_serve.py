@@ -17,7 +17,7 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 def configure(p: argparse.ArgumentParser) -> None:
     """The options of ``portlab serve``."""
-    from portlab.apps.serve import DEFAULT_ADDRESS, DEFAULT_PORT, App
+    from portlab.apps.server import DEFAULT_ADDRESS, DEFAULT_PORT, App
 
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument(
@@ -52,7 +52,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from portlab.apps.serve import App, app_urls, serve
+    from portlab.apps.server import App, app_urls, serve
     from portlab.state import PortfolioState
 
     if not 0 < args.port < 65536:

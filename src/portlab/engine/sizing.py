@@ -8,7 +8,6 @@ All functions are vectorized over signals or candidates. Sizes are fractions of 
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from statistics import NormalDist
 
 import numpy as np

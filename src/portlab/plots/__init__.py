@@ -31,7 +31,9 @@ Optimization and risk
 Attribution and performance
     :func:`brinson_effects`, :func:`attribution_waterfall` (benchmark return → allocation →
     selection → interaction → portfolio return), :func:`linked_effects` (over time);
-    :func:`equity_curve`, :func:`underwater`, :func:`performance` (both).
+    :func:`equity_curve`, :func:`underwater`, :func:`performance` (both); the tearsheet's
+    :func:`monthly_returns_heatmap`, :func:`rolling_metrics` (Sharpe, volatility, beta) and
+    :func:`drawdown_periods` (the worst drawdowns shaded on the equity curve).
 
 :func:`extension` sets up the bokeh backend with inline resources for offline pages; call it
 before ``import hvplot.pandas``. ``import portlab`` never imports HoloViews; importing this
@@ -67,6 +69,12 @@ __getattr__, __dir__, __all__ = attach(
         "_optimize": ["correlation_heatmap", "frontier", "frontier_point", "risk_contributions"],
         "_performance": ["equity_curve", "performance", "underwater"],
         "_setup": ["extension"],
+        "_tearsheet": [
+            "ROLLING_METRICS",
+            "drawdown_periods",
+            "monthly_returns_heatmap",
+            "rolling_metrics",
+        ],
         "_sizing": ["RULE_LABELS", "SIZING_STEPS", "allocation", "rule_label", "sizing_waterfall"],
         "palette": ["LimitStatus", "Palette", "limit_status", "side_color"],
     },

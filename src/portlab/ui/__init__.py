@@ -17,6 +17,9 @@ widgets (:mod:`portlab.widgets`) and the Panel dashboards build on these classes
                         totals, the attribution waterfall, linked effects over time
 :class:`OptimizerModel`  objective, caps, turnover, costs → chosen weights and figures, the
                         efficient frontier, the current portfolio's point
+:class:`BookModel`      as-of date, VaR method and confidence, window, attribution period →
+                        the book, limits, risk, stress, performance, attribution,
+                        rebalancing and tax lots as of that date (the PM dashboard)
 =====================  =====================================================================
 
 Target weights (the allocation editor's, the optimizer's) become the rebalance request the
@@ -50,6 +53,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         "attribution": ["AttributionModel", "AttributionOutcome", "Grouping"],
         "base": ["OUTPUT_NAMES", "ViewModel", "one_line"],
+        "book": ["BookModel", "BookOutcome"],
         "conflicts": ["ConflictModel", "ConflictOutcome"],
         "inputs": ["Inputs", "sample_inputs"],
         "limits": ["LimitUsage", "limit_usage"],

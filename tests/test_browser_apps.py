@@ -1,0 +1,197 @@
+"""The Panel apps served by ``portlab.apps.serve`` (in this process, as Panel's own UI tests
+serve theirs) and used in Chromium as a PM would: what the page shows must equal what
+``portlab.analytics`` and ``portlab.Coordinator`` compute directly on the same inputs.
+
+Screenshots go to ``tests/artifacts/`` (the README shows copies from ``docs/images/``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pandas as pd
+import pytest
+
+pytest.importorskip("playwright")
+
+from _jupyterlab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from _panel_server import in_process
+
+if not CHROMIUM.exists():
+    pytest.skip("no Chromium at /usr/bin/chromium", allow_module_level=True)
+
+from playwright.sync_api import sync_playwright
+
+from portlab.analytics import risk
+from portlab.apps import App
+from portlab.ui import sample_inputs
+
+pytestmark = pytest.mark.browser
+
+#: console messages that are not errors of the apps
+IGNORED_CONSOLE = ("[bokeh", "Websocket connection")
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return sample_inputs()
+
+
+@pytest.fixture(scope="module")
+def served(inputs):
+    with in_process(market=inputs.market, state=inputs.state) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """``new_page()``: a page in a fresh browser context (its own server session); console
+    errors and failed requests are collected in ``page.problems``."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        page.problems = []
+        page.on(
+            "console",
+            lambda m: (
+                page.problems.append(m.text)
+                if m.type == "error" and not m.text.startswith(IGNORED_CONSOLE)
+                else None
+            ),
+        )
+        page.on("requestfailed", lambda r: page.problems.append(f"request failed: {r.url}"))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+#: true once the element of the given class shows text (its shadow roots included) that has
+#: not changed for a second, with every Bokeh document idle: a section has arrived from
+#: the server and been drawn
+DEEP_TEXT_SETTLED = """(cls) => {
+  const text = (node) => {
+    if (['STYLE', 'SCRIPT', 'LINK'].includes(node.nodeName)) return '';
+    let out = node.nodeType === Node.TEXT_NODE ? node.textContent : '';
+    if (node.shadowRoot) out += text(node.shadowRoot);
+    for (const child of node.childNodes) out += text(child);
+    return out;
+  };
+  const find = (root, name = cls) => {
+    const hit = root.querySelector('.' + name);
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) {
+      const inner = el.shadowRoot && find(el.shadowRoot, name);
+      if (inner) return inner;
+    }
+    return null;
+  };
+  const el = find(document);
+  const now = el ? text(el).replace(/\\s+/g, ' ').trim() : '';
+  const state = window.__settled || (window.__settled = {});
+  if (now.length < 40 || now !== state[cls]) {
+    state[cls] = now;
+    state[cls + '@'] = performance.now();
+    return false;
+  }
+  return performance.now() - state[cls + '@'] > 1000
+    && Bokeh.documents.every((d) => d.is_idle) && !find(document, 'pn-loading');
+}"""
+
+
+def _money(x: float) -> str:
+    return f"${x:,.0f}" if x >= 0 else f"\u2212${-x:,.0f}"
+
+
+def _open_dashboard(page, served, query: str = "") -> None:
+    page.goto(served.urls[App.DASHBOARD] + query)
+    page.locator(".pl-book-value").wait_for()
+    page.wait_for_function(
+        "() => window.Bokeh && Bokeh.documents.length && Bokeh.documents.every((d) => d.is_idle)"
+    )
+
+
+def _wait_text(page, selector: str, text: str, timeout: float = 30.0) -> None:
+    """Until the element ``selector`` (found through shadow roots) shows ``text``."""
+    deadline = time.monotonic() + timeout
+    while page.locator(selector).inner_text().strip() != text:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{selector}: {page.locator(selector).inner_text()!r} != {text!r}")
+        page.wait_for_timeout(50)
+
+
+def _book_value(page) -> str:
+    return page.locator(".pl-book-value").inner_text().strip()
+
+
+def _pick_date(page, day: pd.Timestamp) -> None:
+    """Pick ``day`` in the as-of date picker's calendar, as a person does."""
+    page.locator(".pl-asof input:visible").first.click()
+    calendar = page.locator(".flatpickr-calendar.open")
+    calendar.locator("select.flatpickr-monthDropdown-months").select_option(index=day.month - 1)
+    year = calendar.locator("input.cur-year")
+    year.fill(str(day.year))
+    year.press("Enter")
+    label = f"{day:%B} {day.day}, {day.year}"
+    calendar.locator(f'.flatpickr-day[aria-label="{label}"]').click()
+
+
+def test_dashboard_shows_the_books_value_largest_position_and_var(served, inputs, new_page):
+    page = new_page()
+    _open_dashboard(page, served)
+    market, state = inputs.market, inputs.state
+    prices = market.last_prices
+    weights = state.weights(prices)
+    assert _book_value(page) == _money(state.total_value(prices))
+    assert page.locator(".pl-largest-position").inner_text().strip() == weights.abs().idxmax()
+    var = risk.value_at_risk(weights, market.returns.iloc[-252:], confidence=0.99)
+    shown = page.locator(".pl-var").inner_text().strip()
+    assert shown.startswith(f"{100 * var:.2f}%"), shown
+    nav = state.total_value(prices)
+    assert shown.endswith(f"({_money(var * nav)})"), shown
+    page.screenshot(path=str(ARTIFACTS / "dashboard_book.png"))
+    assert page.problems == []
+
+
+def test_moving_the_as_of_date_revalues_the_book(served, inputs, new_page):
+    page = new_page()
+    _open_dashboard(page, served)
+    day = pd.Timestamp("2022-06-15")
+    _pick_date(page, day)
+    expected = _money(inputs.state.total_value(inputs.market.truncate(day).last_prices))
+    _wait_text(page, ".pl-book-value", expected)
+    assert _book_value(page) == expected
+    assert "as_of=2022-06-15" in page.url  # the view is bookmarkable
+    page.goto(page.url)  # ... and the bookmark restores it
+    page.locator(".pl-book-value").wait_for()
+    _wait_text(page, ".pl-book-value", expected)
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("tab", ["Limits", "Risk", "Stress", "Performance", "Attribution",
+                                 "Rebalancing", "Tax"])  # fmt: skip
+def test_every_dashboard_section_draws(served, new_page, tab):
+    page = new_page()
+    _open_dashboard(page, served)
+    page.locator(".bk-tab", has_text=tab).click()
+    # a section arrives from the server when its tab is first opened: wait until its text
+    # (shadow roots included) is there and settled, and every figure is drawn
+    page.wait_for_function(DEEP_TEXT_SETTLED, arg=f"pl-section-{tab.lower()}", polling=100)
+    text = page.locator("body").inner_text()
+    assert not re.search(r"Traceback|could not be computed|Error:", text), text[:2000]
+    page.screenshot(path=str(ARTIFACTS / f"dashboard_{tab.lower()}.png"))
+    assert page.problems == []
