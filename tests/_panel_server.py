@@ -22,6 +22,57 @@ from typing import Any
 
 from _jupyterlab import free_port
 
+#: JavaScript: ``text(node)``, the text a node shows (its shadow roots included, style sheets
+#: left out), and ``find(root, cls)``, the first element of class ``cls`` under ``root`` or in
+#: any shadow root under it (Panel's components live in shadow roots)
+_DEEP = """
+  const text = (node) => {
+    if (['STYLE', 'SCRIPT', 'LINK'].includes(node.nodeName)) return '';
+    let out = node.nodeType === Node.TEXT_NODE ? node.textContent : '';
+    if (node.shadowRoot) out += text(node.shadowRoot);
+    for (const child of node.childNodes) out += text(child);
+    return out;
+  };
+  const find = (root, name) => {
+    const hit = root.querySelector('.' + name);
+    if (hit) return hit;
+    for (const el of root.querySelectorAll('*')) {
+      const inner = el.shadowRoot && find(el.shadowRoot, name);
+      if (inner) return inner;
+    }
+    return null;
+  };
+  const drawn = (cls) => {
+    const el = find(document, cls);
+    const now = el ? text(el).replace(/\\s+/g, ' ').trim() : '';
+    const idle = window.Bokeh && Bokeh.documents.every((d) => d.is_idle)
+      && !find(document, 'pn-loading');
+    return [now, now.length >= 40 && idle];
+  };
+"""
+
+#: true once the element of the given class shows text that has not changed for a second,
+#: with every Bokeh document idle and nothing loading: a section arrived from the server and
+#: was drawn
+DEEP_TEXT_SETTLED = (
+    "(cls) => {"
+    + _DEEP
+    + """
+  const [now, ok] = drawn(cls);
+  const state = window.__settled || (window.__settled = {});
+  if (!ok || now !== state[cls]) {
+    state[cls] = now;
+    state[cls + '@'] = performance.now();
+    return false;
+  }
+  return performance.now() - state[cls + '@'] > 1000;
+}"""
+)
+
+#: the time (ms since navigation start) once the element of the given class shows text, with
+#: every Bokeh document idle and nothing loading; null before
+DEEP_TEXT_DRAWN = "(cls) => {" + _DEEP + "\n  return drawn(cls)[1] ? performance.now() : null;\n}"
+
 
 def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
     """Until ``url`` answers 200 (or ``process`` exits, or ``timeout`` seconds pass)."""

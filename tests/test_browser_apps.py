@@ -16,7 +16,7 @@ import pytest
 pytest.importorskip("playwright")
 
 from _jupyterlab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
-from _panel_server import in_process
+from _panel_server import DEEP_TEXT_SETTLED, in_process
 
 if not CHROMIUM.exists():
     pytest.skip("no Chromium at /usr/bin/chromium", allow_module_level=True)
@@ -78,39 +78,6 @@ def new_page(browser):
     yield make
     for context in contexts:
         context.close()
-
-
-#: true once the element of the given class shows text (its shadow roots included) that has
-#: not changed for a second, with every Bokeh document idle: a section has arrived from
-#: the server and been drawn
-DEEP_TEXT_SETTLED = """(cls) => {
-  const text = (node) => {
-    if (['STYLE', 'SCRIPT', 'LINK'].includes(node.nodeName)) return '';
-    let out = node.nodeType === Node.TEXT_NODE ? node.textContent : '';
-    if (node.shadowRoot) out += text(node.shadowRoot);
-    for (const child of node.childNodes) out += text(child);
-    return out;
-  };
-  const find = (root, name = cls) => {
-    const hit = root.querySelector('.' + name);
-    if (hit) return hit;
-    for (const el of root.querySelectorAll('*')) {
-      const inner = el.shadowRoot && find(el.shadowRoot, name);
-      if (inner) return inner;
-    }
-    return null;
-  };
-  const el = find(document);
-  const now = el ? text(el).replace(/\\s+/g, ' ').trim() : '';
-  const state = window.__settled || (window.__settled = {});
-  if (now.length < 40 || now !== state[cls]) {
-    state[cls] = now;
-    state[cls + '@'] = performance.now();
-    return false;
-  }
-  return performance.now() - state[cls + '@'] > 1000
-    && Bokeh.documents.every((d) => d.is_idle) && !find(document, 'pn-loading');
-}"""
 
 
 def _money(x: float) -> str:

@@ -376,7 +376,9 @@ class PMDashboard(pn.viewable.Viewer):
         self._draw_active()
 
     def _draw_active(self) -> None:
-        section = list(Section)[self.tabs.active]
+        self._draw(list(Section)[self.tabs.active])
+
+    def _draw(self, section: Section) -> None:
         if self._drawn.get(section) == id(self.outcome):
             return
         builders: dict[Section, Callable[[BookOutcome], list[Any]]] = {
@@ -501,7 +503,13 @@ class PMDashboard(pn.viewable.Viewer):
         k = r.risk
         conf = _pct(k["confidence"], 1)
         summary = pn.Row(
-            _kpi("Volatility (annualised)", _pct(k["volatility"])),
+            # realised over the window; the contributions below and the Limits tab use the
+            # risk model's covariance (ex ante), which the title of the chart gives
+            _kpi(
+                "Volatility, realised (a year)",
+                _pct(k["volatility"]),
+                sub=f"last {self.model.window} trading days",
+            ),
             _kpi(f"VaR {conf}, 1 day", _pct(k["var"]), sub=_money(k["var_amount"])),
             _kpi(f"CVaR {conf}, 1 day", _pct(k["cvar"]), sub=_money(k["cvar_amount"])),
             _kpi("Beta to the benchmark", f"{k['beta']:.2f}"),
