@@ -50,6 +50,7 @@ def server_process(app: App) -> dict[str, Any]:
         "command": command,
         "timeout": 120,
         "absolute_url": True,
+        "new_browser_tab": False,  # in a JupyterLab tab, not a new browser window
         "launcher_entry": {
             "enabled": True,
             "title": TITLES[app],
