@@ -40,6 +40,7 @@ from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 
 from portlab import plots
 from portlab.analytics.risk import VaRMethod
+from portlab.apps.design import OfflineFast
 from portlab.engine import Coordinator
 from portlab.market import Market
 from portlab.plots.palette import LimitStatus
@@ -59,19 +60,6 @@ _VAR_NAMES = {
     VaRMethod.MONTE_CARLO: "Monte Carlo",
 }
 _TITLE = "portlab PM dashboard"
-
-
-class _OfflineFast(pn.theme.Fast):
-    """Panel's Fast design without its web font: the font is fetched from Google Fonts,
-    which fails (a console error) on a machine without internet access (panel#5599); the
-    page falls back to the system sans-serif font. Panel reads a design's font from its
-    class attribute ``_resources`` (``io/resources.py``), so the subclass declares its own,
-    and finds the design's bundled files by the class name, hence ``__name__`` "Fast"."""
-
-    _resources = {**pn.theme.Fast._resources, "font": {}}
-
-
-_OfflineFast.__name__ = "Fast"
 
 
 class Css(enum.StrEnum):
@@ -312,7 +300,7 @@ class PMDashboard(pn.viewable.Viewer):
             main=[pn.Column(self.error, self.kpis, self.tabs, sizing_mode="stretch_width")],
             theme_toggle=True,
             main_layout=None,
-            design=_OfflineFast,
+            design=OfflineFast,
             collapsed_sidebar=True,
         )
         self._refresh()

@@ -8,7 +8,8 @@ tuning different policies never see each other's changes.
 Security defaults: bound to 127.0.0.1; the websocket accepts only pages served from the
 address it is bound to (Bokeh's origin check); ``basic_auth`` (a JSON file of users and
 passwords, Panel's basic authentication) for a shared host; uploads above
-:data:`MAX_UPLOAD_BYTES` never reach Python (the websocket's message limit).
+:data:`~portlab.apps.uploads.MAX_UPLOAD_BYTES` are refused (the console says so), and a
+message above :data:`MAX_MESSAGE_BYTES` never reaches Python (the websocket's limit).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from portlab.apps.uploads import MAX_UPLOAD_BYTES as UPLOAD_LIMIT
+
 if TYPE_CHECKING:  # the command line's parser reads this module's defaults: keep it light
     from portlab.engine import Coordinator
     from portlab.market import Market
@@ -28,7 +31,7 @@ if TYPE_CHECKING:  # the command line's parser reads this module's defaults: kee
 __all__ = [
     "DEFAULT_ADDRESS",
     "DEFAULT_PORT",
-    "MAX_UPLOAD_BYTES",
+    "MAX_MESSAGE_BYTES",
     "App",
     "Served",
     "app_urls",
@@ -40,8 +43,10 @@ __all__ = [
 DEFAULT_ADDRESS = "127.0.0.1"
 #: Panel's and Bokeh's usual port
 DEFAULT_PORT = 5006
-#: the largest message a browser may send (an uploaded file travels in one): 25 MB
-MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+#: the largest websocket message a browser may send: an uploaded file travels in one,
+#: base64-encoded (4 bytes per 3), so an upload at the console's limit
+#: (:data:`portlab.apps.uploads.MAX_UPLOAD_BYTES`) fits with room for the message around it
+MAX_MESSAGE_BYTES = UPLOAD_LIMIT * 4 // 3 + 1024 * 1024
 
 
 class App(enum.StrEnum):
@@ -169,7 +174,7 @@ def serve(
         address=address,
         prefix=prefix,
         websocket_origin=websocket_origins,
-        websocket_max_message_size=MAX_UPLOAD_BYTES,
+        websocket_max_message_size=MAX_MESSAGE_BYTES,
         show=show,
         threaded=threaded,
         title={app.value: TITLES[app] for app in apps},
