@@ -7,8 +7,10 @@ Screenshots go to ``tests/artifacts/`` (the README shows copies from ``docs/imag
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from urllib.parse import parse_qsl, urlparse
 
 import pandas as pd
 import pytest
@@ -162,3 +164,144 @@ def test_every_dashboard_section_draws(served, new_page, tab):
     assert not re.search(r"Traceback|could not be computed|Error:", text), text[:2000]
     page.screenshot(path=str(ARTIFACTS / f"dashboard_{tab.lower()}.png"))
     assert page.problems == []
+
+
+# -- the coordination console ------------------------------------------------------------------
+
+
+def _open_console(page, served) -> None:
+    page.goto(served.urls[App.CONSOLE])
+    page.locator(".pl-decisions .tabulator-row").first.wait_for()
+
+
+def _upload_signals(page, path) -> None:
+    page.locator(".pl-signals-upload input[type=file]").set_input_files(str(path))
+
+
+def _move_max_position(page, steps: int) -> float:
+    """Move the max-position slider ``steps`` steps with the keyboard (negative: left), as a
+    person does after clicking its handle; returns the value the page put in its URL."""
+    before = page.url
+    page.locator(".pl-max-position .noUi-handle").focus()
+    for _ in range(abs(steps)):
+        page.keyboard.press("ArrowLeft" if steps < 0 else "ArrowRight")
+    page.wait_for_function("(u) => window.location.href !== u", arg=before)
+    query = dict(parse_qsl(urlparse(page.url).query))
+    return float(query["max_position_size"])
+
+
+def _decisions_shown(page) -> list[tuple[str, str, int]]:
+    """(instrument, action, shares) of each decision in the page's table."""
+    rows = page.locator(".pl-decisions .tabulator-row")
+    out = []
+    for i in range(rows.count()):
+        row = rows.nth(i)
+
+        def cell(field: str, row=row) -> str:
+            return row.locator(f".tabulator-cell[tabulator-field={field}]").inner_text().strip()
+
+        out.append(
+            (cell("instrument_id"), cell("action"), int(cell("share_quantity").replace(",", "")))
+        )
+    return sorted(out)
+
+
+def _engine_decisions(inputs, signals_path, max_position: float) -> list[tuple[str, str, int]]:
+    from portlab import Coordinator, Policy
+    from portlab.events import TradingSignalEvent, read_jsonl
+
+    signals = read_jsonl(signals_path, TradingSignalEvent).events
+    result = Coordinator(policy=Policy(max_position_size=max_position)).coordinate(
+        signals, inputs.state, inputs.market
+    )
+    d = result.decisions
+    return sorted(
+        zip(d["instrument_id"], d["action"], (int(q) for q in d["share_quantity"]), strict=True)
+    )
+
+
+def _wait_decisions(page, expected, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _decisions_shown(page) != expected:
+        if time.monotonic() > deadline:
+            assert _decisions_shown(page) == expected
+        page.wait_for_timeout(100)
+
+
+def test_console_uploads_tunes_runs_and_downloads_the_engines_decisions(
+    served, inputs, new_page, tmp_path
+):
+    from portlab.datasets import example_paths
+    from portlab.events import CoordinatedTradingDecisionEvent, read_jsonl
+
+    page = new_page()
+    _open_console(page, served)
+    signals = example_paths()["signals"]
+    _upload_signals(page, signals)
+    page.locator(".pl-upload-errors .pl-upload-status", has_text="14 signals loaded").wait_for()
+    value = _move_max_position(page, -2)
+    assert value < 0.05  # the default is 5%
+    page.locator(".pl-run button").click()
+    page.locator(".pl-run-status", has_text="Coordination ran").wait_for()
+    expected = _engine_decisions(inputs, signals, value)
+    assert expected != _engine_decisions(inputs, signals, 0.05)  # the slider matters here
+    _wait_decisions(page, expected)
+    with page.expect_download() as download:
+        page.locator(".pl-download-decisions button").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    batch = read_jsonl(saved, CoordinatedTradingDecisionEvent)
+    assert batch.errors == []
+    got = sorted(
+        (e.decision.instrument_id, str(e.decision.action), e.decision.share_quantity)
+        for e in batch.events
+    )
+    assert got == expected
+    page.screenshot(path=str(ARTIFACTS / "console.png"))
+    assert page.problems == []
+
+
+def test_console_upload_with_a_malformed_line_reports_it_and_coordinates_the_rest(
+    served, inputs, new_page, tmp_path
+):
+    from portlab.datasets import example_paths
+
+    lines = example_paths()["signals"].read_text(encoding="utf-8").splitlines()
+    bad = json.loads(lines[2])
+    bad["signal"]["confidence"] = 7  # not a probability
+    lines[2] = json.dumps(bad)
+    upload = tmp_path / "bad_signals.jsonl"
+    upload.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    good = tmp_path / "good_signals.jsonl"
+    good.write_text("\n".join(lines[:2] + lines[3:]) + "\n", encoding="utf-8")
+
+    page = new_page()
+    _open_console(page, served)
+    _upload_signals(page, upload)
+    error = page.locator(".pl-upload-errors li").first
+    error.wait_for()
+    assert error.inner_text().startswith("bad_signals.jsonl:3: ")
+    assert "confidence" in error.inner_text()
+    assert page.locator(".pl-upload-errors li").count() == 1
+    _wait_decisions(page, _engine_decisions(inputs, good, 0.05))
+    assert page.problems == []
+
+
+def test_two_sessions_keep_their_own_policy(served, inputs, new_page):
+    from portlab.datasets import example_paths
+
+    signals = example_paths()["signals"]
+    first, second = new_page(), new_page()
+    for page in (first, second):
+        _open_console(page, served)
+        _upload_signals(page, signals)
+        page.locator(".pl-upload-errors .pl-upload-status", has_text="14 signals loaded").wait_for()
+    low = _move_max_position(first, -3)
+    high = _move_max_position(second, +2)
+    assert low < 0.05 < high
+    _wait_decisions(first, _engine_decisions(inputs, signals, low))
+    _wait_decisions(second, _engine_decisions(inputs, signals, high))
+    first.reload()  # the first session's policy is in its own URL, not in the second's
+    first.locator(".pl-decisions .tabulator-row").first.wait_for()
+    assert f"max_position_size={low}" in first.url and str(low) not in second.url
+    assert first.problems == [] and second.problems == []
