@@ -144,7 +144,8 @@ def test_moving_the_as_of_date_revalues_the_book(served, inputs, new_page):
     expected = _money(inputs.state.total_value(inputs.market.truncate(day).last_prices))
     _wait_text(page, ".pl-book-value", expected)
     assert _book_value(page) == expected
-    assert "as_of=2022-06-15" in page.url  # the view is bookmarkable
+    # the view is bookmarkable: the page puts the date in its URL (just after the values)
+    page.wait_for_function("() => window.location.search.includes('as_of=2022-06-15')")
     page.goto(page.url)  # ... and the bookmark restores it
     page.locator(".pl-book-value").wait_for()
     _wait_text(page, ".pl-book-value", expected)

@@ -54,10 +54,10 @@ from portlab.apps.uploads import Loaded, read_policy, read_portfolio, read_signa
 from portlab.engine import Coordinator
 from portlab.events import write_jsonl
 from portlab.market import Market
-from portlab.plots.palette import NEAR_LIMIT, Palette
+from portlab.plots.palette import EDITOR_COLORS, NEAR_LIMIT
 from portlab.state import PortfolioState
 from portlab.ui import PolicyModel, current_weights
-from portlab.ui.policy import RULE_SETTINGS
+from portlab.ui.policy import RULE_SETTINGS, RULE_TITLES
 from portlab.ui.targets import UNCHANGED
 from portlab.widgets.allocation_editor import ASSET_NAMES, asset_path
 
@@ -104,13 +104,6 @@ class UploadKind(enum.StrEnum):
     POLICY = "policy"
 
 
-_RULE_TITLES = {
-    "max_position_size": "Max position",
-    "max_sector_exposure": "Max sector",
-    "max_correlation_exposure": "Max correlated",
-    "max_portfolio_volatility": "Max volatility",
-    "max_leverage": "Max leverage",
-}
 _PCT, _PCT2, _MULTIPLE, _DECIMAL = "0.0%", "0.00%", "0.00x", "0.00"
 _SIZING_SLIDERS = {  # name -> (title, slider format)
     "kelly_multiplier": ("Kelly multiplier", _DECIMAL),
@@ -316,7 +309,7 @@ class CoordinationConsole(pn.viewable.Viewer):
         self.run_button.on_click(lambda _event: self.run())
 
         self.controls: dict[str, pn.widgets.Widget] = {}
-        for name, title in _RULE_TITLES.items():
+        for name, title in RULE_TITLES.items():
             fmt = _MULTIPLE if name == "max_leverage" else _PCT
             css = [Css.MAX_POSITION] if name == "max_position_size" else []
             self.controls[name] = self._slider(name, title, fmt, css)
@@ -405,7 +398,7 @@ class CoordinationConsole(pn.viewable.Viewer):
 
     def _template(self) -> pn.template.FastListTemplate:
         c = self.controls
-        policy = [w for name in _RULE_TITLES for w in (c[name], c[f"{name}_hard"])] + [
+        policy = [w for name in RULE_TITLES for w in (c[name], c[f"{name}_hard"])] + [
             c["correlation_threshold"],
             c["allow_short"],
             c["cash_floor"],
@@ -558,14 +551,7 @@ class CoordinationConsole(pn.viewable.Viewer):
                 ],
                 target_weights={str(i): float(w) for i, w in self._current.items()},
                 limits=_editor_limits(m),
-                colors={
-                    "neutral": str(Palette.NEUTRAL),
-                    "amber": str(Palette.AMBER),
-                    "red": str(Palette.RED),
-                    "current": str(Palette.CURRENT),
-                    "buy": str(Palette.BUY),
-                    "sell": str(Palette.SELL),
-                },
+                colors=dict(EDITOR_COLORS),
             )
         finally:
             self._editing = False

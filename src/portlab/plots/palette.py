@@ -37,11 +37,13 @@ True
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
+from types import MappingProxyType
 
 from portlab.engine.decisions import NEAR_LIMIT
 from portlab.engine.tolerances import SIZE_TOL
 
-__all__ = ["NEAR_LIMIT", "LimitStatus", "Palette", "limit_status", "side_color"]
+__all__ = ["EDITOR_COLORS", "NEAR_LIMIT", "LimitStatus", "Palette", "limit_status", "side_color"]
 
 
 class Palette(enum.StrEnum):
@@ -58,6 +60,20 @@ class Palette(enum.StrEnum):
     ALLOCATION = "#56b4e9"
     SELECTION = "#cc79a7"
     INTERACTION = "#a6761d"
+
+
+#: the colours the allocation editor's front end draws with (``widgets/allocation_editor.js``
+#: reads them by these names), for the notebook widget and the console alike
+EDITOR_COLORS: Mapping[str, str] = MappingProxyType(
+    {
+        "neutral": str(Palette.NEUTRAL),
+        "amber": str(Palette.AMBER),
+        "red": str(Palette.RED),
+        "current": str(Palette.CURRENT),
+        "buy": str(Palette.BUY),
+        "sell": str(Palette.SELL),
+    }
+)
 
 
 class LimitStatus(enum.StrEnum):

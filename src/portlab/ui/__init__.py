@@ -58,7 +58,7 @@ __getattr__, __dir__, __all__ = attach(
         "inputs": ["Inputs", "sample_inputs"],
         "limits": ["LimitUsage", "limit_usage"],
         "optimizer": ["OptimizerModel", "OptimizerObjective", "OptimizerOutcome"],
-        "policy": ["PolicyModel", "PolicyOutcome"],
+        "policy": ["RULE_TITLES", "PolicyModel", "PolicyOutcome"],
         "sizing": ["SizingContext", "SizingModel", "SizingOutcome", "sizing_steps"],
         "targets": ["current_weights", "target_request"],
     },

@@ -49,7 +49,7 @@ from portlab.ui.coordination import configured
 from portlab.ui.limits import limit_usage
 from portlab.ui.targets import current_weights, target_request
 
-__all__ = ["COUNT_NAMES", "RULE_SETTINGS", "PolicyModel", "PolicyOutcome"]
+__all__ = ["COUNT_NAMES", "RULE_SETTINGS", "RULE_TITLES", "PolicyModel", "PolicyOutcome"]
 
 #: the policy rules' settings: setting name -> rule name (``Policy.rules()``)
 RULE_SETTINGS: Mapping[str, str] = MappingProxyType(
@@ -59,6 +59,16 @@ RULE_SETTINGS: Mapping[str, str] = MappingProxyType(
         "max_correlation_exposure": "correlation",
         "max_portfolio_volatility": "volatility",
         "max_leverage": "leverage",
+    }
+)
+#: what a front end calls each rule's limit setting (the labels of its sliders)
+RULE_TITLES: Mapping[str, str] = MappingProxyType(
+    {
+        "max_position_size": "Max position",
+        "max_sector_exposure": "Max sector",
+        "max_correlation_exposure": "Max correlated",
+        "max_portfolio_volatility": "Max volatility",
+        "max_leverage": "Max leverage",
     }
 )
 #: the other policy settings the model exposes

@@ -34,7 +34,7 @@ from portlab.engine import CoordinationResult, Coordinator, Policy
 from portlab.events import RebalanceRequestEvent
 from portlab.exceptions import DataError, PortlabError
 from portlab.market import Market
-from portlab.plots.palette import NEAR_LIMIT, LimitStatus, Palette, limit_status
+from portlab.plots.palette import EDITOR_COLORS, NEAR_LIMIT, LimitStatus, limit_status
 from portlab.state import PortfolioState
 from portlab.ui import current_weights, one_line, sample_inputs, target_request
 from portlab.ui.codegen import coordinator_code, inputs_code, literal, script
@@ -278,14 +278,7 @@ class AllocationEditor(anywidget.AnyWidget):
                 "allow_short": bool(policy.allow_short),
                 "near": NEAR_LIMIT,
             },
-            colors={
-                "neutral": str(Palette.NEUTRAL),
-                "amber": str(Palette.AMBER),
-                "red": str(Palette.RED),
-                "current": str(Palette.CURRENT),
-                "buy": str(Palette.BUY),
-                "sell": str(Palette.SELL),
-            },
+            colors=dict(EDITOR_COLORS),
             target_weights=start,
             **kwargs,
         )

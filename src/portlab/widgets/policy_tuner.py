@@ -19,7 +19,7 @@ import ipywidgets as ipw
 import pandas as pd
 
 from portlab.plots import exposures, rule_label
-from portlab.ui import PolicyModel, PolicyOutcome
+from portlab.ui import RULE_TITLES, PolicyModel, PolicyOutcome
 from portlab.widgets._base import WorkbenchWidget, bind, checkbox, dropdown, headline_html, slider
 from portlab.widgets._format import money, multiple, pct, pct2, shares, table_html, text
 
@@ -35,13 +35,6 @@ DECISION_COLUMNS = {
     "Size (% NAV)": pct2,
     "Target (% NAV)": pct2,
     "Clipped by": text,
-}
-_RULE_TITLES = {
-    "max_position_size": "Max position",
-    "max_sector_exposure": "Max sector",
-    "max_correlation_exposure": "Max correlated",
-    "max_portfolio_volatility": "Max volatility",
-    "max_leverage": "Max leverage",
 }
 
 
@@ -126,7 +119,7 @@ class PolicyTuner(WorkbenchWidget):
     def _build_controls(self) -> list[ipw.Widget]:
         m = self.model
         out: list[ipw.Widget] = [ipw.HTML("<i>Policy limits</i>")]
-        for name, title in _RULE_TITLES.items():
+        for name, title in RULE_TITLES.items():
             fmt = ".2f" if name == "max_leverage" else ".1%"
             out.append(bind(self, slider(m, name, title, readout_format=fmt), name))
             out.append(bind(self, checkbox(m, f"{name}_hard", "hard limit"), f"{name}_hard"))
