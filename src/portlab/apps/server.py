@@ -3,7 +3,9 @@
 One process serves an index page and both apps. The inputs (market, portfolio, policy) are
 loaded once and shared read-only by every session (the engine and the analytics never modify
 their inputs); each browser tab gets its own session and its own view-models, so two people
-tuning different policies never see each other's changes.
+tuning different policies never see each other's changes. Results are shared between
+sessions through one :class:`~portlab.ui.OutcomeCache`: the second visitor asking for the
+same view gets it without recomputing.
 
 Security defaults: bound to 127.0.0.1; the websocket accepts only pages served from the
 address it is bound to (Bokeh's origin check); ``basic_auth`` (a JSON file of users and
@@ -88,13 +90,21 @@ def routes(
     apps : tuple of App
         Which apps to serve (default both).
     """
-    from portlab.ui import sample_inputs
+    from portlab.engine import Coordinator
+    from portlab.ui import OutcomeCache, sample_inputs
 
     if market is None or state is None:
         sample = sample_inputs()
         market = market if market is not None else sample.market
         state = state if state is not None else sample.state
-    shared = {"market": market, "state": state, "coordinator": coordinator}
+    # one coordinator object and one cache for every session: a result computed for one
+    # session's settings serves the next session asking for the same ones
+    shared = {
+        "market": market,
+        "state": state,
+        "coordinator": Coordinator() if coordinator is None else coordinator,
+        "cache": OutcomeCache(),
+    }
 
     def dashboard() -> Any:
         from portlab.apps.dashboard import pm_dashboard

@@ -53,6 +53,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         "attribution": ["AttributionModel", "AttributionOutcome", "Grouping"],
         "base": ["OUTPUT_NAMES", "ViewModel", "one_line"],
+        "cache": ["CachedOutcome", "OutcomeCache"],
         "book": ["BookModel", "BookOutcome"],
         "conflicts": ["ConflictModel", "ConflictOutcome"],
         "inputs": ["Inputs", "sample_inputs"],

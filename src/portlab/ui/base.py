@@ -55,6 +55,7 @@ from portlab.exceptions import PortlabError
 from portlab.market import Market
 from portlab.state import PortfolioState
 from portlab.types import RequestsLike, SignalsLike
+from portlab.ui.cache import CachedOutcome, OutcomeCache
 from portlab.ui.codegen import inputs_code
 from portlab.ui.inputs import INPUT_NAMES, sample_inputs
 
@@ -108,6 +109,10 @@ class ViewModel(param.Parameterized):
     coordinator : Coordinator, optional
         Gives the policy, sizing, resolution, risk loop and strategies that the model's
         settings start from. Default ``portlab.Coordinator()``. Never modified.
+    cache : OutcomeCache, optional
+        Shared with other view-models on the same input objects (a server's sessions): a
+        result already computed for the same class, inputs and settings is taken from it
+        (see :mod:`portlab.ui.cache`). Default: none, every change computes.
     **settings
         Starting values of the model's settings (its parameters).
     """
@@ -163,6 +168,7 @@ class ViewModel(param.Parameterized):
         signals: SignalsLike = None,
         rebalance_requests: RequestsLike = None,
         coordinator: Coordinator | None = None,
+        cache: OutcomeCache | None = None,
         **settings: Any,
     ) -> None:
         inputs = sample_inputs(market, state, signals, rebalance_requests)
@@ -174,6 +180,7 @@ class ViewModel(param.Parameterized):
             coordinator=Coordinator() if coordinator is None else coordinator,
         )
         self._sample = {n: getattr(inputs, n) for n in inputs.from_sample}
+        self._outcomes = cache
         #: the exception behind the current :attr:`error` (None when there is none)
         self.last_exception: BaseException | None = None
         self._syncing = False
@@ -214,21 +221,59 @@ class ViewModel(param.Parameterized):
         with param.edit_constant(self):
             self.busy = True
         try:
-            with (
-                _warnings.catch_warnings(record=True) as caught,
-                threadpool_limits(1, user_api="blas"),
-            ):
-                _warnings.simplefilter("always")
-                outcome = self._compute()
-                code = self._code()  # from the same settings as the result
-            issued = tuple(dict.fromkeys(str(w.message) for w in caught))
+            with threadpool_limits(1, user_api="blas"):
+                done = self._computed()
         except Exception as err:  # every failure becomes a message, never a traceback
             self._fail(err)
             return
         self.last_exception = None
-        self._last_code = code
+        self._last_code = done.code
         with param.edit_constant(self):
-            self.param.update(result=outcome, error=None, warnings=issued, busy=False)
+            self.param.update(result=done.result, error=None, warnings=done.warnings, busy=False)
+
+    def _computed(self) -> CachedOutcome:
+        """The result of the current settings: from the cache, or computed (and cached)."""
+        if self._outcomes is not None:
+            inputs = self._input_objects()
+            key = (type(self).__qualname__, *map(id, inputs), *self._settings_key())
+            hit = self._outcomes.get(key, inputs)
+            if hit is not None:
+                return hit
+        with _warnings.catch_warnings(record=True) as caught:
+            _warnings.simplefilter("always")
+            outcome = self._compute()
+            code = self._code()  # from the same settings as the result
+        issued = tuple(dict.fromkeys(str(w.message) for w in caught))
+        done = CachedOutcome(outcome, code, issued)
+        if self._outcomes is not None:
+            self._outcomes.put(key, inputs, done)
+        return done
+
+    def _input_objects(self) -> tuple[Any, ...]:
+        """Every parameter that is neither a setting nor an output (the inputs, the
+        coordinator, a subclass's optional inputs) that holds something: an empty one (None,
+        an empty list) is left out, whichever object it is."""
+        names = [
+            n
+            for n in self.param
+            if n not in OUTPUT_NAMES and n != "name" and n not in self.SETTINGS
+        ]
+        values = (getattr(self, n) for n in names)
+        return tuple(
+            v for v in values if not (v is None or (isinstance(v, list | tuple) and not v))
+        )
+
+    def _settings_key(self) -> tuple[Any, ...]:
+        """The settings' values, hashable (a value that is not is given by its repr)."""
+        out = []
+        for name in self.SETTINGS:
+            value = getattr(self, name)
+            try:
+                hash(value)
+            except TypeError:
+                value = repr(value)
+            out.append((name, value))
+        return tuple(out)
 
     def set(self, **changes: Any) -> None:
         """Change several settings at once: one recomputation (``model.param.update``)."""
