@@ -57,6 +57,7 @@ from portlab.market import Market
 from portlab.plots.palette import EDITOR_COLORS, NEAR_LIMIT
 from portlab.state import PortfolioState
 from portlab.ui import PolicyModel, current_weights
+from portlab.ui.editor import decision_rows, rejection_rows
 from portlab.ui.policy import RULE_SETTINGS, RULE_TITLES
 from portlab.ui.targets import UNCHANGED
 from portlab.widgets.allocation_editor import ASSET_NAMES, asset_path
@@ -491,8 +492,8 @@ class CoordinationConsole(pn.viewable.Viewer):
         if self._selected not in ids:
             self._selected = ids[0] if ids else None
         self.editor.param.update(
-            decisions=_decision_rows(decisions),
-            rejections=_rejection_rows(result.rejections),
+            decisions=decision_rows(decisions),
+            rejections=rejection_rows(result.rejections),
             summary=f"{len(decisions)} decisions, {len(result.rejections)} rejected",
             error=m.error or "",
         )
@@ -603,29 +604,6 @@ def _editor_limits(model: PolicyModel) -> dict[str, Any]:
         "allow_short": bool(model.allow_short),
         "near": NEAR_LIMIT,
     }
-
-
-def _decision_rows(decisions: pd.DataFrame) -> list[dict[str, str]]:
-    return [
-        {
-            "instrument": str(d.instrument_id),
-            "action": str(d.action),
-            "shares": f"{round(d.share_quantity):,}",
-            "amount": f"${d.trade_amount:,.0f}",
-            "reasoning": str(d.reasoning),
-        }
-        for d in decisions.itertuples(index=False)
-    ]
-
-
-def _rejection_rows(rejections: pd.DataFrame) -> list[dict[str, str]]:
-    rows = []
-    for r in rejections.itertuples(index=False):
-        reason = str(r.reason) + (f" ({r.rule})" if isinstance(r.rule, str) and r.rule else "")
-        if isinstance(r.detail, str) and r.detail:
-            reason += f": {r.detail}"
-        rows.append({"instrument": str(r.instrument_id), "reason": reason})
-    return rows
 
 
 def _headline_html(result: Any) -> str:

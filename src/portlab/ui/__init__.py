@@ -54,6 +54,7 @@ __getattr__, __dir__, __all__ = attach(
         "attribution": ["AttributionModel", "AttributionOutcome", "Grouping"],
         "base": ["OUTPUT_NAMES", "ViewModel", "one_line"],
         "cache": ["CachedOutcome", "OutcomeCache"],
+        "editor": ["decision_rows", "rejection_rows"],
         "book": ["BookModel", "BookOutcome"],
         "conflicts": ["ConflictModel", "ConflictOutcome"],
         "inputs": ["Inputs", "sample_inputs"],

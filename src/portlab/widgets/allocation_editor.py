@@ -38,6 +38,7 @@ from portlab.plots.palette import EDITOR_COLORS, NEAR_LIMIT, LimitStatus, limit_
 from portlab.state import PortfolioState
 from portlab.ui import current_weights, one_line, sample_inputs, target_request
 from portlab.ui.codegen import coordinator_code, inputs_code, literal, script
+from portlab.ui.editor import decision_rows, rejection_rows
 from portlab.ui.targets import UNCHANGED
 
 __all__ = [
@@ -162,31 +163,6 @@ def breaches(
                 found.append(Breach(name, str(where), float(value), rule.limit, status))
     order = {LimitStatus.OVER_HARD: 0, LimitStatus.OVER_SOFT: 1, LimitStatus.NEAR: 2}
     return sorted(found, key=lambda b: order[b.status])
-
-
-def _decision_rows(result: CoordinationResult) -> list[dict[str, str]]:
-    rows = []
-    for d in result.decisions.itertuples(index=False):
-        rows.append(
-            {
-                "instrument": str(d.instrument_id),
-                "action": str(d.action),
-                "shares": f"{int(round(d.share_quantity)):,}",
-                "amount": f"${d.trade_amount:,.0f}",
-                "reasoning": str(d.reasoning),
-            }
-        )
-    return rows
-
-
-def _rejection_rows(result: CoordinationResult) -> list[dict[str, str]]:
-    rows = []
-    for r in result.rejections.itertuples(index=False):
-        reason = str(r.reason) + (f" ({r.rule})" if isinstance(r.rule, str) and r.rule else "")
-        if isinstance(r.detail, str) and r.detail:
-            reason += f": {r.detail}"
-        rows.append({"instrument": str(r.instrument_id), "reason": reason})
-    return rows
 
 
 class AllocationEditor(anywidget.AnyWidget):
@@ -348,8 +324,8 @@ class AllocationEditor(anywidget.AnyWidget):
             self.decisions, self.rejections = [], []
             self.summary = "Drag a bar to set a target weight"
         else:
-            self.decisions = _decision_rows(result)
-            self.rejections = _rejection_rows(result)
+            self.decisions = decision_rows(result.decisions)
+            self.rejections = rejection_rows(result.rejections)
             n, k = len(self.decisions), len(self.rejections)
             self.summary = f"{n} decision{'s' if n != 1 else ''}" + (f", {k} rejected" if k else "")
 
