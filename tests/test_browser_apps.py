@@ -17,13 +17,11 @@ import pytest
 
 pytest.importorskip("playwright")
 
-from _jupyterlab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from _jupyterlab import ARTIFACTS, CHROMIUM
 from _panel_server import DEEP_TEXT_SETTLED, in_process
 
 if not CHROMIUM.exists():
     pytest.skip("no Chromium at /usr/bin/chromium", allow_module_level=True)
-
-from playwright.sync_api import sync_playwright
 
 from portlab.analytics import risk
 from portlab.apps import App
@@ -44,14 +42,6 @@ def inputs():
 def served(inputs):
     with in_process(market=inputs.market, state=inputs.state) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

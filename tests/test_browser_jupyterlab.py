@@ -30,12 +30,11 @@ import pytest
 pytest.importorskip("playwright")
 pytest.importorskip("jupyterlab")
 
-from _jupyterlab import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LabPage, LabServer
+from _jupyterlab import ARTIFACTS, CHROMIUM, LabPage, LabServer
 
 if not CHROMIUM.exists():
     pytest.skip("no Chromium at /usr/bin/chromium", allow_module_level=True)
 
-from playwright.sync_api import sync_playwright
 
 import portlab
 from portlab.datasets import example_batch, load_sample
@@ -77,14 +76,6 @@ def lab(tmp_path_factory):
     server = LabServer(tmp_path_factory.mktemp("lab"))
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -332,33 +332,14 @@ class CoordinationConsole(pn.viewable.Viewer):
 
         self.headline = pn.pane.HTML("", css_classes=[Css.HEADLINE], sizing_mode="stretch_width")
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=[Css.ERROR])
-        self.decisions = pn.widgets.Tabulator(
-            pd.DataFrame(columns=list(_DECISION_COLUMNS)),
-            titles={k: v[0] for k, v in _DECISION_COLUMNS.items()},
+        self.decisions = _table(
+            {k: v[0] for k, v in _DECISION_COLUMNS.items()},
+            Css.DECISIONS,
             formatters={k: v[1] for k, v in _DECISION_COLUMNS.items() if v[1] is not None},
             selectable=1,
-            disabled=True,
-            show_index=False,
-            header_filters=True,
-            pagination="local",
-            page_size=_PAGE_SIZE,
-            layout="fit_data_table",
-            sizing_mode="stretch_width",
-            css_classes=[Css.DECISIONS],
         )
         self.decisions.param.watch(self._on_selection, "selection")
-        self.rejections = pn.widgets.Tabulator(
-            pd.DataFrame(columns=list(_REJECTION_COLUMNS)),
-            titles=_REJECTION_COLUMNS,
-            disabled=True,
-            show_index=False,
-            header_filters=True,
-            pagination="local",
-            page_size=_PAGE_SIZE,
-            layout="fit_data_table",
-            sizing_mode="stretch_width",
-            css_classes=[Css.REJECTIONS],
-        )
+        self.rejections = _table(_REJECTION_COLUMNS, Css.REJECTIONS)
         self.waterfall = pn.pane.HoloViews(
             None, css_classes=[Css.WATERFALL], sizing_mode="stretch_width", min_height=320
         )
@@ -604,6 +585,24 @@ def _editor_limits(model: PolicyModel) -> dict[str, Any]:
         "allow_short": bool(model.allow_short),
         "near": NEAR_LIMIT,
     }
+
+
+def _table(titles: Mapping[str, str], css: Css, **options: Any) -> pn.widgets.Tabulator:
+    """A read-only table with the columns of ``titles`` (name -> title), filters in its
+    header, paged."""
+    return pn.widgets.Tabulator(
+        pd.DataFrame(columns=list(titles)),
+        titles=dict(titles),
+        disabled=True,
+        show_index=False,
+        header_filters=True,
+        pagination="local",
+        page_size=_PAGE_SIZE,
+        layout="fit_data_table",
+        sizing_mode="stretch_width",
+        css_classes=[css],
+        **options,
+    )
 
 
 def _headline_html(result: Any) -> str:
