@@ -133,6 +133,10 @@ def _kpi(label: str, value: str, css: str | None = None, sub: str = "") -> pn.Co
     )
 
 
+#: width of a status column: the longest status, bold, "over hard limit", whole
+_STATUS_PX = 150
+
+
 def _title(column: Any) -> str:
     """A column name as a table header: ``unrealized_pnl`` -> ``Unrealized P&L``."""
     text = str(column).replace("_id", "").replace("_", " ").replace("pnl", "P&L")
@@ -175,8 +179,11 @@ def _table(
         "formatters": dict(formatters or {}),
         "layout": "fit_data_table",
         "sizing_mode": "stretch_width",
-        "titles": {c: _title(c) for c in frame.columns},
+        # the index's header too (a raw name such as "scenario" otherwise)
+        "titles": {c: _title(c) for c in [*frame.columns, *frame.index.names] if c is not None},
     }
+    if "status" in frame.columns:  # room for the longest, bold "over hard limit"
+        options["widths"] = {"status": _STATUS_PX}
     if page_size is not None and len(frame) > page_size:
         options |= {"pagination": "local", "page_size": page_size}
     table = pn.widgets.Tabulator(frame, **(options | kwargs))
@@ -266,7 +273,7 @@ class PMDashboard(pn.viewable.Viewer):
             header_filters=True,
             layout="fit_data_table",
             titles={c: _title(c) for c in _POSITION_COLUMNS},
-            widths={"status": 130},  # room for the bold "over hard limit"
+            widths={"status": _STATUS_PX},
             sizing_mode="stretch_width",
             css_classes=[Css.POSITIONS.value],
             formatters={"quantity": _INT, "avg_price": _PRICE, "price": _PRICE}
