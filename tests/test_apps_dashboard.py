@@ -19,6 +19,7 @@ import panel as pn
 import pytest
 
 from portlab.analytics import risk
+from portlab.apps.charts import ChartItem
 from portlab.apps.dashboard import Css, PMDashboard, pm_dashboard
 from portlab.datasets import example_batch, load_sample
 from portlab.ui.book import Section
@@ -120,7 +121,7 @@ def test_every_tab_builds(page):
         assert not any("not drawn" in a.object for a in alerts), section
     perf = dash.sections[Section.PERFORMANCE]
     assert any("held constant" in a.object for a in perf.select(pn.pane.Alert))
-    assert len(perf.select(pn.pane.HoloViews)) == 4
+    assert len(perf.select(ChartItem)) == 4
 
 
 def test_positions_table_and_downloads(page, market, state):
@@ -146,7 +147,7 @@ def test_tearsheet_charts_hold_the_model_tables(page):
     dash = page.dashboard
     dash.tabs.active = list(Section).index(Section.PERFORMANCE)
     r = dash.model.result
-    charts = [p.object for p in dash.sections[Section.PERFORMANCE].select(pn.pane.HoloViews)]
+    charts = [p.chart for p in dash.sections[Section.PERFORMANCE].select(ChartItem)]
     heat = next(c for c in charts if c.group == "HeatMap")
     cells = heat.dframe().set_index(["year", "month"])["return"]
     assert cells[("2022", "Dec")] == r.monthly_returns.loc[2022, 12]

@@ -40,11 +40,13 @@ from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 
 from portlab import plots
 from portlab.analytics.risk import VaRMethod
-from portlab.apps.design import OfflineFast
+from portlab.apps.charts import chart_item
+from portlab.apps.design import OfflineFast, bokeh_theme
 from portlab.engine import Coordinator
 from portlab.market import Market
 from portlab.plots.palette import LimitStatus
 from portlab.state import PortfolioState
+from portlab.ui import OutcomeCache
 from portlab.ui.book import BookModel, BookOutcome, Period, Section
 
 __all__ = ["CONFIDENCES", "WINDOWS", "Css", "PMDashboard", "pm_dashboard"]
@@ -192,14 +194,6 @@ def _table(
     return table
 
 
-def _chart(make: Callable[[], Any]) -> pn.viewable.Viewable:
-    """``pn.pane.HoloViews`` of ``make()``, or the reason it could not be drawn."""
-    try:
-        return pn.pane.HoloViews(make(), linked_axes=False)
-    except Exception as exc:  # a chart that cannot be drawn must not take the page down
-        return pn.pane.Alert(f"Chart not drawn: {exc}", alert_type="warning")
-
-
 class PMDashboard(pn.viewable.Viewer):
     """The PM dashboard over a :class:`~portlab.ui.BookModel`.
 
@@ -209,7 +203,11 @@ class PMDashboard(pn.viewable.Viewer):
         As :class:`~portlab.ui.BookModel` (default the bundled sample, the default policy).
     **settings
         :class:`~portlab.ui.BookModel`'s settings (``as_of``, ``var_method``, ``confidence``,
-        ``window``, ...) and its optional ``history``, ``trades`` and ``targets``.
+        ``window``, ...), its optional ``history``, ``trades`` and ``targets``, and its
+        ``cache`` of results (a server's sessions share one).
+    charts : OutcomeCache, optional
+        The rendered charts (:mod:`portlab.apps.charts`), shared by a server's sessions;
+        default one of this dashboard's own.
 
     Attributes
     ----------
@@ -223,9 +221,14 @@ class PMDashboard(pn.viewable.Viewer):
         market: Market | None = None,
         state: PortfolioState | None = None,
         coordinator: Coordinator | None = None,
+        *,
+        charts: OutcomeCache | None = None,
         **settings: Any,
     ) -> None:
         super().__init__()
+        self.charts = OutcomeCache(maxsize=32) if charts is None else charts
+        # the page's theme (light, or dark after the header's toggle reloads the page)
+        self.theme = pn.config.theme
         if "as_of" in settings and settings["as_of"] is not None:
             settings["as_of"] = pd.Timestamp(settings["as_of"])
         self.model = BookModel(market=market, state=state, coordinator=coordinator, **settings)
@@ -370,6 +373,11 @@ class PMDashboard(pn.viewable.Viewer):
         self._drawn.clear()
         self._draw_active()
 
+    def draw_all(self) -> None:
+        """Build every section now (a server warms its shared caches with this at start)."""
+        for section in Section:
+            self._draw(section)
+
     def _draw_active(self) -> None:
         self._draw(list(Section)[self.tabs.active])
 
@@ -391,6 +399,16 @@ class PMDashboard(pn.viewable.Viewer):
         head = [pn.pane.Alert("\n\n".join(notes), alert_type="warning")] if notes else []
         self.sections[section].objects = head + builders[section](result)
         self._drawn[section] = id(result)
+
+    def _chart(self, name: str, make: Callable[[], Any]) -> pn.viewable.Viewable:
+        """The chart ``make()`` of the current result, rendered once per result and theme."""
+        return chart_item(
+            make,
+            key=(name, self.theme),
+            inputs=(self.outcome, self.model.state, self._policy()),
+            cache=self.charts,
+            theme=bokeh_theme(self.theme),
+        )
 
     def _kpis(self, r: BookOutcome) -> list[Any]:
         s = r.summary
@@ -484,7 +502,9 @@ class PMDashboard(pn.viewable.Viewer):
                 "one; red: over a hard limit."
             ),
             _table(table, {"usage": _PCT}),
-            _chart(lambda: plots.exposures(self.model.state, r.market, self._policy())),
+            self._chart(
+                "exposures", lambda: plots.exposures(self.model.state, r.market, self._policy())
+            ),
             pn.pane.Markdown("#### Sector exposure"),
             _table(r.sector_limits, {"gross": _PCT, "limit": _PCT, "usage": _PCT}),
         ]
@@ -517,8 +537,13 @@ class PMDashboard(pn.viewable.Viewer):
                 "market's risk model."
             ),
             pn.Column(
-                _chart(lambda: plots.risk_contributions(r.risk_contributions, top=10)),
-                _chart(lambda: plots.correlation_heatmap(corr)),  # clustered in HRP order
+                self._chart(
+                    "risk_contributions",
+                    lambda: plots.risk_contributions(r.risk_contributions, top=10),
+                ),
+                self._chart(
+                    "correlation", lambda: plots.correlation_heatmap(corr)
+                ),  # clustered in HRP order
             ),
             pn.pane.Markdown("#### Risk by sector"),
             _table(r.sector_risk, {c: _PCT for c in r.sector_risk.columns}),
@@ -547,16 +572,16 @@ class PMDashboard(pn.viewable.Viewer):
         return [
             pn.pane.Alert(f"Performance of {r.performance_label}.", alert_type="info"),
             pn.Column(
-                _chart(lambda: plots.equity_curve(r.returns, r.benchmark_returns)),
-                _chart(lambda: plots.underwater(r.returns)),
+                self._chart("equity_curve", lambda: plots.equity_curve(r.returns, r.benchmark_returns)),
+                self._chart("underwater", lambda: plots.underwater(r.returns)),
             ),
             pn.pane.Markdown("#### Worst drawdowns"),
             _table(r.worst_drawdowns, {"peak": _DATE, "trough": _DATE, "recovery": _DATE,
                                        "depth": _PCT}, index=False, empty="No drawdown."),
             pn.pane.Markdown("#### Metrics"),
             _table(metrics, {c: _NUM for c in metrics.columns}),
-            _chart(lambda: plots.rolling_metrics(r.rolling, self.model.rolling_window)),
-            _chart(lambda: plots.monthly_returns_heatmap(r.monthly_returns)),
+            self._chart("rolling", lambda: plots.rolling_metrics(r.rolling, self.model.rolling_window)),
+            self._chart("monthly", lambda: plots.monthly_returns_heatmap(r.monthly_returns)),
         ]  # fmt: skip
 
     def _attribution(self, r: BookOutcome) -> list[Any]:
@@ -571,10 +596,10 @@ class PMDashboard(pn.viewable.Viewer):
                 "equal-weighted universe."
             ),
             pn.Column(
-                _chart(lambda: plots.attribution_waterfall(a.brinson)),
-                _chart(lambda: plots.brinson_effects(a.brinson)),
+                self._chart("waterfall", lambda: plots.attribution_waterfall(a.brinson)),
+                self._chart("brinson", lambda: plots.brinson_effects(a.brinson)),
             ),
-            _chart(lambda: plots.linked_effects(a.brinson)),
+            self._chart("linked", lambda: plots.linked_effects(a.brinson)),
             _table(a.by_group, {c: _PCT for c in a.by_group.columns}),
         ]
 
@@ -660,13 +685,15 @@ def pm_dashboard(
     market: Market | None = None,
     state: PortfolioState | None = None,
     coordinator: Coordinator | None = None,
+    *,
+    charts: OutcomeCache | None = None,
     **settings: Any,
 ) -> pn.template.FastListTemplate:
     """The PM dashboard's page for one session.
 
     Parameters
     ----------
-    market, state, coordinator, **settings
+    market, state, coordinator, charts, **settings
         As :class:`PMDashboard`.
 
     Returns
@@ -675,7 +702,7 @@ def pm_dashboard(
         The page; ``.servable()`` it, or display it in a notebook cell. Its
         :class:`PMDashboard` (with the model) is ``page.dashboard``.
     """
-    dashboard = PMDashboard(market, state, coordinator, **settings)
+    dashboard = PMDashboard(market, state, coordinator, charts=charts, **settings)
     page = dashboard.view
     page.dashboard = dashboard  # type: ignore[attr-defined]
     return page

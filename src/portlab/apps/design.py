@@ -8,9 +8,11 @@ that link; the pages fall back to the system's sans-serif font.
 
 from __future__ import annotations
 
+from typing import Any
+
 from panel.theme import Fast
 
-__all__ = ["OfflineFast"]
+__all__ = ["OfflineFast", "bokeh_theme"]
 
 
 class OfflineFast(Fast):
@@ -25,3 +27,11 @@ class OfflineFast(Fast):
 
 
 OfflineFast.__name__ = Fast.__name__
+
+
+def bokeh_theme(name: str = "default") -> Any:
+    """The Bokeh theme of :class:`OfflineFast`'s ``name`` theme ("default" or "dark"): what its
+    pages' charts are drawn with."""
+    from panel.theme.base import THEMES
+
+    return OfflineFast(theme=THEMES[name]).theme.bokeh_theme

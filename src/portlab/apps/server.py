@@ -79,6 +79,7 @@ def routes(
     state: PortfolioState | None = None,
     coordinator: Coordinator | None = None,
     apps: tuple[App, ...] = tuple(App),
+    warm: bool = False,
 ) -> dict[str, Callable[[], Any]]:
     """URL path -> a function building that app for one session.
 
@@ -89,6 +90,9 @@ def routes(
         policy); shared, never modified.
     apps : tuple of App
         Which apps to serve (default both).
+    warm : bool
+        Compute the dashboard's default view (every section, its charts rendered) now, into
+        the caches the sessions share, so that the first visitor does not wait for it.
     """
     from portlab.engine import Coordinator
     from portlab.ui import OutcomeCache, sample_inputs
@@ -105,17 +109,23 @@ def routes(
         "coordinator": Coordinator() if coordinator is None else coordinator,
         "cache": OutcomeCache(),
     }
+    # the dashboard's charts rendered once per result for every session (portlab.apps.charts)
+    charts = OutcomeCache(maxsize=256)
 
     def dashboard() -> Any:
         from portlab.apps.dashboard import pm_dashboard
 
-        return pm_dashboard(**shared)
+        return pm_dashboard(**shared, charts=charts)
 
     def console() -> Any:
         from portlab.apps.console import coordination_console
 
         return coordination_console(**shared)
 
+    if warm and App.DASHBOARD in apps:
+        from portlab.apps.dashboard import PMDashboard
+
+        PMDashboard(**shared, charts=charts).draw_all()
     builders = {App.DASHBOARD: dashboard, App.CONSOLE: console}
     return {app.value: builders[app] for app in apps}
 
@@ -140,6 +150,7 @@ def serve(
     apps: tuple[App, ...] = tuple(App),
     show: bool = False,
     threaded: bool = False,
+    warm: bool = True,
 ) -> Served:
     """Serve the index page and the apps.
 
@@ -166,6 +177,9 @@ def serve(
     threaded : bool
         Run the server in a thread and return at once (tests, notebooks); otherwise this
         call blocks until the server stops.
+    warm : bool, default True
+        Compute the dashboard's default view before serving (:func:`routes`): a few seconds
+        more at start, none for the first visitor.
 
     Returns
     -------
@@ -179,7 +193,7 @@ def serve(
     if basic_auth is not None:
         options |= {"basic_auth": str(basic_auth), "cookie_secret": secrets.token_hex(32)}
     server = pn.serve(
-        routes(market, state, coordinator, apps),
+        routes(market, state, coordinator, apps, warm=warm),
         port=port,
         address=address,
         prefix=prefix,

@@ -191,6 +191,11 @@ class ViewModel(param.Parameterized):
         self.param.watch(self._changed, watched)
         self.update()
 
+    @property
+    def cache(self) -> OutcomeCache | None:
+        """The :class:`~portlab.ui.OutcomeCache` this model shares results through, if any."""
+        return self._outcomes
+
     # -- the recompute cycle ----------------------------------------------------------------
 
     def _changed(self, *events: param.parameterized.Event) -> None:
