@@ -51,6 +51,7 @@ def test_the_json_holds_the_charts_numbers(contributions):
     assert shown == pytest.approx(by_hand, rel=1e-12)
     (root,) = doc.roots
     assert str(root.id) == item["root_id"]
+    assert root.output_backend == "canvas"  # not WebGL: drawn in every browser
     assert f"({100 * vol:.1f}% a year)" in root.title.text
 
 

@@ -53,7 +53,7 @@ def shown(page, css):
     found = [
         m.group(1)
         for p in select(page, pn.pane.HTML)
-        if (m := re.fullmatch(f'<span class="{css}">(.*)</span>', str(p.object)))
+        for m in re.finditer(f'<span class="{css}">(.*?)</span>', str(p.object))
     ]
     assert len(found) == 1, css
     return html.unescape(found[0])

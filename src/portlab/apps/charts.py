@@ -76,12 +76,13 @@ class RenderedChart:
 
 
 def render_item(chart: Any, theme: Any = None) -> dict[str, Any]:
-    """``bokeh.embed.json_item`` of a HoloViews chart rendered with Bokeh (``theme``: a Bokeh
-    theme, or None for Bokeh's default)."""
-    import holoviews as hv
+    """``bokeh.embed.json_item`` of a HoloViews chart rendered with Bokeh on a 2D canvas
+    (:func:`portlab.plots.to_bokeh`; ``theme``: a Bokeh theme, or None for Bokeh's default)."""
     from bokeh.embed import json_item
 
-    return json_item(hv.render(chart, backend="bokeh"), theme=theme)
+    from portlab import plots
+
+    return json_item(plots.to_bokeh(chart), theme=theme)
 
 
 def chart_item(

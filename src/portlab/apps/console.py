@@ -50,6 +50,7 @@ from panel.custom import AnyWidgetComponent
 
 from portlab import plots
 from portlab.apps.design import OfflineFast
+from portlab.apps.session import after_this_update, served
 from portlab.apps.uploads import Loaded, read_policy, read_portfolio, read_signals
 from portlab.engine import Coordinator
 from portlab.events import write_jsonl
@@ -434,7 +435,7 @@ class CoordinationConsole(pn.viewable.Viewer):
     def _sync_url(self) -> None:
         """Keep the policy limits in the query string of a served page."""
         location = pn.state.location
-        if location is None or not _served():
+        if location is None or not served():
             return
         location.sync(self.model, {name: name for name in RULE_SETTINGS})
 
@@ -478,7 +479,7 @@ class CoordinationConsole(pn.viewable.Viewer):
             summary=f"{len(decisions)} decisions, {len(result.rejections)} rejected",
             error=m.error or "",
         )
-        _after_this_update(self._draw_charts)
+        after_this_update(self._draw_charts)
 
     def _draw_charts(self) -> None:
         """The waterfall and the exposures (a few hundred ms of bokeh work when served, so a
@@ -555,21 +556,6 @@ def coordination_console(
 
 
 # --------------------------------------------------------------------------- display helpers
-
-
-def _served() -> bool:
-    """Whether this runs in a served Panel session (a browser page behind a websocket)."""
-    doc = pn.state.curdoc
-    return doc is not None and doc.session_context is not None
-
-
-def _after_this_update(callback: Any) -> None:
-    """Call ``callback`` on the session's next tick when served (what changed so far is sent
-    to the browser first), at once otherwise (a notebook, Python)."""
-    if _served():
-        pn.state.curdoc.add_next_tick_callback(callback)
-    else:
-        callback()
 
 
 def _editor_limits(model: PolicyModel) -> dict[str, Any]:

@@ -7,8 +7,10 @@ method and confidence in the header, the other settings (window, attribution per
 sidebar (collapsed), the headline figures above the tabs (Book, Limits, Risk, Stress, Performance, Attribution, Rebalancing, Tax).
 
 A change of a setting recomputes the model once; the headline figures and the visible tab
-are redrawn at once, the other tabs when they are next opened (only the visible tab is sent
-to the browser: ``pn.Tabs(dynamic=True)``). When served, the as-of date and the selected tab
+are redrawn at once. When served, the other tabs are built right after (the page shows the
+visible one first) and sent to the browser, which draws them while the PM reads, so that
+every tab opens at once; in a notebook a tab is built when it is first opened. The charts
+are rendered once per result and shared by the sessions (:mod:`portlab.apps.charts`). When served, the as-of date and the selected tab
 are kept in the URL (``?as_of=2022-06-30&tab=2``), so a view can be bookmarked.
 
 Elements the browser tests find by CSS class (:class:`Css`): ``pl-book-value`` (the book's
@@ -36,15 +38,15 @@ from typing import Any
 
 import pandas as pd
 import panel as pn
-from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 
 from portlab import plots
 from portlab.analytics.risk import VaRMethod
 from portlab.apps.charts import chart_item
 from portlab.apps.design import OfflineFast, bokeh_theme
+from portlab.apps.session import after_this_update, served
+from portlab.apps.tables import STATUS_PX, Fmt, column_title, status_style, table
 from portlab.engine import Coordinator
 from portlab.market import Market
-from portlab.plots.palette import LimitStatus
 from portlab.state import PortfolioState
 from portlab.ui import OutcomeCache
 from portlab.ui.book import BookModel, BookOutcome, Period, Section
@@ -90,13 +92,6 @@ _HEADER_CSS = """
 :host label { color: #ffffff; }
 """
 
-_MONEY = NumberFormatter(format="$0,0")
-_PRICE = NumberFormatter(format="$0,0.00")
-_PCT = NumberFormatter(format="0.00%")
-_NUM = NumberFormatter(format="0,0.00")
-_INT = NumberFormatter(format="0,0")
-_DATE = DateFormatter(format="%Y-%m-%d")
-
 
 #: the columns of the positions table (BookOutcome.positions and its index)
 _POSITION_COLUMNS = ("instrument_id", "name", "sector", "quantity", "avg_price", "price")
@@ -117,81 +112,39 @@ def _pct(x: float, digits: int = 2, *, signed: bool = False) -> str:
     return f"{100.0 * float(x):{'+' if signed else ''}.{digits}f}%".replace("-", "\u2212")
 
 
-def _kpi(label: str, value: str, css: str | None = None, sub: str = "") -> pn.Column:
-    """A headline figure: a small label over a large value.
+def _kpi(label: str, value: str, css: str | None = None, sub: str = "") -> str:
+    """A headline figure (HTML): a small label over a large value over a note.
 
-    The value is the text of a ``<span class="{css}">`` inside its pane (so that a browser
-    test finds the element holding exactly the text, inside the pane's shadow root).
+    The value is the text of a ``<span class="{css}">`` (so that a browser test finds the
+    element holding exactly the text, inside the pane's shadow root).
     """
     text = html.escape(value)
     inner = f'<span class="{css}">{text}</span>' if css else text
-    return pn.Column(
-        pn.pane.HTML(label, styles={"font-size": "0.8em", "opacity": "0.75"}, margin=(0, 5)),
-        pn.pane.HTML(
-            inner, css_classes=[Css.KPI.value], styles={"font-size": "1.6em"}, margin=(0, 5)
-        ),
-        pn.pane.HTML(sub, styles={"font-size": "0.8em"}, margin=(0, 5)),
-        margin=(0, 20, 0, 0),
+    return (
+        f'<div><div class="pl-kpi-label">{html.escape(label)}</div>'
+        f'<div class="{Css.KPI.value}">{inner}</div>'
+        f'<div class="pl-kpi-sub">{html.escape(sub)}</div></div>'
     )
 
 
-#: width of a status column: the longest status, bold, "over hard limit", whole
-_STATUS_PX = 150
+#: a row of headline figures, wrapping on a narrow page
+_KPI_CSS = """
+.pl-kpis { display: flex; flex-wrap: wrap; gap: 4px 28px; padding: 0 5px; }
+.pl-kpi-label, .pl-kpi-sub { font-size: 0.8em; }
+.pl-kpi-label { opacity: 0.75; }
+.pl-kpi { font-size: 1.6em; }
+"""
 
 
-def _title(column: Any) -> str:
-    """A column name as a table header: ``unrealized_pnl`` -> ``Unrealized P&L``."""
-    text = str(column).replace("_id", "").replace("_", " ").replace("pnl", "P&L")
-    return text[:1].upper() + text[1:]
-
-
-def _status_style(value: Any) -> str:
-    """CSS of a cell holding a :class:`LimitStatus`: its colour (neutral cells unstyled)."""
-    try:
-        status = LimitStatus(value)
-    except ValueError:
-        return ""
-    if status is LimitStatus.WITHIN:
-        return ""
-    return f"color: {status.color}; font-weight: bold"
-
-
-def _table(
-    frame: pd.DataFrame | None,
-    formatters: Mapping[str, Any] | None = None,
-    *,
-    index: bool = True,
-    page_size: int | None = None,
-    empty: str = "None.",
-    **kwargs: Any,
-) -> pn.viewable.Viewable:
-    """A read-only Tabulator of ``frame`` (statuses coloured); a note when there is none
-    (None: not computed) or ``empty`` when it has no row."""
-    if frame is None:
-        return pn.pane.Markdown("*Not available for this date (see the notes).*")
-    if len(frame) == 0:
-        return pn.pane.Markdown(f"*{empty}*")
-    frame = frame.copy()
-    for col in frame.columns:  # enums and objects as plain text
-        if frame[col].dtype == object:
-            frame[col] = frame[col].map(lambda v: v.value if isinstance(v, enum.Enum) else v)
-    options: dict[str, Any] = {
-        "disabled": True,
-        "show_index": index,
-        "formatters": dict(formatters or {}),
-        "layout": "fit_data_table",
-        "sizing_mode": "stretch_width",
-        # the index's header too (a raw name such as "scenario" otherwise)
-        "titles": {c: _title(c) for c in [*frame.columns, *frame.index.names] if c is not None},
-    }
-    if "status" in frame.columns:  # room for the longest, bold "over hard limit"
-        options["widths"] = {"status": _STATUS_PX}
-    if page_size is not None and len(frame) > page_size:
-        options |= {"pagination": "local", "page_size": page_size}
-    table = pn.widgets.Tabulator(frame, **(options | kwargs))
-    if "status" in frame.columns:
-        table.style.map(_status_style, subset=["status"])
-    return table
+def _kpi_row(figures: list[str], **params: Any) -> pn.pane.HTML:
+    """Headline figures (:func:`_kpi`) side by side in one pane (one model, not three each:
+    the page opens faster)."""
+    return pn.pane.HTML(
+        f'<div class="pl-kpis">{"".join(figures)}</div>',
+        stylesheets=[_KPI_CSS],
+        sizing_mode="stretch_width",
+        **params,
+    )
 
 
 class PMDashboard(pn.viewable.Viewer):
@@ -269,18 +222,27 @@ class PMDashboard(pn.viewable.Viewer):
         )
         self._bind_controls()
         self.error = pn.pane.Alert("", alert_type="danger", visible=False)
-        self.kpis = pn.FlexBox(sizing_mode="stretch_width")
+        self.kpis = _kpi_row([])
         self.positions = pn.widgets.Tabulator(
             pd.DataFrame(),
             disabled=True,
             header_filters=True,
             layout="fit_data_table",
-            titles={c: _title(c) for c in _POSITION_COLUMNS},
-            widths={"status": _STATUS_PX},
+            titles={c: column_title(c) for c in _POSITION_COLUMNS},
+            widths={"status": STATUS_PX},
             sizing_mode="stretch_width",
             css_classes=[Css.POSITIONS.value],
-            formatters={"quantity": _INT, "avg_price": _PRICE, "price": _PRICE}
-            | {"market_value": _MONEY, "weight": _PCT, "unrealized_pnl": _MONEY},
+            formatters={
+                c: f.formatter
+                for c, f in {
+                    "quantity": Fmt.INT,
+                    "avg_price": Fmt.PRICE,
+                    "price": Fmt.PRICE,
+                    "market_value": Fmt.MONEY,
+                    "weight": Fmt.PCT,
+                    "unrealized_pnl": Fmt.MONEY,
+                }.items()
+            },  # fmt: skip
         )
         self.downloads = pn.Row(*self._download_buttons())
         self.sections = {
@@ -289,10 +251,10 @@ class PMDashboard(pn.viewable.Viewer):
         }
         self.tabs = pn.Tabs(
             *((s.value, self.sections[s]) for s in Section),
-            dynamic=True,
             sizing_mode="stretch_width",
         )
         self._drawn: dict[Section, int] = {}
+        self._page_up = False  # served, and the page is shown
         self.tabs.param.watch(lambda _: self._draw_active(), "active")
         model.param.watch(lambda _: self._refresh(), ["result", "error"])
         self.view = pn.template.FastListTemplate(
@@ -315,6 +277,8 @@ class PMDashboard(pn.viewable.Viewer):
         )
         self._refresh()
         self._sync_location()
+        if served():
+            pn.state.onload(self._loaded)
 
     # -- wiring -------------------------------------------------------------------------------
 
@@ -365,18 +329,26 @@ class PMDashboard(pn.viewable.Viewer):
         self.error.object = self.model.error or ""
         self.error.visible = self.model.error is not None
         result = self.outcome
-        self.kpis.objects = self._kpis(result)
+        self.kpis.object = _kpi_row(self._kpis(result)).object
         self.positions.value = self._positions()
-        self.positions.style.map(_status_style, subset=["status"])
+        self.positions.style.map(status_style, subset=["status"])
         day = result.as_of.date()
         self._csv.filename, self._excel.filename = f"positions-{day}.csv", f"positions-{day}.xlsx"
         self._drawn.clear()
         self._draw_active()
+        if self._page_up:  # the other tabs after the visible one has been sent
+            after_this_update(self.draw_all)
 
     def draw_all(self) -> None:
         """Build every section now (a server warms its shared caches with this at start)."""
         for section in Section:
             self._draw(section)
+
+    def _loaded(self) -> None:
+        """The page is up in the browser: build the other tabs, and from now on after every
+        change."""
+        self._page_up = True
+        self.draw_all()
 
     def _draw_active(self) -> None:
         self._draw(list(Section)[self.tabs.active])
@@ -410,7 +382,7 @@ class PMDashboard(pn.viewable.Viewer):
             theme=bokeh_theme(self.theme),
         )
 
-    def _kpis(self, r: BookOutcome) -> list[Any]:
+    def _kpis(self, r: BookOutcome) -> list[str]:
         s = r.summary
         var_text, var_label = "n/a", "1-day VaR"
         if r.risk is not None:
@@ -484,7 +456,7 @@ class PMDashboard(pn.viewable.Viewer):
             return f"{x:.2f}x" if rule == "leverage" else _pct(x)
 
         limits = r.limits
-        table = pd.DataFrame(
+        measures = pd.DataFrame(
             {
                 "measure": [shown(k, v) for k, v in limits["value"].items()],
                 "limit": [shown(k, v) for k, v in limits["limit"].items()],
@@ -501,12 +473,12 @@ class PMDashboard(pn.viewable.Viewer):
                 "the risk model; leverage a multiple). Amber: at 90% of a limit or over a soft "
                 "one; red: over a hard limit."
             ),
-            _table(table, {"usage": _PCT}),
+            table(measures, {"usage": Fmt.PCT}),
             self._chart(
                 "exposures", lambda: plots.exposures(self.model.state, r.market, self._policy())
             ),
             pn.pane.Markdown("#### Sector exposure"),
-            _table(r.sector_limits, {"gross": _PCT, "limit": _PCT, "usage": _PCT}),
+            table(r.sector_limits, {"gross": Fmt.PCT, "limit": Fmt.PCT, "usage": Fmt.PCT}),
         ]
 
     def _policy(self) -> Any:
@@ -517,7 +489,7 @@ class PMDashboard(pn.viewable.Viewer):
             return []
         k = r.risk
         conf = _pct(k["confidence"], 1)
-        summary = pn.Row(
+        summary = _kpi_row([
             # realised over the window; the contributions below and the Limits tab use the
             # risk model's covariance (ex ante), which the title of the chart gives
             _kpi(
@@ -528,7 +500,7 @@ class PMDashboard(pn.viewable.Viewer):
             _kpi(f"VaR {conf}, 1 day", _pct(k["var"]), sub=_money(k["var_amount"])),
             _kpi(f"CVaR {conf}, 1 day", _pct(k["cvar"]), sub=_money(k["cvar_amount"])),
             _kpi("Beta to the benchmark", f"{k['beta']:.2f}"),
-        )
+        ])  # fmt: skip
         corr = r.correlation
         return [
             summary,
@@ -546,23 +518,23 @@ class PMDashboard(pn.viewable.Viewer):
                 ),  # clustered in HRP order
             ),
             pn.pane.Markdown("#### Risk by sector"),
-            _table(r.sector_risk, {c: _PCT for c in r.sector_risk.columns}),
+            table(r.sector_risk, {c: Fmt.PCT for c in r.sector_risk.columns}),
         ]
 
     def _stress(self, r: BookOutcome) -> list[Any]:
         fmt = {
-            "pnl": _MONEY,
-            "loss": _MONEY,
-            "loss_fraction": _PCT,
-            "volatility_before": _PCT,
-            "volatility_after": _PCT,
+            "pnl": Fmt.MONEY,
+            "loss": Fmt.MONEY,
+            "loss_fraction": Fmt.PCT,
+            "volatility_before": Fmt.PCT,
+            "volatility_after": Fmt.PCT,
         }
         return [
             pn.pane.Markdown(
                 "Historical episodes (replayed on today's holdings) and hypothetical shocks: "
                 "the loss and the policy limits breached after each."
             ),
-            _table(r.stress_summary, fmt),
+            table(r.stress_summary, fmt),
         ]
 
     def _performance(self, r: BookOutcome) -> list[Any]:
@@ -576,10 +548,10 @@ class PMDashboard(pn.viewable.Viewer):
                 self._chart("underwater", lambda: plots.underwater(r.returns)),
             ),
             pn.pane.Markdown("#### Worst drawdowns"),
-            _table(r.worst_drawdowns, {"peak": _DATE, "trough": _DATE, "recovery": _DATE,
-                                       "depth": _PCT}, index=False, empty="No drawdown."),
+            table(r.worst_drawdowns, {"peak": Fmt.DATE, "trough": Fmt.DATE, "recovery": Fmt.DATE,
+                                       "depth": Fmt.PCT}, index=False, empty="No drawdown."),
             pn.pane.Markdown("#### Metrics"),
-            _table(metrics, {c: _NUM for c in metrics.columns}),
+            table(metrics, {c: Fmt.NUM for c in metrics.columns}),
             self._chart("rolling", lambda: plots.rolling_metrics(r.rolling, self.model.rolling_window)),
             self._chart("monthly", lambda: plots.monthly_returns_heatmap(r.monthly_returns)),
         ]  # fmt: skip
@@ -600,7 +572,7 @@ class PMDashboard(pn.viewable.Viewer):
                 self._chart("brinson", lambda: plots.brinson_effects(a.brinson)),
             ),
             self._chart("linked", lambda: plots.linked_effects(a.brinson)),
-            _table(a.by_group, {c: _PCT for c in a.by_group.columns}),
+            table(a.by_group, {c: Fmt.PCT for c in a.by_group.columns}),
         ]
 
     def _rebalancing(self, r: BookOutcome) -> list[Any]:
@@ -622,8 +594,8 @@ class PMDashboard(pn.viewable.Viewer):
         )
         trades = r.trades if r.trades is not None else pd.DataFrame({"shares": []})
         n_traded = int((trades["shares"] != 0).sum())
-        money = {"notional": _MONEY, "cost": _MONEY, "price": _PRICE}
-        fmt = {c: _PCT for c in trades.columns if "weight" in c or "band" in c} | money
+        money = {"notional": Fmt.MONEY, "cost": Fmt.MONEY, "price": Fmt.PRICE}
+        fmt = {c: Fmt.PCT for c in trades.columns if "weight" in c or "band" in c} | money
         targets = (
             "the given target weights"
             if self.model.targets is not None
@@ -633,11 +605,11 @@ class PMDashboard(pn.viewable.Viewer):
             pn.pane.Markdown(
                 f"Targets: {targets}; **{len(r.rebalance_requests)} trigger(s) fire now**."
             ),
-            _table(r.triggers, {"observed": _NUM, "threshold": _NUM, "ratio": _NUM}),
+            table(r.triggers, {"observed": Fmt.NUM, "threshold": Fmt.NUM, "ratio": Fmt.NUM}),
             pn.pane.Markdown("#### Rebalance requests raised"),
-            _table(requests, index=False, empty="No trigger fires."),
+            table(requests, index=False, empty="No trigger fires."),
             pn.pane.Markdown(f"#### Least-cost trades back into the bands ({n_traded} to trade)"),
-            _table(r.trades, fmt),
+            table(r.trades, fmt, grid=True, page_size=20),
         ]
 
     def _tax(self, r: BookOutcome) -> list[Any]:
@@ -645,12 +617,12 @@ class PMDashboard(pn.viewable.Viewer):
             return []
         money = ("cost_basis", "market_value", "unrealized_gain", "unrealized_loss",
                  "short_term_loss", "long_term_loss", "fees", "wash_adjustment")  # fmt: skip
-        fmt = {c: _MONEY for c in money} | {
-            "unrealized_return": _PCT,
-            "loss_fraction": _PCT,
-            "open_date": _DATE,
-            "holding_start": _DATE,
-            "conflict_date": _DATE,
+        fmt = {c: Fmt.MONEY for c in money} | {
+            "unrealized_return": Fmt.PCT,
+            "loss_fraction": Fmt.PCT,
+            "open_date": Fmt.DATE,
+            "holding_start": Fmt.DATE,
+            "conflict_date": Fmt.DATE,
         }
         return [
             pn.pane.Markdown(
@@ -664,11 +636,11 @@ class PMDashboard(pn.viewable.Viewer):
                 + "."
             ),
             pn.pane.Markdown("#### Unrealized gains by term"),
-            _table(r.gains_by_term, fmt),
+            table(r.gains_by_term, fmt),
             pn.pane.Markdown("#### Loss-harvesting candidates (with wash-sale status)"),
-            _table(r.harvest, fmt, index=False, empty="No lot is at a loss."),
+            table(r.harvest, fmt, index=False, empty="No lot is at a loss."),
             pn.pane.Markdown("#### Open lots"),
-            _table(r.lots, fmt, index=False, page_size=20),
+            table(r.lots, fmt, index=False, grid=True, page_size=20),
         ]
 
     # -- panel protocol -----------------------------------------------------------------------

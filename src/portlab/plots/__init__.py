@@ -36,7 +36,8 @@ Attribution and performance
     :func:`drawdown_periods` (the worst drawdowns shaded on the equity curve).
 
 :func:`extension` sets up the bokeh backend with inline resources for offline pages; call it
-before ``import hvplot.pandas``. ``import portlab`` never imports HoloViews; importing this
+before ``import hvplot.pandas``. :func:`to_bokeh` renders a chart to its Bokeh model, drawn on
+a 2D canvas (:func:`on_canvas`), not WebGL. ``import portlab`` never imports HoloViews; importing this
 package does.
 
 Examples
@@ -68,7 +69,7 @@ __getattr__, __dir__, __all__ = attach(
         "_exposures": ["EXPOSURE_COLUMNS", "Measure", "exposure_table", "exposures"],
         "_optimize": ["correlation_heatmap", "frontier", "frontier_point", "risk_contributions"],
         "_performance": ["equity_curve", "performance", "underwater"],
-        "_setup": ["extension"],
+        "_setup": ["extension", "on_canvas", "to_bokeh"],
         "_tearsheet": [
             "ROLLING_METRICS",
             "drawdown_periods",

@@ -312,7 +312,7 @@ def correlation_heatmap(
     side = max(360, min(MAX_WIDTH - 140, 16 * n + 140))
     kdims = [hv.Dimension("x", values=labels), hv.Dimension("y", values=labels[::-1])]
     heat = hv.HeatMap(data, kdims, "correlation")
-    what = f"{cut}\n{how}" if cut else f"{n} instruments, {how}"
+    what = f"{cut}\n{how}" if cut else f"{n} instruments,\n{how}"
     title = f"Correlation of {what}" + ("" if named else "\n(too many to name on the axes)")
     axes = {} if named else {"xaxis": "bare", "yaxis": "bare"}
     return finish(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import holoviews as hv
 
 from portlab.plots._style import BACKEND
 
-__all__ = ["extension"]
+__all__ = ["extension", "on_canvas", "to_bokeh"]
 
 
 def extension(inline: bool = True, *, logo: bool = False) -> None:
@@ -29,3 +31,24 @@ def extension(inline: bool = True, *, logo: bool = False) -> None:
     >>> portlab.plots.extension()  # doctest: +SKIP
     """
     hv.extension(BACKEND, inline=inline, logo=logo)
+
+
+def on_canvas(root: Any) -> Any:
+    """Draw every Bokeh figure under ``root`` on a 2D canvas, not WebGL (HoloViews' default);
+    returns ``root``.
+
+    WebGL is missing or partial in some browsers (headless, remote desktops, no GPU), where
+    its bars and lines are silently not drawn or drawn slowly in software; the workbench's
+    charts are small enough for a canvas.
+    """
+    from bokeh.models import Plot
+
+    for figure in root.select({"type": Plot}):
+        figure.output_backend = "canvas"
+    return root
+
+
+def to_bokeh(chart: Any) -> Any:
+    """The Bokeh model of a chart (``hv.render``), every figure on a 2D canvas
+    (:func:`on_canvas`)."""
+    return on_canvas(hv.render(chart, backend=BACKEND))

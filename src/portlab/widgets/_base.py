@@ -229,6 +229,8 @@ class ChartSlot:
         import holoviews as hv
         from jupyter_bokeh import BokehModel
 
+        from portlab import plots
+
         self.close()
         try:
             panels = _panels(obj)
@@ -237,7 +239,7 @@ class ChartSlot:
             layout = isinstance(obj, hv.Layout)
             shown = obj.clone(list(zip(obj.keys(), maps, strict=True))) if layout else maps[0]
             plot = hv.renderer("bokeh").get_plot(shown)
-            _on_canvas(plot.state)
+            plots.on_canvas(plot.state)
             self.widget = BokehModel(plot.state)
         except Exception as err:  # a chart failing must not break the widget
             self.widget = _chart_error(err)
@@ -281,16 +283,6 @@ class ChartSlot:
             # which it does again (and fails, a KeyError) when it is collected
             ipw.Widget.close(self.widget)
         self.widget, self.plot, self._pipes, self._shown = None, None, [], None
-
-
-def _on_canvas(root: Any) -> None:
-    """Draw every figure under ``root`` on a 2D canvas, not WebGL (HoloViews' default):
-    WebGL is missing or partial in some browsers (headless, remote desktops, no GPU), where
-    its bars and lines are silently not drawn; the charts are small enough for a canvas."""
-    from bokeh.models import Plot
-
-    for figure in root.select({"type": Plot}):
-        figure.output_backend = "canvas"
 
 
 def _frame(data: Any) -> Any:
