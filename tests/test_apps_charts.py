@@ -114,9 +114,9 @@ def test_dark_theme_is_in_the_json(contributions):
 def test_sessions_of_one_server_share_the_rendered_charts():
     market, state = load_sample(), example_batch().state
     results, charts = OutcomeCache(), OutcomeCache(maxsize=64)
-    first = PMDashboard(market, state, cache=results, charts=charts)
+    first = PMDashboard(market, state, cache=results, charts=charts, static_charts=True)
     second = PMDashboard(market, state, coordinator=first.model.coordinator, cache=results,
-                         charts=charts)  # fmt: skip
+                         charts=charts, static_charts=True)  # fmt: skip
     risk_tab = list(Section).index(Section.RISK)
     first.tabs.active = risk_tab
     misses = charts.misses
@@ -133,7 +133,20 @@ def test_a_warmed_server_has_the_default_view_ready():
 
     page = routes(warm=True)["dashboard"]()
     dash = page.dashboard
+    dash.static_charts = True  # as in a served session (this test has none)
     charts_missed, results_missed = dash.charts.misses, dash.model.cache.misses
     dash.draw_all()
     assert dash.charts.misses == charts_missed and dash.charts.hits >= 10
     assert dash.model.cache.hits >= 1 and dash.model.cache.misses == results_missed
+
+
+def test_a_notebook_gets_holoviews_panes_of_the_same_charts():
+    market, state = load_sample(), example_batch().state
+    shown = PMDashboard(market, state)  # not served: static_charts defaults to False
+    assert shown.static_charts is False
+    shown.tabs.active = list(Section).index(Section.RISK)
+    panes = shown.sections[Section.RISK].select(pn.pane.HoloViews)
+    assert len(panes) == 2 and not shown.sections[Section.RISK].select(ChartItem)
+    contributions = shown.model.result.risk_contributions
+    bars = panes[0].object.dframe().set_index("instrument")["component"]
+    assert bars.to_dict() == pytest.approx(contributions["component"].loc[bars.index].to_dict())

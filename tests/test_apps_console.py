@@ -90,6 +90,15 @@ def test_a_malformed_line_is_listed_and_the_others_coordinated():
     rest = [s for s in SIGNALS if s.event_id != "sig-002"]
     direct = Coordinator().coordinate(rest, BATCH.state, MARKET)
     _decisions_equal(app.model.result.decisions, direct.decisions)
+    # the rejections download: the engine's rejections, then the invalid line
+    table = pd.read_csv(io.BytesIO(app.rejections_csv()), keep_default_na=False)
+    engine = table[table["source"] != "UPLOAD"]
+    assert engine["id"].tolist() == direct.rejections["id"].tolist()
+    invalid = table[table["source"] == "UPLOAD"]
+    assert invalid[["id", "reason", "field"]].to_numpy().tolist() == [
+        ["pasted:2", "INVALID", "signal.confidence"]
+    ]
+    assert invalid["detail"].tolist() == ["Input should be less than or equal to 1"]
 
 
 def test_policy_and_portfolio_uploads_replace_the_settings_and_state():

@@ -19,7 +19,6 @@ import panel as pn
 import pytest
 
 from portlab.analytics import risk
-from portlab.apps.charts import ChartItem
 from portlab.apps.dashboard import Css, PMDashboard, pm_dashboard
 from portlab.datasets import example_batch, load_sample
 from portlab.ui.book import Section
@@ -121,7 +120,7 @@ def test_every_tab_builds(page):
         assert not any("not drawn" in a.object for a in alerts), section
     perf = dash.sections[Section.PERFORMANCE]
     assert any("held constant" in a.object for a in perf.select(pn.pane.Alert))
-    assert len(perf.select(ChartItem)) == 4
+    assert len(perf.select(pn.pane.HoloViews)) == 4  # in a notebook: HoloViews panes
 
 
 def test_positions_table_and_downloads(page, market, state):
@@ -147,7 +146,7 @@ def test_tearsheet_charts_hold_the_model_tables(page):
     dash = page.dashboard
     dash.tabs.active = list(Section).index(Section.PERFORMANCE)
     r = dash.model.result
-    charts = [p.chart for p in dash.sections[Section.PERFORMANCE].select(ChartItem)]
+    charts = [p.object for p in dash.sections[Section.PERFORMANCE].select(pn.pane.HoloViews)]
     heat = next(c for c in charts if c.group == "HeatMap")
     cells = heat.dframe().set_index(["year", "month"])["return"]
     assert cells[("2022", "Dec")] == r.monthly_returns.loc[2022, 12]
@@ -155,3 +154,18 @@ def test_tearsheet_charts_hold_the_model_tables(page):
     layout = next(c for c in charts if c.group == "Layout" and len(c) == 3)
     sharpe = layout.Curve.I.dframe()["sharpe"].to_numpy()
     assert sharpe == pytest.approx(r.rolling["sharpe"].dropna().to_numpy())
+
+
+def test_settings_changed_from_code_show_in_the_controls(market, state):
+    dash = PMDashboard(market, state)
+    dash.model.set(
+        confidence=0.95, var_method="parametric", window=126, attribution_period="month to date"
+    )
+    assert dash.confidence.value == 0.95 and dash.var_method.value == "parametric"
+    assert dash.window.value == 126 and dash.period.value == "month to date"
+    dash.model.set(confidence=0.9, window=300)  # values the controls did not offer
+    assert dash.confidence.value == 0.9 and dash.confidence.options["90.0%"] == 0.9
+    assert dash.window.value == 300 and dash.window.options["300 days"] == 300
+    day = market.dates[-40]
+    dash.model.set(as_of=day)
+    assert dash.as_of.value == day.date()

@@ -284,6 +284,19 @@ def test_console_upload_with_a_malformed_line_reports_it_and_coordinates_the_res
     assert "confidence" in error.inner_text()
     assert page.locator(".pl-upload-errors li").count() == 1
     _wait_decisions(page, _engine_decisions(inputs, good, 0.05))
+    # the rejections download ends with the invalid line
+    with page.expect_download() as download:
+        page.locator(".pl-download-rejections button").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    rows = pd.read_csv(saved, keep_default_na=False)
+    last = rows.iloc[-1]
+    assert (last["source"], last["id"], last["reason"]) == (
+        "UPLOAD",
+        "bad_signals.jsonl:3",
+        "INVALID",
+    )
+    assert last["field"] == "signal.confidence"
     assert page.problems == []
 
 

@@ -50,6 +50,8 @@ WIDGET_NOTEBOOKS = {
     "05_allocation_editor": "svg rect.pa-bar",
     "06_optimization": ".widget-hbox .widget-dropdown",
     "07_attribution": ".widget-hbox .widget-dropdown",
+    # the Panel apps displayed in cells (Panel's own comms, not ipywidgets)
+    "08_dashboards": ".pl-book-value",
 }
 
 #: the tutorials the interaction tests open (and screenshot after working the widget)

@@ -23,6 +23,7 @@ TUTORIALS = (
     "05_allocation_editor",
     "06_optimization",
     "07_attribution",
+    "08_dashboards",
 )
 
 

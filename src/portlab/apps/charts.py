@@ -93,6 +93,7 @@ def chart_item(
     cache: OutcomeCache | None,
     theme: Any = None,
     height: int | None = None,
+    static: bool = True,
 ) -> pn.viewable.Viewable:
     """A :class:`ChartItem` of ``make()`` (a HoloViews chart), rendered once per ``key`` on
     the very ``inputs`` objects when ``cache`` is given; or an alert saying why it could not
@@ -112,7 +113,16 @@ def chart_item(
         The page design's Bokeh theme.
     height : int, optional
         The pane's height in pixels; default the chart's own.
+    static : bool, default True
+        False: a ``pn.pane.HoloViews`` of the chart instead (Bokeh models built for this
+        page: what a notebook displays, where :class:`ChartItem` does not render in Panel
+        1.9's notebook mode).
     """
+    if not static:
+        try:
+            return pn.pane.HoloViews(make(), linked_axes=False, theme=theme)
+        except Exception as exc:  # shown to the user instead of the chart
+            return pn.pane.Alert(f"Chart not drawn: {exc}", alert_type="warning")
     cached = cache.get(key, inputs) if cache is not None else None
     if cached is None:
         try:

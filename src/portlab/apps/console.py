@@ -46,22 +46,21 @@ import pandas as pd
 import panel as pn
 import param
 from bokeh.models.widgets.tables import NumberFormatter
-from panel.custom import AnyWidgetComponent
 
 from portlab import plots
-from portlab.apps.design import OfflineFast
+from portlab.apps.allocation import AllocationEditorComponent, editor_limits
+from portlab.apps.design import Page, title_bar
 from portlab.apps.session import after_this_update, served
-from portlab.apps.uploads import Loaded, read_policy, read_portfolio, read_signals
+from portlab.apps.uploads import Loaded, invalid_rows, read_policy, read_portfolio, read_signals
 from portlab.engine import Coordinator
 from portlab.events import write_jsonl
 from portlab.market import Market
-from portlab.plots.palette import EDITOR_COLORS, NEAR_LIMIT
+from portlab.plots.palette import EDITOR_COLORS
 from portlab.state import PortfolioState
 from portlab.ui import PolicyModel, current_weights
 from portlab.ui.editor import decision_rows, rejection_rows
 from portlab.ui.policy import RULE_SETTINGS, RULE_TITLES
 from portlab.ui.targets import UNCHANGED
-from portlab.widgets.allocation_editor import ASSET_NAMES, asset_path
 
 __all__ = [
     "TITLE",
@@ -139,28 +138,6 @@ _REJECTION_COLUMNS = {
     "winner_id": "Winner",
     "detail": "Detail",
 }
-
-
-class AllocationEditorComponent(AnyWidgetComponent):
-    """The allocation editor's ES module in Panel, with the traits of
-    :class:`portlab.widgets.AllocationEditor` as parameters (same names, same meaning)."""
-
-    _esm = asset_path(ASSET_NAMES[0])
-    _stylesheets = [
-        asset_path(ASSET_NAMES[1]).read_text(encoding="utf-8"),
-        # the module's text colour is JupyterLab's variable: follow the page's theme instead
-        ".portlab-alloc { color: var(--panel-on-background-color, inherit); }",
-    ]
-
-    instruments = param.List(default=[])
-    target_weights = param.Dict(default={})
-    limits = param.Dict(default={})
-    colors = param.Dict(default={})
-    decisions = param.List(default=[])
-    rejections = param.List(default=[])
-    summary = param.String(default="")
-    error = param.String(default="")
-    busy = param.Boolean(default=False)
 
 
 class CoordinationConsole(pn.viewable.Viewer):
@@ -274,8 +251,15 @@ class CoordinationConsole(pn.viewable.Viewer):
             return path.read_bytes()
 
     def rejections_csv(self) -> bytes:
-        """The rejections (``source``, ``id``, ``reason``, ``rule``, ``detail``, ...) as CSV."""
-        return self.model.result.rejections.to_csv(index=False).encode("utf-8")
+        """The rejections (``source``, ``id``, ``reason``, ``rule``, ``detail``, ...) as CSV,
+        then the invalid lines of the last signals upload (source UPLOAD, reason INVALID,
+        ``id`` the file and line: :func:`~portlab.apps.uploads.invalid_rows`)."""
+        rejections = self.model.result.rejections
+        upload = self.uploads.get(UploadKind.SIGNALS)
+        if upload is not None and upload.errors:
+            invalid = pd.DataFrame(invalid_rows(upload), columns=rejections.columns)
+            rejections = pd.concat([rejections, invalid], ignore_index=True)
+        return rejections.to_csv(index=False).encode("utf-8")
 
     # -- building the page ----------------------------------------------------------------------
 
@@ -404,8 +388,7 @@ class CoordinationConsole(pn.viewable.Viewer):
             self.download_decisions,
             self.download_rejections,
         ]
-        main = [
-            pn.Column(
+        body = pn.Column(
                 self.error,
                 self.headline,
                 pn.pane.Markdown("### Decisions (select one to see its sizing)"),
@@ -421,15 +404,19 @@ class CoordinationConsole(pn.viewable.Viewer):
                 pn.pane.Markdown("### Allocation editor (targets become a rebalance request)"),
                 self.editor,
                 sizing_mode="stretch_width",
-            )
-        ]
-        return pn.template.FastListTemplate(
+        )  # fmt: skip
+        return Page(
+            # in a notebook: the title bar, the sidebar's controls beside the results
+            notebook_view=pn.Column(
+                title_bar(TITLE),
+                pn.Row(pn.Column(*sidebar, width=340), body, sizing_mode="stretch_width"),
+                sizing_mode="stretch_width",
+            ),
             title=TITLE,
             sidebar=sidebar,
-            main=main,
+            main=[body],
             sidebar_width=340,
             theme_toggle=True,
-            design=OfflineFast,
         )
 
     def _sync_url(self) -> None:
@@ -505,7 +492,7 @@ class CoordinationConsole(pn.viewable.Viewer):
             self.select(str(frame["instrument_id"].iloc[rows[0]]))
 
     def _on_limits(self, *_events: Any) -> None:
-        self.editor.limits = _editor_limits(self.model)
+        self.editor.limits = editor_limits(self.model)
 
     def _on_targets(self, event: param.parameterized.Event) -> None:
         """A bar released in the editor: coordinate toward the targets (None when they are
@@ -533,7 +520,7 @@ class CoordinationConsole(pn.viewable.Viewer):
                     for i, w in self._current.items()
                 ],
                 target_weights={str(i): float(w) for i, w in self._current.items()},
-                limits=_editor_limits(m),
+                limits=editor_limits(m),
                 colors=dict(EDITOR_COLORS),
             )
         finally:
@@ -556,21 +543,6 @@ def coordination_console(
 
 
 # --------------------------------------------------------------------------- display helpers
-
-
-def _editor_limits(model: PolicyModel) -> dict[str, Any]:
-    """The limits the editor draws, from the model's current settings."""
-
-    def rule(name: str) -> dict[str, Any]:
-        return {"limit": float(getattr(model, name)), "hard": bool(getattr(model, f"{name}_hard"))}
-
-    return {
-        "position": rule("max_position_size"),
-        "sector": rule("max_sector_exposure"),
-        "leverage": rule("max_leverage"),
-        "allow_short": bool(model.allow_short),
-        "near": NEAR_LIMIT,
-    }
 
 
 def _table(titles: Mapping[str, str], css: Css, **options: Any) -> pn.widgets.Tabulator:

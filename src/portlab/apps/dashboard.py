@@ -29,22 +29,21 @@ Examples
 from __future__ import annotations
 
 import enum
-import html
 import importlib.util
 import io
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
 import panel as pn
 
-from portlab import plots
 from portlab.analytics.risk import VaRMethod
 from portlab.apps.charts import chart_item
-from portlab.apps.design import OfflineFast, bokeh_theme
-from portlab.apps.session import after_this_update, served
-from portlab.apps.tables import STATUS_PX, Fmt, column_title, status_style, table
+from portlab.apps.design import Page, bokeh_theme, title_bar
+from portlab.apps.figures import KPI_CLASS, kpi, kpi_row, money, pct
+from portlab.apps.sections import BUILDERS
+from portlab.apps.session import after_this_update, new_components, served
+from portlab.apps.tables import STATUS_PX, Fmt, column_title, status_style
 from portlab.engine import Coordinator
 from portlab.market import Market
 from portlab.state import PortfolioState
@@ -74,7 +73,7 @@ class Css(enum.StrEnum):
     VAR = "pl-var"
     ASOF = "pl-asof"
     POSITIONS = "pl-positions"
-    KPI = "pl-kpi"
+    KPI = KPI_CLASS
 
 
 def section_class(section: Section) -> str:
@@ -98,55 +97,6 @@ _POSITION_COLUMNS = ("instrument_id", "name", "sector", "quantity", "avg_price",
 _POSITION_COLUMNS += ("market_value", "weight", "unrealized_pnl", "status")
 
 
-def _money(x: float) -> str:
-    """``$1,000,004`` (whole dollars); ``−$2,940`` for a loss; ``n/a`` for NaN."""
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    return ("\u2212" if x < 0 else "") + f"${abs(float(x)):,.0f}"
-
-
-def _pct(x: float, digits: int = 2, *, signed: bool = False) -> str:
-    """``0.91%`` from 0.0091 (``+`` when ``signed``); ``n/a`` for NaN."""
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    return f"{100.0 * float(x):{'+' if signed else ''}.{digits}f}%".replace("-", "\u2212")
-
-
-def _kpi(label: str, value: str, css: str | None = None, sub: str = "") -> str:
-    """A headline figure (HTML): a small label over a large value over a note.
-
-    The value is the text of a ``<span class="{css}">`` (so that a browser test finds the
-    element holding exactly the text, inside the pane's shadow root).
-    """
-    text = html.escape(value)
-    inner = f'<span class="{css}">{text}</span>' if css else text
-    return (
-        f'<div><div class="pl-kpi-label">{html.escape(label)}</div>'
-        f'<div class="{Css.KPI.value}">{inner}</div>'
-        f'<div class="pl-kpi-sub">{html.escape(sub)}</div></div>'
-    )
-
-
-#: a row of headline figures, wrapping on a narrow page
-_KPI_CSS = """
-.pl-kpis { display: flex; flex-wrap: wrap; gap: 4px 28px; padding: 0 5px; }
-.pl-kpi-label, .pl-kpi-sub { font-size: 0.8em; }
-.pl-kpi-label { opacity: 0.75; }
-.pl-kpi { font-size: 1.6em; }
-"""
-
-
-def _kpi_row(figures: list[str], **params: Any) -> pn.pane.HTML:
-    """Headline figures (:func:`_kpi`) side by side in one pane (one model, not three each:
-    the page opens faster)."""
-    return pn.pane.HTML(
-        f'<div class="pl-kpis">{"".join(figures)}</div>',
-        stylesheets=[_KPI_CSS],
-        sizing_mode="stretch_width",
-        **params,
-    )
-
-
 class PMDashboard(pn.viewable.Viewer):
     """The PM dashboard over a :class:`~portlab.ui.BookModel`.
 
@@ -161,6 +111,9 @@ class PMDashboard(pn.viewable.Viewer):
     charts : OutcomeCache, optional
         The rendered charts (:mod:`portlab.apps.charts`), shared by a server's sessions;
         default one of this dashboard's own.
+    static_charts : bool, optional
+        Draw the charts from Bokeh JSON rendered once (:class:`~portlab.apps.charts.ChartItem`)
+        instead of HoloViews panes; default when served.
 
     Attributes
     ----------
@@ -176,10 +129,14 @@ class PMDashboard(pn.viewable.Viewer):
         coordinator: Coordinator | None = None,
         *,
         charts: OutcomeCache | None = None,
+        static_charts: bool | None = None,
         **settings: Any,
     ) -> None:
         super().__init__()
         self.charts = OutcomeCache(maxsize=32) if charts is None else charts
+        # served: charts rendered once to Bokeh JSON and drawn by the page; in a notebook,
+        # HoloViews panes (portlab.apps.charts)
+        self.static_charts = served() if static_charts is None else static_charts
         # the page's theme (light, or dark after the header's toggle reloads the page)
         self.theme = pn.config.theme
         if "as_of" in settings and settings["as_of"] is not None:
@@ -204,7 +161,7 @@ class PMDashboard(pn.viewable.Viewer):
             stylesheets=[_HEADER_CSS],
         )
         confidences = dict(CONFIDENCES)
-        confidences.setdefault(_pct(model.confidence, 1), float(model.confidence))
+        confidences.setdefault(pct(model.confidence, 1), float(model.confidence))
         self.confidence = pn.widgets.Select(
             label="Confidence",
             options=confidences,
@@ -222,7 +179,7 @@ class PMDashboard(pn.viewable.Viewer):
         )
         self._bind_controls()
         self.error = pn.pane.Alert("", alert_type="danger", visible=False)
-        self.kpis = _kpi_row([])
+        self.kpis = kpi_row([])
         self.positions = pn.widgets.Tabulator(
             pd.DataFrame(),
             disabled=True,
@@ -257,22 +214,27 @@ class PMDashboard(pn.viewable.Viewer):
         self._page_up = False  # served, and the page is shown
         self.tabs.param.watch(lambda _: self._draw_active(), "active")
         model.param.watch(lambda _: self._refresh(), ["result", "error"])
-        self.view = pn.template.FastListTemplate(
+        header = (self.as_of, self.var_method, self.confidence)
+        note = pn.pane.Markdown(
+            "Risk and performance use the chosen history window up to the as-of date; the "
+            "market is cut at that date (no look-ahead)."
+        )
+        main = pn.Column(self.error, self.kpis, self.tabs, sizing_mode="stretch_width")
+        self.view = Page(
+            # in a notebook: the title bar with the header's controls, the settings, the tabs
+            notebook_view=pn.Column(
+                title_bar(_TITLE, *header),
+                pn.Row(self.window, self.period),
+                note,
+                main,
+                sizing_mode="stretch_width",
+            ),
             title=_TITLE,
-            header=[pn.Row(self.as_of, self.var_method, self.confidence, margin=(0, 10))],
-            sidebar=[
-                pn.pane.Markdown("### Settings"),
-                self.window,
-                self.period,
-                pn.pane.Markdown(
-                    "Risk and performance use the chosen history window up to the as-of "
-                    "date; the market is cut at that date (no look-ahead)."
-                ),
-            ],
-            main=[pn.Column(self.error, self.kpis, self.tabs, sizing_mode="stretch_width")],
+            header=[pn.Row(*header, margin=(0, 10))],
+            sidebar=[pn.pane.Markdown("### Settings"), self.window, self.period, note],
+            main=[main],
             theme_toggle=True,
             main_layout=None,
-            design=OfflineFast,
             collapsed_sidebar=True,
         )
         self._refresh()
@@ -302,12 +264,22 @@ class PMDashboard(pn.viewable.Viewer):
         self.window.param.watch(to_model("window", int), "value")
         self.period.param.watch(to_model("attribution_period", lambda v: v), "value")
 
-        def from_model(event: Any) -> None:
-            date = pd.Timestamp(event.new).date()
-            if self.as_of.value != date:
-                self.as_of.value = date
+        # ... and the other way: a setting changed from code shows in its control
+        def follow(widget: Any, name: str, shown: Callable[[Any], Any], label: Any = None) -> None:
+            def update(event: Any) -> None:
+                value = shown(event.new)
+                if label is not None and value not in widget.values:  # a value not offered
+                    widget.options = {**widget.options, label(value): value}
+                if widget.value != value:
+                    widget.value = value
 
-        model.param.watch(from_model, "as_of")
+            model.param.watch(update, name)
+
+        follow(self.as_of, "as_of", lambda v: pd.Timestamp(v).date())
+        follow(self.var_method, "var_method", VaRMethod)
+        follow(self.confidence, "confidence", float, lambda v: pct(v, 1))
+        follow(self.window, "window", int, lambda v: f"{v} days")
+        follow(self.period, "attribution_period", Period)
 
     def _sync_location(self) -> None:
         """Keep the as-of date and the selected tab in the URL (only when served)."""
@@ -326,10 +298,14 @@ class PMDashboard(pn.viewable.Viewer):
 
     def _refresh(self) -> None:
         """Redraw the headline figures, the positions and the visible tab."""
+        with new_components():
+            self._redraw()
+
+    def _redraw(self) -> None:
         self.error.object = self.model.error or ""
         self.error.visible = self.model.error is not None
         result = self.outcome
-        self.kpis.object = _kpi_row(self._kpis(result)).object
+        self.kpis.object = kpi_row(self._kpis(result)).object
         self.positions.value = self._positions()
         self.positions.style.map(status_style, subset=["status"])
         day = result.as_of.date()
@@ -356,61 +332,58 @@ class PMDashboard(pn.viewable.Viewer):
     def _draw(self, section: Section) -> None:
         if self._drawn.get(section) == id(self.outcome):
             return
-        builders: dict[Section, Callable[[BookOutcome], list[Any]]] = {
-            Section.BOOK: self._book,
-            Section.LIMITS: self._limits,
-            Section.RISK: self._risk,
-            Section.STRESS: self._stress,
-            Section.PERFORMANCE: self._performance,
-            Section.ATTRIBUTION: self._attribution,
-            Section.REBALANCING: self._rebalancing,
-            Section.TAX: self._tax,
-        }
         result = self.outcome
         notes = [n for n in result.notes if n.startswith(f"{section}:")]
-        head = [pn.pane.Alert("\n\n".join(notes), alert_type="warning")] if notes else []
-        self.sections[section].objects = head + builders[section](result)
+        with new_components():
+            head = [pn.pane.Alert("\n\n".join(notes), alert_type="warning")] if notes else []
+            self.sections[section].objects = head + BUILDERS[section](self, result)
         self._drawn[section] = id(result)
 
-    def _chart(self, name: str, make: Callable[[], Any]) -> pn.viewable.Viewable:
+    @property
+    def policy(self) -> Any:
+        """The policy the limits are measured against (the coordinator's)."""
+        return self.model.coordinator.policy
+
+    def chart(self, name: str, make: Callable[[], Any]) -> pn.viewable.Viewable:
         """The chart ``make()`` of the current result, rendered once per result and theme."""
         return chart_item(
             make,
             key=(name, self.theme),
-            inputs=(self.outcome, self.model.state, self._policy()),
+            inputs=(self.outcome, self.model.state, self.policy),
             cache=self.charts,
             theme=bokeh_theme(self.theme),
+            static=self.static_charts,
         )
 
     def _kpis(self, r: BookOutcome) -> list[str]:
         s = r.summary
         var_text, var_label = "n/a", "1-day VaR"
         if r.risk is not None:
-            var_text = f"{_pct(r.risk['var'])} ({_money(r.risk['var_amount'])})"
-            conf = _pct(r.risk["confidence"], 1).replace(".0%", "%")
+            var_text = f"{pct(r.risk['var'])} ({money(r.risk['var_amount'])})"
+            conf = pct(r.risk["confidence"], 1).replace(".0%", "%")
             var_label = f"1-day {conf} VaR ({_VAR_NAMES[VaRMethod(self.model.var_method)]})"
         return [
-            _kpi(
+            kpi(
                 f"Book value, close of {r.as_of.date()}",
-                _money(s.value),
+                money(s.value),
                 Css.BOOK_VALUE,
-                f"cash {_money(s.cash)}",
+                f"cash {money(s.cash)}",
             ),
-            _kpi("P&L day", _money(s.pnl_day), sub=_pct(s.pnl_day_pct, signed=True)),
-            _kpi("P&L month to date", _money(s.pnl_mtd), sub=_pct(s.pnl_mtd_pct, signed=True)),
-            _kpi("P&L year to date", _money(s.pnl_ytd), sub=_pct(s.pnl_ytd_pct, signed=True)),
-            _kpi(
+            kpi("P&L day", money(s.pnl_day), sub=pct(s.pnl_day_pct, signed=True)),
+            kpi("P&L month to date", money(s.pnl_mtd), sub=pct(s.pnl_mtd_pct, signed=True)),
+            kpi("P&L year to date", money(s.pnl_ytd), sub=pct(s.pnl_ytd_pct, signed=True)),
+            kpi(
                 "Gross / net exposure",
-                f"{_pct(s.gross_exposure, 1)} / {_pct(s.net_exposure, 1)}",
+                f"{pct(s.gross_exposure, 1)} / {pct(s.net_exposure, 1)}",
                 sub=f"leverage {s.leverage:.2f}x",
             ),
-            _kpi(
+            kpi(
                 "Largest position",
                 s.largest_position,
                 Css.LARGEST_POSITION,
-                f"{_pct(s.largest_weight, 1)} of NAV",
+                f"{pct(s.largest_weight, 1)} of NAV",
             ),
-            _kpi(var_label, var_text, Css.VAR, "share of NAV (dollars)"),
+            kpi(var_label, var_text, Css.VAR, "share of NAV (dollars)"),
         ]
 
     def _positions(self) -> pd.DataFrame:
@@ -440,208 +413,6 @@ class PMDashboard(pn.viewable.Viewer):
             disabled=not has_excel,
         )
         return [self._csv, self._excel]
-
-    def _book(self, r: BookOutcome) -> list[Any]:
-        s = r.summary
-        text = (
-            f"**{s.n_positions} positions**, valued at the close of {r.as_of.date()}. Cash "
-            f"{_money(s.cash)}, invested {_money(s.invested)}. P&L is the change in value of "
-            "the current holdings since the previous close, the previous month end and the "
-            "previous year end."
-        )
-        return [pn.pane.Markdown(text), self.downloads, self.positions]
-
-    def _limits(self, r: BookOutcome) -> list[Any]:
-        def shown(rule: str, x: float) -> str:  # leverage a multiple, the others fractions
-            return f"{x:.2f}x" if rule == "leverage" else _pct(x)
-
-        limits = r.limits
-        measures = pd.DataFrame(
-            {
-                "measure": [shown(k, v) for k, v in limits["value"].items()],
-                "limit": [shown(k, v) for k, v in limits["limit"].items()],
-                "hard": limits["hard"],
-                "usage": limits["usage"],
-                "status": limits["status"],
-                "where": limits["where"],
-            },
-            index=limits.index,
-        )
-        return [
-            pn.pane.Markdown(
-                "Each policy measure against its limit (volatility annualised, ex ante from "
-                "the risk model; leverage a multiple). Amber: at 90% of a limit or over a soft "
-                "one; red: over a hard limit."
-            ),
-            table(measures, {"usage": Fmt.PCT}),
-            self._chart(
-                "exposures", lambda: plots.exposures(self.model.state, r.market, self._policy())
-            ),
-            pn.pane.Markdown("#### Sector exposure"),
-            table(r.sector_limits, {"gross": Fmt.PCT, "limit": Fmt.PCT, "usage": Fmt.PCT}),
-        ]
-
-    def _policy(self) -> Any:
-        return self.model.coordinator.policy
-
-    def _risk(self, r: BookOutcome) -> list[Any]:
-        if r.risk is None:
-            return []
-        k = r.risk
-        conf = _pct(k["confidence"], 1)
-        summary = _kpi_row([
-            # realised over the window; the contributions below and the Limits tab use the
-            # risk model's covariance (ex ante), which the title of the chart gives
-            _kpi(
-                "Volatility, realised (a year)",
-                _pct(k["volatility"]),
-                sub=f"last {self.model.window} trading days",
-            ),
-            _kpi(f"VaR {conf}, 1 day", _pct(k["var"]), sub=_money(k["var_amount"])),
-            _kpi(f"CVaR {conf}, 1 day", _pct(k["cvar"]), sub=_money(k["cvar_amount"])),
-            _kpi("Beta to the benchmark", f"{k['beta']:.2f}"),
-        ])  # fmt: skip
-        corr = r.correlation
-        return [
-            summary,
-            pn.pane.Markdown(
-                f"Over the last {self.model.window} trading days at today's weights; contributions and correlations under the "
-                "market's risk model."
-            ),
-            pn.Column(
-                self._chart(
-                    "risk_contributions",
-                    lambda: plots.risk_contributions(r.risk_contributions, top=10),
-                ),
-                self._chart(
-                    "correlation", lambda: plots.correlation_heatmap(corr)
-                ),  # clustered in HRP order
-            ),
-            pn.pane.Markdown("#### Risk by sector"),
-            table(r.sector_risk, {c: Fmt.PCT for c in r.sector_risk.columns}),
-        ]
-
-    def _stress(self, r: BookOutcome) -> list[Any]:
-        fmt = {
-            "pnl": Fmt.MONEY,
-            "loss": Fmt.MONEY,
-            "loss_fraction": Fmt.PCT,
-            "volatility_before": Fmt.PCT,
-            "volatility_after": Fmt.PCT,
-        }
-        return [
-            pn.pane.Markdown(
-                "Historical episodes (replayed on today's holdings) and hypothetical shocks: "
-                "the loss and the policy limits breached after each."
-            ),
-            table(r.stress_summary, fmt),
-        ]
-
-    def _performance(self, r: BookOutcome) -> list[Any]:
-        if r.returns is None:
-            return []
-        metrics = r.metrics
-        return [
-            pn.pane.Alert(f"Performance of {r.performance_label}.", alert_type="info"),
-            pn.Column(
-                self._chart("equity_curve", lambda: plots.equity_curve(r.returns, r.benchmark_returns)),
-                self._chart("underwater", lambda: plots.underwater(r.returns)),
-            ),
-            pn.pane.Markdown("#### Worst drawdowns"),
-            table(r.worst_drawdowns, {"peak": Fmt.DATE, "trough": Fmt.DATE, "recovery": Fmt.DATE,
-                                       "depth": Fmt.PCT}, index=False, empty="No drawdown."),
-            pn.pane.Markdown("#### Metrics"),
-            table(metrics, {c: Fmt.NUM for c in metrics.columns}),
-            self._chart("rolling", lambda: plots.rolling_metrics(r.rolling, self.model.rolling_window)),
-            self._chart("monthly", lambda: plots.monthly_returns_heatmap(r.monthly_returns)),
-        ]  # fmt: skip
-
-    def _attribution(self, r: BookOutcome) -> list[Any]:
-        a = r.attribution
-        if a is None:
-            return []
-        start, end = a.brinson.effects.index[0], a.brinson.effects.index[-1]
-        return [
-            pn.pane.Markdown(
-                f"Brinson attribution by sector, {pd.Timestamp(start).date()} to "
-                f"{pd.Timestamp(end).date()}: today's weights held, against the "
-                "equal-weighted universe."
-            ),
-            pn.Column(
-                self._chart("waterfall", lambda: plots.attribution_waterfall(a.brinson)),
-                self._chart("brinson", lambda: plots.brinson_effects(a.brinson)),
-            ),
-            self._chart("linked", lambda: plots.linked_effects(a.brinson)),
-            table(a.by_group, {c: Fmt.PCT for c in a.by_group.columns}),
-        ]
-
-    def _rebalancing(self, r: BookOutcome) -> list[Any]:
-        if r.triggers is None:
-            return []
-        requests = pd.DataFrame(
-            [
-                {
-                    "event_id": e.event_id,
-                    "rebalance_type": str(e.rebalance_type),
-                    "trigger": str(e.trigger_reason.type),
-                    "severity": str(e.trigger_reason.severity),
-                    "urgency": str(e.trigger_reason.urgency),
-                    "adjustments": len(e.target_adjustments),
-                    "description": e.trigger_reason.description,
-                }
-                for e in r.rebalance_requests
-            ]
-        )
-        trades = r.trades if r.trades is not None else pd.DataFrame({"shares": []})
-        n_traded = int((trades["shares"] != 0).sum())
-        money = {"notional": Fmt.MONEY, "cost": Fmt.MONEY, "price": Fmt.PRICE}
-        fmt = {c: Fmt.PCT for c in trades.columns if "weight" in c or "band" in c} | money
-        targets = (
-            "the given target weights"
-            if self.model.targets is not None
-            else "the weights at the last rebalance (default the start of the quarter)"
-        )
-        return [
-            pn.pane.Markdown(
-                f"Targets: {targets}; **{len(r.rebalance_requests)} trigger(s) fire now**."
-            ),
-            table(r.triggers, {"observed": Fmt.NUM, "threshold": Fmt.NUM, "ratio": Fmt.NUM}),
-            pn.pane.Markdown("#### Rebalance requests raised"),
-            table(requests, index=False, empty="No trigger fires."),
-            pn.pane.Markdown(f"#### Least-cost trades back into the bands ({n_traded} to trade)"),
-            table(r.trades, fmt, grid=True, page_size=20),
-        ]
-
-    def _tax(self, r: BookOutcome) -> list[Any]:
-        if r.lots is None:
-            return []
-        money = ("cost_basis", "market_value", "unrealized_gain", "unrealized_loss",
-                 "short_term_loss", "long_term_loss", "fees", "wash_adjustment")  # fmt: skip
-        fmt = {c: Fmt.MONEY for c in money} | {
-            "unrealized_return": Fmt.PCT,
-            "loss_fraction": Fmt.PCT,
-            "open_date": Fmt.DATE,
-            "holding_start": Fmt.DATE,
-            "conflict_date": Fmt.DATE,
-        }
-        return [
-            pn.pane.Markdown(
-                "Open lots "
-                + (
-                    "from the trade history"
-                    if self.model.trades is not None
-                    else "assumed: one per position at its average price, opened "
-                    f"{pd.Timestamp(r.lots['open_date'].min()).date()}"
-                )
-                + "."
-            ),
-            pn.pane.Markdown("#### Unrealized gains by term"),
-            table(r.gains_by_term, fmt),
-            pn.pane.Markdown("#### Loss-harvesting candidates (with wash-sale status)"),
-            table(r.harvest, fmt, index=False, empty="No lot is at a loss."),
-            pn.pane.Markdown("#### Open lots"),
-            table(r.lots, fmt, index=False, grid=True, page_size=20),
-        ]
 
     # -- panel protocol -----------------------------------------------------------------------
 

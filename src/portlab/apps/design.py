@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from panel.template import FastListTemplate
 from panel.theme import Fast
 
-__all__ = ["OfflineFast", "bokeh_theme"]
+__all__ = ["HEADER_COLOR", "OfflineFast", "Page", "bokeh_theme", "title_bar"]
 
 
 class OfflineFast(Fast):
@@ -35,3 +36,49 @@ def bokeh_theme(name: str = "default") -> Any:
     from panel.theme.base import THEMES
 
     return OfflineFast(theme=THEMES[name]).theme.bokeh_theme
+
+
+#: the colour of the Fast design's header (the apps' title bar)
+HEADER_COLOR = "#0072B5"
+
+
+class Page(FastListTemplate):
+    """A ``FastListTemplate`` served as the app's page and displayed in a notebook as
+    :attr:`notebook_view`.
+
+    Panel writes a template's stylesheets as links relative to the page, which JupyterLab
+    does not serve (its URLs are ``/lab/...``): in a notebook the template shows unstyled and
+    its scripts fail to load. Its content displays well as an ordinary layout, which Panel
+    inlines with ``pn.extension(inline=True)``; so a page displayed in a cell shows
+    ``notebook_view`` (the title bar, the settings and the main area, one under the other).
+
+    Parameters
+    ----------
+    notebook_view : Viewable
+        What a notebook cell shows.
+    **params
+        ``FastListTemplate``'s.
+    """
+
+    def __init__(self, notebook_view: Any, **params: Any) -> None:
+        super().__init__(design=OfflineFast, **params)
+        self.notebook_view = notebook_view
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        return self.notebook_view._repr_mimebundle_(include, exclude)
+
+
+def title_bar(title: str, *controls: Any) -> Any:
+    """A row in the header's colour with the page's title and ``controls`` (the notebook
+    view's head: the header controls' white text stays readable)."""
+    import panel as pn
+
+    heading = pn.pane.HTML(
+        f"<span style='font-size: 1.5em; color: #ffffff'>{title}</span>", margin=(12, 20)
+    )
+    return pn.Row(
+        heading,
+        *controls,
+        styles={"background": HEADER_COLOR, "border-radius": "4px"},
+        sizing_mode="stretch_width",
+    )

@@ -125,7 +125,7 @@ def routes(
     if warm and App.DASHBOARD in apps:
         from portlab.apps.dashboard import PMDashboard
 
-        PMDashboard(**shared, charts=charts).draw_all()
+        PMDashboard(**shared, charts=charts, static_charts=True).draw_all()
     builders = {App.DASHBOARD: dashboard, App.CONSOLE: console}
     return {app.value: builders[app] for app in apps}
 

@@ -26,6 +26,7 @@ import csv
 import enum
 import io
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator
@@ -52,6 +53,7 @@ __all__ = [
     "PASTED",
     "Loaded",
     "SignalFormat",
+    "invalid_rows",
     "read_policy",
     "read_portfolio",
     "read_signals",
@@ -329,3 +331,37 @@ def _read_csv(path: Path) -> tuple[tuple[TradingSignalEvent, ...], tuple[str, ..
     if len(lines) != len(frame):  # pandas and csv disagree on a record: count rows instead
         lines = [row + 2 for row in range(len(frame))]
     return tuple(batch.events), _lines_of(batch, path.name, lines)
+
+
+#: ``name:line: field: message`` (a bad field of a line) or ``name: message`` (the whole file)
+_PROBLEM = re.compile(r"^(?P<where>.+?:\d+): (?P<field>[^:]+): (?P<message>.*)$", re.DOTALL)
+
+
+def invalid_rows(loaded: Loaded) -> list[dict[str, str]]:
+    """An upload's problems as rows of a coordination's rejections table (reason INVALID).
+
+    Each row: ``source`` "UPLOAD", ``id`` where the problem is (``signals.jsonl:3``, or the
+    file's name), ``reason`` "INVALID", ``field`` the field named (``(line)`` for a line as a
+    whole, empty for the file), ``detail`` the message; the rejections' other columns empty.
+
+    Examples
+    --------
+    >>> bad = Loaded("s.jsonl", (), ("s.jsonl:3: signal.confidence: must be <= 1",))
+    >>> invalid_rows(bad)[0]["id"], invalid_rows(bad)[0]["field"]
+    ('s.jsonl:3', 'signal.confidence')
+    """
+    from portlab.engine import RejectReason
+
+    rows = []
+    for problem in loaded.errors:
+        hit = _PROBLEM.match(problem)
+        where, field, message = (
+            hit.group("where", "field", "message") if hit else (loaded.source, "", problem)
+        )
+        if not hit and problem.startswith(f"{loaded.source}: "):
+            message = problem[len(loaded.source) + 2 :]
+        rows.append(
+            {"source": "UPLOAD", "id": where, "reason": RejectReason.INVALID.value,
+             "field": field, "detail": message}
+        )  # fmt: skip
+    return rows
