@@ -19,8 +19,10 @@ widget
 Median and 90th percentile of ``--repeat`` changes after two warm-up ones, against the
 budget: 100 ms on the bundled 20-stock sample, 250 ms on a 500-instrument synthetic market
 (60 holdings, NAV 10M, 1,000 signals from three strategies, as ``bench_ui.py``). Two
-verdicts: "charts" judges the model + chart objects (the issue's wording of the budget),
-"widget" the whole update (tables and charts in place). "in place" counts the timed updates that
+verdicts: "charts" judges the model + chart objects (the issue's wording of the budget, the
+one counted over budget), "widget" the whole update (tables and charts in place, the bokeh
+document serialized), shown against the same line for what a user waits for and counted
+apart (in the browser, release to table updated has its own budget: ``bench_browser.py``). "in place" counts the timed updates that
 kept every chart's ``BokehModel`` (the rest drew a chart from scratch). ``--redraw`` adds the
 widget's time when every chart is drawn from scratch at each result (the way the widgets
 worked before charts were updated in place).
@@ -271,7 +273,7 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    failures = 0
+    failures = whole_over = 0
     for market_name, inputs in markets.items():
         budget = BUDGET_MS[market_name]
         for widget_cls, change, settings, changes in cases(inputs):
@@ -282,7 +284,8 @@ def main() -> None:
                 verdict, failures = f"ERROR {got['error']}", failures + 1
             else:
                 verdict = "  ".join(f"{'OVER' if o else 'ok':<6}" for o in over)
-                failures += over[1]
+                failures += over[0]
+                whole_over += over[1]
             redraw = f" {stats(got['redraw']):>16}" if args.redraw else ""
             print(
                 f"{widget_cls.__name__:<20} {change:<26} {market_name:<9} "
@@ -296,6 +299,7 @@ def main() -> None:
     failures += not ok  # the fresh process counts too
     print(
         (f"\n{failures} over budget" if failures else "\nevery widget within budget")
+        + f"; the whole update over the same line in {whole_over} of the cases"
         + f" ({time.perf_counter() - started:.0f} s)"
     )
 
