@@ -19,6 +19,7 @@ __all__ = [
     "InputRepairWarning",
     "PortlabError",
     "PortlabWarning",
+    "ReportError",
     "SingularMatrixError",
     "ValidationError",
     "warn",
@@ -62,6 +63,15 @@ class ConfigError(ValidationError):
 
 class InfeasibleError(PortlabError):
     """An optimization problem has no solution; the message says which constraints conflict."""
+
+
+class ReportError(PortlabError):
+    """A report's notebook failed while running: names the cell and its error; the partial
+    notebook is kept (``partial``) next to the output."""
+
+    def __init__(self, message: str, partial: object = None) -> None:
+        super().__init__(message)
+        self.partial = partial
 
 
 class SingularMatrixError(ValidationError):

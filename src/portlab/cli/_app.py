@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from portlab.cli import _coordinate, _demo, _lab, _policy, _serve
+from portlab.cli import _coordinate, _demo, _lab, _policy, _report, _serve
 from portlab.cli._common import ExitCode, Fatal, one_line, show_warning
 
 __all__ = ["main"]
@@ -125,6 +125,14 @@ def _parser() -> argparse.ArgumentParser:
         "otherwise.",
     )
     _serve.configure(srv)
+    rep = sub.add_parser(
+        "report",
+        help="run a report template into a self-contained HTML page (papermill)",
+        description="Execute a parameterized report notebook (templates/) with papermill and "
+        "render it to one HTML file that works offline. Parameters are checked before any "
+        "cell runs.",
+    )
+    _report.configure(rep)
     return p
 
 
@@ -133,6 +141,7 @@ _COMMANDS = {
     "demo": _demo.run,
     "lab": _lab.run,
     "policy": _policy.run,
+    "report": _report.run,
     "serve": _serve.run,
 }
 

@@ -1,0 +1,93 @@
+"""``portlab report``: run a report template into a self-contained HTML page (private; see
+:mod:`portlab.cli`)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from portlab.cli._common import ExitCode, Fatal, emit
+
+__all__ = ["configure", "run"]
+
+
+def configure(p: argparse.ArgumentParser) -> None:
+    """The options of ``portlab report``."""
+    p.add_argument("name", nargs="?", help="the template (portfolio; --list shows them)")
+    p.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                   metavar=("KEY", "VALUE"), help="a parameter (repeatable); VALUE read as "
+                   "YAML: 0.95 is a number, dates and other text stay text")  # fmt: skip
+    p.add_argument("-f", "--parameters-file", type=Path, metavar="FILE",
+                   help="a YAML mapping of parameters (-p values override it)")  # fmt: skip
+    p.add_argument("--out", type=Path, metavar="FILE.html", help="the page (default NAME.html)")
+    p.add_argument("--keep-notebook", type=Path, metavar="FILE.ipynb",
+                   help="also keep the executed notebook")  # fmt: skip
+    p.add_argument("--timeout", type=float, default=600, help="seconds a cell may run (600)")
+    p.add_argument("--list", action="store_true", help="list the templates and their parameters")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _value(text: str) -> Any:
+    """A parameter value from the command line: YAML scalars, dates kept as text."""
+    import yaml
+
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    return text if isinstance(value, dt.date | dt.datetime) else value
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, Any]:
+    import yaml
+
+    values: dict[str, Any] = {}
+    if args.parameters_file is not None:
+        path = args.parameters_file
+        if not path.is_file():
+            raise Fatal(f"{path}: no such file")
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            where = getattr(exc, "problem_mark", None)
+            line = f":{where.line + 1}" if where is not None else ""
+            raise Fatal(f"{path}{line}: not valid YAML") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise Fatal(f"{path}: expected a mapping of parameter names to values")
+        for key, value in (loaded or {}).items():
+            values[str(key)] = value.isoformat() if isinstance(value, dt.date) else value
+    for key, text in args.parameter:
+        values[key] = _value(text)
+    return values
+
+
+def _list() -> int:
+    from portlab.reports import templates
+
+    for name, template in templates().items():
+        emit(name)
+        for pname, spec in template.parameters().items():
+            helptext = f"  # {spec['help']}" if spec.get("help") else ""
+            emit(f"  {pname} = {spec['default']}{helptext}")
+    return ExitCode.OK
+
+
+def run(args: argparse.Namespace) -> int:
+    from portlab.reports import run as run_report
+
+    if args.list:
+        return _list()
+    if args.name is None:
+        raise Fatal("a template name is needed (portlab report --list shows them)")
+    out = run_report(
+        args.name,
+        _parameters(args),
+        args.out,
+        keep_notebook=args.keep_notebook,
+        timeout=args.timeout,
+        progress=not args.no_progress,
+    )
+    emit(f"portlab report {args.name}: {out}")
+    return ExitCode.OK

@@ -1,0 +1,31 @@
+"""Reproducible reports: parameterized notebooks in ``templates/`` run by papermill into
+self-contained HTML.
+
+A template holds narrative, a ``parameters`` cell and calls into portlab (the view-models of
+:mod:`portlab.ui`, the charts of :mod:`portlab.plots`); it does no finance math of its own.
+:func:`run` checks the parameters against the template's (papermill's notebook inspection),
+executes it in the current environment's kernel and renders it with nbconvert, inputs
+hidden, BokehJS inlined once: the HTML opens offline.
+
+======================  ================================================================
+:func:`run`              execute a template with parameters, write the HTML (and the notebook)
+:func:`templates`        the templates shipped, by name
+:func:`load_inputs`      a report's market, portfolio and coordinator from its parameters
+:func:`fingerprint`      a short digest of the data a report read, printed in its header
+:func:`chart`            a chart as plain Bokeh in the page (no Panel stylesheet from a CDN)
+======================  ================================================================
+"""
+
+from portlab.lazy import attach
+
+# submodule -> its public names, imported on first use (portlab.lazy)
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "catalog": ["Template", "template_dirs", "templates", "find_template"],
+        "inputs": ["ReportInputs", "fingerprint", "load_inputs"],
+        "runner": ["Parameter", "check_parameters", "run"],
+        "render": ["to_html"],
+        "figures": ["chart", "setup"],
+    },
+)

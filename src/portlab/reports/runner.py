@@ -1,0 +1,166 @@
+"""Running a report: parameters checked, the template executed by papermill, the page
+rendered (:func:`portlab.reports.to_html`)."""
+
+from __future__ import annotations
+
+import ast
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from portlab.exceptions import ReportError, ValidationError
+from portlab.reports.catalog import Template, find_template
+from portlab.reports.render import to_html
+
+__all__ = ["Parameter", "check_parameters", "run"]
+
+#: seconds a cell may run before the report fails
+CELL_TIMEOUT_S = 600
+
+#: parameters naming files the report reads (checked to exist before any cell runs)
+FILE_PARAMETERS = ("portfolio_file", "sectors_file", "policy_file")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A template's parameter: its name, default value and help (from its ``parameters``
+    cell)."""
+
+    name: str
+    default: Any
+    help: str
+
+    def check(self, value: Any) -> Any:
+        """``value`` if it suits the default's type (an int for a float, anything for a
+        None default); else ValidationError naming the parameter."""
+        expected = type(self.default)
+        if self.default is None or value is None or isinstance(value, expected):
+            return value
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            return float(value)
+        raise ValidationError(
+            f"parameter {self.name}: expected {expected.__name__} (default {self.default!r}), "
+            f"got {type(value).__name__} {value!r}"
+        )
+
+
+def _parameters(template: Template) -> dict[str, Parameter]:
+    found = {}
+    for name, spec in template.parameters().items():
+        try:
+            default = ast.literal_eval(spec["default"])
+        except (ValueError, SyntaxError):
+            default = None
+        found[name] = Parameter(name, default, spec.get("help", ""))
+    return found
+
+
+def check_parameters(template: Template | str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` checked against the template's parameters, before any cell runs.
+
+    Raises
+    ------
+    ValidationError
+        An unknown parameter (the message lists the template's), a value of the wrong type.
+    DataError
+        A file parameter naming a file that does not exist.
+    """
+    from portlab.exceptions import DataError
+
+    template = find_template(template) if isinstance(template, str) else template
+    known = _parameters(template)
+    checked = {}
+    for name, value in values.items():
+        if name not in known:
+            raise ValidationError(
+                f"unknown parameter {name!r} for report {template.name}; parameters: "
+                + ", ".join(known)
+            )
+        checked[name] = known[name].check(value)
+    for name in FILE_PARAMETERS:
+        path = checked.get(name)
+        if path is not None and not Path(path).is_file():
+            raise DataError(f"{name}: {path}: no such file")
+    market = checked.get("market")
+    if market not in (None, "sample") and not Path(market).is_file():
+        raise DataError(f"market: {market}: no such file")
+    return checked
+
+
+def run(
+    name: str,
+    parameters: Mapping[str, Any] | None = None,
+    out: str | Path | None = None,
+    *,
+    keep_notebook: str | Path | None = None,
+    timeout: float = CELL_TIMEOUT_S,
+    progress: bool = True,
+) -> Path:
+    """Run the report ``name`` with ``parameters`` and write its page to ``out``.
+
+    Parameters
+    ----------
+    name : str
+        A template (:func:`~portlab.reports.templates`), e.g. "portfolio".
+    parameters : mapping, optional
+        Values for the template's parameters (the others keep their defaults).
+    out : str or Path, optional
+        The ``.html`` file to write; default ``NAME.html`` in the working folder.
+    keep_notebook : str or Path, optional
+        Also keep the executed notebook there.
+    timeout : float
+        Seconds a cell may run.
+    progress : bool
+        Show papermill's progress bar (one tick per cell).
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    ValidationError, DataError
+        Bad parameters (before any cell runs), or an output that would overwrite an input.
+    ReportError
+        A cell failed: the message names it and its error; the partial notebook is kept
+        next to ``out`` (``NAME.partial.ipynb``, :attr:`ReportError.partial`).
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    template = find_template(name)
+    values = check_parameters(template, dict(parameters or {}))
+    target = Path(out) if out is not None else Path(f"{template.name}.html")
+    if target.suffix.lower() != ".html":
+        raise ValidationError(f"--out {target}: a report is written as .html")
+    inputs = {Path(v).resolve() for k, v in values.items() if k in FILE_PARAMETERS and v}
+    inputs.add(template.path.resolve())
+    if target.resolve() in inputs:
+        raise ValidationError(f"--out {target}: that is one of the report's inputs")
+    with tempfile.TemporaryDirectory(prefix="portlab-report-") as work:
+        executed = Path(keep_notebook) if keep_notebook else Path(work) / f"{template.name}.ipynb"
+        try:
+            papermill.execute_notebook(
+                str(template.path),
+                str(executed),
+                parameters=values,
+                progress_bar=progress,
+                execution_timeout=timeout,
+                cwd=str(Path.cwd()),
+                kernel_name="python3",
+                log_output=False,
+            )
+        except PapermillExecutionError as exc:
+            partial = target.with_name(f"{target.stem}.partial.ipynb")
+            partial.write_bytes(executed.read_bytes())
+            raise ReportError(
+                f"report {template.name}: cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}",
+                partial,
+            ) from None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(to_html(executed, title=str(values.get("title", template.name))),
+                          encoding="utf-8")  # fmt: skip
+    return target

@@ -1,0 +1,180 @@
+"""Reports (portlab.reports, ``portlab report``): templates run by papermill into offline HTML.
+
+The portfolio report is executed with its defaults and with other parameters; the book value
+and the VaR its page states are compared with values computed here (by hand from prices and
+quantities; VaR by a direct ``portlab.analytics`` call). The page is opened from disk in
+Chromium with every network request refused: no console error, every chart drawn. The
+failure paths (unknown parameter, wrong type, missing file, bad YAML, a failing cell) end with
+one line and a non-zero exit, the partial notebook kept.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from portlab import Coordinator
+from portlab.analytics import risk
+from portlab.datasets import example_batch, example_paths, load_sample
+from portlab.exceptions import DataError, ReportError, ValidationError
+from portlab.reports import check_parameters, find_template, fingerprint, run, templates
+
+#: the charts of the portfolio report, as Bokeh figures (the exposures are a grid of four,
+#: the rolling metrics three)
+FIGURES = 15
+SECTIONS = ("Holdings and exposures", "Risk", "Stress tests", "Rebalancing", "Performance",
+            "Attribution", "Tax lots")  # fmt: skip
+
+
+def _portlab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "portlab.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def _shown(page: str, css: str) -> str:
+    hit = re.search(rf"<b class=['\"]{css}['\"]>([^<]*)</b>", page)
+    assert hit, css
+    return hit.group(1)
+
+
+@pytest.fixture(scope="module")
+def default_page(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "pack.html"
+    return run("portfolio", out=out, progress=False)
+
+
+def test_the_templates_are_found_with_their_parameters():
+    assert "portfolio" in templates()
+    names = find_template("portfolio").parameters()
+    assert {"portfolio_file", "market", "policy_file", "as_of", "confidence", "title"} <= set(names)
+
+
+def test_default_report_states_the_books_numbers(default_page):
+    page = default_page.read_text(encoding="utf-8")
+    market, state = load_sample(), example_batch().state
+    prices = market.prices.iloc[-1]
+    value = state.cash + sum(p.quantity * prices[i] for i, p in state.positions.items())
+    assert _shown(page, "pl-book-value") == f"Book value ${value:,.0f}"
+    var = risk.value_at_risk(state.weights(market.last_prices), market.returns.iloc[-252:],
+                             confidence=0.99)  # fmt: skip
+    assert _shown(page, "pl-var").startswith(f"1-day 99.0% VaR {100 * var:.2f}% (")
+    assert fingerprint(market, state, Coordinator()) in page  # the header's data fingerprint
+    for section in SECTIONS:
+        assert f">{section}" in page, section
+    # the parameters in the header's table; no input cell shown
+    assert "portfolio_file" in page
+    assert "load_inputs(" not in page and "def show(" not in page
+
+
+def test_default_report_is_one_offline_file(default_page):
+    page = default_page.read_text(encoding="utf-8")
+    assert default_page.stat().st_size <= 10 * 1024 * 1024
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']https?:", page)
+    assert page.count("Bokeh.safely") >= 1
+    assert len(re.findall(r'data-root-id="', page)) == 10  # one per chart cell output
+
+
+def test_other_parameters_give_that_dates_numbers(tmp_path):
+    paths = example_paths()
+    out = run(
+        "portfolio",
+        {"as_of": "2022-06-30", "confidence": 0.95, "portfolio_file": str(paths["portfolio"]),
+         "policy_file": str(paths["policy"]), "title": "June pack"},
+        out=tmp_path / "june.html",
+        keep_notebook=tmp_path / "june.ipynb",
+        progress=False,
+    )  # fmt: skip
+    page = out.read_text(encoding="utf-8")
+    market = load_sample().truncate("2022-06-30")
+    state = example_batch().state
+    assert (
+        _shown(page, "pl-book-value") == f"Book value ${state.total_value(market.last_prices):,.0f}"
+    )
+    var = risk.value_at_risk(state.weights(market.last_prices), market.returns.iloc[-252:],
+                             confidence=0.95)  # fmt: skip
+    assert _shown(page, "pl-var").startswith(f"1-day 95.0% VaR {100 * var:.2f}% (")
+    assert "<h1>June pack</h1>" in page
+    assert (tmp_path / "june.ipynb").is_file()
+
+
+def test_parameters_are_checked_before_any_cell_runs(tmp_path):
+    with pytest.raises(ValidationError, match="unknown parameter 'confidenc'.*confidence"):
+        check_parameters("portfolio", {"confidenc": 0.9})
+    with pytest.raises(ValidationError, match="parameter confidence: expected float"):
+        check_parameters("portfolio", {"confidence": "high"})
+    assert check_parameters("portfolio", {"confidence": 1, "window": 126}) == {
+        "confidence": 1.0, "window": 126
+    }  # fmt: skip
+    with pytest.raises(DataError, match="policy_file: .*missing.yaml: no such file"):
+        check_parameters("portfolio", {"policy_file": str(tmp_path / "missing.yaml")})
+    with pytest.raises(ValidationError, match="no report template 'portfolo'.*portfolio"):
+        find_template("portfolo")
+    template = find_template("portfolio").path
+    with pytest.raises(ValidationError, match="a report is written as .html"):
+        run("portfolio", out=template)  # never over the template
+
+
+def test_a_failing_cell_names_itself_and_keeps_the_partial_notebook(tmp_path):
+    with pytest.raises(ReportError, match=r"cell \d+ failed: .*") as caught:
+        run("portfolio", {"var_method": "nonsense"}, out=tmp_path / "bad.html", progress=False)
+    partial = caught.value.partial
+    assert partial == tmp_path / "bad.partial.ipynb" and partial.is_file()
+    assert not (tmp_path / "bad.html").exists()
+
+
+def test_command_line_errors_are_one_line(tmp_path):
+    bad_yaml = tmp_path / "params.yaml"
+    bad_yaml.write_text("confidence: [0.9\n", encoding="utf-8")
+    cases = {
+        ("-p", "bogus", "1"): "unknown parameter 'bogus'",
+        ("-p", "confidence", "high"): "parameter confidence: expected float",
+        ("-p", "policy_file", "nope.yaml"): "policy_file: nope.yaml: no such file",
+        ("-f", str(bad_yaml)): "params.yaml:2: not valid YAML",
+    }
+    for args, message in cases.items():
+        done = _portlab("report", "portfolio", *args, cwd=tmp_path)
+        assert done.returncode == 2, (args, done.stderr)
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (args, done.stderr)
+
+
+def test_command_line_lists_templates(tmp_path):
+    done = _portlab("report", "--list", cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stdout.startswith("portfolio\n") and "  confidence = 0.99" in done.stdout
+
+
+@pytest.mark.browser
+def test_the_page_draws_offline_in_chromium(default_page, browser):
+    context = browser.new_context(viewport={"width": 1300, "height": 900})
+    refused: list[str] = []
+
+    def only_local(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(default_page.as_uri())
+    figures = page.locator(".bk-Figure")
+    figures.nth(FIGURES - 1).wait_for(timeout=30_000)
+    assert figures.count() == FIGURES
+    assert page.locator(".bk-Figure canvas").count() >= FIGURES
+    assert refused == [] and errors == []
+    page.screenshot(path=str(Path(__file__).parent / "artifacts" / "report_portfolio.png"))
+    context.close()
