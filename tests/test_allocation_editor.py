@@ -267,7 +267,7 @@ def test_the_wheel_and_the_sdist_ship_the_front_end_files(tmp_path):
     pytest.importorskip("hatchling")
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, tmp_path / name)
-    for name in ("src", "widgets", "notebooks"):  # the wheel force-includes both folders
+    for name in ("src", "widgets", "notebooks", "templates"):  # the wheel force-includes 3
         shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run(
         [sys.executable, "-m", "hatchling", "build", "-t", "wheel", "-t", "sdist", "-d", "dist"],
@@ -287,6 +287,10 @@ def test_the_wheel_and_the_sdist_ship_the_front_end_files(tmp_path):
     for name in tutorials:
         assert f"portlab/notebooks/{name}" in wheel
         assert f"portlab-{portlab.__version__}/notebooks/{name}" in sdist
+    # the report templates and the page template nbconvert renders them with
+    assert "portlab/templates/portfolio.ipynb" in wheel
+    assert f"portlab-{portlab.__version__}/templates/portfolio.ipynb" in sdist
+    assert "portlab/reports/nbconvert/portlab_report/index.html.j2" in wheel
 
 
 @pytest.mark.parametrize("policy", [None, {"max_position_size": 0.04}])
