@@ -83,6 +83,19 @@ def test_default_report_is_one_offline_file(default_page):
     assert len(re.findall(r'data-root-id="', page)) == 10  # one per chart cell output
 
 
+def test_the_page_is_the_same_whatever_ran_before():
+    import nbformat
+
+    from portlab.apps.charts import ChartItem  # registers Panel's models (and their bundles)
+    from portlab.reports import to_html
+
+    assert ChartItem is not None
+    book = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A")])
+    page = to_html(book)
+    assert not re.search(r"(src|href)=[\"'](?!data:)[^\"']*static/extensions", page)
+    assert page.count("<script") >= 5  # BokehJS and its widgets, tables, GL, MathJax parts
+
+
 def test_other_parameters_give_that_dates_numbers(tmp_path):
     paths = example_paths()
     out = run(

@@ -46,5 +46,8 @@ def to_html(notebook: Any, title: str | None = None) -> str:
     )
     resources = {"metadata": {"name": title}} if title else None
     body, _ = exporter.from_notebook_node(node, resources=resources)
-    bokeh = INLINE.render_js() + INLINE.render_css()
+    # BokehJS itself, not INLINE.render_js(): that also bundles every extension model this
+    # process has imported (Panel's, with links relative to a server), changing the page with
+    # what ran before
+    bokeh = "".join(f'<script type="text/javascript">{js}</script>' for js in INLINE.js_raw)
     return body.replace("</head>", bokeh + "\n</head>", 1)
