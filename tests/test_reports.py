@@ -132,8 +132,27 @@ def test_parameters_are_checked_before_any_cell_runs(tmp_path):
     with pytest.raises(ValidationError, match="no report template 'portfolo'.*portfolio"):
         find_template("portfolo")
     template = find_template("portfolio").path
-    with pytest.raises(ValidationError, match="a report is written as .html"):
+    with pytest.raises(ValidationError, match="a report is written as .html or .pdf"):
         run("portfolio", out=template)  # never over the template
+
+
+@pytest.mark.browser
+def test_pdf_has_the_sections_numbers_and_charts(tmp_path):
+    from pypdf import PdfReader
+
+    out = run("portfolio", out=tmp_path / "pack.pdf", progress=False)
+    reader = PdfReader(out)
+    text = "".join(page.extract_text() for page in reader.pages)
+    market, state = load_sample(), example_batch().state
+    assert f"Book value ${state.total_value(market.last_prices):,.0f}" in text
+    # every section starts a page: the title page, then one or more a section
+    assert len(reader.pages) >= 1 + len(SECTIONS)
+    for section in SECTIONS:
+        assert section in text, section
+    # the charts were drawn before printing: each figure's canvas is an image with ink on it
+    charts = [im.image for page in reader.pages for im in page.images if im.image.size[0] > 200]
+    inked = [im for im in charts if im.convert("L").getextrema()[0] < 200]
+    assert len(inked) >= FIGURES
 
 
 def test_a_failing_cell_names_itself_and_keeps_the_partial_notebook(tmp_path):

@@ -21,7 +21,8 @@ def configure(p: argparse.ArgumentParser) -> None:
                    "YAML: 0.95 is a number, dates and other text stay text")  # fmt: skip
     p.add_argument("-f", "--parameters-file", type=Path, metavar="FILE",
                    help="a YAML mapping of parameters (-p values override it)")  # fmt: skip
-    p.add_argument("--out", type=Path, metavar="FILE.html", help="the page (default NAME.html)")
+    p.add_argument("--out", type=Path, metavar="FILE.html|FILE.pdf",
+                   help="the page (default NAME.html); .pdf: printed by Chromium")  # fmt: skip
     p.add_argument("--keep-notebook", type=Path, metavar="FILE.ipynb",
                    help="also keep the executed notebook")  # fmt: skip
     p.add_argument("--timeout", type=float, default=600, help="seconds a cell may run (600)")

@@ -25,7 +25,7 @@ __getattr__, __dir__, __all__ = attach(
         "catalog": ["Template", "template_dirs", "templates", "find_template"],
         "inputs": ["ReportInputs", "fingerprint", "load_inputs"],
         "runner": ["Parameter", "check_parameters", "run"],
-        "render": ["to_html"],
+        "render": ["chromium", "to_html", "to_pdf"],
         "figures": ["chart", "setup"],
     },
 )

@@ -12,7 +12,7 @@ from typing import Any
 
 from portlab.exceptions import ReportError, ValidationError
 from portlab.reports.catalog import Template, find_template
-from portlab.reports.render import to_html
+from portlab.reports.render import to_html, to_pdf
 
 __all__ = ["Parameter", "check_parameters", "run"]
 
@@ -107,7 +107,9 @@ def run(
     parameters : mapping, optional
         Values for the template's parameters (the others keep their defaults).
     out : str or Path, optional
-        The ``.html`` file to write; default ``NAME.html`` in the working folder.
+        The ``.html`` file to write (self-contained, works offline), or a ``.pdf`` (the page
+        printed by Chromium: :func:`~portlab.reports.to_pdf`); default ``NAME.html`` in the
+        working folder.
     keep_notebook : str or Path, optional
         Also keep the executed notebook there.
     timeout : float
@@ -134,8 +136,8 @@ def run(
     template = find_template(name)
     values = check_parameters(template, dict(parameters or {}))
     target = Path(out) if out is not None else Path(f"{template.name}.html")
-    if target.suffix.lower() != ".html":
-        raise ValidationError(f"--out {target}: a report is written as .html")
+    if target.suffix.lower() not in (".html", ".pdf"):
+        raise ValidationError(f"--out {target}: a report is written as .html or .pdf")
     inputs = {Path(v).resolve() for k, v in values.items() if k in FILE_PARAMETERS and v}
     inputs.add(template.path.resolve())
     if target.resolve() in inputs:
@@ -161,6 +163,11 @@ def run(
                 partial,
             ) from None
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(to_html(executed, title=str(values.get("title", template.name))),
-                          encoding="utf-8")  # fmt: skip
+        page = to_html(executed, title=str(values.get("title", template.name)))
+        if target.suffix.lower() == ".pdf":  # the page printed by Chromium, charts drawn
+            html_file = Path(work) / f"{template.name}.html"
+            html_file.write_text(page, encoding="utf-8")
+            to_pdf(html_file, target)
+        else:
+            target.write_text(page, encoding="utf-8")
     return target
