@@ -1,7 +1,9 @@
-"""Reports end to end (issue 12's budget): ``portlab.reports.run("portfolio")`` on the sample,
-kernel start to the HTML written, in this process's environment (budget 45 s).
+"""Reports end to end (issue 12's budgets): ``portlab.reports.run("portfolio")`` on the sample,
+kernel start to the HTML written, in this process's environment (budget 45 s); then a batch
+of ``--batch`` reports (``run_batch``, one process per CPU) against the same reports one after
+another (budget: at least 1.6x faster on 2 cores).
 
-Run:  python benchmarks/bench_reports.py [--repeat 3]
+Run:  python benchmarks/bench_reports.py [--repeat 3] [--batch 8]
 """
 
 from __future__ import annotations
@@ -13,14 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from portlab.reports import run
+from portlab.reports import run, run_batch
 
 BUDGET_S = 45.0
+BATCH_SPEEDUP = 1.6
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--batch", type=int, default=8)
     args = ap.parse_args()
     times, sizes = [], []
     with tempfile.TemporaryDirectory() as folder:
@@ -33,6 +37,24 @@ def main() -> None:
     print(f"portfolio report on the sample, kernel start to HTML: median {med:.1f} s "
           f"(min {min(times):.1f}, {args.repeat} runs), {np.median(sizes):.1f} MB; "
           f"budget {BUDGET_S:.0f} s  {'ok' if med <= BUDGET_S else 'OVER'}")  # fmt: skip
+    if args.batch:
+        batch(args.batch)
+
+
+def batch(n: int) -> None:
+    sets = [{"title": f"report {k}"} for k in range(n)]
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        for k, values in enumerate(sets):
+            run("portfolio", values, Path(folder) / f"one{k}.html", progress=False)
+        one_by_one = time.perf_counter() - started
+        started = time.perf_counter()
+        table = run_batch("portfolio", sets, folder)
+        together = time.perf_counter() - started
+    assert (table["status"] == "ok").all()
+    speedup = one_by_one / together
+    print(f"{n} reports one after another {one_by_one:.1f} s, as a batch {together:.1f} s: "
+          f"{speedup:.2f}x; budget {BATCH_SPEEDUP}x  {'ok' if speedup >= BATCH_SPEEDUP else 'OVER'}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from portlab import Coordinator
 from portlab.analytics import risk
 from portlab.datasets import example_batch, example_paths, load_sample
 from portlab.exceptions import DataError, ReportError, ValidationError
-from portlab.reports import check_parameters, find_template, fingerprint, run, templates
+from portlab.reports import check_parameters, find_template, fingerprint, run, run_batch, templates
 
 #: the charts of the portfolio report, as Bokeh figures (the exposures are a grid of four,
 #: the rolling metrics three)
@@ -210,3 +210,31 @@ def test_the_page_draws_offline_in_chromium(default_page, browser):
     assert refused == [] and errors == []
     page.screenshot(path=str(Path(__file__).parent / "artifacts" / "report_portfolio.png"))
     context.close()
+
+
+def test_a_batch_runs_every_valid_set_and_reports_the_others(tmp_path):
+    table = run_batch(
+        "portfolio",
+        [{"title": "one"}, {"as_of": "2022-06-30", "out": "june.html"}, {"confidenc": 0.9}],
+        tmp_path,
+        workers=2,
+    )
+    assert table["status"].tolist() == ["ok", "ok", "failed"]
+    assert "unknown parameter 'confidenc'" in table.loc[3, "error"]
+    june = (tmp_path / "june.html").read_text(encoding="utf-8")
+    state, market = example_batch().state, load_sample().truncate("2022-06-30")
+    assert (
+        _shown(june, "pl-book-value") == f"Book value ${state.total_value(market.last_prices):,.0f}"
+    )
+    assert "<h1>one</h1>" in (tmp_path / "portfolio-1.html").read_text(encoding="utf-8")
+    assert not (tmp_path / "portfolio-3.html").exists()
+
+
+def test_a_batch_file_must_be_a_list_of_mappings(tmp_path):
+    sets = tmp_path / "sets.yaml"
+    sets.write_text("confidence: 0.9\n", encoding="utf-8")
+    done = _portlab("report", "portfolio", "--batch", str(sets), cwd=tmp_path)
+    assert done.returncode == 2
+    assert (
+        done.stderr.strip() == f"portlab: error: {sets}: expected a list of mappings of parameters"
+    )

@@ -27,6 +27,9 @@ def configure(p: argparse.ArgumentParser) -> None:
                    help="also keep the executed notebook")  # fmt: skip
     p.add_argument("--timeout", type=float, default=600, help="seconds a cell may run (600)")
     p.add_argument("--list", action="store_true", help="list the templates and their parameters")
+    p.add_argument("--batch", type=Path, metavar="FILE", help="a YAML list of parameter sets "
+                   "(each may name its 'out'): run them concurrently, --out is their folder")  # fmt: skip
+    p.add_argument("--workers", type=int, help="reports at once with --batch (default: CPUs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -41,24 +44,32 @@ def _value(text: str) -> Any:
     return text if isinstance(value, dt.date | dt.datetime) else value
 
 
-def _parameters(args: argparse.Namespace) -> dict[str, Any]:
+def _yaml(path: Path) -> Any:
+    """A YAML file's content; a missing or invalid file is one line naming it."""
     import yaml
 
+    if not path.is_file():
+        raise Fatal(f"{path}: no such file")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f":{where.line + 1}" if where is not None else ""
+        raise Fatal(f"{path}{line}: not valid YAML") from None
+
+
+def _texts(mapping: dict[Any, Any]) -> dict[str, Any]:
+    """Names as text, dates as ISO text (YAML reads 2022-06-30 as a date)."""
+    return {str(k): v.isoformat() if isinstance(v, dt.date) else v for k, v in mapping.items()}
+
+
+def _parameters(args: argparse.Namespace) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if args.parameters_file is not None:
-        path = args.parameters_file
-        if not path.is_file():
-            raise Fatal(f"{path}: no such file")
-        try:
-            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            where = getattr(exc, "problem_mark", None)
-            line = f":{where.line + 1}" if where is not None else ""
-            raise Fatal(f"{path}{line}: not valid YAML") from None
+        loaded = _yaml(args.parameters_file)
         if loaded is not None and not isinstance(loaded, dict):
-            raise Fatal(f"{path}: expected a mapping of parameter names to values")
-        for key, value in (loaded or {}).items():
-            values[str(key)] = value.isoformat() if isinstance(value, dt.date) else value
+            raise Fatal(f"{args.parameters_file}: expected a mapping of parameter names to values")
+        values |= _texts(loaded or {})
     for key, text in args.parameter:
         values[key] = _value(text)
     return values
@@ -82,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
         return _list()
     if args.name is None:
         raise Fatal("a template name is needed (portlab report --list shows them)")
+    if args.batch is not None:
+        return _batch(args)
     out = run_report(
         args.name,
         _parameters(args),
@@ -92,3 +105,18 @@ def run(args: argparse.Namespace) -> int:
     )
     emit(f"portlab report {args.name}: {out}")
     return ExitCode.OK
+
+
+def _batch(args: argparse.Namespace) -> int:
+    from portlab.reports import run_batch
+
+    sets = _yaml(args.batch)
+    if not isinstance(sets, list) or not all(isinstance(x, dict) for x in sets):
+        raise Fatal(f"{args.batch}: expected a list of mappings of parameters")
+    common = _parameters(args)
+    table = run_batch(args.name, [common | _texts(x) for x in sets], args.out or ".",
+                      workers=args.workers, timeout=args.timeout)  # fmt: skip
+    emit(table.to_string())
+    failed = int((table["status"] != "ok").sum())
+    emit(f"portlab report {args.name}: {len(table) - failed} ok, {failed} failed")
+    return ExitCode.INVALID_LINES if failed else ExitCode.OK

@@ -9,6 +9,7 @@ hidden, BokehJS inlined once: the HTML opens offline.
 
 ======================  ================================================================
 :func:`run`              execute a template with parameters, write the HTML (and the notebook)
+:func:`run_batch`        one report per parameter set, on a process pool, with a status table
 :func:`templates`        the templates shipped, by name
 :func:`load_inputs`      a report's market, portfolio and coordinator from its parameters
 :func:`fingerprint`      a short digest of the data a report read, printed in its header
@@ -27,5 +28,6 @@ __getattr__, __dir__, __all__ = attach(
         "runner": ["Parameter", "check_parameters", "run"],
         "render": ["chromium", "to_html", "to_pdf"],
         "figures": ["chart", "setup"],
+        "batch": ["BATCH_COLUMNS", "run_batch"],
     },
 )
