@@ -238,3 +238,23 @@ def test_a_batch_file_must_be_a_list_of_mappings(tmp_path):
     assert (
         done.stderr.strip() == f"portlab: error: {sets}: expected a list of mappings of parameters"
     )
+
+
+def test_the_airflow_dag_passes_the_templates_parameters():
+    """docs/scheduling/portfolio_report_dag.py (Airflow is not installed here): its
+    PapermillOperator's parameters must be the portfolio template's, of the right types."""
+    import ast
+
+    dag = Path(__file__).resolve().parents[1] / "docs" / "scheduling" / "portfolio_report_dag.py"
+    tree = ast.parse(dag.read_text(encoding="utf-8"))
+    calls = [
+        n for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "PapermillOperator"
+    ]  # fmt: skip
+    assert len(calls) == 1
+    keywords = {k.arg: k.value for k in calls[0].keywords}
+    parameters = ast.literal_eval(keywords["parameters"])
+    known = find_template("portfolio").parameters()
+    assert set(parameters) <= set(known)
+    file_free = {k: v for k, v in parameters.items() if not k.endswith("_file") and k != "market"}
+    assert check_parameters("portfolio", file_free) == file_free  # types the template's
