@@ -40,9 +40,9 @@ import panel as pn
 from portlab.analytics.risk import VaRMethod
 from portlab.apps.charts import chart_item
 from portlab.apps.design import Page, bokeh_theme, title_bar
-from portlab.apps.figures import KPI_CLASS, kpi, kpi_row, money, pct
+from portlab.apps.figures import KPI_CLASS, kpi, kpi_html, kpi_row, money, pct
 from portlab.apps.sections import BUILDERS
-from portlab.apps.session import after_this_update, new_components, served
+from portlab.apps.session import after_this_update, served
 from portlab.apps.tables import STATUS_PX, Fmt, column_title, status_style
 from portlab.engine import Coordinator
 from portlab.market import Market
@@ -298,14 +298,10 @@ class PMDashboard(pn.viewable.Viewer):
 
     def _refresh(self) -> None:
         """Redraw the headline figures, the positions and the visible tab."""
-        with new_components():
-            self._redraw()
-
-    def _redraw(self) -> None:
         self.error.object = self.model.error or ""
         self.error.visible = self.model.error is not None
         result = self.outcome
-        self.kpis.object = kpi_row(self._kpis(result)).object
+        self.kpis.object = kpi_html(self._kpis(result))
         self.positions.value = self._positions()
         self.positions.style.map(status_style, subset=["status"])
         day = result.as_of.date()
@@ -334,9 +330,8 @@ class PMDashboard(pn.viewable.Viewer):
             return
         result = self.outcome
         notes = [n for n in result.notes if n.startswith(f"{section}:")]
-        with new_components():
-            head = [pn.pane.Alert("\n\n".join(notes), alert_type="warning")] if notes else []
-            self.sections[section].objects = head + BUILDERS[section](self, result)
+        head = [pn.pane.Alert("\n\n".join(notes), alert_type="warning")] if notes else []
+        self.sections[section].objects = head + BUILDERS[section](self, result)
         self._drawn[section] = id(result)
 
     @property

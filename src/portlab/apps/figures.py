@@ -8,7 +8,7 @@ from typing import Any
 
 import panel as pn
 
-__all__ = ["KPI_CLASS", "KPI_CSS", "kpi", "kpi_row", "money", "pct"]
+__all__ = ["KPI_CLASS", "KPI_CSS", "kpi", "kpi_html", "kpi_row", "money", "pct"]
 
 #: the CSS class of a headline figure's value
 KPI_CLASS = "pl-kpi"
@@ -52,11 +52,16 @@ KPI_CSS = """
 """
 
 
+def kpi_html(figures: list[str]) -> str:
+    """Headline figures (:func:`kpi`) side by side: the HTML of a :func:`kpi_row`."""
+    return f'<div class="pl-kpis">{"".join(figures)}</div>'
+
+
 def kpi_row(figures: list[str], **params: Any) -> pn.pane.HTML:
     """Headline figures (:func:`kpi`) side by side in one pane (one model, not three each:
     the page opens faster)."""
     return pn.pane.HTML(
-        f'<div class="pl-kpis">{"".join(figures)}</div>',
+        kpi_html(figures),
         stylesheets=[KPI_CSS],
         sizing_mode="stretch_width",
         **params,

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import panel as pn
 
-__all__ = ["after_this_update", "new_components", "served"]
+__all__ = ["after_this_update", "served"]
 
 
 def served() -> bool:
@@ -24,22 +23,3 @@ def after_this_update(callback: Callable[[], Any]) -> None:
         pn.state.curdoc.add_next_tick_callback(callback)
     else:
         callback()
-
-
-@contextmanager
-def new_components() -> Iterator[None]:
-    """Where an app replaces components of a page already shown.
-
-    In a notebook with ``pn.extension(inline=True)``, Panel inlines the stylesheets of the
-    first render only; components created afterwards link Panel's CDN (panel#8707, fixed
-    after Panel 1.9.4), which an offline machine cannot reach: they show unstyled. Created
-    in Panel's inline resource mode, their stylesheets are inlined like the first render's.
-    Elsewhere (served, or not inline) this does nothing.
-    """
-    if served() or not pn.config.inline:
-        yield
-        return
-    from panel.io.resources import set_resource_mode
-
-    with set_resource_mode("inline"):
-        yield
