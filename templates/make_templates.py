@@ -3,6 +3,8 @@ generated from this script so that their cells stay reviewable as code."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -12,8 +14,22 @@ HERE = Path(__file__).parent
 KERNEL = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 
+def formatted(source: str) -> str:
+    """``source`` as ``ruff format`` writes it (the project's settings): the shipped notebooks
+    pass the repository's format check as they are generated."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", "cell.py", "-"],
+        input=source.strip() + "\n",
+        capture_output=True,
+        text=True,
+        cwd=HERE.parent,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
 def code(source: str, *tags: str) -> nbformat.NotebookNode:
-    cell = new_code_cell(source.strip())
+    cell = new_code_cell(formatted(source))
     if tags:
         cell.metadata["tags"] = list(tags)
     return cell
@@ -30,16 +46,19 @@ portfolio_file = None  # a portfolio in seed 004's JSON; None: the bundled examp
 market = "sample"  # "sample" (the bundled 20 stocks) or a prices CSV (dates x instruments)
 sectors_file = None  # instrument,sector CSV for a prices CSV
 policy_file = None  # a policy YAML (portlab policy --example); None: the default policy
+benchmark = None  # None: the market's own (S&P 500 for the sample); an instrument or a CSV
+start = None  # "YYYY-MM-DD": first day of the history; None: `window` days before as_of
 as_of = None  # "YYYY-MM-DD"; None: the market's last date
-window = 252  # trading days of history behind risk and performance
+window = 252  # trading days of history behind risk and performance (when start is None)
 confidence = 0.99  # VaR and CVaR confidence
 var_method = "historical"  # historical, parametric, cornish_fisher or monte_carlo
+seed = 0  # random seed of Monte Carlo VaR: the same seed, the same figures
 title = "Portfolio report"
 """,
         "parameters",
     ),
     code(
-        '''
+        """
 import html
 
 import pandas as pd
@@ -47,53 +66,46 @@ from IPython.display import HTML, Markdown, display
 
 import portlab
 from portlab import plots
-from portlab.reports import chart, load_inputs, setup
+from portlab.formatting import money
+from portlab.reports import MONEY, chart, history_window, load_inputs, setup, show
 from portlab.ui import BookModel
 
 setup()  # BokehJS inlined (the page has its own copy, once: it works offline)
-inputs = load_inputs(portfolio_file, market, sectors_file, policy_file)
-settings = {"window": window, "confidence": confidence, "var_method": var_method}
-if as_of is not None:
-    settings["as_of"] = pd.Timestamp(as_of)
+inputs = load_inputs(portfolio_file, market, sectors_file, policy_file, benchmark)
+end = inputs.market.dates[-1] if as_of is None else pd.Timestamp(as_of)
+if start is not None:
+    window = history_window(inputs.market, start, end)
 model = BookModel(
-    market=inputs.market, state=inputs.state, coordinator=inputs.coordinator, **settings
+    market=inputs.market,
+    state=inputs.state,
+    coordinator=inputs.coordinator,
+    as_of=end,
+    window=window,
+    confidence=confidence,
+    var_method=var_method,
+    seed=seed,
 )
 r = model.result
 if model.error:
     raise RuntimeError(model.error)
-
-
-def money(x):
-    return ("-" if x < 0 else "") + f"${abs(x):,.0f}"
-
-
-def title_of(name):
-    text = str(name).replace("_id", "").replace("_", " ").replace("pnl", "P&L")
-    return text[:1].upper() + text[1:]
-
-
-def show(frame, **formats):
-    """A table, its columns formatted (fractions as percent, amounts in dollars) and titled."""
-    if frame is None or len(frame) == 0:
-        display(Markdown("*None.*"))
-        return
-    spec = {c: (money if f == "$" else f) for c, f in formats.items() if c in frame.columns}
-    styled = frame.style.format(spec, na_rep="").format_index(title_of, axis=1)
-    display(styled)
-''',
+""",
         "remove-output",
     ),
     code(
         """
 s = r.summary
+bench = r.market.benchmark
 parameters = {
     "portfolio_file": portfolio_file or "bundled example",
     "market": market,
     "policy_file": policy_file or "default policy",
+    "benchmark": "none" if bench is None else bench.name,
+    "start": str(r.returns.index[0].date()) if r.returns is not None else start,
     "as_of": str(r.as_of.date()),
     "window": window,
     "confidence": confidence,
     "var_method": var_method,
+    "seed": seed,
 }
 var = r.risk
 display(HTML(
@@ -124,7 +136,7 @@ leverage a multiple).
     code(
         """
 show(r.positions, quantity="{:,.0f}", avg_price="${:,.2f}", price="${:,.2f}",
-     market_value="$", weight="{:.2%}", unrealized_pnl="$")
+     market_value=MONEY, weight="{:.2%}", unrealized_pnl=MONEY)
 show(r.limits, value="{:.4f}", limit="{:.4f}", usage="{:.1%}")
 display(chart(plots.exposures(model.state, r.market, model.coordinator.policy)))
 """,
@@ -155,7 +167,7 @@ policy limits each would breach.
     ),
     code(
         """
-show(r.stress_summary, pnl="$", loss="$", loss_fraction="{:.2%}",
+show(r.stress_summary, pnl=MONEY, loss=MONEY, loss_fraction="{:.2%}",
      volatility_before="{:.2%}", volatility_after="{:.2%}")
 """,
     ),
@@ -171,7 +183,7 @@ unless given) and the least-cost trades back into the bands.
         """
 show(r.triggers)
 show(r.trades, **{c: "{:.2%}" for c in r.trades.columns if "weight" in c or "band" in c},
-     notional="$", cost="${:,.2f}", price="${:,.2f}")
+     notional=MONEY, cost="${:,.2f}", price="${:,.2f}")
 """,
     ),
     md(
@@ -223,9 +235,407 @@ open lots.
     ),
     code(
         """
-show(r.gains_by_term, **{c: "$" for c in r.gains_by_term.columns})
+show(r.gains_by_term, **{c: MONEY for c in r.gains_by_term.columns})
 show(r.harvest)
 show(r.lots)
+""",
+    ),
+]
+
+
+COORDINATION = [
+    code(
+        """
+signals_file = None  # TradingSignalEvent JSON Lines; None: the bundled example's 14 signals
+rebalance_file = None  # rebalance request JSON Lines; None: the example's; "": none
+portfolio_file = None  # a portfolio in seed 004's JSON; None: the bundled example portfolio
+market = "sample"  # "sample" (the bundled 20 stocks) or a prices CSV (dates x instruments)
+sectors_file = None  # instrument,sector CSV for a prices CSV
+policy_file = None  # a policy YAML (portlab policy --example); None: the default policy
+as_of = None  # "YYYY-MM-DD": the close the batch is priced at; None: the market's last date
+window = 252  # trading days of history behind the book's VaR before and after
+confidence = 0.99  # VaR confidence
+var_method = "historical"  # historical, parametric, cornish_fisher or monte_carlo
+seed = 0  # random seed of Monte Carlo VaR
+waterfalls = 12  # sizing waterfalls shown: the largest decisions first
+title = "Coordination report"
+""",
+        "parameters",
+    ),
+    code(
+        """
+import html
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+import portlab
+from portlab import plots
+from portlab.analytics import risk
+from portlab.formatting import money
+from portlab.reports import MONEY, chart, fingerprint, load_batch, load_inputs, setup, show
+from portlab.ui import ConflictModel, PolicyModel
+
+setup()  # BokehJS inlined (the page has its own copy, once: it works offline)
+inputs = load_inputs(portfolio_file, market, sectors_file, policy_file)
+batch = load_batch(signals_file, rebalance_file)
+priced = inputs.market if as_of is None else inputs.market.truncate(as_of)
+given = {
+    "market": priced,
+    "state": inputs.state,
+    "coordinator": inputs.coordinator,
+    "signals": list(batch.signals),
+    "rebalance_requests": list(batch.rebalance_requests),
+}
+policy_model, conflict_model = PolicyModel(**given), ConflictModel(**given)
+for m in (policy_model, conflict_model):
+    if m.error:
+        raise RuntimeError(m.error)
+r, c = policy_model.result, conflict_model.result
+result = r.coordination
+stats = result.stats
+""",
+        "remove-output",
+    ),
+    code(
+        """
+prices, returns = priced.last_prices, priced.returns.iloc[-int(window):]
+after = r.state_after
+book = {}
+for label, state in (("before", inputs.state), ("after", after)):
+    w = state.weights(prices)
+    var = risk.value_at_risk(w, returns, confidence=confidence, method=var_method, seed=seed)
+    book[label] = {"value": state.total_value(prices), "var": var, "n_positions": len(w)}
+parameters = {
+    "signals_file": signals_file or "bundled example",
+    "rebalance_file": "bundled example" if rebalance_file is None else rebalance_file or "none",
+    "portfolio_file": portfolio_file or "bundled example",
+    "market": market,
+    "policy_file": policy_file or "default policy",
+    "as_of": str(priced.dates[-1].date()),
+    "window": window,
+    "confidence": confidence,
+    "var_method": var_method,
+    "seed": seed,
+}
+digest = fingerprint(
+    priced, inputs.state, inputs.coordinator, [*batch.signals, *batch.rebalance_requests]
+)
+rate = stats["accepted_signals"] / stats["total_signals"] if stats["total_signals"] else 0.0
+display(HTML(
+    f"<h1>{html.escape(title)}</h1>"
+    f"<p>Priced at the close of <b>{priced.dates[-1].date()}</b>; portlab {portlab.__version__}; "
+    f"input data fingerprint <code>{digest}</code>.</p>"
+    + pd.Series(parameters, name="value").rename_axis("parameter").to_frame().to_html()
+    + f"<p><b class='pl-decisions'>{stats['decisions']} decisions</b> from "
+    f"{stats['total_signals']} signals and {stats['total_rebalance_adjustments']} rebalance "
+    f"adjustments; <b class='pl-rejections'>{len(r.rejections)} rejections</b>; "
+    f"{stats['conflicted_signals']} signals in conflicts; acceptance rate {rate:.1%}.</p>"
+    f"<p><b class='pl-nav'>Book value {money(book['before']['value'])}</b> before, "
+    f"{money(book['after']['value'])} after; 1-day {confidence:.1%} VaR "
+    f"<b class='pl-var-before'>{book['before']['var']:.2%}</b> before, "
+    f"<b class='pl-var-after'>{book['after']['var']:.2%}</b> after the decisions "
+    f"({html.escape(var_method)}, last {window} trading days).</p>"
+))
+""",
+    ),
+    md(
+        """
+## Decisions
+
+The execution-ready decisions: side, shares and amount, the size as a fraction of NAV, the
+priority and the strategy, and the engine's reasoning.
+"""
+    ),
+    code(
+        """
+columns = ["instrument_id", "action", "share_quantity", "trade_amount", "position_size",
+           "priority", "origin", "strategy_id", "reasoning"]
+show(r.decisions[columns], share_quantity="{:,.0f}", trade_amount=MONEY,
+     position_size="{:.2%}")
+""",
+    ),
+    md(
+        """
+## Rejections
+
+Every signal or rebalance adjustment that did not become a decision: the reason, the rule
+that rejected it and the detail; then the input lines that could not be read (left out, the
+rest of the batch still coordinated).
+"""
+    ),
+    code(
+        """
+show(r.rejections[["source", "id", "instrument_id", "strategy_id", "reason", "rule", "detail"]])
+display(Markdown("**Input lines left out**"))
+show(batch.invalid)
+""",
+    ),
+    md(
+        """
+## Conflicts
+
+Instruments that more than one input competed for: who won, by which rule, and who lost.
+"""
+    ),
+    code(
+        """
+if len(c.winners):
+    display(chart(plots.conflicts(result, list(batch.signals))))
+show(c.winners, final_size="{:.2%}")
+show(c.losers)
+""",
+    ),
+    md(
+        """
+## Sizing
+
+How each decision's size came about, from the Kelly target through the policy cap, the
+correlation adjustment, allocation and rounding to whole shares (largest decisions first).
+"""
+    ),
+    code(
+        """
+largest = r.decisions.sort_values("trade_amount", ascending=False, key=abs)
+for instrument in largest["instrument_id"].head(int(waterfalls)):
+    display(chart(plots.sizing_waterfall(result, instrument)))
+if len(largest) > int(waterfalls):
+    display(Markdown(f"*{len(largest) - int(waterfalls)} more decisions not drawn.*"))
+""",
+    ),
+    md(
+        """
+## Allocation
+
+The capital each opportunity asked for after sizing and what allocation gave it; the batch
+limits that bound it.
+"""
+    ),
+    code(
+        """
+display(chart(plots.allocation(result)))
+binding = ", ".join(c.binding) if c.binding else "none"
+display(Markdown(f"Limits that bound the allocation: **{binding}**."))
+show(c.allocation, sized="{:.2%}", allocated="{:.2%}", final_size="{:.2%}")
+""",
+    ),
+    md(
+        """
+## Compliance
+
+Each policy measure before and after the batch against its limit, the exposures drawn, and
+the checks every decision passed.
+"""
+    ),
+    code(
+        """
+show(r.limits, **{c: "{:.4f}" for c in ("limit", "before", "after")})
+display(chart(plots.exposures(inputs.state, priced, inputs.coordinator.policy, result)))
+checks = [col for col in r.decisions.columns if col.endswith("_limit_check")]
+show(r.decisions[checks].apply(pd.Series.value_counts).fillna(0).astype(int).T)
+""",
+    ),
+    md(
+        """
+## Statistics
+
+The engine's processing statistics (seed 003's `get_processing_stats`): the counts and the
+rejections by reason.
+"""
+    ),
+    code(
+        """
+counts = {k: v for k, v in stats.items() if isinstance(v, int)}
+show(pd.Series(counts, name="count").rename_axis("statistic").to_frame())
+show(pd.Series(stats["rejections_by_reason"], name="count").rename_axis("reason").to_frame())
+""",
+    ),
+]
+
+
+BACKTEST = [
+    code(
+        """
+market = "sample"  # "sample" (the bundled 20 stocks) or a prices CSV (dates x instruments)
+sectors_file = None  # instrument,sector CSV for a prices CSV
+strategies = ["momentum", "mean_reversion", "ma_crossover"]  # strategy types, default settings
+strategies_file = None  # a strategy YAML (specification 14) instead of `strategies`
+policy_files = []  # policy YAMLs, each a configuration compared with the default policy
+start = "2019-01-01"  # first day of the run ("YYYY-MM-DD")
+end = None  # last day of the run; None: the market's last date
+splits = [0.6, 0.2, 0.2]  # train / validation / test fractions of the run; []: no split
+frequency = "W-FRI"  # rebalance schedule (a pandas offset: W-FRI weekly, ME monthly)
+cost = 0.001  # proportional transaction cost (0.001 is 10 bp of the traded notional)
+initial_cash = 1000000.0  # starting cash of each configuration
+benchmark = None  # None: the market's own (S&P 500 for the sample); an instrument or a CSV
+confidence = 0.99  # confidence of the daily historical VaR and CVaR of each configuration
+title = "Backtest report"
+""",
+        "parameters",
+    ),
+    code(
+        """
+import html
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+import portlab
+from portlab import plots
+from portlab.analytics import performance, risk
+from portlab.analytics.backtest import Backtest, StrategyRegistry, split, strategy_contributions
+from portlab.formatting import money
+from portlab.reports import MONEY, chart, fingerprint, load_coordinator, load_inputs, setup, show
+
+setup()  # BokehJS inlined (the page has its own copy, once: it works offline)
+inputs = load_inputs(market=market, sectors_file=sectors_file, benchmark=benchmark)
+registry = StrategyRegistry()
+if strategies_file is not None:
+    chosen = registry.from_yaml(strategies_file)
+else:
+    chosen = {name: registry.create(name) for name in strategies}
+configurations = {"default policy": load_coordinator(None)}
+configurations |= {Path(f).stem: load_coordinator(f) for f in policy_files}
+runner = Backtest(chosen, frequency=frequency, cost=cost, initial_cash=initial_cash)
+results = runner.run_many(inputs.market, configurations, start, end)
+returns = pd.DataFrame({name: r.returns for name, r in results.items()})
+bench = inputs.market.benchmark_returns
+""",
+        "remove-output",
+    ),
+    code(
+        """
+first = next(iter(results.values()))
+summary = pd.DataFrame({name: r.summary() for name, r in results.items()}).T
+summary.index.name = "configuration"
+parameters = {
+    "market": market,
+    "strategies": ", ".join(chosen),
+    "configurations": ", ".join(configurations),
+    "start": str(first.equity.index[0].date()),
+    "end": str(first.equity.index[-1].date()),
+    "splits": ", ".join(map(str, splits)) or "none",
+    "frequency": frequency,
+    "cost": cost,
+    "initial_cash": initial_cash,
+    "benchmark": "none" if bench is None else inputs.market.benchmark.name,
+    "confidence": confidence,
+}
+digest = fingerprint(inputs.market, None, list(configurations.values()))
+lines = "".join(
+    f"<li><b class='pl-total-return'>{html.escape(name)}: total return "
+    f"{row.total_return:.2%}</b>, Sharpe {row.sharpe:.2f}, max drawdown "
+    f"{row.max_drawdown:.2%}, {row.n_trades} trades, costs {money(row.costs)}</li>"
+    for name, row in summary.iterrows()
+)
+display(HTML(
+    f"<h1>{html.escape(title)}</h1>"
+    f"<p>portlab {portlab.__version__}; input data fingerprint <code>{digest}</code>.</p>"
+    + pd.Series(parameters, name="value").rename_axis("parameter").to_frame().to_html()
+    + f"<ul>{lines}</ul>"
+))
+""",
+    ),
+    md(
+        """
+## Equity curves and drawdowns
+
+The growth of $1 in each configuration (each starts with the same cash and no holdings, and
+trades on the same signals) against the benchmark, and each one's fall from its running peak.
+"""
+    ),
+    code(
+        """
+display(chart(plots.equity_curve(dict(results), bench)))
+for name, r in results.items():
+    display(Markdown(f"**{name}**"))
+    display(chart(plots.underwater(r)))
+""",
+    ),
+    md(
+        """
+## Metrics
+
+Each configuration over the whole run: returns are fractions, annualised where named;
+Sharpe with a zero risk-free rate; turnover annualised one-way; costs in dollars. Then the
+portfolio metrics against the benchmark and the daily VaR and CVaR (historical, losses as
+positive fractions).
+"""
+    ),
+    code(
+        """
+fractions = ["total_return", "annual_return", "annual_volatility", "max_drawdown", "turnover"]
+show(summary.drop(columns=["start", "end"]), sharpe="{:.2f}", costs=MONEY,
+     initial_equity=MONEY, final_equity=MONEY, **{c: "{:.2%}" for c in fractions})
+against = pd.DataFrame({
+    name: performance.summary(r.returns, None if bench is None else bench.reindex(r.returns.index))
+    for name, r in results.items()
+}).T
+show(against, **{c: "{:.4f}" for c in against.columns})
+tail = risk.historical_var_cvar(returns, confidence=confidence)
+show(tail.rename(columns={"var": f"var_{confidence:g}", "cvar": f"cvar_{confidence:g}"}),
+     **{f"var_{confidence:g}": "{:.2%}", f"cvar_{confidence:g}": "{:.2%}"})
+""",
+    ),
+    md(
+        """
+## Splits
+
+The run cut into train, validation and test periods, each configuration run again on each
+period from the same cash (the history before a period serves as the strategies' warm-up).
+A configuration that only does well in the period it was tuned on shows it here.
+"""
+    ),
+    code(
+        """
+if splits:
+    span = inputs.market.dates[inputs.market.dates.slice_indexer(first.equity.index[0],
+                                                                first.equity.index[-1])]
+    periods = split(span, *splits)
+    rows = []
+    for period_name, period in zip(periods._fields, periods, strict=True):
+        for name, r in runner.run_many(inputs.market, configurations, *period).items():
+            rows.append(r.summary().rename((period_name, name)))
+    by_period = pd.DataFrame(rows).drop(columns=["initial_equity"])
+    by_period.index.names = ["period", "configuration"]
+    day = "{:%Y-%m-%d}"
+    show(by_period.reset_index(), start=day, end=day, sharpe="{:.2f}", costs=MONEY,
+         final_equity=MONEY, **{c: "{:.2%}" for c in fractions})
+else:
+    display(Markdown("*No split asked for.*"))
+""",
+    ),
+    md(
+        """
+## Turnover and costs
+
+What trading cost each configuration: the turnover (annualised, one-way, a fraction of
+equity), the costs paid, the trades, decisions and rejections (the costs by strategy are in
+the attribution below).
+"""
+    ),
+    code(
+        """
+activity = ["turnover", "costs", "n_trades", "n_decisions", "n_rejections", "n_signals"]
+show(summary[activity], turnover="{:.2%}", costs=MONEY)
+""",
+    ),
+    md(
+        """
+## Attribution by strategy
+
+Each strategy's share of each configuration's P&L: a fill's shares belong to the strategy
+whose signal made the decision, and so do their gains and costs; the daily contributions are
+linked over the run, so they add up to the configuration's total return.
+"""
+    ),
+    code(
+        """
+for name, r in results.items():
+    display(Markdown(f"**{name}**"))
+    show(strategy_contributions(r, inputs.market), pnl=MONEY, costs=MONEY,
+         return_contribution="{:.2%}", share_of_pnl="{:.1%}")
 """,
     ),
 ]
@@ -240,3 +650,5 @@ def write(name: str, cells: list) -> None:
 
 if __name__ == "__main__":
     write("portfolio", PORTFOLIO)
+    write("coordination", COORDINATION)
+    write("backtest", BACKTEST)

@@ -182,7 +182,30 @@ def test_command_line_errors_are_one_line(tmp_path):
 def test_command_line_lists_templates(tmp_path):
     done = _portlab("report", "--list", cwd=tmp_path)
     assert done.returncode == 0
-    assert done.stdout.startswith("portfolio\n") and "  confidence = 0.99" in done.stdout
+    listed = [line for line in done.stdout.splitlines() if not line.startswith(" ")]
+    assert listed == sorted(templates()) and {"backtest", "coordination", "portfolio"} <= set(
+        listed
+    )
+    assert "\nportfolio\n  portfolio_file = None" in done.stdout
+    assert "  confidence = 0.99" in done.stdout
+
+
+def _hover_tooltip(page, figure) -> str:
+    """The text of the tooltip the mouse shows over ``figure``'s plot (tried at a few points
+    of a grid), or ''."""
+    figure.scroll_into_view_if_needed()
+    box = figure.locator("canvas").first.bounding_box()
+    for fy in (0.5, 0.3, 0.7, 0.4, 0.6):
+        for fx in (0.5, 0.3, 0.7, 0.4, 0.6, 0.2, 0.8):
+            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+            page.wait_for_timeout(80)
+            tip = page.locator(".bk-Tooltip").filter(visible=True)
+            if tip.count():  # its rows are in its shadow root, after a <style>
+                return tip.first.evaluate(
+                    "e => [...(e.shadowRoot || e).children]"
+                    ".filter(c => c.tagName !== 'STYLE').map(c => c.innerText).join(' ')"
+                )
+    return ""
 
 
 @pytest.mark.browser
@@ -209,6 +232,16 @@ def test_the_page_draws_offline_in_chromium(default_page, browser):
     assert page.locator(".bk-Figure canvas").count() >= FIGURES
     assert refused == [] and errors == []
     page.screenshot(path=str(Path(__file__).parent / "artifacts" / "report_portfolio.png"))
+    # interactive: hovering a chart shows its tooltip (the equity curve's: a date and the
+    # value of $1; the correlation heatmap's: two instruments and their correlation)
+    shown = {}
+    for i in range(FIGURES):
+        text = _hover_tooltip(page, figures.nth(i))
+        if text:
+            shown[i] = text
+    assert len(shown) >= FIGURES - 2, shown  # a chart may have no glyph under the points tried
+    assert any("Value of $1" in t and "Date" in t for t in shown.values()), shown
+    assert any("Correlation" in t for t in shown.values()), shown
     context.close()
 
 

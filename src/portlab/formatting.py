@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Iterable
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["NAMES_SHOWN", "format_date", "format_names", "format_value"]
+__all__ = ["NAMES_SHOWN", "format_date", "format_names", "format_value", "money", "pct"]
 
 NAMES_SHOWN = 5
 """How many names :func:`format_names` lists before "and N more": enough to recognise the
@@ -95,3 +96,25 @@ def format_names(names: Iterable[Any], k: int = NAMES_SHOWN) -> str:
     names = [str(name) for name in names]
     more = f" and {len(names) - k} more" if len(names) > k else ""
     return ", ".join(names[:k]) + more
+
+
+def money(x: float) -> str:
+    """``$1,000,004`` (whole dollars); ``−$2,940`` for a loss; ``n/a`` for NaN.
+
+    >>> money(1_000_004.4), money(-2940.0), money(float("nan"))
+    ('$1,000,004', '−$2,940', 'n/a')
+    """
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    return ("\u2212" if x < 0 else "") + f"${abs(float(x)):,.0f}"
+
+
+def pct(x: float, digits: int = 2, *, signed: bool = False) -> str:
+    """``0.91%`` from 0.0091 (``+`` when ``signed``); ``n/a`` for NaN.
+
+    >>> pct(0.0091), pct(-0.05, 1, signed=True)
+    ('0.91%', '−5.0%')
+    """
+    if x is None or not math.isfinite(float(x)):
+        return "n/a"
+    return f"{100.0 * float(x):{'+' if signed else ''}.{digits}f}%".replace("-", "\u2212")

@@ -29,7 +29,7 @@ from portlab._cleaning import (
     simple_returns,
     validate_frame,
 )
-from portlab._csvfiles import read_market_csv
+from portlab._csvfiles import read_market_csv, read_prices_csv
 from portlab._estimators import CovMethod
 from portlab.dates import as_timestamp
 from portlab.exceptions import DataError, DataRepairWarning, ValidationError
@@ -577,6 +577,66 @@ class Market:
             given=None if self._given_cov is None else self._given_cov[np.ix_(pos, pos)],
             base_rows=[r for r in self._parts["base_rows"] if r[0] not in others],
         )
+
+    def with_benchmark(self, benchmark: pd.Series | pd.DataFrame | str | os.PathLike) -> Market:
+        """The same market measured against another benchmark.
+
+        Parameters
+        ----------
+        benchmark : Series, one-column DataFrame, str or path
+            Benchmark price levels by date (cleaned as ``Market(benchmark=...)``: put on the
+            market's dates, short gaps forward-filled); a ``str`` is the name of one of the
+            market's instruments (its prices); a path (``os.PathLike``) is a CSV with a
+            ``Date`` column and one price column, read as :meth:`from_csv` reads prices.
+
+        Returns
+        -------
+        Market
+            A new market; this one is not changed. Prices, sectors, factors, volumes and a
+            given covariance are shared; the cleaning :attr:`report` names the new benchmark.
+
+        Raises
+        ------
+        ValidationError
+            An unknown instrument name, more than one column, or prices the cleaning rules
+            refuse.
+        DataError
+            A CSV that cannot be read, naming the file and the line.
+
+        Examples
+        --------
+        >>> from portlab.datasets import load_sample
+        >>> market = load_sample().with_benchmark("MSFT")
+        >>> market.benchmark.name, bool((market.benchmark == market.prices["MSFT"]).all())
+        ('MSFT', True)
+        """
+        raw = self._parts["raw"]
+        if isinstance(benchmark, str):
+            if benchmark not in raw.columns:
+                raise ValidationError(
+                    f"benchmark: {format_value(benchmark)} is not an instrument of the market"
+                )
+            benchmark = raw[benchmark]
+        if benchmark is None:
+            raise ValidationError("benchmark: give prices or an instrument's name, not None")
+        files = {}
+        if isinstance(benchmark, os.PathLike):
+            files["benchmark"] = os.fspath(benchmark)
+            benchmark = read_prices_csv(benchmark)
+            if benchmark.shape[1] != 1:
+                raise DataError(
+                    f"{files['benchmark']}: a benchmark file has one price column besides "
+                    f"'Date', got {benchmark.shape[1]}"
+                )
+        log = RepairLog()
+        with naming_files(files):
+            bench_raw = clean_reference(
+                benchmark, "benchmark", raw.index, log, "raise", one_column=True
+            )
+            kept = [r for r in self._parts["base_rows"] if not str(r[0]).startswith("benchmark")]
+            new = self._derive(bench_raw=bench_raw, base_rows=kept + log.rows)
+            log.emit()
+        return new
 
     def __repr__(self) -> str:
         span = f"{format_date(self.dates[0])}..{format_date(self.dates[-1])}"

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import html
-import math
 from typing import Any
 
 import panel as pn
+
+from portlab.formatting import money, pct
 
 __all__ = ["KPI_CLASS", "KPI_CSS", "kpi", "kpi_html", "kpi_row", "money", "pct"]
 
 #: the CSS class of a headline figure's value
 KPI_CLASS = "pl-kpi"
-
-
-def money(x: float) -> str:
-    """``$1,000,004`` (whole dollars); ``−$2,940`` for a loss; ``n/a`` for NaN."""
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    return ("\u2212" if x < 0 else "") + f"${abs(float(x)):,.0f}"
-
-
-def pct(x: float, digits: int = 2, *, signed: bool = False) -> str:
-    """``0.91%`` from 0.0091 (``+`` when ``signed``); ``n/a`` for NaN."""
-    if x is None or not math.isfinite(float(x)):
-        return "n/a"
-    return f"{100.0 * float(x):{'+' if signed else ''}.{digits}f}%".replace("-", "\u2212")
 
 
 def kpi(label: str, value: str, css: str | None = None, sub: str = "") -> str:

@@ -15,7 +15,11 @@ __all__ = ["configure", "run"]
 
 def configure(p: argparse.ArgumentParser) -> None:
     """The options of ``portlab report``."""
-    p.add_argument("name", nargs="?", help="the template (portfolio; --list shows them)")
+    p.add_argument(
+        "name",
+        nargs="?",
+        help="the template (portfolio, coordination, backtest; --list shows them)",
+    )
     p.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                    metavar=("KEY", "VALUE"), help="a parameter (repeatable); VALUE read as "
                    "YAML: 0.95 is a number, dates and other text stay text")  # fmt: skip

@@ -109,8 +109,8 @@ def brinson_effects(result: Any, *, linking: Any = None) -> hv.Bars:
         multi_level=False,
         tools=["hover"],
         hover_tooltips=hover(
-            [("Group", "group", ""), ("Effect", "effect", ""), ("Value", "value", SIGNED_PCT),
-             ("", "bp", "")]
+            # the value as read (basis points below 1%, percent from 1% on), once
+            [("Group", "group", ""), ("Effect", "effect", ""), ("Value", "bp", "")]
         ),
         width=720 + LEGEND_PX,
         height=400,

@@ -251,7 +251,7 @@ def _measure_chart(
     tips = hover(
         [
             ("Item", "item", ""),
-            ("When", "when", ""),
+            *([("When", "when", "")] if two else []),  # a column of the chart only then
             ("Value", "value", fmt),
             ("Limit", "limit", fmt),
             ("Of limit", "ratio", PCT),

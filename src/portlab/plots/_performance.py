@@ -7,6 +7,7 @@ the maximum drawdown from :func:`portlab.analytics.performance.max_drawdown`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import holoviews as hv
@@ -17,7 +18,7 @@ from portlab.formatting import format_date
 from portlab.plots._style import BACKEND, PCT, hover, overlay_opts, pct_text, percent_axis
 from portlab.plots.palette import Palette
 
-__all__ = ["equity_curve", "performance", "underwater"]
+__all__ = ["SERIES_COLORS", "equity_curve", "performance", "underwater"]
 
 _DATE_TIP = "{%F}"
 #: width of the frames of :func:`performance` (its two charts share the date axis)
@@ -49,42 +50,58 @@ def _date_tips(fields: list[tuple[str, str, str]]) -> dict[str, Any]:
     }
 
 
+#: the colours of several portfolios in one chart, in order (the first is the portfolio's)
+SERIES_COLORS = (Palette.PORTFOLIO, Palette.AMBER, Palette.BUY, Palette.SELECTION,
+                 Palette.SELL, Palette.INTERACTION, Palette.ALLOCATION)  # fmt: skip
+
+
 def equity_curve(returns: Any, benchmark: pd.Series | None = None) -> hv.Overlay:
-    """The growth of $1 invested in the portfolio, and in the benchmark (grey).
+    """The growth of $1 invested in the portfolio (or in each of several), and in the
+    benchmark (grey).
 
     Parameters
     ----------
-    returns : Series or backtest result
+    returns : Series, backtest result, or mapping of name to either
         The portfolio's simple per-period returns (fractions), indexed by date; a
-        :class:`~portlab.analytics.backtest.BacktestResult` gives its ``returns``.
+        :class:`~portlab.analytics.backtest.BacktestResult` gives its ``returns``. A mapping
+        draws one curve per portfolio, labelled by its name (e.g. the configurations of a
+        backtest), in the colours of :data:`SERIES_COLORS`.
     benchmark : Series, optional
         The benchmark's returns (``market.benchmark_returns``), taken over the portfolio's
-        dates (first to last).
+        dates (first to last; the first portfolio's with several).
 
     Returns
     -------
     holoviews.Overlay
-        ``Curve`` labelled ``portfolio`` (and ``benchmark``): key ``date``, values ``wealth``
-        (dollars per dollar invested), ``peak``, ``drawdown``.
+        ``Curve`` labelled ``portfolio`` (or each name; and ``benchmark``): key ``date``,
+        values ``wealth`` (dollars per dollar invested), ``peak``, ``drawdown``.
     """
-    port = _frame(_returns(returns, "returns"))
+    named = returns if isinstance(returns, Mapping) else {"portfolio": returns}
+    if not named:
+        raise ValidationError("returns: an empty mapping, no portfolio to draw")
     tips = _date_tips([("Value of $1", "wealth", "{$0,0.000}"), ("Drawdown", "drawdown", PCT)])
-    layers = [
-        hv.Curve(port, "date", ["wealth", "peak", "drawdown"], label="portfolio").opts(
-            color=str(Palette.PORTFOLIO), line_width=2, tools=["hover"], backend=BACKEND, **tips
+    layers, first = [], None
+    for i, (name, series) in enumerate(named.items()):
+        frame = _frame(_returns(series, f"returns[{name!r}]" if named is returns else "returns"))
+        first = frame if first is None else first
+        color = SERIES_COLORS[i % len(SERIES_COLORS)]
+        layers.append(
+            hv.Curve(frame, "date", ["wealth", "peak", "drawdown"], label=str(name)).opts(
+                color=str(color), line_width=2, tools=["hover"], backend=BACKEND, **tips
+            )
         )
-    ]
     if benchmark is not None:
         bench = _returns(benchmark, "benchmark")
-        bench = bench.loc[port["date"].iloc[0] : port["date"].iloc[-1]]
+        bench = bench.loc[first["date"].iloc[0] : first["date"].iloc[-1]]
         layers.append(
             hv.Curve(_frame(bench), "date", ["wealth", "peak", "drawdown"], label="benchmark").opts(
                 color=str(Palette.BENCHMARK), line_width=2, tools=["hover"], backend=BACKEND,
                 **tips,
             )
         )  # fmt: skip
-    start, end = format_date(port["date"].iloc[0]), format_date(port["date"].iloc[-1])
-    what = "portfolio and benchmark" if benchmark is not None else "portfolio"
+    start, end = format_date(first["date"].iloc[0]), format_date(first["date"].iloc[-1])
+    what = "portfolio" if len(named) == 1 else f"{len(named)} portfolios"
+    what += " and benchmark" if benchmark is not None else ""
     return overlay_opts(
         hv.Overlay(layers),
         title=f"Growth of $1 invested, {what}\n{start} to {end}",

@@ -13,7 +13,10 @@ hidden, BokehJS inlined once: the HTML opens offline.
 :func:`templates`        the templates shipped, by name
 :func:`load_inputs`      a report's market, portfolio and coordinator from its parameters
 :func:`fingerprint`      a short digest of the data a report read, printed in its header
+:func:`load_batch`       a coordination report's signals and rebalance requests (valid lines)
+:func:`history_window`   the trading days from a report's start date to its end
 :func:`chart`            a chart as plain Bokeh in the page (no Panel stylesheet from a CDN)
+:func:`show`             a table with its columns formatted (percent, dollars) and titled
 ======================  ================================================================
 """
 
@@ -24,10 +27,19 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "catalog": ["Template", "template_dirs", "templates", "find_template"],
-        "inputs": ["ReportInputs", "fingerprint", "load_inputs"],
+        "inputs": [
+            "ReportBatch",
+            "ReportInputs",
+            "fingerprint",
+            "history_window",
+            "load_batch",
+            "load_coordinator",
+            "load_inputs",
+        ],
         "runner": ["Parameter", "check_parameters", "run"],
         "render": ["chromium", "to_html", "to_pdf"],
         "figures": ["chart", "setup"],
+        "tables": ["MONEY", "column_title", "show", "styled"],
         "batch": ["BATCH_COLUMNS", "run_batch"],
     },
 )

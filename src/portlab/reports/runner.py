@@ -19,8 +19,9 @@ __all__ = ["Parameter", "check_parameters", "run"]
 #: seconds a cell may run before the report fails
 CELL_TIMEOUT_S = 600
 
-#: parameters naming files the report reads (checked to exist before any cell runs)
-FILE_PARAMETERS = ("portfolio_file", "sectors_file", "policy_file")
+#: parameters named ``*_file`` name a file the report reads, ``*_files`` a list of them: each
+#: is checked to exist before any cell runs (None, or "" where a template allows it, is none)
+FILE_SUFFIXES = ("_file", "_files")
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,17 @@ def _parameters(template: Template) -> dict[str, Parameter]:
     return found
 
 
+def _input_files(values: Mapping[str, Any]) -> list[Path]:
+    """The files named by ``*_file`` / ``*_files`` parameters (and a market CSV)."""
+    found = []
+    for name, value in values.items():
+        if name.endswith(FILE_SUFFIXES) and value not in (None, ""):
+            found += [Path(v) for v in (value if isinstance(value, list) else [value])]
+    if values.get("market") not in (None, "sample"):
+        found.append(Path(values["market"]))
+    return found
+
+
 def check_parameters(template: Template | str, values: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` checked against the template's parameters, before any cell runs.
 
@@ -79,13 +91,11 @@ def check_parameters(template: Template | str, values: Mapping[str, Any]) -> dic
                 + ", ".join(known)
             )
         checked[name] = known[name].check(value)
-    for name in FILE_PARAMETERS:
-        path = checked.get(name)
-        if path is not None and not Path(path).is_file():
-            raise DataError(f"{name}: {path}: no such file")
-    market = checked.get("market")
-    if market not in (None, "sample") and not Path(market).is_file():
-        raise DataError(f"market: {market}: no such file")
+    for name, value in checked.items():
+        if name.endswith(FILE_SUFFIXES) or name == "market":
+            for path in _input_files({name: value}):
+                if not path.is_file():
+                    raise DataError(f"{name}: {path}: no such file")
     return checked
 
 
@@ -138,7 +148,7 @@ def run(
     target = Path(out) if out is not None else Path(f"{template.name}.html")
     if target.suffix.lower() not in (".html", ".pdf"):
         raise ValidationError(f"--out {target}: a report is written as .html or .pdf")
-    inputs = {Path(v).resolve() for k, v in values.items() if k in FILE_PARAMETERS and v}
+    inputs = {path.resolve() for path in _input_files(values)}
     inputs.add(template.path.resolve())
     if target.resolve() in inputs:
         raise ValidationError(f"--out {target}: that is one of the report's inputs")

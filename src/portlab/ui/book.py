@@ -129,6 +129,9 @@ class BookModel(ViewModel):
         step=0.005,
         doc="VaR and CVaR confidence.",
     )
+    seed = param.Integer(
+        0, bounds=(0, None), doc="Random seed of Monte Carlo VaR (same seed, same figures)."
+    )
     window = param.Integer(
         DEFAULT_WINDOW, bounds=(21, None), doc="Trading days of history for risk and performance."
     )
@@ -153,6 +156,7 @@ class BookModel(ViewModel):
         "as_of",
         "var_method",
         "confidence",
+        "seed",
         "window",
         "rolling_window",
         "attribution_period",
@@ -291,8 +295,11 @@ class BookModel(ViewModel):
         self, market: Market, weights: pd.Series, returns: pd.DataFrame, value: float
     ) -> dict[str, Any]:
         method, conf = VaRMethod(self.var_method), float(self.confidence)
-        var = risk.value_at_risk(weights, returns, confidence=conf, method=method)
-        cvar = risk.conditional_value_at_risk(weights, returns, confidence=conf, method=method)
+        seed = int(self.seed)
+        var = risk.value_at_risk(weights, returns, confidence=conf, method=method, seed=seed)
+        cvar = risk.conditional_value_at_risk(
+            weights, returns, confidence=conf, method=method, seed=seed
+        )
         bench = market.benchmark_returns
         figures = pd.Series(
             {
@@ -464,7 +471,7 @@ class BookModel(ViewModel):
             '    "value": state.total_value(prices),',
             '    "var": risk.value_at_risk(',
             f"        weights, window, confidence={float(self.confidence)!r}, "
-            f"method=risk.VaRMethod.{method}",
+            f"method=risk.VaRMethod.{method}, seed={int(self.seed)}",
             "    ),",
             "}",
         ]

@@ -42,6 +42,7 @@ import param
 
 from portlab.engine import AllocationMode, CoordinationResult, Coordinator, Policy, SizingConfig
 from portlab.exceptions import ValidationError
+from portlab.state import PortfolioState
 from portlab.types import RequestsLike
 from portlab.ui.base import ViewModel
 from portlab.ui.codegen import coordinator_code, literal, script
@@ -113,6 +114,8 @@ class PolicyOutcome:
         (:class:`~portlab.ui.limits.LimitUsage`).
     counts : mapping of str to int
         :data:`COUNT_NAMES` from ``coordination.stats``.
+    state_after : PortfolioState
+        The portfolio with every decision executed at its price (no fees).
     """
 
     coordination: CoordinationResult
@@ -123,6 +126,7 @@ class PolicyOutcome:
     positions: pd.DataFrame
     sectors: pd.DataFrame
     counts: Mapping[str, int]
+    state_after: PortfolioState
 
 
 #: the defaults the parameters start from: the engine's own (one source of truth)
@@ -343,6 +347,7 @@ class PolicyModel(ViewModel):
             positions=usage.positions,
             sectors=usage.sectors,
             counts=MappingProxyType({k: int(stats[k]) for k in COUNT_NAMES}),
+            state_after=usage.state_after,
         )
 
     def _code(self) -> str:

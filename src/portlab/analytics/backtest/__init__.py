@@ -7,7 +7,8 @@ date, calibrated on their own past record; a :class:`~portlab.Coordinator` turns
 decisions; :class:`Backtest` fills them at the next close with proportional costs and records
 positions, trades, decisions, rejections, costs and the equity curve. :func:`split` gives
 train / validation / test periods and :func:`compare` tabulates several configurations side
-by side.
+by side. :func:`strategy_pnl` and :func:`strategy_contributions` attribute a run's P&L and
+return to its strategies.
 """
 
 from portlab.analytics.backtest._registry import StrategyRegistry
@@ -20,6 +21,7 @@ from portlab.analytics.backtest._strategies import (
     MovingAverageCrossover,
     SignalStrategy,
 )
+from portlab.analytics.backtest._strategy_pnl import strategy_contributions, strategy_pnl
 
 __all__ = [
     "SUMMARY_FIELDS",
@@ -36,4 +38,6 @@ __all__ = [
     "StrategyRegistry",
     "compare",
     "split",
+    "strategy_contributions",
+    "strategy_pnl",
 ]

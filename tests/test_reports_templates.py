@@ -1,0 +1,232 @@
+"""The coordination and backtest report templates, and the portfolio report's dates, benchmark
+and seed: each run by papermill with its defaults and with other parameters, the numbers its
+page states compared with what the library computes directly for those parameters."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from portlab import Coordinator
+from portlab.analytics import risk
+from portlab.datasets import example_batch, example_paths, load_sample
+from portlab.engine import load_config
+from portlab.exceptions import ReportError
+from portlab.reports import fingerprint, history_window, load_batch, run, templates
+
+COORDINATION_SECTIONS = ("Decisions", "Rejections", "Conflicts", "Sizing", "Allocation",
+                         "Compliance", "Statistics")  # fmt: skip
+
+
+def _shown(page: str, css: str) -> str:
+    hit = re.search(rf"<b class=['\"]{css}['\"]>([^<]*)</b>", page)
+    assert hit, css
+    return hit.group(1)
+
+
+def _header_value(page: str, parameter: str) -> str:
+    hit = re.search(rf"<th>{parameter}</th>\s*<td>([^<]*)</td>", page)
+    assert hit, parameter
+    return hit.group(1)
+
+
+# -- the portfolio report's dates, benchmark and seed -------------------------------------------
+
+
+def test_portfolio_report_starts_its_history_at_start_and_measures_against_the_benchmark(
+    tmp_path,
+):
+    parameters = {"start": "2022-03-01", "benchmark": "MSFT", "var_method": "monte_carlo",
+                  "seed": 7, "confidence": 0.95}  # fmt: skip
+    page = run("portfolio", parameters, out=tmp_path / "p.html", progress=False)
+    text = page.read_text(encoding="utf-8")
+    market, state = load_sample(), example_batch().state
+    window = history_window(market, "2022-03-01")
+    assert window == len(market.returns.loc["2022-03-01":])
+    var = risk.value_at_risk(
+        state.weights(market.last_prices), market.returns.iloc[-window:], confidence=0.95,
+        method=risk.VaRMethod.MONTE_CARLO, seed=7,
+    )  # fmt: skip
+    assert _shown(text, "pl-var").startswith(f"1-day 95.0% VaR {100 * var:.2f}% (")
+    assert _header_value(text, "benchmark") == "MSFT"
+    assert _header_value(text, "start") == str(market.returns.loc["2022-03-01":].index[0].date())
+    # another seed, other Monte Carlo draws: the seed reaches the estimate
+    other = risk.value_at_risk(
+        state.weights(market.last_prices), market.returns.iloc[-window:], confidence=0.95,
+        method=risk.VaRMethod.MONTE_CARLO, seed=8,
+    )  # fmt: skip
+    assert other != var
+
+
+def test_a_benchmark_file_and_a_start_too_late_are_reported(tmp_path):
+    bench = tmp_path / "bench.csv"
+    prices = load_sample().prices["KO"]
+    bench.write_text(
+        "Date,KO\n" + "".join(f"{d.date()},{p}\n" for d, p in prices.items()), encoding="utf-8"
+    )
+    page = run("portfolio", {"benchmark": str(bench)}, out=tmp_path / "b.html", progress=False)
+    assert _header_value(page.read_text(encoding="utf-8"), "benchmark") == "KO"
+    with pytest.raises(ReportError, match="start: 6 trading days .* at least 21"):
+        run("portfolio", {"start": "2022-12-20"}, out=tmp_path / "late.html", progress=False)
+    with pytest.raises(ReportError, match="benchmark: NOPE is neither an instrument"):
+        run("portfolio", {"benchmark": "NOPE"}, out=tmp_path / "nope.html", progress=False)
+
+
+# -- the coordination report ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def coordination_page(tmp_path_factory) -> str:
+    out = tmp_path_factory.mktemp("coordination") / "c.html"
+    return run("coordination", out=out, progress=False).read_text(encoding="utf-8")
+
+
+def test_coordination_report_states_the_engines_numbers(coordination_page):
+    page = coordination_page
+    batch = example_batch()
+    market = load_sample()
+    direct = Coordinator().coordinate(batch.signals, batch.state, market, batch.rebalance_requests)
+    stats = direct.stats
+    assert _shown(page, "pl-decisions") == f"{direct.n_decisions} decisions"
+    assert _shown(page, "pl-rejections") == f"{len(direct.rejections)} rejections"
+    assert f"from {stats['total_signals']} signals and {stats['total_rebalance_adjustments']}" in (
+        page
+    )
+    prices, returns = market.last_prices, market.returns.iloc[-252:]
+    before = risk.value_at_risk(batch.state.weights(prices), returns, confidence=0.99)
+    assert _shown(page, "pl-var-before") == f"{100 * before:.2f}%"
+    for row in direct.decisions.itertuples():
+        assert f">{row.share_quantity:,.0f}<" in page, row.instrument_id
+    for row in direct.rejections.itertuples():
+        assert f">{row.id}<" in page and f">{row.reason}<" in page
+    events = [*batch.signals, *batch.rebalance_requests]
+    assert fingerprint(market, batch.state, Coordinator(), events) in page
+    for section in COORDINATION_SECTIONS:
+        assert f">{section}" in page, section
+    assert "load_batch(" not in page  # no input cell shown
+
+
+def test_coordination_report_on_other_inputs(tmp_path):
+    """The example policy, priced at mid-2022, no rebalance request, a signals file with one
+    bad line: the bad line is listed and the others are coordinated."""
+    paths = example_paths()
+    lines = paths["signals"].read_text(encoding="utf-8").splitlines()
+    bad = json.loads(lines[0])
+    bad["signal"]["confidence"] = 7  # above 1
+    signals = tmp_path / "signals.jsonl"
+    signals.write_text("\n".join([*lines, json.dumps(bad)]) + "\n", encoding="utf-8")
+    parameters = {
+        "signals_file": str(signals),
+        "rebalance_file": "",
+        "policy_file": str(paths["policy"]),
+        "as_of": "2022-06-30",
+        "confidence": 0.95,
+        "title": "Mid-year batch",
+    }
+    page = run("coordination", parameters, out=tmp_path / "c.html", progress=False)
+    text = page.read_text(encoding="utf-8")
+    policy, sizing, loop = load_config(paths["policy"])
+    coordinator = Coordinator(policy, sizing, risk_loop=loop)
+    market = load_sample().truncate("2022-06-30")
+    batch = load_batch(signals)
+    assert len(batch.signals) == len(lines) and len(batch.invalid) == 1
+    direct = coordinator.coordinate(list(batch.signals), example_batch().state, market)
+    assert _shown(text, "pl-decisions") == f"{direct.n_decisions} decisions"
+    assert _shown(text, "pl-rejections") == f"{len(direct.rejections)} rejections"
+    assert "and 0 rebalance adjustments" in text
+    state = example_batch().state
+    before = risk.value_at_risk(
+        state.weights(market.last_prices), market.returns.iloc[-252:], confidence=0.95
+    )
+    assert _shown(text, "pl-var-before") == f"{100 * before:.2f}%"
+    assert "<h1>Mid-year batch</h1>" in text
+    assert "signal.confidence" in text  # the bad line's field, in the lines left out
+
+
+def test_every_template_is_listed():
+    assert {"portfolio", "coordination", "backtest"} <= set(templates())
+
+
+def test_templates_hold_no_finance_math():
+    """A template calls portlab; it computes no statistic itself (no numpy, no arithmetic on
+    returns or prices)."""
+    import nbformat
+
+    for template in templates().values():
+        book = nbformat.read(template.path, as_version=4)
+        source = "\n".join(c.source for c in book.cells if c.cell_type == "code")
+        assert "import numpy" not in source, template.name
+        assert not re.search(r"\.(std|var|cov|mean|pct_change|cumprod)\(", source), template.name
+
+
+def test_the_template_files_are_regenerated_from_their_script():
+    """templates/make_templates.py writes the notebooks: the shipped ones are its output."""
+    import nbformat
+
+    root = Path(__file__).resolve().parents[1] / "templates"
+    namespace: dict = {"__name__": "make_templates", "__file__": str(root / "make_templates.py")}
+    exec(compile((root / "make_templates.py").read_text(), "make_templates.py", "exec"), namespace)
+    for name, template in templates().items():
+        cells = namespace[name.upper()]
+        shipped = nbformat.read(template.path, as_version=4).cells
+        assert [c.source for c in shipped] == [c.source for c in cells], name
+
+
+# -- the backtest report ----------------------------------------------------------------------
+
+
+def _direct_backtest(configurations, start, end, **settings):
+    from portlab.analytics.backtest import Backtest, StrategyRegistry
+
+    registry = StrategyRegistry()
+    strategies = {n: registry.create(n) for n in ("momentum", "mean_reversion", "ma_crossover")}
+    runner = Backtest(strategies, **settings)
+    return runner.run_many(load_sample(), configurations, start, end)
+
+
+def test_backtest_report_states_each_runs_figures(tmp_path):
+    page = run("backtest", out=tmp_path / "bt.html", progress=False).read_text(encoding="utf-8")
+    results = _direct_backtest({"default policy": Coordinator()}, "2019-01-01", None)
+    summary = results["default policy"].summary()
+    hit = re.findall(r"<b class=['\"]pl-total-return['\"]>([^<]*)</b>", page)
+    assert hit == [f"default policy: total return {100 * summary['total_return']:.2f}%"]
+    for section in ("Equity curves and drawdowns", "Metrics", "Splits", "Turnover and costs",
+                    "Attribution by strategy"):  # fmt: skip
+        assert f">{section}" in page, section
+    assert f">{summary['n_trades']}<" in page
+    assert ">train<" in page and ">validation<" in page and ">test<" in page
+
+
+def test_backtest_report_compares_policies_over_other_dates(tmp_path):
+    tight = tmp_path / "tight.yaml"
+    tight.write_text(
+        "policy:\n  max_position_size: {limit: 0.02, hard: true}\n"
+        "sizing:\n  kelly_multiplier: 0.5\n",
+        encoding="utf-8",
+    )
+    parameters = {"policy_files": [str(tight)], "start": "2021-01-01", "end": "2022-06-30",
+                  "splits": [], "frequency": "ME", "cost": 0.002, "benchmark": "KO"}  # fmt: skip
+    page = run("backtest", parameters, out=tmp_path / "bt.html", progress=False)
+    text = page.read_text(encoding="utf-8")
+    from portlab.reports import load_coordinator
+
+    results = _direct_backtest(
+        {"default policy": Coordinator(), "tight": load_coordinator(tight)},
+        "2021-01-01", "2022-06-30", frequency="ME", cost=0.002,
+    )  # fmt: skip
+    shown = re.findall(r"<b class=['\"]pl-total-return['\"]>([^<]*)</b>", text)
+    assert shown == [
+        f"{name}: total return {100 * r.summary()['total_return']:.2f}%"
+        for name, r in results.items()
+    ]
+    assert (
+        results["tight"].summary()["total_return"]
+        != results["default policy"].summary()["total_return"]
+    )
+    assert _header_value(text, "benchmark") == "KO"
+    assert "No split asked for" in text
+    with pytest.raises(Exception, match="policy_files: .*nope.yaml: no such file"):
+        run("backtest", {"policy_files": ["nope.yaml"]}, out=tmp_path / "x.html", progress=False)
