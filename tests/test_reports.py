@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from _report_pages import hover_tooltip, open_offline
 from portlab import Coordinator
 from portlab.analytics import risk
 from portlab.datasets import example_batch, example_paths, load_sample
@@ -190,44 +191,10 @@ def test_command_line_lists_templates(tmp_path):
     assert "  confidence = 0.99" in done.stdout
 
 
-def _hover_tooltip(page, figure) -> str:
-    """The text of the tooltip the mouse shows over ``figure``'s plot (tried at a few points
-    of a grid), or ''."""
-    figure.scroll_into_view_if_needed()
-    box = figure.locator("canvas").first.bounding_box()
-    for fy in (0.5, 0.3, 0.7, 0.4, 0.6):
-        for fx in (0.5, 0.3, 0.7, 0.4, 0.6, 0.2, 0.8):
-            page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
-            page.wait_for_timeout(80)
-            tip = page.locator(".bk-Tooltip").filter(visible=True)
-            if tip.count():  # its rows are in its shadow root, after a <style>
-                return tip.first.evaluate(
-                    "e => [...(e.shadowRoot || e).children]"
-                    ".filter(c => c.tagName !== 'STYLE').map(c => c.innerText).join(' ')"
-                )
-    return ""
-
-
 @pytest.mark.browser
 def test_the_page_draws_offline_in_chromium(default_page, browser):
-    context = browser.new_context(viewport={"width": 1300, "height": 900})
-    refused: list[str] = []
-
-    def only_local(route):
-        if route.request.url.startswith("file:"):
-            route.continue_()
-        else:
-            refused.append(route.request.url)
-            route.abort()
-
-    context.route("**/*", only_local)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(default_page.as_uri())
+    context, page, refused, errors = open_offline(browser, default_page, FIGURES)
     figures = page.locator(".bk-Figure")
-    figures.nth(FIGURES - 1).wait_for(timeout=30_000)
     assert figures.count() == FIGURES
     assert page.locator(".bk-Figure canvas").count() >= FIGURES
     assert refused == [] and errors == []
@@ -236,7 +203,7 @@ def test_the_page_draws_offline_in_chromium(default_page, browser):
     # value of $1; the correlation heatmap's: two instruments and their correlation)
     shown = {}
     for i in range(FIGURES):
-        text = _hover_tooltip(page, figures.nth(i))
+        text = hover_tooltip(page, figures.nth(i))
         if text:
             shown[i] = text
     assert len(shown) >= FIGURES - 2, shown  # a chart may have no glyph under the points tried

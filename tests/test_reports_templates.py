@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from _report_pages import hover_tooltip, open_offline
 from portlab import Coordinator
 from portlab.analytics import risk
 from portlab.datasets import example_batch, example_paths, load_sample
@@ -79,9 +80,14 @@ def test_a_benchmark_file_and_a_start_too_late_are_reported(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def coordination_page(tmp_path_factory) -> str:
+def coordination_page_file(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("coordination") / "c.html"
-    return run("coordination", out=out, progress=False).read_text(encoding="utf-8")
+    return run("coordination", out=out, progress=False)
+
+
+@pytest.fixture(scope="module")
+def coordination_page(coordination_page_file) -> str:
+    return coordination_page_file.read_text(encoding="utf-8")
 
 
 def test_coordination_report_states_the_engines_numbers(coordination_page):
@@ -187,8 +193,8 @@ def _direct_backtest(configurations, start, end, **settings):
     return runner.run_many(load_sample(), configurations, start, end)
 
 
-def test_backtest_report_states_each_runs_figures(tmp_path):
-    page = run("backtest", out=tmp_path / "bt.html", progress=False).read_text(encoding="utf-8")
+def test_backtest_report_states_each_runs_figures(backtest_page):
+    page = backtest_page.read_text(encoding="utf-8")
     results = _direct_backtest({"default policy": Coordinator()}, "2019-01-01", None)
     summary = results["default policy"].summary()
     hit = re.findall(r"<b class=['\"]pl-total-return['\"]>([^<]*)</b>", page)
@@ -230,3 +236,37 @@ def test_backtest_report_compares_policies_over_other_dates(tmp_path):
     assert "No split asked for" in text
     with pytest.raises(Exception, match="policy_files: .*nope.yaml: no such file"):
         run("backtest", {"policy_files": ["nope.yaml"]}, out=tmp_path / "x.html", progress=False)
+
+
+@pytest.fixture(scope="module")
+def backtest_page(tmp_path_factory) -> Path:
+    return run("backtest", out=tmp_path_factory.mktemp("backtest") / "bt.html", progress=False)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(
+    ("name", "figures", "tips"),
+    [
+        # the conflicts board, 11 sizing waterfalls, the allocation, the 4 exposure charts
+        ("coordination", 17, ("Step", "Instrument")),
+        # the equity curves, one drawdown chart per configuration
+        ("backtest", 2, ("Value of $1", "Date")),
+    ],
+)
+def test_the_pages_draw_offline_in_chromium(
+    name, figures, tips, coordination_page_file, backtest_page, browser
+):
+    page_file = coordination_page_file if name == "coordination" else backtest_page
+    context, page, refused, errors = open_offline(browser, page_file, figures)
+    drawn = page.locator(".bk-Figure")
+    assert drawn.count() == figures
+    assert page.locator(".bk-Figure canvas").count() >= figures
+    assert refused == [] and errors == []
+    page.screenshot(
+        path=str(Path(__file__).parent / "artifacts" / f"report_{name}.png"), full_page=True
+    )
+    shown = [hover_tooltip(page, drawn.nth(i)) for i in range(figures)]
+    assert sum(bool(t) for t in shown) >= figures - 1, shown
+    for field in tips:
+        assert any(field in t for t in shown), (field, shown)
+    context.close()
