@@ -4,8 +4,6 @@ rendered (:func:`portlab.reports.to_html`)."""
 from __future__ import annotations
 
 import ast
-import functools
-import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -69,21 +67,6 @@ def _input_files(values: Mapping[str, Any]) -> list[Path]:
     if values.get("market") not in (None, "sample"):
         found.append(Path(values["market"]))
     return found
-
-
-@functools.cache
-def _kernel_manager_class() -> type | None:
-    """The kernel's manager: talking over local sockets (IPC) where there are some, so the
-    kernel neither opens TCP ports nor warns that it does so without encryption."""
-    if os.name != "posix":
-        return None  # papermill's default (TCP)
-    from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum
-
-    class LocalKernelManager(AsyncKernelManager):
-        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
-
-    return LocalKernelManager
 
 
 def check_parameters(template: Template | str, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -180,7 +163,6 @@ def run(
                 execution_timeout=timeout,
                 cwd=str(Path.cwd()),
                 kernel_name="python3",
-                kernel_manager_class=_kernel_manager_class(),
                 log_output=False,
             )
         except PapermillExecutionError as exc:
