@@ -164,6 +164,19 @@ def test_a_failing_cell_names_itself_and_keeps_the_partial_notebook(tmp_path):
     assert not (tmp_path / "bad.html").exists()
 
 
+def test_a_failing_cell_at_the_command_line_is_one_line(tmp_path):
+    done = _portlab("report", "portfolio", "-p", "var_method", "nonsense", cwd=tmp_path)
+    assert done.returncode == 2
+    # what is left once the progress bar (redrawn with carriage returns) is taken out: the
+    # error alone, nothing from the kernel's own log
+    lines = [line.rsplit("\r", 1)[-1] for line in done.stderr.strip().splitlines()]
+    lines = [line for line in lines if line and not line.startswith("Executing:")]
+    assert len(lines) == 1, done.stderr
+    assert re.fullmatch(r"portlab: error: report portfolio: cell \d+ failed: ValueError: .*", lines[0])
+    assert "var_method" in lines[0] and "nonsense" in lines[0]
+    assert (tmp_path / "portfolio.partial.ipynb").is_file()
+
+
 def test_command_line_errors_are_one_line(tmp_path):
     bad_yaml = tmp_path / "params.yaml"
     bad_yaml.write_text("confidence: [0.9\n", encoding="utf-8")

@@ -33,7 +33,7 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--list", action="store_true", help="list the templates and their parameters")
     p.add_argument("--batch", type=Path, metavar="FILE", help="a YAML list of parameter sets "
                    "(each may name its 'out'): run them concurrently, --out is their folder")  # fmt: skip
-    p.add_argument("--workers", type=int, help="reports at once with --batch (default: CPUs)")
+    p.add_argument("--workers", type=int, help="reports at once with --batch (default: 2 per CPU)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

@@ -40,6 +40,6 @@ __getattr__, __dir__, __all__ = attach(
         "render": ["chromium", "to_html", "to_pdf"],
         "figures": ["chart", "setup"],
         "tables": ["MONEY", "column_title", "show", "styled"],
-        "batch": ["BATCH_COLUMNS", "run_batch"],
+        "batch": ["BATCH_COLUMNS", "REPORTS_PER_CPU", "run_batch"],
     },
 )

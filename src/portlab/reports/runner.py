@@ -164,6 +164,9 @@ def run(
                 cwd=str(Path.cwd()),
                 kernel_name="python3",
                 log_output=False,
+                # the kernel's own log (a TCP notice; the interrupt jupyter_client sends before
+                # every shutdown) is not the report's: cell errors come back in the notebook
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
         except PapermillExecutionError as exc:
             partial = target.with_name(f"{target.stem}.partial.ipynb")
