@@ -172,7 +172,9 @@ def test_a_failing_cell_at_the_command_line_is_one_line(tmp_path):
     lines = [line.rsplit("\r", 1)[-1] for line in done.stderr.strip().splitlines()]
     lines = [line for line in lines if line and not line.startswith("Executing:")]
     assert len(lines) == 1, done.stderr
-    assert re.fullmatch(r"portlab: error: report portfolio: cell \d+ failed: ValueError: .*", lines[0])
+    assert re.fullmatch(
+        r"portlab: error: report portfolio: cell \d+ failed: ValueError: .*", lines[0]
+    )
     assert "var_method" in lines[0] and "nonsense" in lines[0]
     assert (tmp_path / "portfolio.partial.ipynb").is_file()
 
