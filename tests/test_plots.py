@@ -933,3 +933,55 @@ def test_charts_updated_in_place_rescale(batch, market, result):
     msft = _ends(plots.sizing_waterfall(result, "MSFT"))
     top = max(0.0, float(msft["end"].max()), float(msft["start"].max()))
     assert plot.state.y_range.end == pytest.approx(1.12 * top)  # 12% headroom, from 0
+
+
+# -- a sweep's heatmap ------------------------------------------------------------------------
+
+
+def _sweep_cells() -> pd.DataFrame:
+    caps, kellys = [0.05, 0.1, 0.15], [0.25, 0.5, 1.0]
+    return pd.DataFrame(
+        {
+            "policy.max_position_size": [c for _ in kellys for c in caps],
+            "sizing.kelly_fraction": [k for k in kellys for _ in caps],
+            "capital_deployed": [1e5 * (i + 1) for i in range(9)],
+            "scenario": [f"s{i}" for i in range(9)],
+        }
+    )
+
+
+def test_sweep_heatmap_has_a_cell_per_scenario_and_outlines_the_selected():
+    cells = _sweep_cells()
+    cells.loc[4, "capital_deployed"] = np.nan  # a failed scenario: a blank cell
+    chart = plots.sweep_heatmap(
+        cells, "policy.max_position_size", "sizing.kelly_fraction", "capital_deployed",
+        label="Capital deployed", selected="s5",
+    )  # fmt: skip
+    data = chart.Sweep.I.dframe()
+    assert data["scenario"].tolist() == cells["scenario"].tolist()
+    assert data["policy.max_position_size"].tolist() == ["0.05", "0.1", "0.15"] * 3
+    assert data["sizing.kelly_fraction"].tolist() == ["0.25"] * 3 + ["0.5"] * 3 + ["1"] * 3
+    np.testing.assert_array_equal(data["capital_deployed"], cells["capital_deployed"])
+    # numbers in their order on the axes (0.05 < 0.1 < 0.15), not as text
+    assert chart.Sweep.I.kdims[0].values == ["0.05", "0.1", "0.15"]
+    picked = chart.Selected.I.dframe()
+    assert picked[["policy.max_position_size", "sizing.kelly_fraction"]].values.tolist() == [
+        ["0.15", "0.5"]
+    ]
+    fig = plots.to_bokeh(chart)
+    assert "tap" in {t.__class__.__name__.lower().replace("tool", "") for t in fig.tools}
+    tips = [dict(t.tooltips) for t in fig.select({"type": HoverTool}) if t.tooltips]
+    assert any("Scenario" in tip and "Capital deployed" in tip for tip in tips), tips
+    assert "Capital deployed" in fig.title.text
+
+
+def test_sweep_heatmap_without_a_selection_and_bad_columns():
+    chart = plots.sweep_heatmap(_sweep_cells(), "sizing.kelly_fraction",
+                                "policy.max_position_size", "capital_deployed")  # fmt: skip
+    assert len(chart.Selected.I) == 0
+    with pytest.raises(ValidationError, match="no column 'turnover'"):
+        plots.sweep_heatmap(_sweep_cells(), "sizing.kelly_fraction",
+                            "policy.max_position_size", "turnover")  # fmt: skip
+    with pytest.raises(ValidationError, match="the same parameter"):
+        plots.sweep_heatmap(_sweep_cells(), "sizing.kelly_fraction", "sizing.kelly_fraction",
+                            "capital_deployed")  # fmt: skip
