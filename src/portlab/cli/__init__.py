@@ -17,14 +17,27 @@ Commands
     Copies the tutorial notebooks into FOLDER (default ``./portlab-notebooks``; existing files
     are kept unless ``--force``; never writes into the installed package) and starts JupyterLab
     there.
+``portlab report NAME [-p KEY VALUE ...] [--out FILE.html] | --batch FILE | --list``
+    Runs a report template (papermill) into a self-contained HTML page (or PDF); ``--batch``
+    runs a list of parameter sets concurrently and prints a status table (exit 1 when some
+    failed).
+``portlab serve``
+    Serves the PM dashboard and the coordination console (Panel) on this machine.
+``portlab sweep SPEC.yaml --out FILE.parquet [--scheduler tcp://HOST:8786] [--workers N] [--no-resume]``
+    Runs every scenario of a sweep spec (coordinations, backtests or reports; see
+    :mod:`portlab.sweep`) as a task on Dask distributed, a local cluster by default, and
+    writes one row per scenario to a Parquet table as results come in; a second run skips
+    the finished scenarios. Prints the results; a failed scenario is a row with its error
+    (exit 1), never the end of the sweep.
 
 Exit status
 -----------
 0
     Everything was coordinated (or printed).
 1
-    Some input lines were invalid: each is reported on stderr as ``file:line: field: message``
-    (the first 20; all of them in the rejections file, one row per line with reason
+    Some scenarios of a sweep (or reports of a batch) failed: each is a row with its error;
+    the others finished. Or some input lines were invalid: each is reported on stderr as
+    ``file:line: field: message`` (the first 20; all of them in the rejections file, one row per line with reason
     ``INVALID`` and source ``SIGNAL`` or ``REBALANCE``); the valid lines are still coordinated
     and written. A file none of whose lines is valid is unusable (exit 2).
 2
@@ -55,8 +68,8 @@ Guarantees (issue #8)
 """
 
 # The implementation, by job: _app (parser, main), _common (exit codes, one-line errors,
-# stdout, warnings), _inputs (reading inputs), _coordinate, _demo, _policy (the commands),
-# _summary (the counts that add up).
+# stdout, warnings), _inputs (reading inputs), _coordinate, _demo, _policy, _lab, _serve,
+# _report, _sweep (the commands), _summary (the counts that add up).
 from portlab.cli._app import main
 from portlab.cli._common import ExitCode
 

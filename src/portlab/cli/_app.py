@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from portlab.cli import _coordinate, _demo, _lab, _policy, _report, _serve
+from portlab.cli import _coordinate, _demo, _lab, _policy, _report, _serve, _sweep
 from portlab.cli._common import ExitCode, Fatal, one_line, show_warning
 
 __all__ = ["main"]
@@ -133,6 +133,17 @@ def _parser() -> argparse.ArgumentParser:
         "cell runs.",
     )
     _report.configure(rep)
+    swp = sub.add_parser(
+        "sweep",
+        help="run a what-if sweep (coordinations, backtests, reports) on Dask into Parquet",
+        description="Run every scenario of a sweep spec as a task on Dask distributed (a local "
+        "cluster, or --scheduler) and write one row per scenario to a Parquet table, as the "
+        "results come in; a second run resumes, skipping the finished scenarios.",
+        epilog="exit status: 0 every scenario ok; 1 some scenarios failed (each is a row with "
+        "its error; the others finished); 2 the spec, an input or an option is unusable (one "
+        "line on stderr)",
+    )
+    _sweep.configure(swp)
     return p
 
 
@@ -143,6 +154,7 @@ _COMMANDS = {
     "policy": _policy.run,
     "report": _report.run,
     "serve": _serve.run,
+    "sweep": _sweep.run,
 }
 
 
