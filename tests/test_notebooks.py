@@ -24,6 +24,7 @@ TUTORIALS = (
     "06_optimization",
     "07_attribution",
     "08_dashboards",
+    "09_sweeps",
 )
 
 
