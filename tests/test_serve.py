@@ -16,7 +16,7 @@ from importlib.metadata import entry_points
 import pytest
 
 from _panel_server import ServeProcess
-from portlab.apps import App, app_urls
+from portlab.apps import DEFAULT_APPS, App, app_urls
 
 
 def _run_cli(*args: str) -> subprocess.CompletedProcess:
@@ -38,8 +38,9 @@ def served(tmp_path_factory):
 def test_prints_the_urls_and_serves_an_index_of_both_apps(served):
     with urllib.request.urlopen(f"http://127.0.0.1:{served.port}/", timeout=10) as r:
         page = r.read().decode()
-    for app in App:
+    for app in DEFAULT_APPS:
         assert f"/{app.value}" in page
+        assert "/sweep" not in page  # served only with a sweep's results
         assert f"portlab {app.value}: http://127.0.0.1:{served.port}/{app.value}" in served.log()
 
 
@@ -146,6 +147,7 @@ def test_app_urls():
     assert app_urls("127.0.0.1", 5006) == {
         App.DASHBOARD: "http://127.0.0.1:5006/dashboard",
         App.CONSOLE: "http://127.0.0.1:5006/console",
+        App.SWEEP: "http://127.0.0.1:5006/sweep",
     }
     assert app_urls("::1", 80, "/proxy/x/")[App.CONSOLE] == "http://[::1]:80/proxy/x/console"
 
@@ -153,7 +155,7 @@ def test_app_urls():
 def test_jupyterlab_launcher_entries_start_portlab_serve_behind_the_proxy():
     found = {ep.name: ep.load()() for ep in entry_points(group="jupyter_serverproxy_servers")}
     assert set(found) >= {"portlab-dashboard", "portlab-console"}
-    for app in App:
+    for app in DEFAULT_APPS:
         spec = found[f"portlab-{app.value}"]
         command = spec["command"]
         assert command[:4] == [sys.executable, "-m", "portlab.cli", "serve"]

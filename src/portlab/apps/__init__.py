@@ -10,7 +10,8 @@ first use, never by ``import portlab``.
                          rebalancing and tax of a portfolio as of a date
 :func:`coordination_console`  load signals, a portfolio and a policy; tune, coordinate,
                          review and download the decisions
-:func:`serve`            both apps and an index page on one server
+:func:`sweep_explorer`   a sweep's metric over two parameters; a click opens a scenario
+:func:`serve`            the apps and an index page on one server
 ======================  ================================================================
 """
 
@@ -22,6 +23,7 @@ __getattr__, __dir__, __all__ = attach(
     {
         "dashboard": ["PMDashboard", "pm_dashboard"],
         "console": ["CoordinationConsole", "coordination_console"],
-        "server": ["App", "Served", "app_urls", "routes", "serve"],
+        "server": ["DEFAULT_APPS", "App", "Served", "app_urls", "routes", "serve"],
+        "sweep": ["SweepPage", "sweep_explorer"],
     },
 )

@@ -384,7 +384,8 @@ class PMDashboard(pn.viewable.Viewer):
     def _positions(self) -> pd.DataFrame:
         """The positions table as shown and downloaded (statuses as text)."""
         positions = self.outcome.positions
-        return positions.assign(status=[s.value for s in positions["status"]])
+        # str: a StrEnum gives its value, and pandas with pyarrow may hold the values as text
+        return positions.assign(status=[str(s) for s in positions["status"]])
 
     def _download_buttons(self) -> list[Any]:
         def csv() -> io.StringIO:

@@ -26,17 +26,21 @@ from typing import TYPE_CHECKING, Any
 from portlab.apps.uploads import MAX_UPLOAD_BYTES as UPLOAD_LIMIT
 
 if TYPE_CHECKING:  # the command line's parser reads this module's defaults: keep it light
+    import pandas as pd
+
     from portlab.engine import Coordinator
     from portlab.market import Market
     from portlab.state import PortfolioState
 
 __all__ = [
     "DEFAULT_ADDRESS",
+    "DEFAULT_APPS",
     "DEFAULT_PORT",
     "MAX_MESSAGE_BYTES",
     "App",
     "Served",
     "app_urls",
+    "chosen_apps",
     "routes",
     "serve",
 ]
@@ -56,10 +60,18 @@ class App(enum.StrEnum):
 
     DASHBOARD = "dashboard"
     CONSOLE = "console"
+    #: the sweep explorer: served when a sweep's results are given
+    SWEEP = "sweep"
 
 
+#: the apps served by default (the sweep explorer needs a sweep's results)
+DEFAULT_APPS = (App.DASHBOARD, App.CONSOLE)
 #: the title of each app (index page, browser tab, JupyterLab launcher)
-TITLES = {App.DASHBOARD: "portlab PM dashboard", App.CONSOLE: "portlab coordination console"}
+TITLES = {
+    App.DASHBOARD: "portlab PM dashboard",
+    App.CONSOLE: "portlab coordination console",
+    App.SWEEP: "portlab sweep explorer",
+}
 
 
 @dataclass(frozen=True)
@@ -78,8 +90,11 @@ def routes(
     market: Market | None = None,
     state: PortfolioState | None = None,
     coordinator: Coordinator | None = None,
-    apps: tuple[App, ...] = tuple(App),
+    apps: tuple[App, ...] | None = None,
     warm: bool = False,
+    *,
+    sweep_results: pd.DataFrame | None = None,
+    sweep: Any = None,
 ) -> dict[str, Callable[[], Any]]:
     """URL path -> a function building that app for one session.
 
@@ -88,13 +103,25 @@ def routes(
     market, state, coordinator
         The inputs every session starts from (default the bundled sample and the default
         policy); shared, never modified.
-    apps : tuple of App
-        Which apps to serve (default both).
+    apps : tuple of App, optional
+        Which apps to serve (default the dashboard and the console, and the sweep explorer
+        when ``sweep_results`` are given).
     warm : bool
         Compute the dashboard's default view (every section, its charts rendered) now, into
         the caches the sessions share, so that the first visitor does not wait for it.
+    sweep_results : DataFrame, optional
+        A sweep's results (:func:`portlab.sweep.read_results`) for the sweep explorer.
+    sweep : Sweep, optional
+        The sweep that made them (:func:`portlab.sweep.load_spec`): the explorer then opens
+        a clicked scenario's decisions.
+
+    Raises
+    ------
+    ValidationError
+        The sweep explorer asked for without ``sweep_results``.
     """
     from portlab.engine import Coordinator
+    from portlab.exceptions import ValidationError
     from portlab.ui import OutcomeCache, sample_inputs
 
     if market is None or state is None:
@@ -122,12 +149,28 @@ def routes(
 
         return coordination_console(**shared)
 
+    def sweep_page() -> Any:
+        from portlab.apps.sweep import sweep_explorer
+
+        return sweep_explorer(sweep_results, sweep)
+
+    apps = chosen_apps(apps, sweep_results is not None)
+    if App.SWEEP in apps and sweep_results is None:
+        raise ValidationError("the sweep explorer needs a sweep's results (--sweep FILE)")
     if warm and App.DASHBOARD in apps:
         from portlab.apps.dashboard import PMDashboard
 
         PMDashboard(**shared, charts=charts, static_charts=True).draw_all()
-    builders = {App.DASHBOARD: dashboard, App.CONSOLE: console}
+    builders = {App.DASHBOARD: dashboard, App.CONSOLE: console, App.SWEEP: sweep_page}
     return {app.value: builders[app] for app in apps}
+
+
+def chosen_apps(apps: tuple[App, ...] | None, with_sweep: bool) -> tuple[App, ...]:
+    """The apps to serve: ``apps``, or by default the dashboard and the console, and the
+    sweep explorer when a sweep is given."""
+    if apps is not None:
+        return tuple(apps)
+    return (*DEFAULT_APPS, App.SWEEP) if with_sweep else DEFAULT_APPS
 
 
 def app_urls(address: str, port: int, prefix: str = "") -> dict[App, str]:
@@ -147,10 +190,12 @@ def serve(
     prefix: str = "",
     websocket_origins: list[str] | None = None,
     basic_auth: str | Path | None = None,
-    apps: tuple[App, ...] = tuple(App),
+    apps: tuple[App, ...] | None = None,
     show: bool = False,
     threaded: bool = False,
     warm: bool = True,
+    sweep_results: pd.DataFrame | None = None,
+    sweep: Any = None,
 ) -> Served:
     """Serve the index page and the apps.
 
@@ -170,8 +215,8 @@ def serve(
         served (and ``localhost`` for 127.0.0.1).
     basic_auth : str or Path, optional
         A JSON file ``{"user": "password", ...}``: every page asks for a login.
-    apps : tuple of App
-        Which apps (default both).
+    apps : tuple of App, optional
+        Which apps (default: see :func:`routes`).
     show : bool
         Open the index page in a browser.
     threaded : bool
@@ -180,6 +225,8 @@ def serve(
     warm : bool, default True
         Compute the dashboard's default view before serving (:func:`routes`): a few seconds
         more at start, none for the first visitor.
+    sweep_results, sweep
+        A sweep for the sweep explorer (:func:`routes`).
 
     Returns
     -------
@@ -192,8 +239,11 @@ def serve(
     options: dict[str, Any] = {}
     if basic_auth is not None:
         options |= {"basic_auth": str(basic_auth), "cookie_secret": secrets.token_hex(32)}
+    apps = chosen_apps(apps, sweep_results is not None)
     server = pn.serve(
-        routes(market, state, coordinator, apps, warm=warm),
+        routes(
+            market, state, coordinator, apps, warm=warm, sweep_results=sweep_results, sweep=sweep
+        ),  # fmt: skip
         port=port,
         address=address,
         prefix=prefix,

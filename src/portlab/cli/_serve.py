@@ -37,8 +37,13 @@ def configure(p: argparse.ArgumentParser) -> None:
         "--app",
         action="append",
         choices=[a.value for a in App],
-        help="serve only this app (repeatable; default both)",
+        help="serve only this app (repeatable; default the dashboard and the console, and the "
+        "sweep explorer with --sweep)",
     )
+    p.add_argument("--sweep", type=Path, metavar="RESULTS.parquet", help="a sweep's results "
+                   "(portlab sweep --out) for the sweep explorer at /sweep")  # fmt: skip
+    p.add_argument("--sweep-spec", type=Path, metavar="SPEC.yaml", help="the sweep's spec: "
+                   "the explorer then opens a clicked scenario's decisions")  # fmt: skip
     p.add_argument("--basic-auth", type=Path, metavar="FILE", help="JSON file of users and "
                    "passwords ({\"user\": \"password\"}): every page asks for a login")  # fmt: skip
     p.add_argument("--prefix", default="", help="URL prefix (behind a proxy)")
@@ -52,7 +57,7 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from portlab.apps.server import App, app_urls, serve
+    from portlab.apps.server import App, app_urls, chosen_apps, serve
     from portlab.state import PortfolioState
 
     if not 0 < args.port < 65536:
@@ -66,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         "--sectors": args.sectors,
         "--policy": args.policy,
         "--basic-auth": args.basic_auth,
+        "--sweep": args.sweep,
+        "--sweep-spec": args.sweep_spec,
     }
     for option, path in given.items():
         if path is not None:
@@ -83,7 +90,18 @@ def run(args: argparse.Namespace) -> int:
             "machine can use the apps",
             UserWarning,
         )
-    apps = tuple(App(a) for a in args.app) if args.app else tuple(App)
+    if args.sweep_spec is not None and args.sweep is None:
+        raise Fatal("--sweep-spec goes with --sweep RESULTS.parquet")
+    sweep_results = sweep = None
+    if args.sweep is not None:
+        from portlab.sweep import load_spec, read_results
+
+        sweep_results = read_results(args.sweep)
+        sweep = load_spec(args.sweep_spec) if args.sweep_spec is not None else None
+    apps = chosen_apps(tuple(App(a) for a in args.app) if args.app else None, sweep is not None
+                       or sweep_results is not None)  # fmt: skip
+    if App.SWEEP in apps and sweep_results is None:
+        raise Fatal("--app sweep: give the sweep's results with --sweep RESULTS.parquet")
     urls = app_urls(args.address, args.port, args.prefix)
     for app in apps:
         emit(f"portlab {app.value}: {urls[app]}")
@@ -100,6 +118,8 @@ def run(args: argparse.Namespace) -> int:
             basic_auth=args.basic_auth,
             apps=apps,
             show=args.show,
+            sweep_results=sweep_results,
+            sweep=sweep,
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:

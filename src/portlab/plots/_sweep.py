@@ -9,6 +9,7 @@ from __future__ import annotations
 import holoviews as hv
 import numpy as np
 import pandas as pd
+from bokeh.models import NumeralTickFormatter
 
 from portlab.exceptions import ValidationError
 from portlab.plots._style import BACKEND, NUMBER, PCT, finish, hover, percent_axis
@@ -16,6 +17,8 @@ from portlab.plots.palette import Palette
 
 __all__ = ["sweep_heatmap"]
 
+#: tooltip format of an amount of money (bokeh numeral syntax)
+MONEY = "{$0,0}"
 #: the column of the scenario id in the heatmap's data (what a click on a cell selects)
 SCENARIO = "scenario"
 
@@ -42,6 +45,7 @@ def sweep_heatmap(
     *,
     label: str | None = None,
     percent: bool = False,
+    money: bool = False,
     selected: str | None = None,
 ) -> hv.Overlay:
     """One metric of a sweep over two of its parameters: a cell per scenario, coloured by the
@@ -60,6 +64,8 @@ def sweep_heatmap(
         How the metric is named in the title, colour bar and tooltip (default ``metric``).
     percent : bool
         The metric is a fraction, shown as percent.
+    money : bool
+        The metric is an amount of money, shown in dollars.
     selected : str, optional
         The id of the scenario selected: its cell is outlined.
 
@@ -105,18 +111,19 @@ def sweep_heatmap(
     low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if low == high:
         low, high = low - 0.5 * (abs(low) or 1.0), high + 0.5 * (abs(high) or 1.0)
-    fmt = PCT if percent else NUMBER
+    fmt = PCT if percent else MONEY if money else NUMBER
     width = min(860, max(420, 110 * len(x_order) + 220))
     height = min(640, max(260, 56 * len(y_order) + 120))
     heat = finish(
         heat,
-        title=f"{name} by {x} and {y} (click a cell for its scenario)",
+        title=f"{name[:1].upper()}{name[1:]} (click a cell to open its scenario)",
         xlabel=x,
         ylabel=y,
         cmap="viridis",
         clim=(low, high),
         colorbar=True,
-        colorbar_opts={"formatter": percent_axis(1)} if percent else {},
+        colorbar_opts={"formatter": percent_axis(1) if percent
+                       else NumeralTickFormatter(format="$0,0" if money else "0,0.[00]")},
         tools=["tap"],
         nonselection_alpha=1.0,
         selection_alpha=1.0,

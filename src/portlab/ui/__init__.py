@@ -62,6 +62,7 @@ __getattr__, __dir__, __all__ = attach(
         "optimizer": ["OptimizerModel", "OptimizerObjective", "OptimizerOutcome"],
         "policy": ["RULE_TITLES", "PolicyModel", "PolicyOutcome"],
         "sizing": ["SizingContext", "SizingModel", "SizingOutcome", "sizing_steps"],
+        "sweep": ["SweepModel", "SweepOutcome"],
         "targets": ["current_weights", "target_request"],
     },
 )

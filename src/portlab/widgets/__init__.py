@@ -48,6 +48,7 @@ __getattr__, __dir__, __all__ = attach(
         "optimizer_explorer": ["OptimizerExplorer"],
         "policy_tuner": ["PolicyTuner"],
         "sizing_what_if": ["SizingWhatIf"],
+        "sweep_explorer": ["SweepExplorer"],
         "allocation_editor": ["AllocationEditor"],
     },
 )
