@@ -46,3 +46,29 @@ def hover_tooltip(page: Any, figure: Any) -> str:
                     ".filter(c => c.tagName !== 'STYLE').map(c => c.innerText).join(' ')"
                 )
     return ""
+
+
+def point_with_tooltip(
+    page: Any, figure: Any, text: str, steps: tuple[int, int] = (16, 9)
+) -> tuple[float, float]:
+    """Where on ``figure`` the mouse shows a tooltip containing ``text`` (found as a person
+    finds a heatmap's cell: by pointing at it), on a grid of ``steps`` points across and down.
+
+    Raises
+    ------
+    AssertionError
+        No point shows it.
+    """
+    figure.scroll_into_view_if_needed()
+    box = figure.locator("canvas").first.bounding_box()
+    across, down = steps
+    for j in range(down):
+        for i in range(across):
+            x = box["x"] + box["width"] * (0.05 + 0.75 * i / (across - 1))
+            y = box["y"] + box["height"] * (0.1 + 0.8 * j / (down - 1))
+            page.mouse.move(x, y)
+            page.wait_for_timeout(40)
+            tip = page.locator(".bk-Tooltip").filter(visible=True)
+            if tip.count() and text in tip.first.evaluate("e => (e.shadowRoot || e).textContent"):
+                return x, y
+    raise AssertionError(f"no point of the chart shows a tooltip with {text!r}")

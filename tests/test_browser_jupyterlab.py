@@ -50,12 +50,13 @@ WIDGET_NOTEBOOKS = {
     "05_allocation_editor": "svg rect.pa-bar",
     "06_optimization": ".widget-hbox .widget-dropdown",
     "07_attribution": ".widget-hbox .widget-dropdown",
+    "09_sweeps": ".widget-hbox .widget-dropdown",
     # the Panel apps displayed in cells (Panel's own comms, not ipywidgets)
     "08_dashboards": ".pl-book-value",
 }
 
 #: the tutorials the interaction tests open (and screenshot after working the widget)
-INTERACTIVE = ("02_policy_tuning", "05_allocation_editor")
+INTERACTIVE = ("02_policy_tuning", "05_allocation_editor", "09_sweeps")
 
 # Rows of the table shown under the caption ``caption`` inside the first widget output.
 READ_TABLE = """(caption) => {
@@ -285,3 +286,48 @@ def test_launcher_shows_the_apps_and_opens_the_dashboard_inside_jupyterlab(lab, 
         page.screenshot(path=str(ARTIFACTS / "jupyterlab_launcher_dashboard.png"))
     finally:
         page.close()
+
+
+def test_sweep_explorer_cell_clicked_opens_the_engines_decisions(open_notebook):
+    """Tutorial 9's explorer: a click on a heatmap cell (found by pointing at it until its
+    tooltip names the scenario) opens that scenario; the decisions shown must be those of the
+    engine run directly on its settings."""
+    from _report_pages import point_with_tooltip
+    from portlab import sweep
+
+    # the tutorial's grid; its scenario with an 8% cap, a 25% Kelly cap and HIGHEST_PRIORITY
+    # (shown by default): its id is a digest of that content
+    cap, kelly = 0.08, 0.25
+    grid = {"policy.max_position_size": [0.03, 0.05, 0.08],
+            "sizing.max_kelly_fraction": [0.05, 0.25],
+            "resolution": ["HIGHEST_PRIORITY", "WEIGHTED_AVERAGE"]}  # fmt: skip
+    scenarios = sweep.expand("coordination", sweep.load_inputs(), grid=grid)
+    target = next(
+        s.id
+        for s in scenarios
+        if s.parameters["policy.max_position_size"] == cap
+        and s.parameters["sizing.max_kelly_fraction"] == kelly
+        and s.parameters["resolution"] == "HIGHEST_PRIORITY"
+    )
+    batch = example_batch()
+    coordinator = portlab.Coordinator(
+        policy=portlab.Policy(max_position_size=cap), sizing={"max_kelly_fraction": kelly}
+    )
+    direct = coordinator.coordinate(batch.signals, batch.state, load_sample(),
+                                    batch.rebalance_requests).decisions  # fmt: skip
+
+    lab_page = open_notebook("09_sweeps")
+    page = lab_page.page
+    figure = page.locator(".jp-OutputArea-output .bk-Figure").last
+    figure.wait_for(timeout=60_000)
+    page.mouse.click(*point_with_tooltip(page, figure, target))
+    rows: list[dict] = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not rows:
+        rows = page.evaluate(READ_TABLE, f"Decisions ({len(direct)})") or []
+        page.wait_for_timeout(200)
+    shown = [(r["Instrument"], r["Action"], _shares(r["Shares"])) for r in rows]
+    expected = list(zip(direct["instrument_id"], direct["action"],
+                        direct["share_quantity"].astype(float), strict=True))  # fmt: skip
+    assert shown == expected
+    screenshot_widget(lab_page, "09_sweeps")

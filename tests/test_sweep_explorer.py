@@ -197,28 +197,11 @@ def test_portlab_serve_sweep_options_are_checked(tmp_path):
 # -- in Chromium --------------------------------------------------------------------------------
 
 
-def _cell_under_mouse(page, figure, scenario: str) -> tuple[float, float]:
-    """Where on ``figure`` the mouse shows the tooltip of ``scenario``'s cell (as a person
-    finds a cell: by pointing at it)."""
-    figure.scroll_into_view_if_needed()
-    box = figure.locator("canvas").first.bounding_box()
-    for fy in np.linspace(0.1, 0.9, 9):
-        for fx in np.linspace(0.05, 0.8, 16):
-            x, y = box["x"] + box["width"] * fx, box["y"] + box["height"] * fy
-            page.mouse.move(x, y)
-            page.wait_for_timeout(40)
-            tip = page.locator(".bk-Tooltip").filter(visible=True)
-            if tip.count() and scenario in tip.first.evaluate(
-                "e => (e.shadowRoot || e).textContent"
-            ):
-                return x, y
-    raise AssertionError(f"no cell of the heatmap shows scenario {scenario}")
-
-
 @pytest.mark.browser
 def test_a_click_on_a_cell_opens_its_scenario_in_the_served_page(results, spec, browser):
     from _jupyterlab import ARTIFACTS, CHROMIUM
     from _panel_server import in_process
+    from _report_pages import point_with_tooltip
 
     if not CHROMIUM.exists():
         pytest.skip("no Chromium at /usr/bin/chromium")
@@ -236,7 +219,7 @@ def test_a_click_on_a_cell_opens_its_scenario_in_the_served_page(results, spec, 
         figure = page.locator(".bk-Figure").first  # the heatmap: the page's one chart
         figure.wait_for(timeout=60_000)
         page.wait_for_function("() => window.Bokeh && Bokeh.documents.every((d) => d.is_idle)")
-        x, y = _cell_under_mouse(page, figure, row["scenario"])
+        x, y = point_with_tooltip(page, figure, row["scenario"])
         page.mouse.click(x, y)
         page.locator(".pl-sweep-opened").filter(has_text=row["scenario"]).wait_for()
         grid = page.locator(".pl-sweep-decisions .tabulator-row")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -46,7 +47,9 @@ def _value_text(name: str, value: Any) -> str:
         return Fmt.PCT.text(value)
     if name in MONEY_METRICS:
         return Fmt.MONEY.text(value)
-    return Fmt.NUM.text(value) if isinstance(value, float) else str(value)
+    if isinstance(value, int | np.integer):
+        return f"{value:,d}"
+    return Fmt.NUM.text(value)
 
 
 class SweepPage:

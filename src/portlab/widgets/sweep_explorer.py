@@ -24,6 +24,7 @@ import html
 from typing import Any
 
 import ipywidgets as ipw
+import numpy as np
 import pandas as pd
 
 from portlab.plots import sweep_heatmap
@@ -44,6 +45,8 @@ def metric_text(name: str, value: Any) -> str:
         return money(value)
     if isinstance(value, str):
         return value
+    if isinstance(value, int | np.integer):
+        return f"{value:,d}"
     return number(value)
 
 
