@@ -17,6 +17,7 @@ __all__ = [
     "EventValidationError",
     "InfeasibleError",
     "InputRepairWarning",
+    "JournalError",
     "PortlabError",
     "PortlabWarning",
     "ReportError",
@@ -63,6 +64,12 @@ class ConfigError(ValidationError):
 
 class InfeasibleError(PortlabError):
     """An optimization problem has no solution; the message says which constraints conflict."""
+
+
+class JournalError(PortlabError):
+    """The decision journal cannot do what was asked: a database it cannot open or write, a
+    schema newer than this portlab knows, an unknown run id. The message names the database
+    (its URL without a password) and what to do."""
 
 
 class ReportError(PortlabError):

@@ -20,7 +20,7 @@ at run time), so that importing them does not import the event models.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -29,8 +29,13 @@ from portlab.events import RebalanceRequestEvent, TradeExecutedEvent, TradingSig
 from portlab.market import Market
 from portlab.state import PortfolioState
 
+if TYPE_CHECKING:  # the engine imports this module: its names are for annotations only
+    from portlab.dates import DateLike
+    from portlab.engine import CoordinationResult, Coordinator
+
 __all__ = [
     "CovarianceLike",
+    "DecisionRecorder",
     "EquityLike",
     "ExecutionRecord",
     "ExecutionsLike",
@@ -150,3 +155,30 @@ SeedLike: TypeAlias = int | np.random.Generator | None
 """A source of random numbers: an int ``>= 0`` (the same seed gives the same draws), a
 ``numpy.random.Generator`` (used as is, and advanced), or None (fresh entropy from the
 operating system: not reproducible). A bool, float or string is a ``ValidationError``."""
+
+# --------------------------------------------------------------------------- recording
+
+
+@runtime_checkable
+class DecisionRecorder(Protocol):
+    """What ``Coordinator.coordinate(..., journal=...)`` accepts: anything with this
+    ``record`` method. :class:`portlab.journal.Journal` is one; the engine knows only this
+    protocol (it never imports the journal).
+
+    ``record`` gets the result and the call's arguments as given, stores them, and returns
+    an id for the run (set as ``CoordinationResult.run_id``).
+    """
+
+    def record(
+        self,
+        result: CoordinationResult,
+        *,
+        coordinator: Coordinator,
+        signals: SignalsLike,
+        state: StateLike,
+        market: Market,
+        rebalance_requests: RequestsLike = None,
+        as_of: DateLike | None = None,
+    ) -> str:
+        """Store one coordination run; return its run id."""
+        ...

@@ -38,7 +38,7 @@ from portlab.engine.times import NO_TIME, given_as_of, latest_time
 from portlab.engine.tolerances import SIZE_TOL
 from portlab.exceptions import ConfigError
 from portlab.market import Market
-from portlab.types import RequestsLike, SignalsLike, StateLike
+from portlab.types import DecisionRecorder, RequestsLike, SignalsLike, StateLike
 
 __all__ = ["Coordinator"]
 
@@ -159,6 +159,7 @@ class Coordinator:
         rebalance_requests: RequestsLike = None,
         *,
         as_of: DateLike | None = None,
+        journal: DecisionRecorder | None = None,
     ) -> CoordinationResult:
         """Turn a batch of signals (and rebalance requests) into decisions and rejections.
 
@@ -190,11 +191,19 @@ class Coordinator:
             Time stamped on the decisions (a time without a zone is UTC); default: the latest
             input timestamp (so the same inputs always give the same output), or the market's
             last date when no input has one.
+        journal : DecisionRecorder, optional
+            (:class:`portlab.types.DecisionRecorder`, such as a
+            :class:`portlab.journal.Journal`). When given, the run is recorded once
+            coordinated: ``journal.record(result, coordinator=self, signals=signals,
+            state=..., market=market, rebalance_requests=rebalance_requests, as_of=as_of)``
+            with this call's arguments (``state`` as a PortfolioState); the id it returns is
+            ``result.run_id``.
 
         Returns
         -------
         CoordinationResult
             Every signal ends in exactly one decision (``signal_ids``) or one rejection.
+            ``run_id`` is the journal's id of the run (None without a journal).
 
         Raises
         ------
@@ -207,6 +216,8 @@ class Coordinator:
         DataError
             The portfolio holds instruments the market does not have or cannot price, or its
             value (cash + positions at last prices) is not positive.
+        JournalError
+            The journal could not record the run (nothing of it is kept).
 
         Notes
         -----
@@ -217,6 +228,7 @@ class Coordinator:
         date) as NO_RISK_DATA.
         """
         clock = _Clock()
+        given_signals = signals
         state = as_state(state)
         market = as_market(market)
         given = given_as_of(as_of)
@@ -255,7 +267,7 @@ class Coordinator:
         decisions = build_decisions(candidates, book, policy, cfg, constraints, when)
         clock.tick("decide")
 
-        return CoordinationResult(
+        result = CoordinationResult(
             decisions=decisions,
             ledger=rej,
             candidates=candidates,
@@ -265,6 +277,17 @@ class Coordinator:
             as_of=when,
             portfolio_id=getattr(state, "portfolio_id", "main_portfolio"),
         )
+        if journal is not None:
+            result.run_id = journal.record(
+                result,
+                coordinator=self,
+                signals=given_signals,
+                state=state,
+                market=market,
+                rebalance_requests=rebalance_requests,
+                as_of=as_of,
+            )
+        return result
 
     # -- stages -------------------------------------------------------------------------
 

@@ -1,9 +1,8 @@
-"""A report's inputs from its parameters, and the fingerprint its header prints."""
+"""A report's inputs from its parameters, and the fingerprint its header prints
+(:func:`portlab.fingerprints.fingerprint`, re-exported here)."""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from portlab.engine import Coordinator
+from portlab.fingerprints import fingerprint
 from portlab.market import Market
 from portlab.state import PortfolioState
 
@@ -229,45 +229,3 @@ def history_window(market: Market, start: Any, end: Any = None) -> int:
             f"start: {n} trading days from {first.date()} to {last.date()}; at least 21 are needed"
         )
     return n
-
-
-def fingerprint(
-    market: Market,
-    state: PortfolioState | None = None,
-    coordinator: Coordinator | Sequence[Coordinator] | None = None,
-    events: Sequence[Any] = (),
-) -> str:
-    """The first 12 hex digits of a SHA-256 of the prices (dates, instruments, values), the
-    portfolio (cash, quantities, average prices), the policy (or each of several) and the
-    events (signals, rebalance requests) given: equal inputs, equal fingerprint; any changed
-    number, another one.
-
-    Examples
-    --------
-    >>> from portlab.datasets import example_batch, load_sample
-    >>> a = fingerprint(load_sample(), example_batch().state)
-    >>> a == fingerprint(load_sample(), example_batch().state), len(a)
-    (True, 12)
-    """
-    digest = hashlib.sha256()
-    prices = market.prices
-    digest.update("|".join(map(str, prices.index)).encode())
-    digest.update("|".join(map(str, prices.columns)).encode())
-    digest.update(prices.to_numpy(dtype="float64").tobytes())
-    if state is not None:
-        digest.update(_state_text(state).encode())
-    coordinators = [coordinator] if isinstance(coordinator, Coordinator) else coordinator or []
-    for c in coordinators:
-        digest.update(c.policy.model_dump_json().encode())
-        digest.update(c.sizing.model_dump_json().encode())
-    for event in events:
-        digest.update(event.model_dump_json().encode())
-    return digest.hexdigest()[:12]
-
-
-def _state_text(state: PortfolioState) -> str:
-    rows: list[Any] = [f"cash={state.cash!r}"]
-    for instrument in sorted(state.positions):
-        p = state.positions[instrument]
-        rows.append(f"{instrument}={p.quantity!r}@{p.avg_price!r}")
-    return ";".join(rows)
