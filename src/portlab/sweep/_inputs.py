@@ -485,7 +485,11 @@ def load_inputs(
     loaded = _market(market, sectors, root, files)
     from portlab.state import PortfolioState
 
-    if portfolio is None or isinstance(portfolio, PortfolioState):
+    if portfolio is None:
+        from portlab.datasets import example_paths
+
+        state = PortfolioState.from_json(example_paths()["portfolio"])
+    elif isinstance(portfolio, PortfolioState):
         state = portfolio
     else:
         state = PortfolioState.from_json(_file("portfolio", portfolio, root, files))

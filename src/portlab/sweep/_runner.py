@@ -244,12 +244,17 @@ def run(
     todo = [s for s in scenarios if s.id not in rows]
     checkpoint = _Checkpoint(target)
     if todo:
-        with connect(client, scheduler, workers, tasks=len(todo)) as c:
-            _announce(c, len(todo), progress)
-            for row in _results(c, todo, inputs, progress):
-                rows[row["scenario"]] = row
-                if checkpoint.due():
-                    checkpoint.write(frame(scenarios, rows))
+        try:
+            with connect(client, scheduler, workers, tasks=len(todo)) as c:
+                _announce(c, len(todo), progress)
+                for row in _results(c, todo, inputs, progress):
+                    rows[row["scenario"]] = row
+                    if checkpoint.due():
+                        checkpoint.write(frame(scenarios, rows))
+        except BaseException:  # interrupted or unreachable: keep what finished for a resume
+            if checkpoint.pending:
+                checkpoint.write(frame(scenarios, rows))
+            raise
     results = frame(scenarios, rows)
     checkpoint.write(results)
     return results

@@ -46,6 +46,11 @@ class Scenario:
     parameters: Mapping[str, Any]
     id: str
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.parameters, MappingProxyType):  # read-only, as the id covers it
+            object.__setattr__(self, "parameters", MappingProxyType(dict(self.parameters)))
+        object.__setattr__(self, "kind", SweepKind(self.kind))
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Scenario) and other.id == self.id
 
