@@ -36,8 +36,11 @@ def postgres_server():
     from portlab.journal import find_postgres, temporary_postgres
 
     if find_postgres() is None:
+        where = os.environ.get("PORTLAB_PG_BIN")
         message = (
-            "no PostgreSQL server binaries (initdb, pg_ctl) on this machine: install "
+            f"no PostgreSQL server binaries (initdb, pg_ctl) in PORTLAB_PG_BIN={where}"
+            if where
+            else "no PostgreSQL server binaries (initdb, pg_ctl) on this machine: install "
             "PostgreSQL (Debian: apt-get install postgresql) or set PORTLAB_PG_BIN"
         )
         if os.environ.get(REQUIRE_POSTGRES):

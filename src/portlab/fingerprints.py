@@ -186,10 +186,13 @@ def _sorted(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _sorted(value[k]) for k in sorted(value)}
     if isinstance(value, list | tuple):
-        if all(not isinstance(v, dict | list | tuple) for v in value):
+        if _SCALARS.issuperset(map(type, value)):  # a list of numbers or texts: as it is
             return value
         return [_sorted(v) for v in value]
     return value
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def text_digest(text: str, digits: int = 16) -> str:

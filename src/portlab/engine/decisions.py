@@ -13,6 +13,7 @@ and its compliance warnings include ``sector_unknown_limit_not_applied``.
 from __future__ import annotations
 
 import functools
+import math
 import uuid
 from collections import namedtuple
 from collections.abc import Iterator
@@ -379,7 +380,7 @@ def _event_bodies(decisions: pd.DataFrame) -> Iterator[dict]:
     its order)."""
 
     def num(x, default=0.0) -> float:
-        return default if x is None or (isinstance(x, float) and np.isnan(x)) else float(x)
+        return default if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
     # one list per column, then rows as named tuples: itertuples goes through pandas' row
     # indexing, which costs more than building the events themselves

@@ -62,11 +62,15 @@ class PostgresServer:
 def find_postgres() -> Path | None:
     """The folder of the PostgreSQL server binaries (``initdb``, ``pg_ctl``), or None.
 
-    Looked for in this order: the environment variable ``PORTLAB_PG_BIN``; Debian's
-    ``/usr/lib/postgresql/<version>/bin`` (the newest version); ``initdb`` on the ``PATH``.
+    The environment variable ``PORTLAB_PG_BIN`` when it is set (and only it: None when that
+    folder lacks them); otherwise Debian's ``/usr/lib/postgresql/<version>/bin`` (the newest
+    version), then ``initdb`` on the ``PATH``.
     """
     given = os.environ.get("PORTLAB_PG_BIN")
-    candidates = [Path(given)] if given else []
+    if given:
+        folder = Path(given)
+        return folder if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file() else None
+    candidates = []
     found = glob.glob("/usr/lib/postgresql/*/bin/initdb")
     found.sort(key=lambda p: _version(Path(p).parent.parent.name), reverse=True)
     candidates += [Path(p).parent for p in found]
