@@ -6,12 +6,13 @@ signal ``k % 14``, coordinated as of 2023-01-01 plus ``k`` minutes, so every bat
 own run id and its own decision event ids, and batches differ in size. Run as a script:
 ``python _journal_writer.py URL FIRST [COUNT]``.
 
-Imported by a ``forkserver`` before the writers are forked, so each writer starts in
-milliseconds with the sample already loaded.
+Imported by a ``forkserver`` (with :data:`WARM_UP` set) before the writers are forked, so
+each writer starts in milliseconds with the sample loaded and every code path warm.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pandas as pd
@@ -23,6 +24,8 @@ from portlab.journal import Journal
 MARKET = load_sample()
 BATCH = example_batch()
 START = pd.Timestamp("2023-01-01", tz="UTC")
+#: set in the environment of the process that imports this module to warm it up
+WARM_UP = "PORTLAB_JOURNAL_WRITER_WARM_UP"
 
 
 def batch(k: int) -> dict:
@@ -57,7 +60,8 @@ def write(url: str, first: int, count: int | None = None, ready=None) -> None:
             k += 1
 
 
-warm_up()
+if os.environ.get(WARM_UP):  # in the tests' forkserver: its forked writers start hot
+    warm_up()
 
 if __name__ == "__main__":
     write(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else None)

@@ -44,6 +44,7 @@ def processes(monkeypatch_module):
     monkeypatch_module.setenv(
         "PYTHONPATH", os.pathsep.join(filter(None, [tests, os.environ.get("PYTHONPATH")]))
     )
+    monkeypatch_module.setenv(_journal_writer.WARM_UP, "1")
     forkserver.ensure_running()
     monkeypatch_module.undo()
     return context
