@@ -346,6 +346,16 @@ def _row_type(columns: tuple[str, ...]) -> type:
     return namedtuple("DecisionRow", columns, rename=True)
 
 
+def _values(column: pd.Series) -> list:
+    """``column.tolist()``; a time column's Timestamps made once per distinct time (a
+    batch's decisions share one), not once per row."""
+    if not pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return column.tolist()
+    codes, times = pd.factorize(column)
+    stamps = [*times, pd.NaT]  # code -1 (a missing time) picks the last
+    return [stamps[c] for c in codes.tolist()]
+
+
 def decision_events(decisions: pd.DataFrame) -> list[CoordinatedTradingDecisionEvent]:
     """Rows of a decisions frame as :class:`~portlab.events.CoordinatedTradingDecisionEvent`."""
     return [CoordinatedTradingDecisionEvent.model_validate(b) for b in _event_bodies(decisions)]
@@ -385,7 +395,7 @@ def _event_bodies(decisions: pd.DataFrame) -> Iterator[dict]:
     # one list per column, then rows as named tuples: itertuples goes through pandas' row
     # indexing, which costs more than building the events themselves
     row_type = _row_type(tuple(str(c) for c in decisions.columns))
-    values = [decisions[c].tolist() for c in decisions.columns]
+    values = [_values(decisions[c]) for c in decisions.columns]
     for r in map(row_type._make, zip(*values, strict=True)):
         basis = None
         if isinstance(r.signal_id, str):

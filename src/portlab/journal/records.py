@@ -156,7 +156,9 @@ def decision_columns(result: CoordinationResult, run_id: str, version: str) -> d
     """The ``decisions`` table's columns for ``result`` (``event`` as JSON text)."""
     frame = result.decisions
     n = len(frame)
-    col = {c: frame[c].tolist() for c in _DECISION_SOURCES.values()}
+    col = {c: frame[c].tolist() for c in _DECISION_SOURCES.values() if c != "timestamp"}
+    codes, times = pd.factorize(frame["timestamp"])  # one Timestamp per distinct time
+    col["timestamp"] = [times[c] for c in codes.tolist()]
     out = {name: col[source] for name, source in _DECISION_SOURCES.items()}
     for name in _DECISION_TEXT:
         out[name] = _text(out[name])
