@@ -258,6 +258,7 @@ confidence = 0.99  # VaR confidence
 var_method = "historical"  # historical, parametric, cornish_fisher or monte_carlo
 seed = 0  # random seed of Monte Carlo VaR
 waterfalls = 12  # sizing waterfalls shown: the largest decisions first
+journal = None  # a decision journal (a SQLite file or postgresql://...): its recent runs and decisions
 title = "Coordination report"
 """,
         "parameters",
@@ -448,6 +449,32 @@ rejections by reason.
 counts = {k: v for k, v in stats.items() if isinstance(v, int)}
 show(pd.Series(counts, name="count").rename_axis("statistic").to_frame())
 show(pd.Series(stats["rejections_by_reason"], name="count").rename_axis("reason").to_frame())
+""",
+    ),
+    md(
+        """
+## Decision journal
+
+The runs and decisions recorded in the decision journal given (parameter `journal`) up to the
+report's date: what was decided before this batch, under which policy version.
+"""
+    ),
+    code(
+        """
+if journal:
+    from portlab.journal import Journal, open_existing
+
+    with open_existing(journal) as recorded:
+        until = priced.dates[-1]
+        runs = recorded.runs(end=until).tail(10)
+        recent = recorded.decisions(end=until, latest=20)
+    display(Markdown(f"**{len(runs)} latest runs** in `{html.escape(str(journal))}`"))
+    show(runs[["run_id", "as_of", "recorded_at", "policy_version", "n_decisions", "n_rejections"]])
+    display(Markdown(f"**{len(recent)} latest decisions**"))
+    show(recent[["timestamp", "instrument_id", "action", "share_quantity", "trade_amount",
+                 "strategy_id", "policy_version"]], share_quantity="{:,.0f}", trade_amount=MONEY)
+else:
+    display(Markdown("*No journal given (parameter `journal`).*"))
 """,
     ),
 ]

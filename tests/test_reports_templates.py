@@ -16,6 +16,7 @@ from portlab.analytics import risk
 from portlab.datasets import example_batch, example_paths, load_sample
 from portlab.engine import load_config
 from portlab.exceptions import ReportError
+from portlab.journal import Journal
 from portlab.reports import fingerprint, history_window, load_batch, run, templates
 
 COORDINATION_SECTIONS = ("Decisions", "Rejections", "Conflicts", "Sizing", "Allocation",
@@ -124,12 +125,22 @@ def test_coordination_report_on_other_inputs(tmp_path):
     bad["signal"]["confidence"] = 7  # above 1
     signals = tmp_path / "signals.jsonl"
     signals.write_text("\n".join([*lines, json.dumps(bad)]) + "\n", encoding="utf-8")
+    # a journal with a run before the report's date and one after: only the first is shown
+    journal_path = tmp_path / "decisions.db"
+    example = example_batch()
+    with Journal(journal_path) as journal:
+        earlier, later = (
+            Coordinator().coordinate(example.signals, example.state,
+                                     load_sample().truncate(day), journal=journal, as_of=day)
+            for day in ("2022-03-31", "2022-09-30")
+        )  # fmt: skip
     parameters = {
         "signals_file": str(signals),
         "rebalance_file": "",
         "policy_file": str(paths["policy"]),
         "as_of": "2022-06-30",
         "confidence": 0.95,
+        "journal": str(journal_path),
         "title": "Mid-year batch",
     }
     page = run("coordination", parameters, out=tmp_path / "c.html", progress=False)
@@ -150,6 +161,8 @@ def test_coordination_report_on_other_inputs(tmp_path):
     assert _shown(text, "pl-var-before") == f"{100 * before:.2f}%"
     assert "<h1>Mid-year batch</h1>" in text
     assert "signal.confidence" in text  # the bad line's field, in the lines left out
+    assert earlier.run_id in text and later.run_id not in text
+    assert f"{min(20, earlier.n_decisions)} latest decisions" in text
 
 
 def test_every_template_is_listed():

@@ -31,6 +31,7 @@ from __future__ import annotations
 import enum
 import importlib.util
 import io
+import os
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -114,6 +115,10 @@ class PMDashboard(pn.viewable.Viewer):
     static_charts : bool, optional
         Draw the charts from Bokeh JSON rendered once (:class:`~portlab.apps.charts.ChartItem`)
         instead of HoloViews panes; default when served.
+    journal : str or Path, optional
+        A decision journal (a SQLite file or ``postgresql://...``,
+        :class:`portlab.journal.Journal`): the Book tab shows its latest decisions up to the
+        as-of date. Opened for each read, so sessions share nothing but the database.
 
     Attributes
     ----------
@@ -130,9 +135,11 @@ class PMDashboard(pn.viewable.Viewer):
         *,
         charts: OutcomeCache | None = None,
         static_charts: bool | None = None,
+        journal: str | os.PathLike[str] | None = None,
         **settings: Any,
     ) -> None:
         super().__init__()
+        self.journal = journal
         self.charts = OutcomeCache(maxsize=32) if charts is None else charts
         # served: charts rendered once to Bokeh JSON and drawn by the page; in a notebook,
         # HoloViews panes (portlab.apps.charts)

@@ -34,7 +34,35 @@ def book(dash: PMDashboard, r: BookOutcome) -> list[Any]:
         "the current holdings since the previous close, the previous month end and the "
         "previous year end."
     )
-    return [pn.pane.Markdown(text), dash.downloads, dash.positions]
+    out = [pn.pane.Markdown(text), dash.downloads, dash.positions]
+    if dash.journal is not None:
+        out += journal_decisions(dash.journal, r.as_of)
+    return out
+
+
+#: decisions of the journal the Book tab shows (the latest up to the as-of date)
+JOURNAL_ROWS = 20
+
+
+def journal_decisions(journal: Any, as_of: pd.Timestamp) -> list[Any]:
+    """The latest decisions of the journal up to ``as_of`` (its whole day), with their runs'
+    policy versions."""
+    from portlab.journal import open_existing
+
+    with open_existing(journal) as recorded:
+        recent = recorded.decisions(end=as_of.date(), latest=JOURNAL_ROWS)
+    columns = ["timestamp", "instrument_id", "action", "share_quantity", "trade_amount",
+               "strategy_id", "policy_version", "run_id"]  # fmt: skip
+    frame = recent[columns].assign(timestamp=recent["timestamp"].dt.tz_localize(None))
+    return [
+        pn.pane.Markdown(f"### Latest decisions in the journal (up to {as_of.date()})"),
+        pn.Column(
+            table(frame, {"share_quantity": Fmt.INT, "trade_amount": Fmt.MONEY,
+                          "timestamp": Fmt.DATE}, index=False,
+                  empty="No decision in the journal up to this date."),
+            css_classes=["pl-journal"],
+        ),
+    ]  # fmt: skip
 
 
 def limits(dash: PMDashboard, r: BookOutcome) -> list[Any]:

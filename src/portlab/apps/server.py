@@ -95,6 +95,7 @@ def routes(
     *,
     sweep_results: pd.DataFrame | None = None,
     sweep: Any = None,
+    journal: str | Path | None = None,
 ) -> dict[str, Callable[[], Any]]:
     """URL path -> a function building that app for one session.
 
@@ -114,6 +115,9 @@ def routes(
     sweep : Sweep, optional
         The sweep that made them (:func:`portlab.sweep.load_spec`): the explorer then opens
         a clicked scenario's decisions.
+    journal : str or Path, optional
+        A decision journal (SQLite file or ``postgresql://...``) whose latest decisions the
+        dashboard shows.
 
     Raises
     ------
@@ -142,7 +146,7 @@ def routes(
     def dashboard() -> Any:
         from portlab.apps.dashboard import pm_dashboard
 
-        return pm_dashboard(**shared, charts=charts)
+        return pm_dashboard(**shared, charts=charts, journal=journal)
 
     def console() -> Any:
         from portlab.apps.console import coordination_console
@@ -160,7 +164,7 @@ def routes(
     if warm and App.DASHBOARD in apps:
         from portlab.apps.dashboard import PMDashboard
 
-        PMDashboard(**shared, charts=charts, static_charts=True).draw_all()
+        PMDashboard(**shared, charts=charts, static_charts=True, journal=journal).draw_all()
     builders = {App.DASHBOARD: dashboard, App.CONSOLE: console, App.SWEEP: sweep_page}
     return {app.value: builders[app] for app in apps}
 
@@ -196,6 +200,7 @@ def serve(
     warm: bool = True,
     sweep_results: pd.DataFrame | None = None,
     sweep: Any = None,
+    journal: str | Path | None = None,
 ) -> Served:
     """Serve the index page and the apps.
 
@@ -227,6 +232,8 @@ def serve(
         more at start, none for the first visitor.
     sweep_results, sweep
         A sweep for the sweep explorer (:func:`routes`).
+    journal : str or Path, optional
+        A decision journal for the dashboard (:func:`routes`).
 
     Returns
     -------

@@ -181,7 +181,9 @@ class SweepPage:
         widgets = []
         for name, value in result.where.items():
             choices = self.model.choices(name)
-            widget = pn.widgets.Select(label=name, options={str(c): c for c in choices}, value=value)
+            widget = pn.widgets.Select(
+                label=name, options={str(c): c for c in choices}, value=value
+            )
 
             def held(event: param.parameterized.Event, name: str = name) -> None:
                 if event.new != self.model.where.get(name):

@@ -84,6 +84,8 @@ def _parser() -> argparse.ArgumentParser:
                   "(JSON Lines); never one of the inputs"},
         "--rejections": {"type": _file, "help": "where to write the rejections (JSON Lines; "
                          "default: OUT with .rejections.jsonl)"},
+        "--journal": {"metavar": "URL", "help": "also record the run in a decision journal: "
+                      "a SQLite file (created if missing) or postgresql://user@host/db"},
         "--quiet": {"action": "store_true", "help": "print nothing on stdout on success "
                     "(errors and warnings still go to stderr)"},
     }  # fmt: skip

@@ -65,7 +65,7 @@ def _as_of(text: str | None) -> Any:
 def run(args: argparse.Namespace) -> int:
     from portlab.engine.outcome import Source
     from portlab.events import RebalanceRequestEvent, TradingSignalEvent
-    from portlab.exceptions import ValidationError
+    from portlab.exceptions import JournalError, PortlabError, ValidationError
     from portlab.io import atomic_write, check_outputs
     from portlab.state import PortfolioState
 
@@ -88,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     rej_path = _rejection_path(args)
     rej_label = "--rejections" if args.rejections is not None else "rejections file"
     outputs = {"--out": args.out, rej_label: rej_path}
+    journal_file = _journal_file(args.journal)
+    if journal_file is not None:
+        outputs["--journal"] = journal_file
     try:
         check_outputs(outputs, list(inputs.values()))
     except ValidationError as exc:
@@ -105,10 +108,20 @@ def run(args: argparse.Namespace) -> int:
         requests = read_events("--rebalance", args.rebalance, RebalanceRequestEvent)
     market = read_market(args.market, args.sectors)
 
-    # 3. coordinate, then write both outputs together
-    result = coordinator.coordinate(
-        signals.events, state, market, requests.events if requests else None, as_of=as_of
-    )
+    # 3. coordinate (recorded in the journal, one transaction), then write both outputs
+    journal = _open_journal(args.journal) if args.journal else None
+    try:
+        result = coordinator.coordinate(
+            signals.events, state, market, requests.events if requests else None, as_of=as_of,
+            journal=journal,
+        )  # fmt: skip
+    except PortlabError as exc:
+        if journal is not None and isinstance(exc, JournalError):
+            raise Fatal(f"--journal {args.journal}: {one_line(exc)}") from None
+        raise
+    finally:
+        if journal is not None:
+            journal.close()
     invalid = _invalid_lines(
         [(args.signals, Source.SIGNAL, signals)]
         + ([(args.rebalance, Source.REBALANCE, requests)] if requests else [])
@@ -152,7 +165,29 @@ def run(args: argparse.Namespace) -> int:
             f"wrote {len(decision_lines)} decisions to {args.out}, "
             f"{len(rejection_lines)} rejections to {rej_path}"
         )
+        if journal is not None:
+            emit(f"recorded run {result.run_id} in the journal {args.journal}")
     return ExitCode.INVALID_LINES if invalid else ExitCode.OK
+
+
+def _journal_file(url: str | None) -> Path | None:
+    """The SQLite file of a ``--journal`` value (None for a server URL or no journal)."""
+    if not url:
+        return None
+    from portlab.journal import journal_file
+
+    return journal_file(url)
+
+
+def _open_journal(url: str) -> Any:
+    """The journal at ``url``; a failure to open it is one line (exit 2)."""
+    from portlab.exceptions import PortlabError
+    from portlab.journal import Journal
+
+    try:
+        return Journal(url)
+    except PortlabError as exc:
+        raise Fatal(f"--journal {url}: {one_line(exc)}") from None
 
 
 def _failed_output(exc: OSError, outputs: dict[str, Path], targets: list[Path]) -> tuple[str, Path]:

@@ -40,6 +40,8 @@ def configure(p: argparse.ArgumentParser) -> None:
         help="serve only this app (repeatable; default the dashboard and the console, and the "
         "sweep explorer with --sweep)",
     )
+    p.add_argument("--journal", metavar="URL", help="a decision journal (SQLite file or "
+                   "postgresql://...): the dashboard shows its latest decisions")  # fmt: skip
     p.add_argument("--sweep", type=Path, metavar="RESULTS.parquet", help="a sweep's results "
                    "(portlab sweep --out) for the sweep explorer at /sweep")  # fmt: skip
     p.add_argument("--sweep-spec", type=Path, metavar="SPEC.yaml", help="the sweep's spec: "
@@ -98,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
 
         sweep_results = read_results(args.sweep)
         sweep = load_spec(args.sweep_spec) if args.sweep_spec is not None else None
+    journal = _journal(args.journal)
     apps = chosen_apps(tuple(App(a) for a in args.app) if args.app else None, sweep is not None
                        or sweep_results is not None)  # fmt: skip
     if App.SWEEP in apps and sweep_results is None:
@@ -120,9 +123,25 @@ def run(args: argparse.Namespace) -> int:
             show=args.show,
             sweep_results=sweep_results,
             sweep=sweep,
+            journal=journal,
         )
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise Fatal(f"port {args.port} is in use; pick another with --port") from None
         raise Fatal(f"cannot listen on {args.address}:{args.port} ({exc.strerror})") from None
     return ExitCode.OK
+
+
+def _journal(url: str | None) -> str | None:
+    """``--journal``, checked now: it opens, and a file given exists (one line if not)."""
+    if url is None:
+        return None
+    from portlab.exceptions import PortlabError
+    from portlab.journal import open_existing
+
+    try:
+        with open_existing(url):
+            pass
+    except PortlabError as exc:
+        raise Fatal(f"--journal {url}: {' '.join(str(exc).split())}") from None
+    return url

@@ -16,6 +16,7 @@ come out identical.
 :meth:`Journal.waterfall`   one run's sizing waterfall
 :meth:`Journal.inputs`      one run's inputs rebuilt (:class:`RunInputs`)
 :meth:`Journal.replay`      re-run a recorded run and compare (:class:`Replay`)
+:func:`open_existing`       open a journal that must exist (readers: dashboard, reports)
 :func:`temporary_postgres`  a throw-away PostgreSQL server (tests, benchmarks)
 =========================  =================================================================
 
@@ -37,6 +38,7 @@ Examples
 
 from portlab.exceptions import JournalError
 from portlab.journal.inputs import RunInputs
+from portlab.journal.opening import journal_file, open_existing
 from portlab.journal.replay import Replay
 from portlab.journal.schema import SCHEMA_VERSION
 from portlab.journal.store import Journal
@@ -52,5 +54,7 @@ __all__ = [
     "Replay",
     "RunInputs",
     "find_postgres",
+    "journal_file",
+    "open_existing",
     "temporary_postgres",
 ]

@@ -93,9 +93,12 @@ def decisions(
     policy_version: TextFilter = None,
     run_id: TextFilter = None,
     limit: int | None = None,
+    latest: int | None = None,
     events: bool = False,
 ) -> pd.DataFrame:
     """Decisions in time order (then run and position); see :meth:`Journal.decisions`."""
+    if latest is not None and limit is not None:
+        raise JournalError("decisions: give limit (the oldest) or latest (the newest), not both")
     columns = [*DECISION_COLUMNS, *(["event"] if events else [])]
     where = _Where(db)
     where.between("decided_at", start, end)
@@ -103,11 +106,16 @@ def decisions(
     where.text("strategy_id", strategy)
     where.text("policy_version", policy_version)
     where.text("run_id", run_id)
+    # the newest: read backwards through the time index, then put back in time order
+    order = " DESC" if latest is not None else ""
     sql = (
         f"SELECT {_select(columns, _DECISION_SQL)} FROM decisions{where.sql()} "
-        "ORDER BY decided_at, run_id, position"
+        f"ORDER BY decided_at{order}, run_id{order}, position{order}"
     )
-    frame = _frame(db, sql + _limit(limit, where), where.params, columns, "decisions")
+    count = latest if latest is not None else limit
+    frame = _frame(db, sql + _limit(count, where), where.params, columns, "decisions")
+    if latest is not None:
+        frame = frame.iloc[::-1].reset_index(drop=True)
     if events:
         frame["event"] = [db.from_json(v) for v in frame["event"]]
     return frame

@@ -193,6 +193,7 @@ class Journal:
         policy_version: TextFilter = None,
         run_id: TextFilter = None,
         limit: int | None = None,
+        latest: int | None = None,
         events: bool = False,
     ) -> pd.DataFrame:
         """Journaled decisions, oldest first.
@@ -208,6 +209,8 @@ class Journal:
             decisions).
         limit : int, optional
             At most this many rows (the oldest).
+        latest : int, optional
+            Only the newest this many rows (still oldest first); not with ``limit``.
         events : bool, default False
             Add the column ``event``: the whole ``CoordinatedTradingDecisionEvent`` as a
             JSON dict.
@@ -231,6 +234,7 @@ class Journal:
             policy_version=policy_version,
             run_id=run_id,
             limit=limit,
+            latest=latest,
             events=events,
         )
 

@@ -54,7 +54,7 @@ from portlab.analytics.risk import VaRMethod
 from portlab.analytics.tax import LotLedger
 from portlab.exceptions import PortlabError, ValidationError
 from portlab.market import Market
-from portlab.plots.palette import limit_status
+from portlab.plots.palette import LimitStatus, limit_status
 from portlab.state import PortfolioState
 from portlab.ui.attribution import AttributionModel, AttributionOutcome
 from portlab.ui.base import ViewModel
@@ -271,7 +271,9 @@ class BookModel(ViewModel):
             },
             index=pd.Index(ids, name="instrument_id"),
         )
-        table["status"] = [limit_status(abs(w), rule.limit, hard=rule.hard) for w in weights]
+        table["status"] = _statuses(
+            [limit_status(abs(w), rule.limit, hard=rule.hard) for w in weights], table.index
+        )
         order = weights.abs().sort_values(ascending=False, kind="stable").index
         return table.loc[order]
 
@@ -279,15 +281,20 @@ class BookModel(ViewModel):
         policy = self.coordinator.policy
         limits = risk.limit_measures(state, market, policy)
         limits["usage"] = limits["value"] / limits["limit"]
-        limits["status"] = [
-            limit_status(v, lim, hard=bool(h))
-            for v, lim, h in zip(limits["value"], limits["limit"], limits["hard"], strict=True)
-        ]
+        limits["status"] = _statuses(
+            [
+                limit_status(v, lim, hard=bool(h))
+                for v, lim, h in zip(limits["value"], limits["limit"], limits["hard"], strict=True)
+            ],
+            limits.index,
+        )
         rule = policy.max_sector_exposure
         gross = state.sector_exposures(market.last_prices, market.sectors)
         sectors = pd.DataFrame({"gross": gross, "limit": rule.limit})
         sectors["usage"] = sectors["gross"] / rule.limit
-        sectors["status"] = [limit_status(g, rule.limit, hard=rule.hard) for g in gross]
+        sectors["status"] = _statuses(
+            [limit_status(g, rule.limit, hard=rule.hard) for g in gross], sectors.index
+        )
         sectors.index.name = "sector"
         return {"limits": limits, "sector_limits": sectors.sort_values("gross", ascending=False)}
 
@@ -514,3 +521,9 @@ def _drawdown_periods(drawdown: pd.Series, n: int) -> pd.DataFrame:
     columns = ["peak", "trough", "recovery", "depth", "days"]
     table = pd.DataFrame(rows, columns=columns)
     return table.sort_values("depth", ascending=False, kind="stable").head(n).reset_index(drop=True)
+
+
+def _statuses(values: list[LimitStatus], index: pd.Index) -> pd.Series:
+    """A column of :class:`LimitStatus` members kept as members: pandas with pyarrow would
+    store a list of them as text."""
+    return pd.Series(values, index=index, dtype=object)
