@@ -39,8 +39,27 @@ def inputs():
 
 
 @pytest.fixture(scope="module")
-def served(inputs):
-    with in_process(market=inputs.market, state=inputs.state) as s:
+def journal(tmp_path_factory):
+    """A decision journal of two runs (the example batch at two dates): the dashboard shows
+    its latest decisions up to the as-of date."""
+    from portlab import Coordinator
+    from portlab.datasets import example_batch, load_sample
+    from portlab.journal import Journal
+
+    path = tmp_path_factory.mktemp("journal") / "decisions.db"
+    batch = example_batch()
+    with Journal(path) as j:
+        runs = [
+            Coordinator().coordinate(batch.signals, batch.state, load_sample().truncate(day),
+                                     journal=j, as_of=day)
+            for day in ("2022-03-31", "2022-09-30")
+        ]  # fmt: skip
+    return path, runs
+
+
+@pytest.fixture(scope="module")
+def served(inputs, journal):
+    with in_process(market=inputs.market, state=inputs.state, journal=journal[0]) as s:
         yield s
 
 
@@ -109,7 +128,9 @@ def _pick_date(page, day: pd.Timestamp) -> None:
     calendar.locator(f'.flatpickr-day[aria-label="{label}"]').click()
 
 
-def test_dashboard_shows_the_books_value_largest_position_and_var(served, inputs, new_page):
+def test_dashboard_shows_the_books_value_largest_position_and_var(
+    served, inputs, journal, new_page
+):
     page = new_page()
     _open_dashboard(page, served)
     market, state = inputs.market, inputs.state
@@ -122,6 +143,12 @@ def test_dashboard_shows_the_books_value_largest_position_and_var(served, inputs
     assert shown.startswith(f"{100 * var:.2f}%"), shown
     nav = state.total_value(prices)
     assert shown.endswith(f"({_money(var * nav)})"), shown
+    # the journal's latest decisions under the positions: the later run's, up to its 20 rows
+    recent = page.locator(".pl-journal table").first  # (in the section's shadow roots)
+    recent.scroll_into_view_if_needed()
+    text = recent.inner_text()
+    later = journal[1][-1]
+    assert later.run_id in text and later.decisions["instrument_id"].iloc[-1] in text
     page.screenshot(path=str(ARTIFACTS / "dashboard_book.png"))
     assert page.problems == []
 

@@ -249,7 +249,14 @@ def serve(
     apps = chosen_apps(apps, sweep_results is not None)
     server = pn.serve(
         routes(
-            market, state, coordinator, apps, warm=warm, sweep_results=sweep_results, sweep=sweep
+            market,
+            state,
+            coordinator,
+            apps,
+            warm=warm,
+            sweep_results=sweep_results,
+            sweep=sweep,
+            journal=journal,
         ),  # fmt: skip
         port=port,
         address=address,
