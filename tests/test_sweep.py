@@ -570,3 +570,17 @@ def test_a_report_sweep_writes_pages(client, inputs, tmp_path):
 def test_metric_tables_name_every_kind():
     assert set(METRICS) == set(SweepKind)
     assert "sharpe" in METRICS[SweepKind.BACKTEST] and "binding_limits" in METRICS["coordination"]
+
+
+def test_local_workers_keep_glibcs_trim_threshold_and_one_blas_thread():
+    """Dask's nannies would set MALLOC_TRIM_THRESHOLD_=65536 (backtests ~20% slower); the
+    sweep's local cluster starts its workers without it, BLAS still held to one thread."""
+    import os
+
+    from portlab.sweep._cluster import connect
+
+    with connect(workers=1) as client:
+        seen = client.run(
+            lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"))
+        )
+    assert list(seen.values()) == [(None, "1")]

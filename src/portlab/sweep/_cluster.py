@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 __all__ = ["CONNECT_TIMEOUT_S", "connect", "default_workers"]
 
+#: the Dask setting of the environment variable the local cluster's workers start without
+NO_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 #: seconds to wait for a scheduler given by address
 CONNECT_TIMEOUT_S = 10
 
@@ -78,10 +80,16 @@ def connect(
         with remote:
             yield remote
         return
+    import dask
+
     n = workers or default_workers()
     if tasks is not None:
         n = max(1, min(n, tasks))
     with (
+        # Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536 (memory handed back
+        # to the system at every free): a backtest allocates many arrays of that size and
+        # ran ~20% slower with it (benchmarks/bench_sweep.py); glibc's own threshold instead
+        dask.config.set({NO_TRIM: None}),
         LocalCluster(
             n_workers=n,
             threads_per_worker=1,
