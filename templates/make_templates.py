@@ -462,7 +462,7 @@ report's date: what was decided before this batch, under which policy version.
     code(
         """
 if journal:
-    from portlab.journal import Journal, open_existing
+    from portlab.journal import open_existing
 
     with open_existing(journal) as recorded:
         until = priced.dates[-1]
