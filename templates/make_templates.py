@@ -455,8 +455,9 @@ show(pd.Series(stats["rejections_by_reason"], name="count").rename_axis("reason"
         """
 ## Decision journal
 
-The runs and decisions recorded in the decision journal given (parameter `journal`) up to the
-report's date: what was decided before this batch, under which policy version.
+The runs and decisions recorded in the decision journal given (parameter `journal`): the latest
+ones, or those up to the report's date when `as_of` is given; what was decided before this
+batch, under which policy version.
 """
     ),
     code(
@@ -465,7 +466,7 @@ if journal:
     from portlab.journal import open_existing
 
     with open_existing(journal) as recorded:
-        until = priced.dates[-1]
+        until = None if as_of is None else priced.dates[-1]  # None: the latest, whenever
         runs = recorded.runs(end=until).tail(10)
         recent = recorded.decisions(end=until, latest=20)
     display(Markdown(f"**{len(runs)} latest runs** in `{html.escape(str(journal))}`"))

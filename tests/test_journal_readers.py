@@ -76,3 +76,15 @@ def test_portlab_serve_refuses_a_missing_journal(tmp_path):
         "(portlab coordinate --journal makes one)"
     ]
     assert not (tmp_path / "missing.db").exists()
+
+
+def test_without_a_date_the_dashboard_shows_the_newest_decisions(journal_path):
+    from portlab.apps.sections import JOURNAL_ROWS, journal_decisions
+
+    parts = journal_decisions(str(journal_path), None)
+    assert parts[0].object.endswith("Latest decisions in the journal")
+    shown = parts[1].objects[0].object
+    with Journal(journal_path) as journal:
+        expected = journal.decisions().tail(JOURNAL_ROWS)
+    assert shown["Run"].tolist() == expected["run_id"].tolist()
+    assert expected["timestamp"].max() >= pd.Timestamp("2022-09-30", tz="UTC")

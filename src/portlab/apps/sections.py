@@ -36,7 +36,9 @@ def book(dash: PMDashboard, r: BookOutcome) -> list[Any]:
     )
     out = [pn.pane.Markdown(text), dash.downloads, dash.positions]
     if dash.journal is not None:
-        out += journal_decisions(dash.journal, r.as_of)
+        # at the data's last date, the latest decisions (made since its close too)
+        latest = r.as_of >= dash.model.param.as_of.bounds[1]
+        out += journal_decisions(dash.journal, None if latest else r.as_of)
     return out
 
 
@@ -44,18 +46,22 @@ def book(dash: PMDashboard, r: BookOutcome) -> list[Any]:
 JOURNAL_ROWS = 20
 
 
-def journal_decisions(journal: Any, as_of: pd.Timestamp) -> list[Any]:
-    """The latest decisions of the journal up to ``as_of`` (its whole day), with their runs'
-    policy versions."""
+def journal_decisions(journal: Any, as_of: pd.Timestamp | None) -> list[Any]:
+    """The latest decisions of the journal (up to ``as_of``, its whole day, when given), with
+    their runs and policy versions."""
     from portlab.journal import open_existing
 
     with open_existing(journal) as recorded:
-        recent = recorded.decisions(end=as_of.date(), latest=JOURNAL_ROWS)
+        end = None if as_of is None else as_of.date()
+        recent = recorded.decisions(end=end, latest=JOURNAL_ROWS)
     columns = ["timestamp", "instrument_id", "action", "share_quantity", "trade_amount",
                "strategy_id", "policy_version", "run_id"]  # fmt: skip
     frame = recent[columns].assign(timestamp=recent["timestamp"].dt.tz_localize(None))
     return [
-        pn.pane.Markdown(f"### Latest decisions in the journal (up to {as_of.date()})"),
+        pn.pane.Markdown(
+            "### Latest decisions in the journal"
+            + (f" (up to {as_of.date()})" if as_of is not None else "")
+        ),
         pn.Column(
             table(frame, {"share_quantity": Fmt.INT, "trade_amount": Fmt.MONEY,
                           "timestamp": Fmt.DATE}, index=False,
