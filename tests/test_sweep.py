@@ -579,8 +579,11 @@ def test_local_workers_keep_glibcs_trim_threshold_and_one_blas_thread():
 
     from portlab.sweep._cluster import connect
 
+    # as an earlier Dask nanny of this process leaves it (Dask would pass it on)
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = "65536"
     with connect(workers=1) as client:
         seen = client.run(
             lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"))
         )
     assert list(seen.values()) == [(None, "1")]
+    assert os.environ.pop("MALLOC_TRIM_THRESHOLD_") == "65536"  # this process's left as it was

@@ -16,8 +16,11 @@ if TYPE_CHECKING:
 
 __all__ = ["CONNECT_TIMEOUT_S", "connect", "default_workers"]
 
-#: the Dask setting of the environment variable the local cluster's workers start without
-NO_TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
+#: the environment variable the local cluster's workers start without, Dask's value of it, and
+#: Dask's setting of it
+TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
+DASK_TRIM = "65536"
+NO_TRIM = f"distributed.nanny.pre-spawn-environ.{TRIM_VARIABLE}"
 #: seconds to wait for a scheduler given by address
 CONNECT_TIMEOUT_S = 10
 
@@ -85,17 +88,29 @@ def connect(
     n = workers or default_workers()
     if tasks is not None:
         n = max(1, min(n, tasks))
-    with (
-        # Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536 (memory handed back
-        # to the system at every free): a backtest allocates many arrays of that size and
-        # ran ~20% slower with it (benchmarks/bench_sweep.py); glibc's own threshold instead
-        dask.config.set({NO_TRIM: None}),
-        LocalCluster(
+    with _glibc_trim(), dask.config.set({NO_TRIM: None}):
+        cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,
             processes=True,
             silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster, set_as_default=False) as local,
-    ):
+        )
+    with cluster, Client(cluster, set_as_default=False) as local:
         yield local
+
+
+@contextlib.contextmanager
+def _glibc_trim() -> Iterator[None]:
+    """While workers start: without Dask's MALLOC_TRIM_THRESHOLD_=65536 (memory handed back to
+    the system at every free; a backtest allocates many arrays of that size and ran ~20% slower
+    with it, benchmarks/bench_sweep.py), glibc's own threshold instead. An earlier Dask nanny in
+    this process leaves the variable in ``os.environ``, which Dask would pass on: it is taken
+    out meanwhile and put back after."""
+    left = os.environ.get(TRIM_VARIABLE) == DASK_TRIM
+    if left:
+        del os.environ[TRIM_VARIABLE]
+    try:
+        yield
+    finally:
+        if left:
+            os.environ[TRIM_VARIABLE] = DASK_TRIM
