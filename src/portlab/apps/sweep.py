@@ -11,9 +11,16 @@ Elements the browser tests find by CSS class: ``pl-sweep-heatmap`` (the chart),
 
 Examples
 --------
->>> from portlab.apps import sweep_explorer
->>> page = sweep_explorer(results, (scenarios, inputs))     # doctest: +SKIP
->>> page.servable()                                          # doctest: +SKIP
+>>> import pandas as pd
+>>> from portlab.apps import SweepPage
+>>> results = pd.DataFrame({
+...     "scenario": ["a", "b", "c", "d"], "kind": "coordination", "status": "ok", "error": "",
+...     "seconds": 0.1, "policy.max_position_size": [0.03, 0.03, 0.05, 0.05],
+...     "resolution": ["NET", "HIGHEST_PRIORITY"] * 2, "decisions": [8, 8, 11, 10]})
+>>> page = SweepPage(results)       # with (scenarios, inputs) too, a click opens decisions
+>>> page.select_scenario("c")        # what a click on that cell does
+>>> page.model.result.row["decisions"], page.view.title
+(np.int64(11), 'portlab sweep explorer')
 """
 
 from __future__ import annotations
