@@ -113,8 +113,10 @@ def temporary_postgres(
 
     Examples
     --------
-    >>> with temporary_postgres() as server:  # doctest: +SKIP
-    ...     journal = Journal(server.url)
+    >>> from portlab.journal import Journal
+    >>> with temporary_postgres() as server, Journal(server.url) as journal:
+    ...     journal.kind, journal.schema_version >= 1
+    ('postgresql', True)
     """
     folder = Path(bin_dir) if bin_dir is not None else find_postgres()
     if folder is None:
