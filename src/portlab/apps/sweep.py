@@ -202,29 +202,12 @@ class SweepPage:
 
     def _figure(self, result: SweepOutcome) -> Any:
         """The heatmap's bokeh figure, its cells' taps wired to :meth:`select_scenario`."""
-        from bokeh.models import ColumnDataSource
-
         m = self.model
         chart = plots.sweep_heatmap(
-            result.cells,
-            m.x,
-            m.y,
-            m.metric,
-            label=m.metric.replace("_", " "),
-            percent=m.metric in FRACTION_METRICS,
-            money=m.metric in MONEY_METRICS,
-            selected=m.selected,
+            result.cells, m.x, m.y, m.metric, selected=m.selected, **m.metric_style()
         )
         figure = plots.to_bokeh(chart)
-        for source in figure.select({"type": ColumnDataSource}):
-            if "scenario" in source.data and m.metric in source.data:
-
-                def clicked(attr: str, old: Any, new: Any, source: Any = source) -> None:
-                    ids = source.data["scenario"]
-                    if new and new[0] < len(ids):
-                        self.select_scenario(str(ids[new[0]]))
-
-                source.selected.on_change("indices", clicked)
+        plots.on_scenario_tap(figure, self.select_scenario)
         return figure
 
     def _scenario(self, result: SweepOutcome) -> list[Any]:

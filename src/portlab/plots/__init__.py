@@ -70,7 +70,7 @@ __getattr__, __dir__, __all__ = attach(
         "_optimize": ["correlation_heatmap", "frontier", "frontier_point", "risk_contributions"],
         "_performance": ["equity_curve", "performance", "underwater"],
         "_setup": ["extension", "on_canvas", "to_bokeh"],
-        "_sweep": ["sweep_heatmap"],
+        "_sweep": ["on_scenario_tap", "sweep_heatmap"],
         "_tearsheet": [
             "ROLLING_METRICS",
             "drawdown_periods",

@@ -6,6 +6,9 @@ no number is computed here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import holoviews as hv
 import numpy as np
 import pandas as pd
@@ -15,7 +18,7 @@ from portlab.exceptions import ValidationError
 from portlab.plots._style import BACKEND, NUMBER, PCT, finish, hover, percent_axis
 from portlab.plots.palette import Palette
 
-__all__ = ["sweep_heatmap"]
+__all__ = ["on_scenario_tap", "sweep_heatmap"]
 
 #: tooltip format of an amount of money (bokeh numeral syntax)
 MONEY = "{$0,0}"
@@ -145,3 +148,29 @@ def sweep_heatmap(
         backend=BACKEND,
     )
     return heat * outline
+
+
+def on_scenario_tap(figure: Any, callback: Callable[[str], None]) -> None:
+    """Call ``callback(scenario_id)`` when a cell of a rendered :func:`sweep_heatmap` is
+    tapped (its data source's selection). The id is read from the source's data at the time
+    of the tap, so a chart updated in place keeps working.
+
+    Parameters
+    ----------
+    figure : bokeh model
+        The heatmap rendered (:func:`to_bokeh`, or a HoloViews plot's ``state``).
+    callback : callable
+        Called with the tapped cell's scenario id.
+    """
+    from bokeh.models import ColumnDataSource
+
+    for source in figure.select({"type": ColumnDataSource}):
+        if SCENARIO not in source.data:  # the selected cell's outline
+            continue
+
+        def tapped(attr: str, old: Any, new: Any, source: Any = source) -> None:
+            ids = source.data[SCENARIO]
+            if new and new[0] < len(ids):
+                callback(str(ids[new[0]]))
+
+        source.selected.on_change("indices", tapped)

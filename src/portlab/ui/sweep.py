@@ -158,6 +158,15 @@ class SweepModel(ViewModel):
             if held != self.where:
                 self.where = held
 
+    def metric_style(self) -> dict[str, Any]:
+        """How the metric is shown (:func:`portlab.plots.sweep_heatmap`'s ``label``,
+        ``percent`` and ``money``)."""
+        return {
+            "label": self.metric.replace("_", " "),
+            "percent": self.metric in FRACTION_METRICS,
+            "money": self.metric in MONEY_METRICS,
+        }
+
     # -- result ---------------------------------------------------------------------------------
 
     def scenario(self, scenario_id: str) -> Any:

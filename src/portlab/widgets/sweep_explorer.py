@@ -27,7 +27,7 @@ import ipywidgets as ipw
 import numpy as np
 import pandas as pd
 
-from portlab.plots import sweep_heatmap
+from portlab.plots import on_scenario_tap, sweep_heatmap
 from portlab.ui import SweepModel, SweepOutcome
 from portlab.ui.editor import decision_rows, rejection_rows
 from portlab.ui.sweep import FRACTION_METRICS, MONEY_METRICS
@@ -126,10 +126,8 @@ class SweepExplorer(WorkbenchWidget):
                 model.x,
                 model.y,
                 model.metric,
-                label=model.metric.replace("_", " "),
-                percent=model.metric in FRACTION_METRICS,
-                money=model.metric in MONEY_METRICS,
                 selected=model.selected,
+                **model.metric_style(),
             )
         }
 
@@ -137,24 +135,8 @@ class SweepExplorer(WorkbenchWidget):
         shown = self.chart("heatmap", self.chart_objects(self.model, result)["heatmap"])
         slot = self.slots["heatmap"]
         if slot.last is ChartUpdate.DRAWN:  # a new bokeh document: wire its taps once
-            self._wire_clicks(slot)
+            on_scenario_tap(slot.plot.state, self.select_scenario)
         return shown
-
-    def _wire_clicks(self, slot: Any) -> None:
-        """A tap on a cell (its data source's selection) opens that cell's scenario; the
-        scenario is read from the source's data at the time of the tap, since the source stays
-        the same while the chart is updated in place."""
-        from bokeh.models import ColumnDataSource
-
-        for source in slot.plot.state.select({"type": ColumnDataSource}):
-            if "scenario" in source.data and self.model.metric in source.data:
-
-                def clicked(attr: str, old: Any, new: Any, source: Any = source) -> None:
-                    ids = source.data["scenario"]
-                    if new and new[0] < len(ids):
-                        self.select_scenario(str(ids[new[0]]))
-
-                source.selected.on_change("indices", clicked)
 
     def _render(self, result: SweepOutcome) -> list[ipw.Widget]:
         m = self.model
