@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 import portlab
 from portlab import Coordinator, Resolution
 from portlab.datasets import example_batch, load_sample, synthetic
+from portlab.engine.decisions import decision_events
+from portlab.engine.eventjson import decision_event_json
 from portlab.exceptions import JournalError
 from portlab.fingerprints import market_fingerprint
 from portlab.journal import DecisionRecorder, Journal, Replay
@@ -590,9 +592,53 @@ def test_events_json_is_the_events_json():
         assert result.n_decisions > 0
         fast = [json.loads(text) for text in result.events_json()]
         assert fast == [json.loads(e.to_json()) for e in result.events()]
+    # times of their own in another zone (sub-millisecond digits dropped), text to escape,
+    # missing values the contract fills with its defaults
+    frame = results[2].decisions.copy()
+    n = len(frame)
+    frame["timestamp"] = pd.Timestamp(
+        "1969-12-31 19:00:00.123456", tz="America/New_York"
+    ) + pd.to_timedelta(rng.integers(-(10**12), 10**12, n), "us")
+    frame["reasoning"] = frame["reasoning"] + ' \u00e9 "quoted" \\ back\nslash \u2192'
+    frame.loc[frame.index[::3], "confidence"] = np.nan
+    frame.loc[frame.index[::4], "signal_strength"] = None
+    frame.loc[frame.index[::5], "kelly_fraction"] = np.nan
+    texts = decision_event_json(frame)
+    assert [json.loads(t) for t in texts] == [
+        json.loads(e.to_json()) for e in decision_events(frame)
+    ]
+    frame.loc[frame.index[1], "position_size"] = np.inf  # no default: refused
+    with pytest.raises(ValueError, match="position_size"):
+        decision_event_json(frame)
 
 
 # -- targets and stored markets ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("threshold", [1, 1 << 40])
+def test_sqlite_checkpoints_on_a_thread_of_their_own(tmp_path, threshold):
+    """The writer's commits leave checkpoints (the WAL copied into the database file) to a
+    background thread, started once the WAL is past the threshold; SQLite's own automatic
+    checkpoint in the commit is off (with a threshold never reached, nothing reaches the
+    file while the writer is open)."""
+    import threading
+
+    path = tmp_path / "j.db"
+    db = connect(str(path))
+    db.CHECKPOINT_BYTES = threshold
+    with db.transaction():
+        db.execute("CREATE TABLE t (x BLOB)")
+    for _ in range(5):
+        with db.transaction():
+            db.executemany("INSERT INTO t VALUES (?)", [(bytes(100_000),)] * 10)
+    for thread in threading.enumerate():
+        if thread.name == "portlab-journal-checkpoint":
+            thread.join()
+    in_file = path.stat().st_size
+    db.close()
+    # at least the first commit's megabyte (a checkpoint still running skips the next ones)
+    assert (in_file > 1_000_000) is (threshold == 1)
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM t").fetchone() == (50,)
 
 
 def test_targets(tmp_path):

@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from portlab.engine.columns import DECISIONS, REJECTIONS, WATERFALL
-from portlab.engine.decisions import decision_event_json, decision_events
+from portlab.engine.decisions import decision_events
+from portlab.engine.eventjson import decision_event_json
 from portlab.engine.outcome import Rejections, RejectReason, Source
 from portlab.engine.table import Table, concat, length
 from portlab.engine.tolerances import SIZE_TOL

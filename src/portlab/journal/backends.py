@@ -252,9 +252,18 @@ class SQLiteDatabase(Database):
     committed survives the process being killed; a power cut may lose the last ones, never
     the file's consistency. Write transactions start with ``BEGIN IMMEDIATE``, so a writer
     takes the lock before reading and never has to give up half way.
+
+    Checkpoints (copying the WAL into the database file, with an ``fsync``: tens of
+    milliseconds) run on a background thread with a connection of their own, once the WAL
+    has grown past :attr:`CHECKPOINT_BYTES`, instead of inside the commit that crossed it
+    (SQLite's automatic checkpoint, turned off for the writer): writers go on meanwhile
+    (``PASSIVE``). A process killed during one leaves the WAL, which the next opening reads.
     """
 
     kind = "sqlite"
+    #: WAL size above which a commit starts a background checkpoint (SQLite's default
+    #: automatic checkpoint: 1,000 pages)
+    CHECKPOINT_BYTES = 1000 * 16384
     #: bytes per page of a new database file
     PAGE_SIZE = 16384
     #: page cache of a connection, KiB
@@ -280,9 +289,13 @@ class SQLiteDatabase(Database):
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
+            if path != ":memory:":
+                self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # see _checkpoint_soon
         except sqlite3.Error as exc:
             raise JournalError(f"cannot open the journal {path}: {exc}") from exc
         self._lock = threading.RLock()
+        self._timeout = timeout
+        self._checkpointer: threading.Thread | None = None
 
     def timestamp(self, value: Any) -> str:
         return _utc(value).strftime(SQLITE_TIME)
@@ -298,6 +311,32 @@ class SQLiteDatabase(Database):
                     self._conn.execute("ROLLBACK")
                 raise
             self._run(self._conn.execute, "COMMIT", ())
+        self._checkpoint_soon()
+
+    def _checkpoint_soon(self) -> None:
+        """A background checkpoint when the WAL is past :attr:`CHECKPOINT_BYTES` and none
+        is running."""
+        if self.path == ":memory:" or (self._checkpointer and self._checkpointer.is_alive()):
+            return
+        try:
+            size = os.stat(f"{self.path}-wal").st_size
+        except OSError:
+            return
+        if size >= self.CHECKPOINT_BYTES:
+            self._checkpointer = threading.Thread(
+                target=self._checkpoint, name="portlab-journal-checkpoint", daemon=True
+            )
+            self._checkpointer.start()
+
+    def _checkpoint(self) -> None:
+        try:
+            conn = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            finally:
+                conn.close()
+        except sqlite3.Error:  # the WAL stays as it is: a later commit starts another
+            pass
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self._run(self._conn.execute, sql, params)
@@ -330,6 +369,8 @@ class SQLiteDatabase(Database):
             raise JournalError(f"{self.url}: {exc}") from exc
 
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.join()
         self._conn.close()
 
 

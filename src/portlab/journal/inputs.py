@@ -233,7 +233,10 @@ def _column_to_json(col: pd.Series, name: Any) -> dict[str, Any]:
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
         ns = col.dt.tz_convert("UTC") if isinstance(dtype, pd.DatetimeTZDtype) else col
         ints = ns.astype("datetime64[ns, UTC]" if ns.dt.tz else "datetime64[ns]").astype("int64")
-        out["ns"] = [None if m else int(v) for v, m in zip(ints, col.isna(), strict=True)]
+        missing = col.isna().to_numpy()
+        out["ns"] = ints.to_numpy().tolist()
+        if missing.any():
+            out["ns"] = [None if m else v for v, m in zip(out["ns"], missing.tolist(), strict=True)]
         out["tz"] = str(dtype.tz) if isinstance(dtype, pd.DatetimeTZDtype) else None
     elif pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         values = col.tolist()

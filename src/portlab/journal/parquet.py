@@ -21,9 +21,11 @@ __all__ = ["PARQUET_FORMAT", "from_parquet", "to_parquet"]
 PARQUET_FORMAT = "parquet/1"
 
 
-def to_parquet(frame: pd.DataFrame) -> bytes:
-    """``frame`` as the bytes of a Parquet file (zstd-compressed, its index and dtypes kept
-    in the pandas metadata; column labels written as text).
+def to_parquet(frame: pd.DataFrame, compression: str = "zstd") -> bytes:
+    """``frame`` as the bytes of a Parquet file (its index and dtypes kept in the pandas
+    metadata; column labels written as text), compressed with ``compression`` (a Parquet
+    codec: ``"zstd"`` for what is stored once and kept, ``"lz4"`` where writing speed
+    counts; the file names its codec, so :func:`from_parquet` reads either).
 
     Columns of Python objects are typed first (``infer_objects``: floats held as objects
     come back as float64); one that holds values of several kinds is written as text.
@@ -41,7 +43,9 @@ def to_parquet(frame: pd.DataFrame) -> bytes:
             frame[name] = [v if v is None or isinstance(v, str) else str(v) for v in frame[name]]
         table = pa.Table.from_pandas(frame, preserve_index=True)
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd", use_dictionary=False, write_statistics=False)
+    pq.write_table(
+        table, sink, compression=compression, use_dictionary=False, write_statistics=False
+    )
     return sink.getvalue().to_pybytes()
 
 
