@@ -65,18 +65,13 @@ def plain_loop(found, inputs) -> tuple[float, float]:
 
 def on_dask(found, inputs, workers: int) -> dict[str, float]:
     """Wall seconds of ``run`` starting its own cluster, and on a cluster started first."""
-    from distributed import Client, LocalCluster
-
-    from portlab.sweep import run
+    from portlab.sweep import dask_client, run
 
     started = time.perf_counter()
     table = run(found, inputs, workers=workers, progress=False)
     whole = time.perf_counter() - started
     assert (table["status"] == "ok").all(), table["error"].iloc[0]
-    with (
-        LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=":0") as cluster,
-        Client(cluster, set_as_default=False) as client,
-    ):
+    with dask_client(workers=workers) as client:  # the cluster run() starts, started first
         run(found[:workers], inputs, client=client, progress=False)  # imports and first calls
         started = time.perf_counter()
         table = run(found, inputs, client=client, progress=False)
@@ -86,12 +81,11 @@ def on_dask(found, inputs, workers: int) -> dict[str, float]:
 
 def dask_noop_overhead(n: int = 500) -> float:
     """Seconds per no-op task through a running 1-worker cluster, gathered as completed."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
 
-    with (
-        LocalCluster(n_workers=1, threads_per_worker=1, dashboard_address=":0") as cluster,
-        Client(cluster, set_as_default=False) as client,
-    ):
+    from portlab.sweep import dask_client
+
+    with dask_client(workers=1) as client:
         client.submit(int, 0).result()
         started = time.perf_counter()
         futures = [client.submit(int, k, pure=False) for k in range(n)]

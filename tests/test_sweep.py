@@ -574,16 +574,19 @@ def test_metric_tables_name_every_kind():
 
 def test_local_workers_keep_glibcs_trim_threshold_and_one_blas_thread():
     """Dask's nannies would set MALLOC_TRIM_THRESHOLD_=65536 (backtests ~20% slower); the
-    sweep's local cluster starts its workers without it, BLAS still held to one thread."""
+    sweep's local cluster starts its workers without it and without the statistical
+    profiler, BLAS still held to one thread."""
     import os
 
-    from portlab.sweep._cluster import connect
+    import dask
 
     # as an earlier Dask nanny of this process leaves it (Dask would pass it on)
     os.environ["MALLOC_TRIM_THRESHOLD_"] = "65536"
-    with connect(workers=1) as client:
+    with portlab.sweep.dask_client(workers=1) as client:
         seen = client.run(
             lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"))
         )
+        profiling = client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
     assert list(seen.values()) == [(None, "1")]
+    assert list(profiling.values()) == [False]  # the workers' stack sampler is off
     assert os.environ.pop("MALLOC_TRIM_THRESHOLD_") == "65536"  # this process's left as it was

@@ -22,6 +22,8 @@ its output, skipping the scenarios already done.
 :func:`expand`           scenarios of a grid and of a list, checked, with their ids
 :func:`run`              run them on Dask: one row per scenario
 :func:`scenario_result`  one scenario's full result, again, in this process
+:func:`dask_client`      the client :func:`run` uses: a given one, a scheduler by address,
+                         or a local cluster set up for sweeps (to reuse across runs)
 :func:`parameter_columns`, :func:`metric_columns`  the results' two groups of columns
 :func:`cells`, :func:`pivot`  one metric over two parameters (a heatmap's cells)
 :func:`read_results`     a results file back
@@ -44,6 +46,7 @@ __getattr__, __dir__, __all__ = attach(
         "_results": ["metric_columns", "parameter_columns", "read_results"],
         "_tables": ["METRICS", "cells", "pivot"],
         "_runner": ["run", "scenario_result"],
+        "_cluster": ["dask_client", "default_workers"],
         "_spec": ["Sweep", "example_specs", "load_spec"],
     },
 )

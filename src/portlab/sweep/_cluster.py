@@ -14,13 +14,16 @@ from portlab.exceptions import ValidationError
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["CONNECT_TIMEOUT_S", "connect", "default_workers"]
+__all__ = ["CONNECT_TIMEOUT_S", "dask_client", "default_workers"]
 
 #: the environment variable the local cluster's workers start without, Dask's value of it, and
 #: Dask's setting of it
 TRIM_VARIABLE = "MALLOC_TRIM_THRESHOLD_"
 DASK_TRIM = "65536"
 NO_TRIM = f"distributed.nanny.pre-spawn-environ.{TRIM_VARIABLE}"
+#: the local cluster's Dask settings: without the workers' statistical profiler (it samples
+#: the task thread's stack every 10 ms, and a sweep's tasks are one long function each)
+LOCAL_SETTINGS = {NO_TRIM: None, "distributed.worker.profile.enabled": False}
 #: seconds to wait for a scheduler given by address
 CONNECT_TIMEOUT_S = 10
 
@@ -31,7 +34,7 @@ def default_workers() -> int:
 
 
 @contextlib.contextmanager
-def connect(
+def dask_client(
     client: Client | None = None,
     scheduler: str | None = None,
     workers: int | None = None,
@@ -88,7 +91,7 @@ def connect(
     n = workers or default_workers()
     if tasks is not None:
         n = max(1, min(n, tasks))
-    with _glibc_trim(), dask.config.set({NO_TRIM: None}):
+    with _glibc_trim(), dask.config.set(LOCAL_SETTINGS):
         cluster = LocalCluster(
             n_workers=n,
             threads_per_worker=1,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from portlab.exceptions import PortlabError, ValidationError
-from portlab.sweep._cluster import connect
+from portlab.sweep._cluster import dask_client
 from portlab.sweep._handlers import handler
 from portlab.sweep._kinds import Status
 from portlab.sweep._results import Row, frame, read_results, rows_of, write_results
@@ -245,7 +245,7 @@ def run(
     checkpoint = _Checkpoint(target)
     if todo:
         try:
-            with connect(client, scheduler, workers, tasks=len(todo)) as c:
+            with dask_client(client, scheduler, workers, tasks=len(todo)) as c:
                 _announce(c, len(todo), progress)
                 for row in _results(c, todo, inputs, progress):
                     rows[row["scenario"]] = row
