@@ -52,6 +52,7 @@ from portlab import (
     PortfolioState,
     Resolution,
     SizingConfig,
+    SizingMethod,
     Strategy,
 )
 from portlab.engine import RejectReason
@@ -164,6 +165,10 @@ def policies(draw) -> dict[str, Any]:
 @st.composite
 def sizings(draw) -> dict[str, Any]:
     return {
+        # every sizing method passes through the same limits: the properties hold for each
+        "method": draw(st.sampled_from(list(SizingMethod))),
+        "fixed_fraction": draw(st.sampled_from([0.02, 0.3]) | st.floats(0.001, 1.0)),
+        "risk_target": draw(st.sampled_from([0.01, 0.2]) | st.floats(0.001, 1.0)),
         "kelly_formula": draw(st.sampled_from(["BINARY_BET", "GROWTH_OPTIMAL"])),
         "kelly_multiplier": draw(st.sampled_from([1.0, 0.5]) | st.floats(0.1, 2.0)),
         "max_kelly_fraction": draw(st.sampled_from([0.25, 0.05]) | st.floats(0.005, 0.6)),

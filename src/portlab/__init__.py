@@ -26,6 +26,7 @@ _LAZY = {
     "Policy": "portlab.engine",
     "Rule": "portlab.engine",
     "SizingConfig": "portlab.engine",
+    "SizingMethod": "portlab.engine",
     "Strategy": "portlab.engine",
     "TrackRecord": "portlab.engine",
     "Resolution": "portlab.engine",
@@ -70,6 +71,7 @@ __all__ = [
     "Resolution",
     "Rule",
     "SizingConfig",
+    "SizingMethod",
     "Strategy",
     "TrackRecord",
     "__version__",
@@ -120,6 +122,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         Resolution,
         Rule,
         SizingConfig,
+        SizingMethod,
         Strategy,
         TrackRecord,
     )

@@ -9,7 +9,13 @@ are declared in :mod:`portlab.engine.columns`, their tolerances in
 
 from portlab.engine.config import Policy, RiskLoopConfig, Rule, SizingConfig, load_config
 from portlab.engine.coordinator import Coordinator
-from portlab.engine.enums import AllocationMode, KellyFormula, MinSizeRule, Resolution
+from portlab.engine.enums import (
+    AllocationMode,
+    KellyFormula,
+    MinSizeRule,
+    Resolution,
+    SizingMethod,
+)
 from portlab.engine.outcome import RejectReason
 from portlab.engine.result import CoordinationResult
 from portlab.engine.strategies import PerformanceTier, Strategy, TrackRecord
@@ -27,6 +33,7 @@ __all__ = [
     "RiskLoopConfig",
     "Rule",
     "SizingConfig",
+    "SizingMethod",
     "Strategy",
     "TrackRecord",
     "load_config",

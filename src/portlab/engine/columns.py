@@ -183,13 +183,14 @@ ENRICHMENT = Schema(
 KELLY = Schema(
     "Kelly sizing",
     (
-        Column("kelly", _FRACTION, "target exposure: Kelly fraction × multiplier, capped"),
+        Column("kelly", _FRACTION, "Kelly fraction × multiplier, capped (the target under KELLY)"),
         Column("kelly_raw", "fraction", "Kelly fraction before multiplier and cap (<= 0: no edge)"),
         Column("edge", "fraction", "expected return of the trade in its direction over the horizon"),
         Column("reward_risk", "ratio", "reward over risk: payoff with a stop, edge / σ_h without"),
         Column("loss_fraction", "fraction", "loss at the stop, or the 99% move over the horizon"),
         Column("payoff", "ratio", "b = gain at the target / loss at the stop (NaN without a stop)"),
         Column("kelly_horizon_days", "trading days", "horizon the Kelly fraction used"),
+        Column("target_size", _FRACTION, "target exposure of the sizing method (SizingConfig.method; the capped Kelly fraction under KELLY)"),
     ),
 )  # fmt: skip
 
@@ -197,7 +198,7 @@ KELLY = Schema(
 RESOLUTION = Schema(
     "conflict resolution",
     (
-        Column("kelly_target", "signed fraction of NAV", "the weight the resolved signals aim at"),
+        Column("target_weight", "signed fraction of NAV", "the weight the resolved signals aim at"),
         Column("conflicted", "bool", "more than one input competed for the instrument"),
         Column("signal_ids", "list of text", "every signal that ends in this candidate, winner first"),
         Column("signal_strategies", "list of text", "their strategies, in the same order"),
@@ -234,7 +235,8 @@ CANDIDATES = Schema(
         Column("direction", "+1/-1", "+1 BUY, -1 SELL"),
         KELLY["kelly"],
         KELLY["kelly_raw"],
-        Column("signal_trade", _FRACTION, "trade from the current weight toward the Kelly target (NaN: none)"),
+        KELLY["target_size"],
+        Column("signal_trade", _FRACTION, "trade from the current weight toward the target (NaN: none)"),
         Column("rebalance_trade", _FRACTION, "trade the rebalance adjustment wants (NaN: none)"),
         Column("priority", _PRIORITY, "the winner's priority (raised by a same-direction adjustment)"),
         KELLY["edge"],
@@ -324,7 +326,8 @@ WATERFALL = _pick(
     _EVERY_CANDIDATE_COLUMN,
     (
         "instrument_id", "action", "origin", "winner_id", "priority", "conflicted", "rule",
-        "current_weight", "kelly_raw", "kelly", "signal_trade", "rebalance_trade",
+        "current_weight", "kelly_raw", "kelly", "sizing_method", "target_size", "signal_trade",
+        "rebalance_trade",
         "headroom_position", "headroom_short_selling", "headroom_sector", "headroom_leverage",
         "headroom_cash", "headroom_volatility", "headroom_correlation", "policy_cap",
         "binding_rule", "policy_constrained", "book_correlation", "correlation_factor",
@@ -333,6 +336,7 @@ WATERFALL = _pick(
         "final_size", "shares", "trimmed_by", "outcome",
     ),
     Column("action", "text", "BUY or SELL"),
+    Column("sizing_method", "SizingMethod", "the run's sizing method: what set target_size"),
 )  # fmt: skip
 
 _CHECK = "PASSED, or WARNING (near or, for a soft limit, above it)"

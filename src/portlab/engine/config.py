@@ -62,7 +62,13 @@ from portlab.engine._config_values import (
     shown,
 )
 from portlab.engine._config_yaml import Document
-from portlab.engine.enums import AllocationMode, KellyFormula, MinSizeRule, Resolution
+from portlab.engine.enums import (
+    AllocationMode,
+    KellyFormula,
+    MinSizeRule,
+    Resolution,
+    SizingMethod,
+)
 from portlab.exceptions import ConfigError, InputRepairWarning, warn
 
 __all__ = [
@@ -74,6 +80,7 @@ __all__ = [
     "RiskLoopConfig",
     "Rule",
     "SizingConfig",
+    "SizingMethod",
     "load_config",
 ]
 
@@ -407,6 +414,18 @@ class SizingConfig(_Config):
 
     Parameters
     ----------
+    method : SizingMethod
+        How a signal's target exposure is set: KELLY (default), FIXED_FRACTIONAL,
+        EQUAL_WEIGHT, VOLATILITY_TARGET or RISK_PARITY (see :class:`SizingMethod`). The
+        Kelly fraction is computed under every method: a signal without an edge in its
+        direction is rejected (NO_EDGE) whatever the method.
+    fixed_fraction : float
+        FIXED_FRACTIONAL's exposure per signal at confidence 1, a fraction of NAV in (0, 1];
+        scaled by the signal's confidence. Default 0.02.
+    risk_target : float
+        VOLATILITY_TARGET's annualised volatility of each position, a fraction of NAV in
+        (0, 1]: the exposure is ``risk_target / σ`` (σ the instrument's annualised
+        volatility). Default 0.01.
     kelly_formula : KellyFormula
         Kelly fraction for signals with a stop price. Default BINARY_BET.
     kelly_multiplier : float
@@ -461,6 +480,10 @@ class SizingConfig(_Config):
             "beyond 2 the expected log growth is negative", what="a multiple", lo_open=True,
         ),
         "max_kelly_fraction": Num(0, 1, "the Kelly cap is a fraction of NAV", lo_open=True),
+        "fixed_fraction": Num(0, 1, "the exposure per signal is a fraction of NAV", lo_open=True),
+        "risk_target": Num(
+            0, 1, "the position's volatility is an annualised fraction of NAV", lo_open=True
+        ),
         "min_position_size": Num(0, 1, "sizes are fractions of NAV", hi_open=True),
         "correlation_penalty": _UNIT_WEIGHT,
         "rebalance_blend": _UNIT_WEIGHT,
@@ -475,6 +498,9 @@ class SizingConfig(_Config):
         ),
     }  # fmt: skip
 
+    method: SizingMethod = SizingMethod.KELLY
+    fixed_fraction: float = 0.02
+    risk_target: float = 0.01
     kelly_formula: KellyFormula = KellyFormula.BINARY_BET
     kelly_multiplier: float = 1.0
     max_kelly_fraction: float = 0.25

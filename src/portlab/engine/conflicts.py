@@ -16,7 +16,7 @@ import numpy as np
 
 from portlab.engine.columns import CANDIDATES
 from portlab.engine.config import SizingConfig
-from portlab.engine.enums import Resolution
+from portlab.engine.enums import Resolution, SizingMethod
 from portlab.engine.outcome import Rejections, RejectReason, Source
 from portlab.engine.signals import PRIORITY_LEVELS
 from portlab.engine.table import Table, concat, length, object_array, take
@@ -45,6 +45,7 @@ _CARRY = (
     "instrument_id",
     "kelly",
     "kelly_raw",
+    "target_size",
     "priority",
     "edge",
     "reward_risk",
@@ -112,7 +113,7 @@ def _select(signals: Table, method: Resolution, w: np.ndarray, rej: Rejections) 
             rule=method.value,
             winner=winner,
         )
-    win["kelly_target"] = win["direction"] * win["kelly"]
+    win["target_weight"] = win["direction"] * win["target_size"]
     return win
 
 
@@ -125,18 +126,29 @@ def _combine(
     canonical = np.lexsort([ids, signals["instrument"]])
     signals, ids = take(signals, canonical), ids[canonical]
     uniq, codes = np.unique(signals["instrument"], return_inverse=True)
-    signed = signals["direction"] * signals["kelly"]
     if method is Resolution.NET:
         weight = np.ones(len(codes))
-        target = np.clip(
-            np.bincount(codes, weights=signed), -cfg.max_kelly_fraction, cfg.max_kelly_fraction
-        )
     else:
         weight = signals["strategy_weight"] * np.maximum(signals["confidence"], _MIN_CONFIDENCE)
-        target = np.bincount(codes, weights=weight * signed) / np.bincount(codes, weights=weight)
-        if method is Resolution.VOLATILITY_ADJUSTED:
-            target = target * np.minimum(1.0, cfg.volatility_target / vol[uniq])
-    target = np.where(np.abs(target) <= SIZE_TOL, 0.0, target)  # opposing sizes that cancel
+
+    def combined(sizes: np.ndarray, cap: bool) -> np.ndarray:
+        """Each instrument's signed combination of its signals' ``sizes``."""
+        signed = signals["direction"] * sizes
+        if method is Resolution.NET:
+            out = np.bincount(codes, weights=signed)
+            if cap:
+                out = np.clip(out, -cfg.max_kelly_fraction, cfg.max_kelly_fraction)
+        else:
+            out = np.bincount(codes, weights=weight * signed) / np.bincount(codes, weights=weight)
+            if method is Resolution.VOLATILITY_ADJUSTED:
+                out = out * np.minimum(1.0, cfg.volatility_target / vol[uniq])
+        return np.where(np.abs(out) <= SIZE_TOL, 0.0, out)  # opposing sizes that cancel
+
+    # the sizing method's targets are combined; so are the Kelly fractions, for the record
+    # (capped like a Kelly fraction, and so is the target under KELLY: the two are one)
+    kelly = combined(signals["kelly"], cap=True)
+    target = combined(signals["target_size"], cap=cfg.method is SizingMethod.KELLY)
+    signed = signals["direction"] * signals["target_size"]
     d_group = np.sign(target).astype(int)
     contrib = weight * signed * d_group[codes]
     # the representative: largest weighted contribution in the final direction
@@ -145,10 +157,11 @@ def _combine(
     first, size = _groups(s_codes)
     win = take(signals, order[first])
     win["conflicted"] = size > 1
-    win["kelly_target"] = target
+    win["target_weight"] = target
     win["direction"] = d_group
-    win["kelly"] = np.abs(target)
-    win["kelly_raw"] = np.abs(target)
+    win["target_size"] = np.abs(target)
+    win["kelly"] = np.abs(kelly)
+    win["kelly_raw"] = np.abs(kelly)
     ids_sorted = signals["signal_id"][order]
     starts = np.flatnonzero(first)
     win["signal_ids"] = object_array(
@@ -226,7 +239,7 @@ def resolve(
         )
         k = length(win)
         candidates = {c: win[c] for c in _CARRY}
-        trade = win["direction"] * (win["kelly_target"] - w[win["instrument"]])
+        trade = win["direction"] * (win["target_weight"] - w[win["instrument"]])
         candidates.update(
             direction=win["direction"],
             signal_trade=np.maximum(trade, 0.0),
@@ -353,6 +366,7 @@ def _merge_rebalance(
         "direction": np.sign(a["weight_change"]).astype(int),
         "kelly": np.full(n, np.nan),
         "kelly_raw": np.full(n, np.nan),
+        "target_size": np.full(n, np.nan),
         "signal_trade": np.full(n, np.nan),
         "rebalance_trade": np.abs(a["weight_change"].astype(float)),
         "priority": a["priority"].astype(int),

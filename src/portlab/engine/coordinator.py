@@ -26,6 +26,7 @@ from portlab.engine.conflicts import resolve
 from portlab.engine.decisions import build_decisions
 from portlab.engine.enforce import round_and_enforce
 from portlab.engine.enums import MinSizeRule, Resolution
+from portlab.engine.methods import method_targets
 from portlab.engine.outcome import Rejections, RejectReason, Source, fmt_pct
 from portlab.engine.rebalance import RequestConstraints, adjustments
 from portlab.engine.result import CoordinationResult
@@ -276,6 +277,7 @@ class Coordinator:
             nav=book.nav,
             as_of=when,
             portfolio_id=getattr(state, "portfolio_id", "main_portfolio"),
+            sizing_method=cfg.method,
         )
         if journal is not None:
             result.run_id = journal.record(
@@ -353,7 +355,9 @@ class Coordinator:
                 ],
             )
             drop |= no_edge
-        return take(signals, ~drop) if drop.any() else signals
+        kept = take(signals, ~drop) if drop.any() else signals
+        kept["target_size"] = method_targets(kept, book, self.policy, self.sizing)
+        return kept
 
     def _size(
         self,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["AllocationMode", "KellyFormula", "MinSizeRule", "Resolution"]
+__all__ = ["AllocationMode", "KellyFormula", "MinSizeRule", "Resolution", "SizingMethod"]
 
 
 class Resolution(enum.StrEnum):
@@ -55,6 +55,26 @@ class KellyFormula(enum.StrEnum):
 
     BINARY_BET = "BINARY_BET"
     GROWTH_OPTIMAL = "GROWTH_OPTIMAL"
+
+
+class SizingMethod(enum.StrEnum):
+    """How each signal's target exposure (a fraction of NAV, in the signal's direction) is set
+    before the policy headroom, correlation adjustment, allocation, risk loop and rounding
+    that every method passes through (:func:`portlab.engine.methods.method_targets`).
+
+    KELLY: the capped Kelly fraction (default). FIXED_FRACTIONAL: ``fixed_fraction ×
+    confidence``. EQUAL_WEIGHT: the deployable cash (above the cash floor) shared equally by
+    the batch's instruments. VOLATILITY_TARGET: ``risk_target / σ``, a position whose own
+    annualised volatility is ``risk_target`` of NAV. RISK_PARITY: the weight of the
+    instrument in the equal-risk-contribution portfolio of the book's holdings and the
+    batch's instruments, at the book's invested size plus the deployable cash.
+    """
+
+    KELLY = "KELLY"
+    FIXED_FRACTIONAL = "FIXED_FRACTIONAL"
+    EQUAL_WEIGHT = "EQUAL_WEIGHT"
+    VOLATILITY_TARGET = "VOLATILITY_TARGET"
+    RISK_PARITY = "RISK_PARITY"
 
 
 class MinSizeRule(enum.StrEnum):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from portlab.engine.columns import DECISIONS, REJECTIONS, WATERFALL
 from portlab.engine.decisions import decision_events
+from portlab.engine.enums import SizingMethod
 from portlab.engine.eventjson import decision_event_json
 from portlab.engine.outcome import Rejections, RejectReason, Source
 from portlab.engine.table import Table, concat, length
@@ -71,6 +72,8 @@ class CoordinationResult:
         Portfolio value the sizes refer to (currency).
     as_of : pandas.Timestamp
         Timestamp stamped on the decisions (UTC).
+    sizing_method : SizingMethod
+        How the signals' target sizes were set (``SizingConfig.method``).
     run_id : str or None
         The run's id in the journal ``coordinate(..., journal=...)`` recorded it in (see
         :class:`portlab.journal.Journal`); None when it was not recorded.
@@ -86,8 +89,10 @@ class CoordinationResult:
         nav: float,
         as_of: pd.Timestamp,
         portfolio_id: str = "main_portfolio",
+        sizing_method: SizingMethod = SizingMethod.KELLY,
     ) -> None:
         self._decisions = decisions
+        self.sizing_method = SizingMethod(sizing_method)
         self.nav = nav
         self.as_of = as_of
         self.portfolio_id = portfolio_id
@@ -129,6 +134,7 @@ class CoordinationResult:
                 buy = np.asarray(p["direction"], dtype=int) > 0
                 p["action"] = np.where(buy, "BUY", "SELL").astype(object)
         table = concat(parts, WATERFALL_COLUMNS)
+        table["sizing_method"] = np.full(length(table), self.sizing_method.value, dtype=object)
         frame = pd.DataFrame(table, columns=list(WATERFALL_COLUMNS))
         return frame.sort_values("instrument_id", kind="stable").reset_index(drop=True)
 
