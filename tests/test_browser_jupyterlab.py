@@ -38,6 +38,7 @@ if not CHROMIUM.exists():
 
 import portlab
 from portlab.datasets import example_batch, load_sample
+from portlab.events import signals_to_frame
 from portlab.ui import target_request
 
 pytestmark = pytest.mark.browser
@@ -56,7 +57,7 @@ WIDGET_NOTEBOOKS = {
 }
 
 #: the tutorials the interaction tests open (and screenshot after working the widget)
-INTERACTIVE = ("02_policy_tuning", "05_allocation_editor", "09_sweeps")
+INTERACTIVE = ("02_policy_tuning", "03_sizing_what_if", "05_allocation_editor", "09_sweeps")
 
 # Rows of the table shown under the caption ``caption`` inside the first widget output.
 READ_TABLE = """(caption) => {
@@ -176,6 +177,58 @@ def test_policy_tuner_slider_dragged_with_the_mouse_gives_the_engines_decisions(
         encoding="utf-8",
     )
     screenshot_widget(lab_page, "02_policy_tuning")
+
+
+METHODS_CAPTION = "Sizing methods side by side (the signal, and the whole batch)"
+
+
+def _percent(text: str) -> float:
+    return float(text.rstrip("%").replace(",", "")) / 100
+
+
+def test_sizing_method_picked_in_the_page_sizes_as_the_engine_does(open_notebook):
+    """The tutorial ends with "Compare sizing methods" ticked: the page shows every method's
+    size; picking "Equal weight" in the list redraws the steps with that method's target,
+    each number the engine's own for the tutorial's signal."""
+    lab_page = open_notebook("03_sizing_what_if")
+    page = lab_page.page
+    compare = page.locator(".widget-checkbox", has_text="Compare sizing methods").first
+    compare.scroll_into_view_if_needed()
+    assert compare.locator("input").is_checked()
+
+    batch, market = example_batch(), load_sample()
+    frame = signals_to_frame(batch.signals)
+    frame.loc[frame["signal_id"] == "sig-001", "success_probability"] = 0.62  # the tutorial's
+    signal = frame[frame["signal_id"] == "sig-001"]
+
+    def engine(method: str):
+        run = portlab.Coordinator(sizing={"method": method})
+        return run.coordinate(signal, batch.state, market, batch.rebalance_requests)
+
+    shown = {r["Method"]: r for r in page.evaluate(READ_TABLE, METHODS_CAPTION)}
+    for method in portlab.SizingMethod:
+        d = engine(method).decisions
+        size = float(d.loc[d["instrument_id"] == "AAPL", "position_size"].sum())
+        assert _percent(shown[method.label]["Size (% NAV)"]) == pytest.approx(size, abs=5e-5)
+
+    page.locator(".widget-dropdown", has_text="Sizing method").first.locator(
+        "select"
+    ).select_option(label="Equal weight")
+    deadline = time.perf_counter() + 30
+
+    def steps() -> dict[str, str]:
+        rows = page.evaluate(READ_TABLE, "Sizing steps") or []
+        return {r["Step"]: r["Size (% NAV)"] for r in rows}
+
+    while "target: Equal weight" not in steps() and time.perf_counter() < deadline:
+        page.wait_for_timeout(50)
+    lab_page.wait_kernel_idle()
+    row = engine("EQUAL_WEIGHT").waterfall.set_index("instrument_id").loc["AAPL"]
+    got = steps()
+    assert _percent(got["target: Equal weight"]) == pytest.approx(row["target_size"], abs=5e-5)
+    assert _percent(got["final"]) == pytest.approx(row["final_size"], abs=5e-5)
+    assert lab_page.run_code("print(whatif.model.method)").strip() == "EQUAL_WEIGHT"
+    screenshot_widget(lab_page, "03_sizing_what_if")
 
 
 def test_allocation_editor_bar_dragged_past_the_cap_turns_red_and_reaches_python(open_notebook):

@@ -98,6 +98,8 @@ def test_fixed_fractional_is_the_fraction_times_confidence():
     assert sizes(result) == pytest.approx(want, rel=1e-9)  # no limit binds
     assert set(result.waterfall["sizing_method"]) == {"FIXED_FRACTIONAL"}
     assert result.sizing_method is SizingMethod.FIXED_FRACTIONAL
+    reasoning = result.decisions.set_index("instrument_id")["reasoning"]
+    assert reasoning["B"].startswith("Fixed fractional target 4.0% (Kelly ")
 
 
 def test_equal_weight_splits_the_deployable_cash():

@@ -608,6 +608,28 @@ def test_sizing_model_equals_the_direct_engine_call(market, batch):
     assert steps.loc["Kelly target", "size"] == 0.2 < 0.5 * steps.loc["Kelly (raw)", "size"]
 
 
+def test_sizing_methods_of_a_typed_signal(market, batch):
+    """A typed signal compared across methods: each row is the engine run with that method
+    on the signal alone (context SIGNAL_ONLY), and on the batch with the signal added."""
+    model = SizingModel(
+        signal_id=None, instrument_id="MSFT", action="BUY", confidence=0.9,
+        expected_return=0.04, context=SizingContext.SIGNAL_ONLY, method="RISK_PARITY",
+    )  # fmt: skip
+    assert model.result.methods is None
+    assert "target: Risk parity" in list(model.result.steps["step"])
+    model.set(compare=True)
+    methods = model.result.methods
+    typed = model.result.signal
+    frame = signals_to_frame(batch.signals)
+    for method in portlab.SizingMethod:
+        run = Coordinator(sizing={"method": method})
+        one = run.coordinate(typed, batch.state, market)
+        whole = run.coordinate(pd.concat([frame, typed], ignore_index=True), batch.state, market)
+        expect = one.decisions["position_size"].sum()
+        assert methods.loc[method.value, "size"] == pytest.approx(expect, rel=1e-12)
+        assert methods.loc[method.value, "batch_decisions"] == whole.n_decisions
+
+
 def test_sizing_contexts(market, batch):
     model = SizingModel(signal_id="sig-003", context=SizingContext.SIGNAL_ONLY)
     alone = Coordinator().coordinate([_event(batch, "sig-003")], batch.state, market)

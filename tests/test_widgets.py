@@ -317,6 +317,44 @@ def test_sizing_signal_and_slider(market, batch, computes):
     assert num(steps["Size (% NAV)"].iloc[-1]) == pytest.approx(final, abs=5e-5)
 
 
+def test_sizing_methods_picked_and_compared(market, batch, computes):
+    """The method list sizes the signal by that method (the engine's numbers); ticking
+    "Compare sizing methods" shows every method's size for the signal and the batch, each
+    equal to the engine run directly with that method."""
+    w = SizingWhatIf(signal_id="sig-003")
+    frame = signals_to_frame(batch.signals)
+    signal = frame[frame["signal_id"] == "sig-003"]
+    assert w.result.methods is None and w.methods_html not in w.children
+    w.controls_by_name["method"].value = portlab.SizingMethod.EQUAL_WEIGHT
+    assert w.model.method is portlab.SizingMethod.EQUAL_WEIGHT
+    direct = Coordinator(sizing={"method": "EQUAL_WEIGHT"}).coordinate(
+        signal, batch.state, market, batch.rebalance_requests
+    )
+    row = direct.waterfall[direct.waterfall["instrument_id"] == "LLY"].iloc[0]
+    steps = tables(w.steps_html.value)[0].set_index("Step")
+    assert num(steps.loc["target: Equal weight", "Size (% NAV)"]) == pytest.approx(
+        row["target_size"], abs=5e-5
+    )
+    assert num(steps["Size (% NAV)"].iloc[-1]) == pytest.approx(row["final_size"], abs=5e-5)
+
+    calls = computes[SizingWhatIf].calls
+    w.controls_by_name["compare"].value = True
+    assert computes[SizingWhatIf].calls == calls + 1
+    shown = tables(w.methods_html.value)[0].set_index("Method")
+    assert list(shown.index) == [m.label for m in portlab.SizingMethod]
+    for method in portlab.SizingMethod:
+        run = Coordinator(sizing={"method": method})
+        one = run.coordinate(signal, batch.state, market, batch.rebalance_requests)
+        whole = run.coordinate(frame, batch.state, market, batch.rebalance_requests)
+        lly = one.decisions[one.decisions["instrument_id"] == "LLY"]
+        size = float(lly["position_size"].iloc[0]) if len(lly) else 0.0
+        assert num(shown.loc[method.label, "Size (% NAV)"]) == pytest.approx(size, abs=5e-5)
+        assert int(num(shown.loc[method.label, "Batch decisions"])) == whole.n_decisions
+        assert num(shown.loc[method.label, "Batch traded (% NAV)"]) == pytest.approx(
+            whole.decisions["position_size"].sum(), abs=5e-5
+        )
+
+
 def test_sizing_typed_price_and_refused_text(computes):
     w = SizingWhatIf(signal_id="sig-003")
     shares = w.result.shares

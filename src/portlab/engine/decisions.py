@@ -24,6 +24,7 @@ import pandas as pd
 from portlab.engine.book import Book
 from portlab.engine.columns import DECISIONS
 from portlab.engine.config import Policy, SizingConfig
+from portlab.engine.enums import SizingMethod
 from portlab.engine.execution import execution_strategy
 from portlab.engine.outcome import fmt_pct
 from portlab.engine.rebalance import RequestConstraints
@@ -296,7 +297,13 @@ def _reasoning(candidates: Table, out: dict, cfg: SizingConfig) -> list[str]:
                 how = f"p={p:.2f}, payoff {candidate['payoff']:.2f}"
             else:
                 how = f"expected {candidate['edge']:.2%} over {candidate['kelly_horizon_days']:g} days"
-            parts.append(f"Kelly {fmt_pct(candidate['kelly'])} ({how})")
+            if cfg.method is SizingMethod.KELLY:
+                parts.append(f"Kelly {fmt_pct(candidate['kelly'])} ({how})")
+            else:  # the method's target, with the Kelly fraction it was checked against
+                parts.append(
+                    f"{cfg.method.label} target {fmt_pct(candidate['target_size'])} "
+                    f"(Kelly {fmt_pct(candidate['kelly'])}: {how})"
+                )
             if not np.isnan(candidate["signal_trade"]):
                 parts.append(
                     f"trade {fmt_pct(candidate['signal_trade'])} toward it from {fmt_pct(candidate['current_weight'])}"

@@ -76,6 +76,11 @@ class SizingMethod(enum.StrEnum):
     VOLATILITY_TARGET = "VOLATILITY_TARGET"
     RISK_PARITY = "RISK_PARITY"
 
+    @property
+    def label(self) -> str:
+        """The method as it reads on a page: ``"Equal weight"``."""
+        return self.value.replace("_", " ").capitalize()
+
 
 class MinSizeRule(enum.StrEnum):
     """What happens to a trade that increases a position by less than ``min_position_size``.

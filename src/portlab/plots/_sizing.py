@@ -13,6 +13,7 @@ import holoviews as hv
 import numpy as np
 import pandas as pd
 
+from portlab.engine.enums import SizingMethod
 from portlab.exceptions import ValidationError
 from portlab.formatting import format_names, format_value
 from portlab.plots._style import (
@@ -134,8 +135,12 @@ def sizing_steps(row: pd.Series) -> list[Step]:
         first, start = "rebalance request", _number(row["rebalance_trade"])
         first_rule = ""
     else:
-        first, start = "Kelly", signal
-        first_rule = f"target {pct_text(_number(row['kelly']))}, held {pct_text(_number(row['current_weight']))}"
+        # the sizing method's target (the Kelly target under KELLY; a waterfall journaled
+        # before the methods existed has no sizing_method: Kelly's)
+        method = SizingMethod(str(row.get("sizing_method") or SizingMethod.KELLY))
+        target = _number(row.get("target_size", row["kelly"]))
+        first, start = method.label, signal
+        first_rule = f"target {pct_text(target)}, held {pct_text(_number(row['current_weight']))}"
     steps = [Step(first, first_rule, 0.0, start, color, pct_text(start))]
     decided = row["outcome"] == DECIDED
     level = start
@@ -157,9 +162,10 @@ def sizing_steps(row: pd.Series) -> list[Step]:
 
 
 def sizing_waterfall(result: Any, instrument_id: str | None = None) -> hv.Overlay:
-    """The sizing of one candidate trade, from the Kelly size to the decision's size.
+    """The sizing of one candidate trade, from the sizing method's size to the decision's.
 
-    Left to right: the trade toward the Kelly target (or the rebalance request's trade), then
+    Left to right: the trade toward the sizing method's target, labelled with the method
+    (``Kelly``, ``Equal weight``, ...; or the rebalance request's trade), then
     one bar per stage that may move it — policy cap, correlation adjustment, rebalance blend,
     minimum size, batch allocation, risk loop, rounding to whole shares — and the final size.
     Each bar is labelled with the rule that moved it; a step that did not move the trade is a

@@ -59,6 +59,7 @@ __getattr__, __dir__, __all__ = attach(
         "conflicts": ["ConflictModel", "ConflictOutcome"],
         "inputs": ["Inputs", "sample_inputs"],
         "limits": ["LimitUsage", "limit_usage"],
+        "methods": ["METHOD_COLUMNS", "compare_methods", "method_label"],
         "optimizer": ["OptimizerModel", "OptimizerObjective", "OptimizerOutcome"],
         "policy": ["RULE_TITLES", "PolicyModel", "PolicyOutcome"],
         "sizing": ["SizingContext", "SizingModel", "SizingOutcome", "sizing_steps"],

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import param
 
-from portlab.engine import CoordinationResult, Coordinator
+from portlab.engine import CoordinationResult, Coordinator, SizingMethod
 from portlab.events import (
     SIGNAL_COLUMNS,
     Action,
@@ -43,6 +43,7 @@ from portlab.formatting import format_value
 from portlab.ui.base import ViewModel
 from portlab.ui.codegen import coordinator_code, literal, script
 from portlab.ui.coordination import configured
+from portlab.ui.methods import compare_methods, method_label
 
 __all__ = [
     "SIGNAL_FIELDS",
@@ -66,6 +67,9 @@ SIGNAL_FIELDS = (
 )
 #: the sizing settings the model exposes (:class:`~portlab.SizingConfig` fields)
 _SIZING_VALUES = (
+    "method",
+    "fixed_fraction",
+    "risk_target",
     "kelly_multiplier",
     "max_kelly_fraction",
     "correlation_penalty",
@@ -76,10 +80,15 @@ TYPED_SIGNAL_ID = "what-if"
 #: columns of :func:`sizing_steps`
 STEP_COLUMNS = ("step", "size", "rule")
 
+#: the label of the sizing method's step, after the Kelly target under any other method than
+#: KELLY: "target: " and the method (``target: Equal weight``)
+_METHOD_STEP = "target: {method}"
+
 # (step label, waterfall column of the size after it, waterfall column naming its rule)
 _STEPS = (
     ("Kelly (raw)", "kelly_raw", None),
     ("Kelly target", "kelly", None),
+    (_METHOD_STEP, "target_size", None),
     ("wanted trade", "signal_trade", None),
     ("policy limits", "policy_constrained", "binding_rule"),
     ("correlation", "correlation_adjusted", None),
@@ -111,7 +120,8 @@ def sizing_steps(row: pd.Series) -> pd.DataFrame:
     -------
     DataFrame
         :data:`STEP_COLUMNS`: the ``step``; the ``size`` after it (fraction of NAV; the raw
-        Kelly fraction and the Kelly target are the target exposure, the later steps the
+        Kelly fraction, the Kelly target and, under another sizing method than KELLY, the
+        method's target (``target: Equal weight``) are target exposures, the later steps the
         trade); the ``rule`` that cut the size at that step ('' when the step did not cut it): the
         tightest policy limit, the batch limit that cut the allocation, the final check that trimmed
         it; ``min_position_size`` when the minimum size raised it. A candidate dropped along
@@ -119,8 +129,13 @@ def sizing_steps(row: pd.Series) -> pd.DataFrame:
     """
     rows = []
     before = math.nan
+    method = SizingMethod(str(row.get("sizing_method") or SizingMethod.KELLY))
     for label, column, rule_column in _STEPS:
-        size = math.nan if row[column] is None else float(row[column])
+        if label == _METHOD_STEP:
+            if method is SizingMethod.KELLY:  # the Kelly target is the method's
+                continue
+            label = label.format(method=method_label(method))
+        size = math.nan if row.get(column) is None else float(row[column])
         rule = str(row[rule_column] or "") if rule_column else ""
         if rule and not size < before:  # the rule names a cap that did not cut this trade
             rule = ""
@@ -160,6 +175,9 @@ class SizingOutcome:
         Its trade amount, currency (0 without one).
     reasoning : str
         The decision's reasoning, or the rejection's reason and detail.
+    methods : DataFrame or None
+        With ``compare``: :func:`~portlab.ui.methods.compare_methods`, the signal and the
+        batch under every sizing method; None otherwise.
     """
 
     coordination: CoordinationResult
@@ -173,6 +191,7 @@ class SizingOutcome:
     shares: float
     amount: float
     reasoning: str
+    methods: pd.DataFrame | None = None
 
 
 def _frame(signals: Any) -> pd.DataFrame:
@@ -256,6 +275,25 @@ class SizingModel(ViewModel):
         step=0.005,
         doc="Expected return over the horizon, signed fraction (None: not given).",
     )
+    method = param.Selector(
+        default=SizingMethod.KELLY,
+        objects=list(SizingMethod),
+        doc="How the signal's target exposure is set (SizingConfig.method).",
+    )
+    fixed_fraction = param.Number(
+        0.02,
+        bounds=(0.0, 1.0),
+        inclusive_bounds=(False, True),
+        step=0.005,
+        doc="FIXED_FRACTIONAL: exposure per signal at confidence 1, fraction of NAV.",
+    )
+    risk_target = param.Number(
+        0.01,
+        bounds=(0.0, 1.0),
+        inclusive_bounds=(False, True),
+        step=0.005,
+        doc="VOLATILITY_TARGET: each position's annualised volatility, fraction of NAV.",
+    )
     kelly_multiplier = param.Number(
         1.0, bounds=(0.0, 2.0), inclusive_bounds=(False, True), step=0.05, doc="Fractional Kelly."
     )
@@ -277,12 +315,18 @@ class SizingModel(ViewModel):
         objects=list(SizingContext),
         doc="Coordinate the signal alone, with the rebalance requests, or in the batch.",
     )
+    compare = param.Boolean(
+        False,
+        doc="Also size the signal and the batch under every sizing method "
+        "(SizingOutcome.methods; ten more coordinations per change).",
+    )
 
     SETTINGS: ClassVar[tuple[str, ...]] = (
         "signal_id",
         *SIGNAL_FIELDS,
         *_SIZING_VALUES,
         "context",
+        "compare",
     )
 
     # -- settings -----------------------------------------------------------------------------
@@ -370,26 +414,26 @@ class SizingModel(ViewModel):
         fields.update(self._edits())
         return fields
 
-    def _coordinated_signals(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """(the signal, every signal to coordinate), built exactly as :meth:`to_code` writes."""
+    def _coordinated_signals(self) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """(the signal, every signal to coordinate, the whole batch with the signal), built
+        exactly as :meth:`to_code` writes."""
         frame = self._signal_frame
         if self.signal_id is None:
             signal = pd.DataFrame([self._typed_signal()])
-            if self._context is SizingContext.WITH_BATCH:
-                return signal, pd.concat([frame, signal], ignore_index=True)
-            return signal, signal
-        signals = frame.copy()
-        row = signals.index[signals["signal_id"] == self.signal_id]
-        for column, value in self._edits().items():
-            signals.loc[row, column] = value
-        signal = signals.loc[row]
-        return signal, (signals if self._context is SizingContext.WITH_BATCH else signal)
+            batch = pd.concat([frame, signal], ignore_index=True)
+        else:
+            batch = frame.copy()
+            row = batch.index[batch["signal_id"] == self.signal_id]
+            for column, value in self._edits().items():
+                batch.loc[row, column] = value
+            signal = batch.loc[row]
+        return signal, (batch if self._context is SizingContext.WITH_BATCH else signal), batch
 
     def _compute(self) -> SizingOutcome:
         if len(self._signal_frame) == 0 and self.signal_id is not None:
             raise ValidationError("no signals to choose from: give signals or type one")
         coordinator = self.build_coordinator()
-        signal, signals = self._coordinated_signals()
+        signal, signals, batch = self._coordinated_signals()
         requests = None if self._context is SizingContext.SIGNAL_ONLY else self.rebalance_requests
         result = coordinator.coordinate(signals, self.state, self.market, requests)
         sid = str(signal["signal_id"].iloc[0])
@@ -413,6 +457,11 @@ class SizingModel(ViewModel):
             reasoning = f"{rejection['reason']}: {rejection['detail']}"
         else:
             reasoning = ""
+        methods = None
+        if self.compare:
+            methods = compare_methods(
+                coordinator, signals, batch, self.state, self.market, requests, signal_id=sid
+            )
         return SizingOutcome(
             coordination=result,
             coordinator=coordinator,
@@ -425,6 +474,7 @@ class SizingModel(ViewModel):
             shares=float(decision["share_quantity"]) if decision is not None else 0.0,
             amount=float(decision["trade_amount"]) if decision is not None else 0.0,
             reasoning=reasoning,
+            methods=methods,
         )
 
     # -- code -------------------------------------------------------------------------------------

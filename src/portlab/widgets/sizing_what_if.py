@@ -19,12 +19,20 @@ from typing import Any
 import ipywidgets as ipw
 import pandas as pd
 
+from portlab.engine import SizingMethod
 from portlab.plots import sizing_waterfall
 from portlab.ui import SizingModel, SizingOutcome
-from portlab.widgets._base import WorkbenchWidget, bind, dropdown, headline_html, slider
+from portlab.widgets._base import (
+    WorkbenchWidget,
+    bind,
+    checkbox,
+    dropdown,
+    headline_html,
+    slider,
+)
 from portlab.widgets._format import money, pct2, shares, table_html, text
 
-__all__ = ["SizingWhatIf", "parse_price", "price_text"]
+__all__ = ["SizingWhatIf", "methods_html", "parse_price", "price_text"]
 
 _TYPED = "(type a signal)"
 
@@ -46,6 +54,36 @@ def price_text(value: float | None) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:g}"
 
 
+def methods_html(methods: pd.DataFrame) -> str:
+    """:attr:`SizingOutcome.methods <portlab.ui.SizingOutcome>` as a table: the signal and
+    the batch under each sizing method, side by side."""
+    table = pd.DataFrame(
+        {
+            "Method": [SizingMethod(m).label for m in methods.index],
+            "Target (% NAV)": methods["target"].to_numpy(),
+            "Size (% NAV)": methods["size"].to_numpy(),
+            "Shares": methods["shares"].to_numpy(),
+            "Dollars": methods["amount"].to_numpy(),
+            "Outcome": methods["outcome"].to_numpy(),
+            "Batch decisions": methods["batch_decisions"].to_numpy(),
+            "Batch traded (% NAV)": methods["batch_traded"].to_numpy(),
+        }
+    )
+    return table_html(
+        table,
+        {
+            "Target (% NAV)": pct2,
+            "Size (% NAV)": pct2,
+            "Shares": shares,
+            "Dollars": money,
+            "Outcome": text,
+            "Batch decisions": shares,
+            "Batch traded (% NAV)": pct2,
+        },
+        caption="Sizing methods side by side (the signal, and the whole batch)",
+    )
+
+
 class SizingWhatIf(WorkbenchWidget):
     """Sizing what-if: pick a signal or type one, vary its inputs and the sizing settings, see
     its sizing waterfall, the resulting shares and dollars, and the decision's reasoning.
@@ -63,7 +101,9 @@ class SizingWhatIf(WorkbenchWidget):
     ----------
     model : SizingModel
     result : SizingOutcome
-    summary_html, reasoning_html, steps_html : ipywidgets.HTML
+    summary_html, reasoning_html, steps_html, methods_html : ipywidgets.HTML
+        ``methods_html``: with "Compare sizing methods" ticked, the signal and the batch
+        under each sizing method (:func:`methods_html`).
     """
 
     TITLE = "Sizing what-if"
@@ -73,6 +113,7 @@ class SizingWhatIf(WorkbenchWidget):
         "summary_html",
         "reasoning_html",
         "steps_html",
+        "methods_html",
     )
 
     def _build_controls(self) -> list[ipw.Widget]:
@@ -107,6 +148,12 @@ class SizingWhatIf(WorkbenchWidget):
             bind(self, slider(m, "expected_return", "Expected return", readout_format=pct1),
                  "expected_return"),
             ipw.HTML("<i>Sizing</i>"),
+            bind(self, dropdown(m, "method", "Sizing method",
+                                [(x.label, x) for x in m.param["method"].objects]), "method"),
+            bind(self, slider(m, "fixed_fraction", "Fixed fraction", readout_format=pct1),
+                 "fixed_fraction"),
+            bind(self, slider(m, "risk_target", "Risk target", readout_format=pct1),
+                 "risk_target"),
             bind(self, slider(m, "kelly_multiplier", "Kelly multiplier", readout_format=".2f"),
                  "kelly_multiplier"),
             bind(self, slider(m, "max_kelly_fraction", "Kelly cap", readout_format=pct1),
@@ -116,6 +163,7 @@ class SizingWhatIf(WorkbenchWidget):
             bind(self, slider(m, "rebalance_blend", "Rebalance blend", readout_format=".2f"),
                  "rebalance_blend"),
             bind(self, dropdown(m, "context", "Coordinate with"), "context"),
+            bind(self, checkbox(m, "compare", "Compare sizing methods"), "compare"),
         ]  # fmt: skip
 
     def _render(self, result: SizingOutcome) -> list[ipw.Widget]:
@@ -149,7 +197,10 @@ class SizingWhatIf(WorkbenchWidget):
             {"Size (% NAV)": pct2, "Rule": text},
             caption="Sizing steps",
         )
+        self.methods_html.value = "" if result.methods is None else methods_html(result.methods)
         sections: list[ipw.Widget] = [self.summary_html, self.reasoning_html, self.steps_html]
+        if result.methods is not None:
+            sections.append(self.methods_html)
         charts = self.chart_objects(self.model, result)
         sections += [self.chart(name, obj) for name, obj in charts.items()]
         return sections
