@@ -252,6 +252,7 @@ portfolio_file = None  # a portfolio in seed 004's JSON; None: the bundled examp
 market = "sample"  # "sample" (the bundled 20 stocks) or a prices CSV (dates x instruments)
 sectors_file = None  # instrument,sector CSV for a prices CSV
 policy_file = None  # a policy YAML (portlab policy --example); None: the default policy
+sizing_method = None  # KELLY, FIXED_FRACTIONAL, EQUAL_WEIGHT, VOLATILITY_TARGET or RISK_PARITY; None: the policy's
 as_of = None  # "YYYY-MM-DD": the close the batch is priced at; None: the market's last date
 window = 252  # trading days of history behind the book's VaR before and after
 confidence = 0.99  # VaR confidence
@@ -275,16 +276,19 @@ from portlab import plots
 from portlab.analytics import risk
 from portlab.formatting import money
 from portlab.reports import MONEY, chart, fingerprint, load_batch, load_inputs, setup, show
-from portlab.ui import ConflictModel, PolicyModel
+from portlab.ui import ConflictModel, PolicyModel, configured
 
 setup()  # BokehJS inlined (the page has its own copy, once: it works offline)
 inputs = load_inputs(portfolio_file, market, sectors_file, policy_file)
 batch = load_batch(signals_file, rebalance_file)
 priced = inputs.market if as_of is None else inputs.market.truncate(as_of)
+coordinator = inputs.coordinator
+if sizing_method is not None:
+    coordinator = configured(coordinator, sizing={"method": sizing_method})
 given = {
     "market": priced,
     "state": inputs.state,
-    "coordinator": inputs.coordinator,
+    "coordinator": coordinator,
     "signals": list(batch.signals),
     "rebalance_requests": list(batch.rebalance_requests),
 }
@@ -313,6 +317,7 @@ parameters = {
     "portfolio_file": portfolio_file or "bundled example",
     "market": market,
     "policy_file": policy_file or "default policy",
+    "sizing_method": coordinator.sizing.method.label,
     "as_of": str(priced.dates[-1].date()),
     "window": window,
     "confidence": confidence,
@@ -320,7 +325,7 @@ parameters = {
     "seed": seed,
 }
 digest = fingerprint(
-    priced, inputs.state, inputs.coordinator, [*batch.signals, *batch.rebalance_requests]
+    priced, inputs.state, coordinator, [*batch.signals, *batch.rebalance_requests]
 )
 rate = stats["accepted_signals"] / stats["total_signals"] if stats["total_signals"] else 0.0
 display(HTML(
@@ -431,7 +436,7 @@ the checks every decision passed.
     code(
         """
 show(r.limits, **{c: "{:.4f}" for c in ("limit", "before", "after")})
-display(chart(plots.exposures(inputs.state, priced, inputs.coordinator.policy, result)))
+display(chart(plots.exposures(inputs.state, priced, coordinator.policy, result)))
 checks = [col for col in r.decisions.columns if col.endswith("_limit_check")]
 show(r.decisions[checks].apply(pd.Series.value_counts).fillna(0).astype(int).T)
 """,

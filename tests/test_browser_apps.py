@@ -288,6 +288,37 @@ def test_console_uploads_tunes_runs_and_downloads_the_engines_decisions(
     assert page.problems == []
 
 
+def test_console_sizing_method_picked_gives_the_engines_decisions(served, inputs, new_page):
+    """The sizing-method list of the console's sidebar: "Fixed fractional" picked as a person
+    does, the decisions table becomes the engine's under that method."""
+    from portlab import Coordinator
+
+    def engine(method: str) -> list[tuple[str, str, int]]:
+        d = (
+            Coordinator(sizing={"method": method})
+            .coordinate(inputs.signals, inputs.state, inputs.market, inputs.rebalance_requests)
+            .decisions
+        )
+        shares = (int(q) for q in d["share_quantity"])
+        return sorted(zip(d["instrument_id"], d["action"], shares, strict=True))
+
+    page = new_page()
+    _open_console(page, served)
+    _wait_decisions(page, engine("KELLY"))
+    expected = engine("FIXED_FRACTIONAL")
+    assert expected != engine("KELLY")  # the method matters on the example batch
+    page.locator(".pl-sizing-method select").select_option(label="Fixed fractional")
+    # the table redraws with fewer rows: read it once it has as many as the engine's
+    rows = page.locator(".pl-decisions .tabulator-row")  # (through Panel's shadow roots)
+    deadline = time.monotonic() + 30
+    while rows.count() != len(expected) and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    _wait_decisions(page, expected)
+    page.locator(".pl-sizing-method").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "console_sizing_method.png"))
+    assert page.problems == []
+
+
 def test_console_upload_with_a_malformed_line_reports_it_and_coordinates_the_rest(
     served, inputs, new_page, tmp_path
 ):

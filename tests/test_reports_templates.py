@@ -142,11 +142,21 @@ def test_coordination_report_on_other_inputs(tmp_path):
         "confidence": 0.95,
         "journal": str(journal_path),
         "title": "Mid-year batch",
+        "sizing_method": "FIXED_FRACTIONAL",
     }
     page = run("coordination", parameters, out=tmp_path / "c.html", progress=False)
     text = page.read_text(encoding="utf-8")
     policy, sizing, loop = load_config(paths["policy"])
-    coordinator = Coordinator(policy, sizing, risk_loop=loop)
+    fixed = {**sizing.model_dump(), "method": "FIXED_FRACTIONAL"}
+    coordinator = Coordinator(policy, fixed, risk_loop=loop)
+    assert (
+        coordinator.coordinate(
+            list(load_batch(signals).signals), example_batch().state, load_sample()
+        ).n_decisions
+        != Coordinator(policy, sizing, risk_loop=loop)
+        .coordinate(list(load_batch(signals).signals), example_batch().state, load_sample())
+        .n_decisions
+    )  # the method matters here
     market = load_sample().truncate("2022-06-30")
     batch = load_batch(signals)
     assert len(batch.signals) == len(lines) and len(batch.invalid) == 1
@@ -160,6 +170,7 @@ def test_coordination_report_on_other_inputs(tmp_path):
     )
     assert _shown(text, "pl-var-before") == f"{100 * before:.2f}%"
     assert "<h1>Mid-year batch</h1>" in text
+    assert "<td>Fixed fractional</td>" in text  # the parameters table names the method
     assert "signal.confidence" in text  # the bad line's field, in the lines left out
     assert earlier.run_id in text and later.run_id not in text
     assert f"{min(20, earlier.n_decisions)} latest decisions" in text

@@ -255,6 +255,24 @@ def test_policy_slider_changes_the_model_and_the_table_equals_the_engine(market,
     assert list(rejections["Reason"]) == list(direct.rejections["reason"])
 
 
+def test_policy_tuner_sizing_method_and_its_settings(market, batch, computes):
+    """The tuner's sizing-method list and the fixed-fraction slider: the decisions shown are
+    the engine's under that method."""
+    w = PolicyTuner()
+    w.controls_by_name["method"].value = portlab.SizingMethod.FIXED_FRACTIONAL
+    w.controls_by_name["fixed_fraction"].value = 0.03
+    assert computes[PolicyTuner].calls == 3
+    direct = Coordinator(sizing={"method": "FIXED_FRACTIONAL", "fixed_fraction": 0.03}).coordinate(
+        batch.signals, batch.state, market, batch.rebalance_requests
+    )
+    table = tables(w.decisions_html.value)[0]
+    d = direct.decisions.reset_index(drop=True)
+    assert list(table["Instrument"]) == list(d["instrument_id"])
+    assert [num(x) for x in table["Shares"]] == [float(q) for q in d["share_quantity"]]
+    kelly = Coordinator().coordinate(batch.signals, batch.state, market, batch.rebalance_requests)
+    assert list(d["share_quantity"]) != list(kelly.decisions["share_quantity"])
+
+
 def test_hard_toggle_and_selector_reach_the_model(computes):
     w = PolicyTuner()
     w.controls_by_name["max_position_size_hard"].value = False

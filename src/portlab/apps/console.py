@@ -83,6 +83,7 @@ class Css(enum.StrEnum):
     PORTFOLIO_UPLOAD = "pl-portfolio-upload"
     POLICY_UPLOAD = "pl-policy-upload"
     MAX_POSITION = "pl-max-position"
+    SIZING_METHOD = "pl-sizing-method"
     RUN = "pl-run"
     RUN_STATUS = "pl-run-status"
     HEADLINE = "pl-headline"
@@ -107,6 +108,8 @@ class UploadKind(enum.StrEnum):
 
 _PCT, _PCT2, _MULTIPLE, _DECIMAL = "0.0%", "0.00%", "0.00x", "0.00"
 _SIZING_SLIDERS = {  # name -> (title, slider format)
+    "fixed_fraction": ("Fixed fraction", _PCT),
+    "risk_target": ("Risk target", _PCT),
     "kelly_multiplier": ("Kelly multiplier", _DECIMAL),
     "max_kelly_fraction": ("Kelly cap", _PCT),
     "min_position_size": ("Min trade", _PCT),
@@ -309,6 +312,12 @@ class CoordinationConsole(pn.viewable.Viewer):
             m.param.allow_short, label="allow short"
         )
         self.controls["cash_floor"] = self._slider("cash_floor", "Cash floor", _PCT)
+        self.controls["method"] = pn.widgets.Select.from_param(
+            m.param.method,
+            label="Sizing method",
+            options={x.label: x for x in m.param["method"].objects},
+            css_classes=[Css.SIZING_METHOD],
+        )
         for name, (title, fmt) in _SIZING_SLIDERS.items():
             self.controls[name] = self._slider(name, title, fmt)
         self.controls["allocation"] = pn.widgets.Select.from_param(
@@ -370,7 +379,7 @@ class CoordinationConsole(pn.viewable.Viewer):
             c["allow_short"],
             c["cash_floor"],
         ]
-        sizing = [c[name] for name in _SIZING_SLIDERS] + [c["allocation"]]
+        sizing = [c["method"], *(c[name] for name in _SIZING_SLIDERS), c["allocation"]]
         sidebar = [
             pn.pane.Markdown("### Inputs"),
             self.signals_upload,

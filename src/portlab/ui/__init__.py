@@ -57,6 +57,7 @@ __getattr__, __dir__, __all__ = attach(
         "editor": ["decision_rows", "rejection_rows"],
         "book": ["BookModel", "BookOutcome"],
         "conflicts": ["ConflictModel", "ConflictOutcome"],
+        "coordination": ["configured"],
         "inputs": ["Inputs", "sample_inputs"],
         "limits": ["LimitUsage", "limit_usage"],
         "methods": ["METHOD_COLUMNS", "compare_methods", "method_label"],

@@ -40,7 +40,14 @@ from typing import Any, ClassVar
 import pandas as pd
 import param
 
-from portlab.engine import AllocationMode, CoordinationResult, Coordinator, Policy, SizingConfig
+from portlab.engine import (
+    AllocationMode,
+    CoordinationResult,
+    Coordinator,
+    Policy,
+    SizingConfig,
+    SizingMethod,
+)
 from portlab.exceptions import ValidationError
 from portlab.state import PortfolioState
 from portlab.types import RequestsLike
@@ -76,6 +83,9 @@ RULE_TITLES: Mapping[str, str] = MappingProxyType(
 _POLICY_VALUES = ("correlation_threshold", "allow_short", "cash_floor")
 #: the sizing settings the model exposes
 _SIZING_VALUES = (
+    "method",
+    "fixed_fraction",
+    "risk_target",
     "kelly_multiplier",
     "max_kelly_fraction",
     "min_position_size",
@@ -209,6 +219,27 @@ class PolicyModel(ViewModel):
         softbounds=(-1.0, 0.5),
         step=0.01,
         doc="Cash after the batch at least this fraction of NAV (negative: margin).",
+    )
+    method = param.Selector(
+        objects=list(SizingMethod),
+        default=_SIZING.method,
+        doc="How each signal's target exposure is set (SizingConfig.method).",
+    )
+    fixed_fraction = param.Number(
+        _SIZING.fixed_fraction,
+        bounds=(0.0, 1.0),
+        inclusive_bounds=(False, True),
+        softbounds=(0.0, 0.2),
+        step=0.005,
+        doc="FIXED_FRACTIONAL: exposure per signal at confidence 1, fraction of NAV.",
+    )
+    risk_target = param.Number(
+        _SIZING.risk_target,
+        bounds=(0.0, 1.0),
+        inclusive_bounds=(False, True),
+        softbounds=(0.0, 0.1),
+        step=0.005,
+        doc="VOLATILITY_TARGET: each position's annualised volatility, fraction of NAV.",
     )
     kelly_multiplier = param.Number(
         _SIZING.kelly_multiplier,
