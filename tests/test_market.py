@@ -206,18 +206,44 @@ def test_non_psd_pairwise_matrix_is_repaired_and_reported():
     assert np.linalg.eigvalsh(rets.cov().to_numpy())[0] < 0
     with pytest.warns(DataRepairWarning, match="not PSD"):
         cov = m.covariance("sample", window=None, min_periods=20, annualize=False)
-    assert np.linalg.eigvalsh(cov.to_numpy())[0] > 0
-    np.testing.assert_allclose(np.diag(cov.to_numpy()), np.diag(rets.cov().to_numpy()))
+    # the one repair path: PyPortfolioOpt's spectral fix (negative eigenvalues set to zero)
+    from pypfopt.risk_models import fix_nonpositive_semidefinite
+
+    pairwise = rets.cov().to_numpy()
+    eig = np.linalg.eigvalsh(cov.to_numpy())
+    assert eig[0] >= -1e-12 * eig[-1]
+    scale = np.abs(np.linalg.eigvalsh(pairwise)).max()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = fix_nonpositive_semidefinite(pairwise / scale) * scale
+    np.testing.assert_allclose(cov.to_numpy(), (expected + expected.T) / 2, rtol=0, atol=1e-15)
+    # variances grow by at most the removed negative part
+    growth = np.diag(cov.to_numpy()) - np.diag(pairwise)
+    negative = -np.linalg.eigvalsh(pairwise).clip(max=0).sum()
+    assert (growth >= -1e-15).all() and (growth <= negative + 1e-15).all()
     row = _rows(m, "(covariance)")
     assert len(row) == 1 and "PSD" in row["issue"].iloc[0] and row["count"].iloc[0] >= 1
+    assert "fix_nonpositive_semidefinite" in row["action"].iloc[0]
 
 
-def test_clip_to_psd_keeps_diagonal():
+def test_repair_psd_is_pypfopt_spectral_fix():
+    from pypfopt.risk_models import fix_nonpositive_semidefinite
+
+    from portlab.linalg import repair_psd
+
     a = np.array([[1.0, 0.9, -0.9], [0.9, 1.0, 0.9], [-0.9, 0.9, 1.0]]) * 0.04
-    fixed, n_clipped, min_eig = est.clip_to_psd(a)
-    assert min_eig < 0 and n_clipped == 1
-    assert np.linalg.eigvalsh(fixed)[0] > 0
-    np.testing.assert_allclose(np.diag(fixed), np.diag(a))
+    fixed, n_negative, min_eig = repair_psd(a)
+    assert min_eig < 0 and n_negative == 1
+    vals = np.linalg.eigvalsh(fixed)
+    assert vals[0] >= -1e-12 * vals[-1]
+    top = np.abs(np.linalg.eigvalsh(a)).max()
+    with pytest.warns(UserWarning, match="non positive semidefinite"):
+        expected = fix_nonpositive_semidefinite(a / top, fix_method="spectral") * top
+    np.testing.assert_allclose(fixed, (expected + expected.T) / 2, rtol=0, atol=1e-15)
+    assert (fixed == fixed.T).all()
+    # PSD within rounding (SINGULAR_RTOL): returned as it is, nothing repaired
+    same, n_negative, _ = repair_psd(np.eye(3) * 0.04)
+    assert n_negative == 0 and (same == np.eye(3) * 0.04).all()
 
 
 def test_pairs_with_too_little_overlap_get_zero_and_report():

@@ -1,10 +1,17 @@
 """Covariance estimators over returns with missing values (private; used by :mod:`portlab.market`).
 
 All functions take a ``(n_obs, n_assets)`` float64 array of per-period returns in which NaN marks a
-missing return, and give per-period (not annualised) results. Missing values are handled
-*pairwise*: the entry for a pair of assets uses only the rows where both are present, with each
-asset centred on its mean over those rows -- the same numbers as ``pandas.DataFrame.cov`` gives
-with NaNs -- computed by masked matrix products (no Python loops over assets).
+missing return, and give per-period (not annualised) results. portlab's own estimators (sample,
+Ledoit-Wolf, EWMA) handle missing values *pairwise*: the entry for a pair of assets uses only the
+rows where both are present, with each asset centred on its mean over those rows -- the same
+numbers as ``pandas.DataFrame.cov`` gives with NaNs -- computed by masked matrix products (no
+Python loops over assets). PyPortfolioOpt's risk models
+(:func:`portlab.analytics.estimators.risk_matrix`) need complete rows: :func:`estimate` keeps
+the rows where every asset with enough data has a return, and reports how many it dropped.
+
+A matrix that is not positive semi-definite is repaired in one way only,
+:func:`portlab.linalg.repair_psd` (PyPortfolioOpt's ``fix_nonpositive_semidefinite``), with a
+warning and a row in the market's report.
 """
 
 from __future__ import annotations
@@ -17,8 +24,9 @@ import numpy as np
 import pandas as pd
 
 from portlab._cleaning import RepairLog
-from portlab.exceptions import ValidationError
+from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_value
+from portlab.linalg import PSD_RTOL, SINGULAR_RTOL, repair_psd
 from portlab.linalg import check_covariance as check_covariance_matrix
 from portlab.records import check_int
 
@@ -27,7 +35,6 @@ __all__ = [
     "CovMethod",
     "check_covariance",
     "check_estimator",
-    "clip_to_psd",
     "estimate",
     "ewma_covariance",
     "ewma_weights",
@@ -40,11 +47,26 @@ __all__ = [
 
 
 class CovMethod(enum.StrEnum):
-    """Covariance estimators of :meth:`portlab.Market.covariance`."""
+    """Covariance estimators of :meth:`portlab.Market.covariance`.
+
+    The first three are portlab's own (pairwise over missing values); the others are
+    PyPortfolioOpt's risk models (:class:`portlab.analytics.estimators.RiskModel`), computed on
+    complete rows. ``"ledoit_wolf_constant_variance"``, PyPortfolioOpt's name for Ledoit-Wolf
+    shrinkage toward the scaled identity, is accepted for :attr:`LEDOIT_WOLF`, the same
+    estimator (equal to PyPortfolioOpt's on complete data; pairwise over missing values).
+    """
 
     SAMPLE = "sample"  #: unbiased sample covariance, pairwise over missing values
     LEDOIT_WOLF = "ledoit_wolf"  #: Ledoit-Wolf (2004) shrinkage toward the scaled identity
     EWMA = "ewma"  #: exponentially weighted, half-life in rows
+    SEMICOVARIANCE = "semicovariance"  #: PyPortfolioOpt: shortfalls below ``threshold``
+    LEDOIT_WOLF_SINGLE_FACTOR = "ledoit_wolf_single_factor"  #: PyPortfolioOpt: toward one factor
+    LEDOIT_WOLF_CONSTANT_CORRELATION = "ledoit_wolf_constant_correlation"  #: PyPortfolioOpt
+    ORACLE_APPROXIMATING = "oracle_approximating"  #: PyPortfolioOpt: OAS shrinkage
+
+    @classmethod
+    def _missing_(cls, value: object) -> CovMethod | None:
+        return cls.LEDOIT_WOLF if value == "ledoit_wolf_constant_variance" else None
 
 
 @dataclass(frozen=True)
@@ -59,20 +81,30 @@ class CovEstimate:
         Assets with at least ``min_periods`` valid returns (the others are NaN in ``cov``).
     n_sparse_pairs : int
         Pairs of valid assets overlapping on fewer than ``min_periods`` rows (set to zero covariance).
-    n_clipped : int
-        Eigenvalues raised to the positive floor to make the pairwise matrix PSD (0 if none).
+    n_negative : int
+        Negative eigenvalues set to zero by :func:`portlab.linalg.repair_psd` to make the
+        pairwise matrix PSD (0 if none).
     min_eigenvalue : float
         Smallest eigenvalue before the PSD repair (NaN when no check was needed).
     shrinkage : float
-        Ledoit-Wolf shrinkage intensity (NaN for other estimators).
+        Shrinkage intensity of the Ledoit-Wolf and OAS estimators (NaN for the others).
+    n_dropped_rows : int
+        PyPortfolioOpt's methods: rows dropped because a valid asset had no return in them.
+    n_obs : int
+        Rows the estimate used (PyPortfolioOpt's methods: the complete ones).
+    psd_fixed : bool
+        PyPortfolioOpt's methods: its ``fix_nonpositive_semidefinite`` amended the estimate.
     """
 
     cov: np.ndarray
     valid: np.ndarray
     n_sparse_pairs: int = 0
-    n_clipped: int = 0
+    n_negative: int = 0
     min_eigenvalue: float = float("nan")
     shrinkage: float = float("nan")
+    n_dropped_rows: int = 0
+    n_obs: int = 0
+    psd_fixed: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,37 +160,6 @@ def pairwise_moments(x: np.ndarray, weights: np.ndarray | None = None) -> _Momen
     return _Moments(biased, correction, counts, xc, False)
 
 
-def clip_to_psd(cov: np.ndarray, rel_floor: float = 1e-10) -> tuple[np.ndarray, int, float]:
-    """Make a symmetric matrix positive semi-definite by clipping eigenvalues.
-
-    Eigenvalues below ``rel_floor * largest`` are raised to that floor, then rows and columns
-    are rescaled so the diagonal (the variances) is kept exactly.
-
-    Returns
-    -------
-    cov : ndarray, shape (n, n)
-        The input when it was already PSD (up to rounding), else the repaired matrix.
-    n_clipped : int
-        Number of eigenvalues raised (0 when nothing was done).
-    min_eigenvalue : float
-        Smallest eigenvalue of the input.
-    """
-    if cov.shape[0] == 0:
-        return cov, 0, float("nan")
-    vals = np.linalg.eigvalsh(cov)
-    top = max(float(np.abs(vals).max()), np.finfo(float).tiny)
-    if vals[0] >= -1e-12 * top:
-        return cov, 0, float(vals[0])
-    vals, vecs = np.linalg.eigh(cov)
-    floor = rel_floor * top
-    n_clipped = int((vals < floor).sum())
-    fixed = (vecs * np.maximum(vals, floor)) @ vecs.T
-    diag = np.diag(fixed)
-    scale = np.sqrt(np.divide(np.diag(cov), diag, out=np.ones_like(diag), where=diag > 0))
-    fixed = fixed * scale[:, None] * scale[None, :]
-    return (fixed + fixed.T) / 2.0, n_clipped, float(vals[0])
-
-
 def _estimate(
     x: np.ndarray,
     min_periods: int,
@@ -170,7 +171,7 @@ def _estimate(
     valid = counts >= max(min_periods, 2)
     out = np.full((n_assets, n_assets), np.nan)
     if not valid.any():
-        return CovEstimate(out, valid)
+        return CovEstimate(out, valid, n_obs=x.shape[0])
     mom = pairwise_moments(x[:, valid], weights)
     sparse = np.asarray(mom.counts) < max(min_periods, 2)
     shrinkage = float("nan")
@@ -183,11 +184,11 @@ def _estimate(
         n_sparse = int(np.triu(sparse, 1).sum())
         cov = np.where(sparse, 0.0, cov)
     cov = (cov + cov.T) / 2.0
-    n_clipped, min_eig = 0, float("nan")
+    n_negative, min_eig = 0, float("nan")
     if not mom.complete:
-        cov, n_clipped, min_eig = clip_to_psd(cov)
+        cov, n_negative, min_eig = repair_psd(cov)
     out[np.ix_(valid, valid)] = cov
-    return CovEstimate(out, valid, n_sparse, n_clipped, min_eig, shrinkage)
+    return CovEstimate(out, valid, n_sparse, n_negative, min_eig, shrinkage, n_obs=x.shape[0])
 
 
 def sample_covariance(x: np.ndarray, min_periods: int = 2) -> CovEstimate:
@@ -205,7 +206,8 @@ def sample_covariance(x: np.ndarray, min_periods: int = 2) -> CovEstimate:
     -------
     CovEstimate
         Per-period covariance; equal to ``np.cov(x, rowvar=False)`` on complete data and to
-        ``pd.DataFrame(x).cov()`` with NaNs, before the PSD repair (done only with missing data).
+        ``pd.DataFrame(x).cov()`` with NaNs, before the PSD repair (done only with missing data,
+        by :func:`portlab.linalg.repair_psd`).
     """
     return _estimate(np.asarray(x, dtype=np.float64), min_periods, None, "sample")
 
@@ -304,7 +306,7 @@ def ewma_covariance(x: np.ndarray, halflife: float, min_periods: int = 2) -> Cov
     return _estimate(x, min_periods, ewma_weights(x.shape[0], halflife), "ewma")
 
 
-def check_covariance(cov: Any, instruments: pd.Index) -> np.ndarray:
+def check_covariance(cov: Any, instruments: pd.Index, log: RepairLog | None = None) -> np.ndarray:
     """Validate a user's covariance against ``instruments``.
 
     Parameters
@@ -312,13 +314,17 @@ def check_covariance(cov: Any, instruments: pd.Index) -> np.ndarray:
     cov : DataFrame (labelled by instrument; extra labels ignored) or array, shape (n, n)
         Annualised covariance.
     instruments : Index of str, length n
+    log : RepairLog, optional
+        Receives the report row and the warning of a repair.
 
     Returns
     -------
     ndarray, shape (n, n)
-        A float64 copy, aligned with ``instruments`` and exactly symmetric; eigenvalues that
-        are negative within :data:`portlab.linalg.PSD_RTOL` (rounding) are raised to the
-        floor of :func:`clip_to_psd`, variances kept.
+        A float64 copy, aligned with ``instruments`` and exactly symmetric. When its smallest
+        eigenvalue is negative beyond :data:`portlab.linalg.SINGULAR_RTOL` but within
+        :data:`portlab.linalg.PSD_RTOL` (rounding noise; beyond it is an error) it is repaired
+        by :func:`portlab.linalg.repair_psd` -- negative eigenvalues set to zero -- with a
+        :class:`~portlab.exceptions.DataRepairWarning` and a report row.
 
     Raises
     ------
@@ -328,26 +334,39 @@ def check_covariance(cov: Any, instruments: pd.Index) -> np.ndarray:
         (:func:`portlab.linalg.check_covariance`).
     """
     arr = check_covariance_matrix(cov, instruments, name="covariance")[0]
-    # eigenvalues within the tolerance below zero are rounding noise; lift them like an
-    # estimate's so that factorisations downstream exist by construction
-    return clip_to_psd(arr)[0]
+    fixed, n_negative, min_eig = repair_psd(arr)
+    if n_negative and log is not None:
+        issue = (
+            f"{n_negative} negative eigenvalues (smallest {min_eig:.3g}, within the PSD "
+            f"tolerance {PSD_RTOL:g} of the largest, beyond {SINGULAR_RTOL:g})"
+        )
+        action = "set to zero (PyPortfolioOpt fix_nonpositive_semidefinite, spectral)"
+        log.add("(covariance)", "given", issue, action, n_negative)
+        log.warnings.append(f"covariance (given): {issue}; {action}")
+    return fixed
 
 
-def check_estimator(method: Any, window: Any, halflife: Any, min_periods: Any) -> CovMethod:
-    """Check the arguments of :meth:`portlab.Market.covariance`; return the method.
+def check_estimator(
+    method: Any, window: Any, halflife: Any, min_periods: Any, threshold: Any = None
+) -> tuple[CovMethod, float | None]:
+    """Check the arguments of :meth:`portlab.Market.covariance`; return the method and the
+    semicovariance threshold (0 when not given; None for the other methods).
 
     Raises
     ------
     ValidationError
-        An unknown method, a window or ``min_periods`` that is not an integer >= 2, a
-        half-life that is not a finite number > 0; the message names the argument.
+        An unknown method (the message lists the choices), a window or ``min_periods`` that is
+        not an integer >= 2, a half-life that is not a finite number > 0, a ``threshold`` that
+        is not a finite number or is given to another method than ``"semicovariance"``; the
+        message names the argument.
     """
     try:
         method = CovMethod(method)
     except ValueError:
         choices = ", ".join(repr(str(m)) for m in CovMethod)
         raise ValidationError(
-            f"method must be one of {choices}, got {format_value(method)}"
+            f"method must be one of {choices} (or 'ledoit_wolf_constant_variance' for "
+            f"'ledoit_wolf'), got {format_value(method)}"
         ) from None
     if window is not None:
         check_int("window", window, 2)
@@ -359,20 +378,91 @@ def check_estimator(method: Any, window: Any, halflife: Any, min_periods: Any) -
         or not np.isfinite(halflife)
     ):
         raise ValidationError(f"halflife must be a finite number > 0, got {format_value(halflife)}")
-    return method
+    if method is not CovMethod.SEMICOVARIANCE:
+        if threshold is not None:
+            raise ValidationError(
+                f"threshold applies to method 'semicovariance' only, not {str(method)!r}"
+            )
+        return method, None
+    if threshold is None:
+        return method, 0.0
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | float | np.integer | np.floating)
+        or not np.isfinite(threshold)
+    ):
+        raise ValidationError(
+            f"threshold must be a finite number (a per-period return), got "
+            f"{format_value(threshold)}"
+        )
+    return method, float(threshold)
 
 
-def estimate(x: np.ndarray, method: CovMethod, halflife: float, min_periods: int) -> CovEstimate:
-    """The per-period covariance of returns ``x`` (n_obs × n_assets, NaN missing) by ``method``."""
+def _pypfopt_estimate(
+    x: np.ndarray,
+    method: CovMethod,
+    min_periods: int,
+    threshold: float,
+    frequency: int,
+) -> CovEstimate:
+    """PyPortfolioOpt's risk model on the complete rows of the assets with enough data."""
+    from portlab.analytics.estimators import risk_matrix
+
+    n_assets = x.shape[1]
+    need = max(min_periods, 2)
+    valid = (~np.isnan(x)).sum(axis=0) >= need
+    out = np.full((n_assets, n_assets), np.nan)
+    if not valid.any():
+        return CovEstimate(out, valid)
+    sub = x[:, valid]
+    complete = ~np.isnan(sub).any(axis=1)
+    n_complete = int(complete.sum())
+    if n_complete < need:
+        raise DataError(
+            f"covariance {str(method)!r} needs rows where every instrument has a return: "
+            f"{n_complete} of {x.shape[0]} rows are complete, fewer than min_periods={need} "
+            "(a late listing or a long gap); shorten the window, select() the instruments, "
+            "or use a pairwise method ('sample', 'ledoit_wolf', 'ewma')"
+        )
+    frame = pd.DataFrame(sub[complete])
+    res = risk_matrix(frame, str(method), frequency=frequency, threshold=threshold)
+    out[np.ix_(valid, valid)] = res.to_numpy() / frequency
+    return CovEstimate(
+        out,
+        valid,
+        shrinkage=float(res.attrs["shrinkage"]),
+        n_dropped_rows=x.shape[0] - n_complete,
+        n_obs=n_complete,
+        psd_fixed=bool(res.attrs["psd_fixed"]),
+    )
+
+
+def estimate(
+    x: np.ndarray,
+    method: CovMethod,
+    halflife: float,
+    min_periods: int,
+    *,
+    threshold: float | None = None,
+    frequency: int = 252,
+) -> CovEstimate:
+    """The per-period covariance of returns ``x`` (n_obs × n_assets, NaN missing) by ``method``.
+
+    PyPortfolioOpt's methods get ``frequency`` (their estimate is annualised, then divided by
+    it) and, for semicovariance, ``threshold``.
+    """
     if method == CovMethod.SAMPLE:
         return sample_covariance(x, min_periods)
     if method == CovMethod.LEDOIT_WOLF:
         return ledoit_wolf_covariance(x, min_periods)
-    return ewma_covariance(x, halflife, min_periods)
+    if method == CovMethod.EWMA:
+        return ewma_covariance(x, halflife, min_periods)
+    return _pypfopt_estimate(x, method, min_periods, threshold or 0.0, frequency)
 
 
 def repair_log(res: CovEstimate, method: CovMethod, window: int | None) -> RepairLog:
-    """Report rows and warnings for what estimate ``res`` repaired (sparse pairs, PSD clip)."""
+    """Report rows and warnings for what estimate ``res`` repaired (sparse pairs, PSD repair,
+    incomplete rows dropped)."""
     where = f"{method} window={window}"
     log = RepairLog()
     if res.n_sparse_pairs:
@@ -386,12 +476,29 @@ def repair_log(res: CovEstimate, method: CovMethod, window: int | None) -> Repai
         log.warnings.append(
             f"covariance ({where}): {res.n_sparse_pairs} pairs overlap on too few rows; set to zero"
         )
-    if res.n_clipped:
+    if res.n_negative:
         issue = f"pairwise matrix not PSD (smallest eigenvalue {res.min_eigenvalue:.3g})"
-        log.add(
-            "(covariance)", where, issue, "clipped eigenvalues to a positive floor", res.n_clipped
+        action = "negative eigenvalues set to zero (PyPortfolioOpt fix_nonpositive_semidefinite)"
+        log.add("(covariance)", where, issue, action, res.n_negative)
+        log.warnings.append(
+            f"covariance ({where}): {issue}; set {res.n_negative} negative eigenvalues to zero"
         )
-        log.warnings.append(f"covariance ({where}): {issue}; clipped {res.n_clipped} eigenvalues")
+    if res.n_dropped_rows:
+        issue = f"{res.n_dropped_rows} rows where an instrument has no return"
+        action = "dropped (the estimator needs complete rows)"
+        log.add("(covariance)", where, issue, action, res.n_dropped_rows)
+        log.warnings.append(
+            f"covariance ({where}): dropped {res.n_dropped_rows} rows where an instrument has "
+            f"no return; {res.n_obs} complete rows used"
+        )
+    if res.psd_fixed:  # PyPortfolioOpt warned already; the report keeps it
+        log.add(
+            "(covariance)",
+            where,
+            "estimate not PSD in PyPortfolioOpt's Cholesky test",
+            "negative eigenvalues set to zero (PyPortfolioOpt fix_nonpositive_semidefinite)",
+            1,
+        )
     return log
 
 

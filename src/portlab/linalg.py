@@ -16,7 +16,17 @@ Tolerances (relative to the largest eigenvalue magnitude ``λ_max`` of the matri
 ``SINGULAR_RTOL = 1e-12``
     An eigenvalue ``λ <= SINGULAR_RTOL · λ_max`` counts as zero for rank and solves: past a
     condition number of 10¹² a double-precision solve keeps fewer than four correct digits,
-    so the answer would be rounding noise presented as a number.
+    so the answer would be rounding noise presented as a number. An eigenvalue below
+    ``−SINGULAR_RTOL · λ_max`` is negative, which :func:`repair_psd` repairs.
+
+Repairs
+-------
+:func:`check_covariance` never repairs. Where portlab documents a repair -- a pairwise
+covariance estimate over missing data that is not positive semi-definite, and a user's
+covariance whose negative eigenvalues are rounding noise (within ``PSD_RTOL``) -- it goes
+through :func:`repair_psd`, the one repair path: PyPortfolioOpt's
+``risk_models.fix_nonpositive_semidefinite`` (spectral), decided by the eigenvalues above
+and followed by a warning from the caller naming what was repaired.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ __all__ = [
     "check_covariance",
     "inverse_psd",
     "numerical_rank",
+    "repair_psd",
     "solve",
     "solve_psd",
 ]
@@ -207,6 +218,75 @@ def numerical_rank(a: np.ndarray, rtol: float = SINGULAR_RTOL) -> int:
     if top == 0.0:
         return 0
     return int((eig > rtol * top).sum())
+
+
+def repair_psd(matrix: np.ndarray) -> tuple[np.ndarray, int, float]:
+    """Make a symmetric matrix positive semi-definite: portlab's one repair path.
+
+    Whether to repair is decided from the eigenvalues: the matrix is repaired when its
+    smallest eigenvalue is below ``−SINGULAR_RTOL · λ_max`` (negative beyond what counts as
+    zero), and returned unchanged otherwise. The repair is PyPortfolioOpt's
+    ``pypfopt.risk_models.fix_nonpositive_semidefinite(matrix, fix_method="spectral")``:
+    the negative eigenvalues are set to zero and the matrix is rebuilt from its
+    eigendecomposition ``V diag(max(λ, 0)) Vᵀ``. It runs on the matrix scaled to
+    ``λ_max = 1`` (and is scaled back), so that PyPortfolioOpt's own test -- a Cholesky
+    factorisation of ``matrix + 1e-16 I`` -- agrees with the eigenvalue decision; its
+    warning is silenced: the caller warns, naming what it repaired.
+
+    What the repair changes: the removed negative part is added back to the variances, so
+    each variance grows by at most the sum of the negative eigenvalues' magnitudes; the
+    result is positive semi-definite, not definite (it is singular when an eigenvalue was
+    clipped), and exactly symmetric.
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (n, n)
+        Symmetric, finite.
+
+    Returns
+    -------
+    matrix : ndarray, shape (n, n)
+        The input itself when no repair was needed, else the repaired matrix (new array).
+    n_negative : int
+        Number of negative eigenvalues of the input, set to zero (0 when nothing was done).
+    min_eigenvalue : float
+        Smallest eigenvalue of the input (NaN for an empty matrix).
+
+    Raises
+    ------
+    DataError
+        The repaired matrix still has an eigenvalue below ``−PSD_RTOL · λ_max`` (PyPortfolioOpt
+        found the input positive semi-definite where the eigenvalues do not; not expected).
+
+    Examples
+    --------
+    >>> fixed, n_negative, min_eig = repair_psd(np.array([[1.0, 2.0], [2.0, 1.0]]))
+    >>> fixed.round(12).tolist(), n_negative, round(min_eig, 12)
+    ([[1.5, 1.5], [1.5, 1.5]], 1, -1.0)
+    >>> repair_psd(np.eye(2))[1:]
+    (0, 1.0)
+    """
+    if matrix.shape[0] == 0:
+        return matrix, 0, float("nan")
+    eig = np.linalg.eigvalsh(matrix)
+    top = float(np.abs(eig).max())
+    if top == 0.0 or eig[0] >= -SINGULAR_RTOL * top:
+        return matrix, 0, float(eig[0])
+    import warnings
+
+    from pypfopt.risk_models import fix_nonpositive_semidefinite
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # PyPortfolioOpt's notice; the caller says more
+        fixed = fix_nonpositive_semidefinite(np.asarray(matrix) / top, fix_method="spectral")
+    fixed = (fixed + fixed.T) / 2.0 * top
+    after = float(np.linalg.eigvalsh(fixed)[0])
+    if after < -PSD_RTOL * top:
+        raise DataError(
+            f"the matrix could not be made positive semi-definite: smallest eigenvalue "
+            f"{after:.3g} after the repair (before {eig[0]:.3g}, largest {top:.3g})"
+        )
+    return fixed, int((eig < 0).sum()), float(eig[0])
 
 
 def _singular(name: str, rank: int, n: int, rtol: float, hint: str) -> SingularMatrixError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,10 @@ from portlab.dates import as_timestamp
 from portlab.exceptions import DataError, DataRepairWarning, ValidationError
 from portlab.formatting import format_date, format_names, format_value
 from portlab.records import check_int
+
+if TYPE_CHECKING:
+    from portlab.analytics.estimators import ReturnMethod
+    from portlab.events import TradingSignalEvent
 
 __all__ = ["UNKNOWN_SECTOR", "CovMethod", "DataRepairWarning", "Market"]
 
@@ -71,7 +75,9 @@ class Market:
         Traded volume in shares, dates × instruments; put on the market's dates and instruments.
     covariance : DataFrame or ndarray, optional
         The user's risk model: **annualised** covariance of simple returns, instruments ×
-        instruments, finite, symmetric and positive semi-definite (else ``DataError``). When given,
+        instruments, finite, symmetric and positive semi-definite (else ``DataError``; negative
+        eigenvalues within rounding, ``portlab.linalg.PSD_RTOL``, are set to zero by
+        :func:`portlab.linalg.repair_psd`, warned and reported). When given,
         :meth:`covariance`, :meth:`correlation`, :meth:`volatility` and :meth:`risk_model` with
         their default arguments return it instead of an estimate.
     max_ffill : int, default 5
@@ -156,7 +162,7 @@ class Market:
         bench_raw = clean_reference(benchmark, "benchmark", dates, log, bad_prices, one_column=True)
         factors_raw = clean_reference(factors, "factors", dates, log, bad_prices)
         vols = None if volumes is None else clean_volumes(volumes, instruments, dates, log)
-        given = None if covariance is None else est.check_covariance(covariance, instruments)
+        given = None if covariance is None else est.check_covariance(covariance, instruments, log)
         self._max_ffill, self._ppy = int(max_ffill), int(periods_per_year)
         parts = {"raw": raw, "bench_raw": bench_raw, "factors_raw": factors_raw, "volumes": vols}
         parts.update(sectors=sect, names=nm, given=given, base_rows=log.rows)
@@ -340,8 +346,9 @@ class Market:
 
         ``row`` is a date (YYYY-MM-DD) -- the first one concerned -- or empty; ``count`` counts
         rows, gaps or cells as ``issue`` says. Covariance repairs (pairs with too little overlap,
-        PSD clipping) are appended when an estimate needs them, with the estimator and window
-        in ``row``.
+        a PSD repair, incomplete rows dropped for PyPortfolioOpt's risk models) are appended
+        when an estimate needs them, with the estimator and window in ``row`` (``given`` for
+        the rounding-level repair of a given covariance).
         """
         rows = self._parts["base_rows"] + self._fill_rows + self._cov_rows
         return pd.DataFrame(rows, columns=_REPORT_COLUMNS).astype({"count": "int64"})
@@ -358,9 +365,9 @@ class Market:
 
     # ----------------------------------------------------------------------- risk
     def _cov_frame(
-        self, method, window, halflife, annualize, min_periods, use_given
+        self, method, window, halflife, annualize, min_periods, use_given, threshold=None
     ) -> pd.DataFrame:
-        method = est.check_estimator(method, window, halflife, min_periods)
+        method, threshold = est.check_estimator(method, window, halflife, min_periods, threshold)
         use = (
             use_given
             and self._given_cov is not None
@@ -374,6 +381,7 @@ class Market:
             bool(annualize),
             min_periods,
             use,
+            threshold,
         )
         if key in self._cache:
             return self._cache[key]
@@ -384,14 +392,18 @@ class Market:
         else:
             x = self.returns.to_numpy(dtype=np.float64)
             x = x[-window:] if window is not None else x
-            res = est.estimate(x, method, halflife, min_periods)
+            res = est.estimate(
+                x, method, halflife, min_periods, threshold=threshold, frequency=self._ppy
+            )
             arr = res.cov * scale
             attrs = {
                 "method": str(method),
                 "annualized": bool(annualize),
-                "n_obs": x.shape[0],
+                "n_obs": res.n_obs,
                 "shrinkage": float(res.shrinkage),
             }
+            if threshold is not None:
+                attrs["threshold"] = threshold
             log = est.repair_log(res, method, window)
             self._cov_rows += log.rows
             log.emit()
@@ -409,15 +421,25 @@ class Market:
         annualize: bool = True,
         min_periods: int = 60,
         use_given: bool = True,
+        threshold: float | None = None,
     ) -> pd.DataFrame:
         """Covariance of simple returns, instruments × instruments.
 
         Parameters
         ----------
         method : CovMethod or str
-            ``"sample"`` (ddof=1), ``"ledoit_wolf"`` (shrunk toward ``mu * I``, ``mu`` the mean
-            variance, optimal intensity of Ledoit & Wolf 2004; shrinks the ddof=0 covariance as
-            the paper does) or ``"ewma"`` (exponential weights of half-life ``halflife`` rows).
+            portlab's own estimators, pairwise over missing values: ``"sample"`` (ddof=1),
+            ``"ledoit_wolf"`` (shrunk toward ``mu * I``, ``mu`` the mean variance, optimal
+            intensity of Ledoit & Wolf 2004; shrinks the ddof=0 covariance as the paper does;
+            also accepted as PyPortfolioOpt's ``"ledoit_wolf_constant_variance"``, whose numbers
+            it gives on complete data) or ``"ewma"`` (exponential weights of half-life
+            ``halflife`` rows). PyPortfolioOpt's risk models
+            (:func:`portlab.analytics.estimators.risk_matrix`), on the rows of the window
+            where every instrument with ``min_periods`` returns has one (the others dropped,
+            warned and reported; a ``DataError`` when fewer than ``min_periods`` rows are
+            complete): ``"semicovariance"`` (``E[min(r_i − t, 0) min(r_j − t, 0)]``, ``t`` the
+            ``threshold``), ``"ledoit_wolf_single_factor"``,
+            ``"ledoit_wolf_constant_correlation"``, ``"oracle_approximating"``.
         window : int or None
             Use the last ``window`` rows of :attr:`returns` (all rows if None).
         halflife : float
@@ -427,22 +449,40 @@ class Market:
         min_periods : int
             Instruments with fewer valid returns in the window get NaN rows and columns (never
             zeros). Missing returns are handled pairwise; pairs of valid instruments overlapping on
-            fewer rows get zero covariance, and a pairwise matrix that is not PSD has its negative
-            eigenvalues clipped to a small positive floor with variances kept (both warned and
-            appended to :attr:`report`).
+            fewer rows get zero covariance, and a pairwise matrix that is not PSD (an eigenvalue
+            below ``−portlab.linalg.SINGULAR_RTOL`` × the largest) has its negative eigenvalues
+            set to zero by :func:`portlab.linalg.repair_psd` (PyPortfolioOpt's
+            ``fix_nonpositive_semidefinite``; variances grow by at most the negative part) --
+            both warned and appended to :attr:`report`.
         use_given : bool
             When the market was built with ``covariance=`` and ``method``, ``window`` and
             ``min_periods`` are the defaults, return that matrix (divided by ``periods_per_year``
             when ``annualize`` is False) instead of an estimate. False always estimates.
+        threshold : float, optional
+            ``"semicovariance"`` only: the per-period return below which a return is a
+            shortfall (PyPortfolioOpt's ``benchmark``); default 0. An error with other methods.
 
         Returns
         -------
         DataFrame, shape (n_instruments, n_instruments)
-            Cached per argument tuple; ``attrs`` holds the method and the shrinkage intensity.
+            Cached per argument tuple; ``attrs`` holds the method, ``annualized``, ``n_obs``
+            (rows used) and the shrinkage intensity (NaN for estimators without one).
+
+        Examples
+        --------
+        >>> from portlab.datasets import load_sample
+        >>> market = load_sample()
+        >>> cov = market.covariance("oracle_approximating")
+        >>> cov.attrs["method"], cov.attrs["n_obs"], round(cov.attrs["shrinkage"], 4)
+        ('oracle_approximating', 504, 0.0169)
+        >>> market.covariance("median")
+        Traceback (most recent call last):
+        ...
+        portlab.exceptions.ValidationError: method must be one of 'sample', 'ledoit_wolf', 'ewma', 'semicovariance', 'ledoit_wolf_single_factor', 'ledoit_wolf_constant_correlation', 'oracle_approximating' (or 'ledoit_wolf_constant_variance' for 'ledoit_wolf'), got 'median'
         """
-        return self._cov_frame(method, window, halflife, annualize, min_periods, use_given).copy(
-            deep=False
-        )
+        return self._cov_frame(
+            method, window, halflife, annualize, min_periods, use_given, threshold
+        ).copy(deep=False)
 
     def correlation(
         self,
@@ -453,14 +493,17 @@ class Market:
         annualize: bool = True,
         min_periods: int = 60,
         use_given: bool = True,
+        threshold: float | None = None,
     ) -> pd.DataFrame:
         """Correlation matrix of :meth:`covariance` with the same arguments (``annualize`` has no effect).
 
         Rows/columns of instruments with NaN or zero variance are NaN.
         """
-        key = ("corr", method, window, halflife, min_periods, use_given)
+        key = ("corr", method, window, halflife, min_periods, use_given, threshold)
         if key not in self._cache:
-            cov = self._cov_frame(method, window, halflife, True, min_periods, use_given).to_numpy()
+            cov = self._cov_frame(
+                method, window, halflife, True, min_periods, use_given, threshold
+            ).to_numpy()
             vol = np.sqrt(np.diag(cov))
             with np.errstate(divide="ignore", invalid="ignore"):
                 corr = cov / np.outer(vol, vol)
@@ -478,12 +521,126 @@ class Market:
         annualize: bool = True,
         min_periods: int = 60,
         use_given: bool = True,
+        threshold: float | None = None,
     ) -> pd.Series:
         """Volatility per instrument: square root of the diagonal of :meth:`covariance` (annualised when ``annualize``)."""
         cov = self._cov_frame(
-            method, window, halflife, annualize, min_periods, use_given
+            method, window, halflife, annualize, min_periods, use_given, threshold
         ).to_numpy()
         return pd.Series(np.sqrt(np.diag(cov)), index=self.instruments, name="volatility")
+
+    def expected_returns(
+        self,
+        method: ReturnMethod | str = "mean",
+        *,
+        window: int | None = None,
+        span: float | None = None,
+        compounding: bool | None = None,
+        risk_free_rate: float | None = None,
+        cov: pd.DataFrame | CovMethod | str | None = None,
+        market_weights: pd.Series | Mapping[str, float] | np.ndarray | None = None,
+        risk_aversion: float | None = None,
+        prior: pd.Series | Mapping[str, float] | None = None,
+        views: pd.Series | Mapping[str, float] | None = None,
+        signals: pd.DataFrame | Iterable[TradingSignalEvent] | None = None,
+        confidences: pd.Series | Mapping[str, float] | np.ndarray | None = None,
+        omega: str | pd.DataFrame | np.ndarray | None = None,
+        tau: float | None = None,
+    ) -> pd.Series:
+        """Expected annual returns per instrument, by one of PyPortfolioOpt's estimators.
+
+        :func:`portlab.analytics.estimators.expected_returns` on this market's data: its
+        cleaned :attr:`returns` (missing values kept as NaN, never filled: late listings,
+        delistings, long gaps), its :attr:`benchmark_returns`, its :attr:`periods_per_year`
+        as the frequency, and its :meth:`covariance` where a method needs one. The methods,
+        their parameters and what NaN do are described there.
+
+        Parameters
+        ----------
+        method : ReturnMethod or str
+            ``"mean"`` (default), ``"compounded"``, ``"ewma"``, ``"capm"`` (beta to the
+            market's benchmark), ``"market_implied"`` (the Black-Litterman prior) or
+            ``"black_litterman"`` (posterior from ``views`` or ``signals``).
+        window : int, optional
+            Use the last ``window`` rows of returns and benchmark returns (all when None): the
+            historical estimates, the CAPM betas, and the risk aversion implied by the
+            benchmark. Not the covariance, which has its own window.
+        cov : DataFrame, CovMethod or str, optional
+            ``"market_implied"``, ``"black_litterman"``: the annualised covariance, or the name
+            of a :meth:`covariance` method (with its default arguments); default
+            :meth:`covariance` (Ledoit-Wolf over 504 rows, or the market's given covariance).
+        span, compounding, risk_free_rate, market_weights, risk_aversion, prior, views, signals, confidences, omega, tau
+            As in :func:`portlab.analytics.estimators.expected_returns`; a parameter the method
+            does not take is a ``ValidationError``.
+
+        Returns
+        -------
+        Series, shape (n_instruments,)
+            Annual expected simple returns (fractions) indexed by instrument, named by the
+            method; ``attrs`` holds the method, ``frequency``, ``window``, ``n_obs`` (rows of
+            returns used), the parameters with their defaults and, where a covariance was
+            used, ``cov`` (its method, or ``"given"``).
+
+        Raises
+        ------
+        ValidationError
+            An unknown method (naming it and the choices), a parameter the method does not
+            take, ``"capm"`` on a market without a benchmark, ``"market_implied"`` without
+            ``risk_aversion`` on a market without a benchmark.
+        DataError
+            See :func:`portlab.analytics.estimators.expected_returns`.
+
+        Examples
+        --------
+        >>> from portlab.datasets import load_sample
+        >>> market = load_sample()
+        >>> mu = market.expected_returns("ewma", span=252)
+        >>> mu.name, mu.attrs["span"], mu.attrs["compounding"], round(float(mu["MSFT"]), 3)
+        ('ewma', 252.0, False, -0.135)
+        >>> prior = market.expected_returns(
+        ...     "market_implied", market_weights={"AAPL": 2.0, "MSFT": 1.5, "XOM": 0.5}
+        ... )
+        >>> round(prior.attrs["risk_aversion"], 3), round(float(prior["AAPL"]), 3)
+        (2.632, 0.198)
+        """
+        from portlab.analytics.estimators import ReturnMethod
+        from portlab.analytics.estimators import expected_returns as estimate_returns
+
+        returns, bench = self.returns, self.benchmark_returns
+        if window is not None:
+            check_int("window", window, 2)
+            returns = returns.iloc[-window:]
+            bench = None if bench is None else bench.iloc[-window:]
+        cov_name = None
+        if method in (ReturnMethod.MARKET_IMPLIED, ReturnMethod.BLACK_LITTERMAN) and not (
+            isinstance(cov, pd.DataFrame | np.ndarray)
+        ):
+            frame = self.covariance() if cov is None else self.covariance(cov)
+            cov, cov_name = frame, frame.attrs.get("method", "given")
+        elif isinstance(cov, pd.DataFrame | np.ndarray):
+            cov_name = "given"
+        mu = estimate_returns(
+            returns,
+            method,
+            frequency=self._ppy,
+            benchmark_returns=bench,
+            span=span,
+            compounding=compounding,
+            risk_free_rate=risk_free_rate,
+            cov=cov,
+            market_weights=market_weights,
+            risk_aversion=risk_aversion,
+            prior=prior,
+            views=views,
+            signals=signals,
+            confidences=confidences,
+            omega=omega,
+            tau=tau,
+        )
+        mu.attrs.update(window=window, n_obs=int(returns.shape[0]))
+        if cov_name is not None:
+            mu.attrs["cov"] = str(cov_name)
+        return mu
 
     def risk_model(self) -> tuple[np.ndarray, np.ndarray]:
         """The default covariance as arrays, cached: the engine's risk input.

@@ -1,6 +1,9 @@
 """Portfolio analytics around the coordination engine.
 
 =================  ===========================================================================
+``estimators``     expected returns (historical, EWMA, CAPM, market-implied, Black-Litterman
+                   from views or signals) and risk models (semicovariance, Ledoit-Wolf targets,
+                   OAS) by PyPortfolioOpt, with portlab's data rules in front
 ``optimize``       mean-variance (max Sharpe, min volatility, targets, frontier), risk parity,
                    HRP, Black-Litterman, performance-based and multi-strategy allocation
 ``risk``           volatility, beta, tracking error, VaR / CVaR (4 methods), drawdowns, risk
@@ -31,6 +34,7 @@ from typing import Any
 _SUBMODULES = (
     "attribution",
     "backtest",
+    "estimators",
     "optimize",
     "performance",
     "rebalance",
@@ -60,6 +64,7 @@ _NAMES = {
         "compare",
         "split",
     ),
+    "estimators": ("ReturnMethod", "RiskModel", "capm_betas", "expected_returns", "risk_matrix"),
     "optimize": (
         "Constraints",
         "MeanVarianceProblem",
