@@ -53,6 +53,9 @@ window = 252  # trading days of history behind risk and performance (when start 
 confidence = 0.99  # VaR and CVaR confidence
 var_method = "historical"  # historical, parametric, cornish_fisher or monte_carlo
 seed = 0  # random seed of Monte Carlo VaR: the same seed, the same figures
+return_method = "compounded"  # the optimizer's expected returns: mean, compounded, ewma, capm, market_implied or black_litterman
+risk_model = "ledoit_wolf"  # the optimizer's risk model: sample, ledoit_wolf, ewma, semicovariance, ledoit_wolf_single_factor, ledoit_wolf_constant_correlation or oracle_approximating
+signals_file = None  # TradingSignalEvent JSON Lines, the views of black_litterman returns; None: the bundled example's
 title = "Portfolio report"
 """,
         "parameters",
@@ -67,8 +70,8 @@ from IPython.display import HTML, Markdown, display
 import portlab
 from portlab import plots
 from portlab.formatting import money
-from portlab.reports import MONEY, chart, history_window, load_inputs, setup, show
-from portlab.ui import BookModel
+from portlab.reports import MONEY, chart, history_window, load_batch, load_inputs, setup, show
+from portlab.ui import BookModel, OptimizerModel, estimator_label
 
 setup()  # BokehJS inlined (the page has its own copy, once: it works offline)
 inputs = load_inputs(portfolio_file, market, sectors_file, policy_file, benchmark)
@@ -106,6 +109,8 @@ parameters = {
     "confidence": confidence,
     "var_method": var_method,
     "seed": seed,
+    "return_method": estimator_label(return_method),
+    "risk_model": estimator_label(portlab.CovMethod(risk_model)),
 }
 var = r.risk
 display(HTML(
@@ -223,6 +228,48 @@ display(chart(plots.attribution_waterfall(a.brinson)))
 display(chart(plots.brinson_effects(a.brinson)))
 display(chart(plots.linked_effects(a.brinson)))
 show(a.by_group, **{c: "{:.2%}" for c in a.by_group.columns})
+""",
+    ),
+    md(
+        """
+## Optimization: the estimators' effect
+
+The maximum-Sharpe portfolio of the market's instruments (long only, at most 10% in one
+instrument and 30% in one sector), estimated over the last 504 trading days with the expected
+returns and the risk model of the parameters `return_method` and `risk_model`; its turnover is
+measured from the current holdings. Then the same optimization under each other estimator, one
+changed at a time: each portfolio's figures under its own estimates, how far it moves from the
+chosen one (the sum of the weight changes), and the weights.
+"""
+    ),
+    code(
+        """
+optimizer = OptimizerModel(
+    market=r.market,
+    state=model.state,
+    signals=list(load_batch(signals_file, "").signals),
+    return_method=return_method,
+    risk_model=risk_model,
+    compare_estimators=True,
+)
+if optimizer.error:
+    raise RuntimeError(optimizer.error)
+o = optimizer.result
+effect = o.estimators
+display(HTML(
+    f"<p><b class='pl-optimized'>Max Sharpe {o.figures['sharpe']:.2f}: expected return "
+    f"{o.figures['expected_return']:.2%}, volatility {o.figures['volatility']:.2%}</b> with "
+    f"the {html.escape(estimator_label(return_method))} expected returns and the "
+    f"{html.escape(estimator_label(portlab.CovMethod(risk_model)))} risk model; turnover from "
+    f"the current holdings {o.figures['turnover']:.1%}.</p>"
+))
+table = effect.table(holdings=5)
+fractions = [c for c in table.columns if c not in ("Estimator", "Method", "Chosen", "Sharpe", "Note")]
+show(table, Sharpe="{:.2f}", **{c: "{:.2%}" for c in fractions})
+for note in effect.notes:
+    display(Markdown(f"*{note}.*"))
+display(chart(plots.estimator_weights(effect.labelled_weights(), chosen=effect.chosen_label(),
+                                      objective="max Sharpe")))
 """,
     ),
     md(
@@ -502,6 +549,8 @@ cost = 0.001  # proportional transaction cost (0.001 is 10 bp of the traded noti
 initial_cash = 1000000.0  # starting cash of each configuration
 benchmark = None  # None: the market's own (S&P 500 for the sample); an instrument or a CSV
 confidence = 0.99  # confidence of the daily historical VaR and CVaR of each configuration
+return_method = "compounded"  # the optimizer's expected returns: mean, compounded, ewma, capm, market_implied or black_litterman
+risk_model = "ledoit_wolf"  # the optimizer's risk model: sample, ledoit_wolf, ewma, semicovariance, ledoit_wolf_single_factor, ledoit_wolf_constant_correlation or oracle_approximating
 title = "Backtest report"
 """,
         "parameters",
@@ -520,6 +569,7 @@ from portlab.analytics import performance, risk
 from portlab.analytics.backtest import Backtest, StrategyRegistry, split, strategy_contributions
 from portlab.formatting import money
 from portlab.reports import MONEY, chart, fingerprint, load_coordinator, load_inputs, setup, show
+from portlab.ui import OptimizerModel, estimator_label
 
 setup()  # BokehJS inlined (the page has its own copy, once: it works offline)
 inputs = load_inputs(market=market, sectors_file=sectors_file, benchmark=benchmark)
@@ -554,6 +604,8 @@ parameters = {
     "initial_cash": initial_cash,
     "benchmark": "none" if bench is None else inputs.market.benchmark.name,
     "confidence": confidence,
+    "return_method": estimator_label(return_method),
+    "risk_model": estimator_label(portlab.CovMethod(risk_model)),
 }
 digest = fingerprint(inputs.market, None, list(configurations.values()))
 lines = "".join(
@@ -669,6 +721,72 @@ for name, r in results.items():
     display(Markdown(f"**{name}**"))
     show(strategy_contributions(r, inputs.market), pnl=MONEY, costs=MONEY,
          return_contribution="{:.2%}", share_of_pnl="{:.1%}")
+""",
+    ),
+    md(
+        """
+## The optimizer's portfolio by estimator
+
+What the optimizer would have chosen on the run's first day and held: the maximum-Sharpe
+portfolio (long only, at most 10% in one instrument and 30% in one sector) estimated on the
+504 trading days up to that day with the expected returns and the risk model of the
+parameters `return_method` and `risk_model`, then under each other estimator, one changed at a
+time (Black-Litterman's views are the strategies' signals of that day). Each is held at its
+weights over the run (rebalanced daily, no costs): a what-if beside the strategies, not a track
+record. Its figures expected on the first day (under its own estimates) stand next to those
+realized.
+"""
+    ),
+    code(
+        """
+first_day, last_day = first.equity.index[0], first.equity.index[-1]
+known = inputs.market.truncate(first_day)
+views = pd.concat([s.generate(known, first_day) for s in chosen.values()], ignore_index=True)
+optimizer = OptimizerModel(
+    market=known,
+    state=portlab.PortfolioState(cash=initial_cash),  # each configuration starts in cash
+    signals=views,
+    return_method=return_method,
+    risk_model=risk_model,
+    compare_estimators=True,
+)
+if optimizer.error:
+    raise RuntimeError(optimizer.error)
+effect = optimizer.result.estimators
+held = inputs.market.returns.loc[first_day:last_day].iloc[1:]  # from the day after
+labels = effect.labels()
+paths = {
+    label: risk.portfolio_returns(w, held)
+    for label, (_, w) in zip(labels, effect.weights.iterrows(), strict=True)
+    if w.notna().all()
+}
+realized = performance.summary(pd.DataFrame(paths)).T.reindex(labels)
+table = effect.table(holdings=0)
+notes = table.pop("Note") if "Note" in table else None
+table = table.drop(columns=["Turnover"]).assign(**{
+    "Realized return": realized["annualized_return"].to_numpy(),
+    "Realized volatility": realized["volatility"].to_numpy(),
+    "Realized Sharpe": realized["sharpe_ratio"].to_numpy(),
+    "Max drawdown": realized["max_drawdown"].to_numpy(),
+})
+if notes is not None:
+    table["Note"] = notes
+table = table.rename(columns={"Expected return": "Expected return (ex ante)",
+                              "Volatility": "Volatility (ex ante)", "Sharpe": "Sharpe (ex ante)"})
+chosen, expected = effect.chosen_label(), optimizer.result.figures
+display(HTML(
+    f"<p><b class='pl-optimized'>Max Sharpe with the {html.escape(parameters['return_method'])} "
+    f"expected returns and the {html.escape(parameters['risk_model'])} risk model: realized "
+    f"return {realized.loc[chosen, 'annualized_return']:.2%} a year</b> (expected "
+    f"{expected['expected_return']:.2%} on {first_day.date()}), realized Sharpe "
+    f"{realized.loc[chosen, 'sharpe_ratio']:.2f} (expected {expected['sharpe']:.2f}).</p>"
+))
+ratios = ["Sharpe (ex ante)", "Realized Sharpe"]
+show(table, **{c: "{:.2f}" for c in ratios},
+     **{c: "{:.2%}" for c in table.columns if c not in ("Estimator", "Method", "Chosen", "Note", *ratios)})
+for note in effect.notes:
+    display(Markdown(f"*{note}.*"))
+display(chart(plots.equity_curve({**results, "optimizer (max Sharpe)": paths[chosen]}, bench)))
 """,
     ),
 ]

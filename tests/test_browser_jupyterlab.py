@@ -57,7 +57,13 @@ WIDGET_NOTEBOOKS = {
 }
 
 #: the tutorials the interaction tests open (and screenshot after working the widget)
-INTERACTIVE = ("02_policy_tuning", "03_sizing_what_if", "05_allocation_editor", "09_sweeps")
+INTERACTIVE = (
+    "02_policy_tuning",
+    "03_sizing_what_if",
+    "05_allocation_editor",
+    "06_optimization",
+    "09_sweeps",
+)
 
 # Rows of the table shown under the caption ``caption`` inside the first widget output.
 READ_TABLE = """(caption) => {
@@ -229,6 +235,76 @@ def test_sizing_method_picked_in_the_page_sizes_as_the_engine_does(open_notebook
     assert _percent(got["final"]) == pytest.approx(row["final_size"], abs=5e-5)
     assert lab_page.run_code("print(whatif.model.method)").strip() == "EQUAL_WEIGHT"
     screenshot_widget(lab_page, "03_sizing_what_if")
+
+
+ESTIMATORS_CAPTION = "Estimators side by side (max Sharpe; each under its own estimates)"
+
+
+def _max_sharpe(market, state, mu, cov):
+    """The explorer's default optimization, written here: max Sharpe, long only, 10% per
+    stock, 30% per sector, turnover from the current holdings."""
+    from portlab.analytics import optimize
+
+    current = state.weights(market.last_prices).reindex(cov.index, fill_value=0.0)
+    caps = {s: 0.30 for s in market.sectors.unique()}
+    constraints = optimize.Constraints(
+        bounds=(0.0, 0.10), groups=[(market.sectors, caps)], current_weights=current
+    )
+    problem = optimize.MeanVarianceProblem(mu, cov, constraints).fit()
+    return problem.solve(optimize.Objective.MAX_SHARPE)
+
+
+def test_estimator_picked_in_the_page_optimizes_as_the_market_estimates(open_notebook):
+    """The tutorial ends with CAPM returns and "Compare estimators" ticked: each row of the
+    page's side-by-side table is the market's estimate optimized directly; picking
+    "Exponentially weighted" in the Expected returns list redraws the chosen weights as the
+    direct optimization of the market's EWMA returns."""
+    lab_page = open_notebook("06_optimization")
+    page = lab_page.page
+    compare = page.locator(".widget-checkbox", has_text="Compare estimators").first
+    compare.scroll_into_view_if_needed()
+    assert compare.locator("input").is_checked()
+    market, state = load_sample(), example_batch().state
+    cov = market.covariance("ledoit_wolf", window=504)
+
+    def direct(method: str, **options):
+        return _max_sharpe(
+            market, state, market.expected_returns(method, window=504, **options), cov
+        )
+
+    capm, ewma = direct("capm"), direct("ewma")
+    rows = {(r["Estimator"], r["Method"]): r for r in page.evaluate(READ_TABLE, ESTIMATORS_CAPTION)}
+    assert len(rows) == 13 and rows[("Returns", "CAPM")]["Chosen"] == "\u2713"
+    for key, solved in ((("Returns", "CAPM"), capm), (("Returns", "Exponentially weighted"), ewma)):
+        assert _percent(rows[key]["Expected return"]) == pytest.approx(
+            solved.expected_return, abs=5e-5
+        )
+        assert _percent(rows[key]["Volatility"]) == pytest.approx(solved.volatility, abs=5e-5)
+        assert float(rows[key]["Sharpe"]) == pytest.approx(solved.sharpe, abs=5e-3)
+    moved = float((ewma.weights - capm.weights).abs().sum())
+    assert _percent(rows[("Returns", "Exponentially weighted")]["Moved from chosen"]) == (
+        pytest.approx(moved, abs=5e-4)
+    )
+
+    page.locator(".widget-dropdown", has_text="Expected returns").first.locator(
+        "select"
+    ).select_option(label="Exponentially weighted")
+    deadline = time.perf_counter() + 30
+
+    def chosen() -> set[str]:
+        table = page.evaluate(READ_TABLE, ESTIMATORS_CAPTION) or []
+        return {r["Method"] for r in table if r["Chosen"]}
+
+    while "Exponentially weighted" not in chosen() and time.perf_counter() < deadline:
+        page.wait_for_timeout(50)
+    lab_page.wait_kernel_idle()
+    weights = {
+        r["Instrument"]: r["Chosen"] for r in page.evaluate(READ_TABLE, "Weights (% of NAV)")
+    }
+    for iid, weight in ewma.weights.items():
+        assert _percent(weights.get(iid, "0%")) == pytest.approx(weight, abs=5e-5), iid
+    assert lab_page.run_code("print(explorer.model.return_method)").strip() == "ewma"
+    screenshot_widget(lab_page, "06_optimization")
 
 
 def test_allocation_editor_bar_dragged_past_the_cap_turns_red_and_reaches_python(open_notebook):

@@ -575,6 +575,41 @@ def test_risk_contributions_chart(optimization):
     assert list(top.dframe()["instrument"]) == list(data.index[:3])
 
 
+def test_estimator_weights_heatmap():
+    """A cell per estimator and instrument holding its weight; the chosen row marked and its
+    order of holdings on the x axis; a row that could not be solved blank; white text on
+    the dark cells; the largest instruments kept when there are too many."""
+    weights = pd.DataFrame(
+        {"A": [0.10, 0.30, np.nan], "B": [0.60, 0.20, np.nan], "C": [0.30, 0.50, np.nan],
+         "D": [0.0, 0.0, np.nan]},
+        index=["Risk model: Sample", "Risk model: EWMA", "Expected returns: CAPM"],
+    )  # fmt: skip
+    chart = plots.estimator_weights(weights, chosen="Risk model: Sample", objective="max Sharpe")
+    cells = chart.HeatMap.I.dframe().set_index(["estimator", "instrument"])
+    assert len(cells) == 3 * 3  # D is held nowhere: no column
+    assert cells.loc[("\u25b6 Risk model: Sample", "B"), "weight"] == 0.60
+    assert cells.loc[("Risk model: EWMA", "C"), "weight"] == 0.50
+    assert cells.loc[("Risk model: EWMA", "C"), "change"] == pytest.approx(0.20)
+    assert cells.loc["Expected returns: CAPM", "weight"].isna().all()
+    assert _opt(chart, "title") == "Weights of the max Sharpe portfolio under each estimator"
+    fig = hv.render(chart)
+    assert list(fig.x_range.factors) == ["B", "C", "A"]  # the chosen portfolio's order
+    assert list(fig.y_range.factors)[-1] == "\u25b6 Risk model: Sample"  # first row on top
+    assert {"Estimator", "Instrument", "Weight", "Change from the chosen"} <= _tooltip_labels(fig)
+    assert not _legend_labels(fig) and fig.width <= 860
+    dark, light = (chart.Labels.I.dframe(), chart.Labels.II.dframe())
+    assert set(light["text"]) == {"60%", "50%"}  # white text on the darkest cells
+    assert "30%" in set(dark["text"]) and "" in set(dark["text"])  # NaN and 0: no text
+    assert plots.estimator_weights(weights).opts.get().kwargs["height"] == fig.height
+    cut = plots.estimator_weights(weights, top=2)
+    assert set(cut.HeatMap.I.dframe()["instrument"]) == {"B", "C"}
+    assert "largest 2 of 3 instruments" in _opt(cut, "title")
+    with pytest.raises(ValidationError, match="chosen"):
+        plots.estimator_weights(weights, chosen="Risk model: OAS")
+    with pytest.raises(ValidationError, match="one row of weights per estimator"):
+        plots.estimator_weights(pd.DataFrame())
+
+
 def test_correlation_heatmap_in_hrp_order(market):
     corr = market.correlation()
     chart = plots.correlation_heatmap(corr)

@@ -26,9 +26,9 @@ from portlab.reports import check_parameters, find_template, fingerprint, run, r
 
 #: the charts of the portfolio report, as Bokeh figures (the exposures are a grid of four,
 #: the rolling metrics three)
-FIGURES = 15
+FIGURES = 16
 SECTIONS = ("Holdings and exposures", "Risk", "Stress tests", "Rebalancing", "Performance",
-            "Attribution", "Tax lots")  # fmt: skip
+            "Attribution", "Optimization", "Tax lots")  # fmt: skip
 
 
 def _portlab(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -81,7 +81,7 @@ def test_default_report_is_one_offline_file(default_page):
     assert default_page.stat().st_size <= 10 * 1024 * 1024
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']https?:", page)
     assert page.count("Bokeh.safely") >= 1
-    assert len(re.findall(r'data-root-id="', page)) == 10  # one per chart cell output
+    assert len(re.findall(r'data-root-id="', page)) == 11  # one per chart cell output
 
 
 def test_the_page_is_the_same_whatever_ran_before():
@@ -130,6 +130,12 @@ def test_parameters_are_checked_before_any_cell_runs(tmp_path):
     }  # fmt: skip
     with pytest.raises(DataError, match="policy_file: .*missing.yaml: no such file"):
         check_parameters("portfolio", {"policy_file": str(tmp_path / "missing.yaml")})
+    for name in ("portfolio", "backtest"):  # an estimator's name is one of its choices
+        with pytest.raises(ValidationError, match="return_method: 'median' is not one of mean, "):
+            check_parameters(name, {"return_method": "median"})
+        with pytest.raises(ValidationError, match="risk_model: 'lw' is not one of sample, "):
+            check_parameters(name, {"risk_model": "lw"})
+        assert check_parameters(name, {"return_method": "capm", "risk_model": "ewma"})
     with pytest.raises(ValidationError, match="no report template 'portfolo'.*portfolio"):
         find_template("portfolo")
     template = find_template("portfolio").path

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
+import portlab
 from _report_pages import hover_tooltip, open_offline
-from portlab import Coordinator
+from portlab import Coordinator, CovMethod
+from portlab.analytics import optimize as O
 from portlab.analytics import risk
+from portlab.analytics.performance import annualized_return
 from portlab.datasets import example_batch, example_paths, load_sample
 from portlab.engine import load_config
 from portlab.exceptions import ReportError
@@ -61,6 +64,64 @@ def test_portfolio_report_starts_its_history_at_start_and_measures_against_the_b
         method=risk.VaRMethod.MONTE_CARLO, seed=8,
     )  # fmt: skip
     assert other != var
+
+
+def _table_row(page: str, first_cells: tuple[str, ...]) -> list[str]:
+    """The cells of the first table row whose first cells are ``first_cells``."""
+    for row in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S):
+        cells = [
+            re.sub(r"<[^>]+>", "", c).strip()
+            for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)
+        ]
+        if tuple(cells[: len(first_cells)]) == first_cells:
+            return cells
+    raise AssertionError(f"no row {first_cells}")
+
+
+def _max_sharpe(market, state, mu, cov):
+    """The optimizer section's portfolio, written here: long only, 10% per instrument, 30%
+    per sector, turnover from the current holdings."""
+    current = state.weights(market.last_prices).reindex(cov.index, fill_value=0.0)
+    caps = {s: 0.30 for s in market.sectors.unique()}
+    constraints = O.Constraints(
+        bounds=(0.0, 0.10), groups=[(market.sectors, caps)], current_weights=current
+    )
+    return O.MeanVarianceProblem(mu, cov, constraints).fit().solve(O.Objective.MAX_SHARPE)
+
+
+def test_portfolio_report_optimizes_with_the_estimators_it_is_given(tmp_path):
+    """EWMA expected returns and the semicovariance, as of mid-2022: the section's portfolio
+    and its side-by-side rows are the market's estimates optimized directly."""
+    parameters = {"return_method": "ewma", "risk_model": "semicovariance", "as_of": "2022-06-30"}
+    page = run("portfolio", parameters, out=tmp_path / "opt.html", progress=False)
+    text = page.read_text(encoding="utf-8")
+    market, state = load_sample().truncate("2022-06-30"), example_batch().state
+    cov = market.covariance(CovMethod.SEMICOVARIANCE, window=504)
+    chosen = _max_sharpe(market, state, market.expected_returns("ewma", window=504), cov)
+    assert _shown(text, "pl-optimized") == (
+        f"Max Sharpe {chosen.sharpe:.2f}: expected return {100 * chosen.expected_return:.2f}%, "
+        f"volatility {100 * chosen.volatility:.2f}%"
+    )
+    assert _header_value(text, "return_method") == "Exponentially weighted"
+    assert _header_value(text, "risk_model") == "Semicovariance"
+    default = _max_sharpe(
+        market, state, annualized_return(market.returns.iloc[-504:]), market.covariance()
+    )
+    assert default.sharpe != pytest.approx(chosen.sharpe, abs=0.01)  # the estimators matter
+    capm = _max_sharpe(market, state, market.expected_returns("capm", window=504), cov)
+    row = _table_row(text, ("Returns", "CAPM"))
+    assert row[3:7] == [f"{100 * capm.expected_return:.2f}%", f"{100 * capm.volatility:.2f}%",
+                        f"{capm.sharpe:.2f}", f"{100 * capm.turnover:.2f}%"]  # fmt: skip
+    moved = float((capm.weights - chosen.weights).abs().sum())
+    assert row[7] == f"{100 * moved:.2f}%"
+    top = chosen.weights.sort_values(ascending=False, kind="stable").index[:5]
+    assert row[8:13] == [f"{100 * capm.weights[i]:.2f}%" for i in top]
+    lw = _table_row(text, ("Risk", "Ledoit-Wolf"))
+    ewma_lw = _max_sharpe(
+        market, state, market.expected_returns("ewma", window=504), market.covariance()
+    )
+    assert lw[5] == f"{ewma_lw.sharpe:.2f}"
+    assert _table_row(text, ("Returns", "Exponentially weighted"))[2] == "\u2713"
 
 
 def test_a_benchmark_file_and_a_start_too_late_are_reported(tmp_path):
@@ -238,7 +299,8 @@ def test_backtest_report_compares_policies_over_other_dates(tmp_path):
         encoding="utf-8",
     )
     parameters = {"policy_files": [str(tight)], "start": "2021-01-01", "end": "2022-06-30",
-                  "splits": [], "frequency": "ME", "cost": 0.002, "benchmark": "KO"}  # fmt: skip
+                  "splits": [], "frequency": "ME", "cost": 0.002, "benchmark": "KO",
+                  "return_method": "capm", "risk_model": "oracle_approximating"}  # fmt: skip
     page = run("backtest", parameters, out=tmp_path / "bt.html", progress=False)
     text = page.read_text(encoding="utf-8")
     from portlab.reports import load_coordinator
@@ -258,6 +320,23 @@ def test_backtest_report_compares_policies_over_other_dates(tmp_path):
     )
     assert _header_value(text, "benchmark") == "KO"
     assert "No split asked for" in text
+    # the optimizer's portfolio on the first day: CAPM (beta to KO) and OAS, held to the end
+    equity = results["default policy"].equity
+    market = load_sample().with_benchmark("KO")
+    known = market.truncate(equity.index[0])
+    chosen = _max_sharpe(
+        known,
+        portlab.PortfolioState(cash=1_000_000.0),
+        known.expected_returns("capm", window=504),
+        known.covariance(CovMethod.ORACLE_APPROXIMATING, window=504),
+    )
+    held = market.returns.loc[equity.index[0] : equity.index[-1]].iloc[1:]
+    realized = annualized_return(risk.portfolio_returns(chosen.weights, held))
+    assert _shown(text, "pl-optimized") == (
+        "Max Sharpe with the CAPM expected returns and the Oracle approximating risk model: "
+        f"realized return {100 * realized:.2f}% a year"
+    )
+    assert f"(expected {100 * chosen.expected_return:.2f}% on {equity.index[0].date()})" in text
     with pytest.raises(Exception, match="policy_files: .*nope.yaml: no such file"):
         run("backtest", {"policy_files": ["nope.yaml"]}, out=tmp_path / "x.html", progress=False)
 
@@ -273,8 +352,8 @@ def backtest_page(tmp_path_factory) -> Path:
     [
         # the conflicts board, 11 sizing waterfalls, the allocation, the 4 exposure charts
         ("coordination", 17, ("Step", "Instrument")),
-        # the equity curves, one drawdown chart per configuration
-        ("backtest", 2, ("Value of $1", "Date")),
+        # the equity curves, one drawdown chart per configuration, the optimizer's curve
+        ("backtest", 3, ("Value of $1", "Date")),
     ],
 )
 def test_the_pages_draw_offline_in_chromium(

@@ -21,9 +21,10 @@ import pytest
 
 import portlab
 from _builders import apply_decisions, signals_frame, universe
-from portlab import Coordinator, Policy, SizingConfig
+from portlab import Coordinator, CovMethod, Policy, SizingConfig
 from portlab.analytics import attribution as A
 from portlab.analytics import optimize as O
+from portlab.analytics.estimators import ReturnMethod
 from portlab.analytics.performance import annualized_return
 from portlab.datasets import example_batch, load_sample, synthetic
 from portlab.engine import AllocationMode, Resolution
@@ -42,9 +43,12 @@ from portlab.ui import (
     target_request,
 )
 from portlab.ui.base import OUTPUT_NAMES
+from portlab.ui.estimators import ESTIMATOR_COLUMNS
 from portlab.ui.inputs import INPUT_NAMES
 
 MODELS = (PolicyModel, SizingModel, ConflictModel, AttributionModel, OptimizerModel)
+#: the expected-return methods that take the optimizer's risk-free rate
+_RF_METHODS = (ReturnMethod.CAPM, ReturnMethod.MARKET_IMPLIED, ReturnMethod.BLACK_LITTERMAN)
 CONFLICT_REASONS = {"CONFLICT_LOST", "OVERRIDDEN", "NETTED_OUT"}
 
 
@@ -1018,6 +1022,151 @@ def test_optimizer_to_code_reproduces_the_result(objective):
     namespace = _run(model.to_code())
     pd.testing.assert_series_equal(namespace["weights"], model.result.weights, check_names=False)
     pd.testing.assert_frame_equal(namespace["frontier"], model.result.frontier)
+
+
+# ----------------------------------------------------------------- optimizer: the estimators
+
+
+def _direct_mu(market, method, cov, batch, **options):
+    """``market.expected_returns`` for the optimizer's lookback, as a user writes it: the
+    implied methods on an equal-weight market and the given covariance, Black-Litterman's
+    views from the example's signals."""
+    if method in (ReturnMethod.MARKET_IMPLIED, ReturnMethod.BLACK_LITTERMAN):
+        options.update(cov=cov, market_weights=pd.Series(1.0, index=cov.index))
+    if method is ReturnMethod.BLACK_LITTERMAN:
+        options["signals"] = batch.signals
+    return market.expected_returns(method, window=504, **options)
+
+
+def _max_sharpe(market, batch, mu, cov):
+    constraints, _ = _constraints(market, batch, cov)
+    return O.MeanVarianceProblem(mu, cov, constraints).fit().solve(O.Objective.MAX_SHARPE)
+
+
+@pytest.mark.parametrize("method", list(ReturnMethod))
+def test_each_expected_return_method_is_the_markets_estimate(market, batch, method):
+    model = OptimizerModel(return_method=method, span=252, risk_free_rate=0.0)
+    assert model.error is None
+    cov = market.covariance(CovMethod.LEDOIT_WOLF, window=504)
+    options = {"span": 252} if method is ReturnMethod.EWMA else {}
+    if method in (ReturnMethod.CAPM, ReturnMethod.MARKET_IMPLIED, ReturnMethod.BLACK_LITTERMAN):
+        options["risk_free_rate"] = 0.0
+    mu = _direct_mu(market, method, cov, batch, **options)
+    pd.testing.assert_series_equal(model.result.mu, mu, check_exact=True)
+    direct = _max_sharpe(market, batch, mu, cov)
+    pd.testing.assert_series_equal(model.result.weights, direct.weights, atol=1e-12)
+    assert model.result.figures["sharpe"] == pytest.approx(direct.sharpe, abs=1e-12)
+    if method is ReturnMethod.MARKET_IMPLIED:  # the prior's optimum is the market itself
+        assert np.allclose(model.result.weights, 1 / 20, atol=1e-6)
+    if method is ReturnMethod.COMPOUNDED:  # the default: today's historical estimate
+        pd.testing.assert_series_equal(
+            model.result.mu, annualized_return(market.returns.iloc[-504:]), check_names=False
+        )
+
+
+@pytest.mark.parametrize("method", list(CovMethod))
+def test_each_risk_model_is_the_markets_covariance(market, batch, method):
+    model = OptimizerModel(risk_model=method, halflife=42)
+    assert model.error is None
+    options = {"halflife": 42} if method is CovMethod.EWMA else {}
+    cov = market.covariance(method, window=504, **options)
+    pd.testing.assert_frame_equal(model.result.cov, cov, check_exact=True)
+    mu = market.expected_returns(ReturnMethod.COMPOUNDED, window=504)
+    direct = _max_sharpe(market, batch, mu, cov)
+    pd.testing.assert_series_equal(model.result.weights, direct.weights, atol=1e-12)
+    assert model.result.figures["volatility"] == pytest.approx(direct.volatility, abs=1e-12)
+
+
+def test_estimators_side_by_side_are_the_direct_optimizations(market, batch):
+    model = OptimizerModel(return_method=ReturnMethod.CAPM, risk_model=CovMethod.SEMICOVARIANCE)
+    assert model.result.estimators is None  # not asked for: nothing more computed
+    model.compare_estimators = True
+    effect = model.result.estimators
+    figures, weights = effect.figures, effect.weights
+    expected = [("return_method", str(m)) for m in ReturnMethod]
+    expected += [("risk_model", str(m)) for m in CovMethod]
+    assert list(figures.index) == expected and list(figures.columns) == list(ESTIMATOR_COLUMNS)
+    assert list(figures.index[figures["chosen"]]) == [
+        ("return_method", "capm"),
+        ("risk_model", "semicovariance"),
+    ]
+    chosen = model.result.weights
+    for (kind, method), row in figures.iterrows():
+        pair = {"return_method": ReturnMethod.CAPM, "risk_model": CovMethod.SEMICOVARIANCE}
+        pair[kind] = ReturnMethod(method) if kind == "return_method" else CovMethod(method)
+        cov = market.covariance(pair["risk_model"], window=504)
+        rm = pair["return_method"]
+        options = {"risk_free_rate": 0.0} if rm in _RF_METHODS else {}
+        direct = _max_sharpe(market, batch, _direct_mu(market, rm, cov, batch, **options), cov)
+        np.testing.assert_allclose(weights.loc[(kind, method)], direct.weights, atol=1e-12)
+        for name in ("expected_return", "volatility", "sharpe", "turnover", "cost"):
+            assert row[name] == pytest.approx(getattr(direct, name), abs=1e-12), (method, name)
+        moved = float((direct.weights - chosen).abs().sum())
+        assert row["turnover_vs_chosen"] == pytest.approx(moved, abs=1e-12)
+        assert row["note"] == ""
+    assert effect.top_holdings(3) == list(chosen.sort_values(ascending=False).index[:3])
+    table = effect.table(holdings=3)
+    assert table["Method"].iloc[3] == "CAPM" and table["Chosen"].iloc[3] == "\u2713"
+    assert list(table.columns[-3:]) == effect.top_holdings(3)
+
+
+def test_estimators_side_by_side_say_what_they_leave_out(market, batch):
+    bare = portlab.Market(market.prices, sectors=market.sectors)  # no benchmark
+    model = OptimizerModel(market=bare, compare_estimators=True)
+    assert model.error is None
+    notes = model.result.estimators.figures["note"]
+    assert "benchmark" in notes[("return_method", "capm")]
+    assert "risk_aversion" in notes[("return_method", "market_implied")]
+    assert model.result.estimators.weights.loc[("return_method", "capm")].isna().all()
+    assert (notes.drop([("return_method", m) for m in _RF_METHODS]) == "").all()
+    assert "Note" in model.result.estimators.table().columns
+    model.risk_aversion = 2.5  # now the market-implied returns need no benchmark
+    notes = model.result.estimators.figures["note"]
+    assert notes[("return_method", "market_implied")] == ""
+    model.objective = OptimizerObjective.BLACK_LITTERMAN  # its returns are the views'
+    effect = model.result.estimators
+    assert set(effect.figures.index.get_level_values("estimator")) == {"risk_model"}
+    assert any("Black-Litterman" in n for n in effect.notes)
+    model.objective = OptimizerObjective.HRP  # same weights in every row
+    effect = model.result.estimators
+    solved = effect.weights.dropna()  # CAPM: no benchmark, no row
+    assert list(effect.weights.index.difference(solved.index)) == [("return_method", "capm")]
+    assert np.allclose(solved.to_numpy(), model.result.weights.to_numpy()[None, :])
+    assert any("HRP" in n for n in effect.notes)
+
+
+def test_a_change_with_estimators_compared_recomputes_once(market, batch, monkeypatch):
+    model = OptimizerModel(compare_estimators=True)
+    fits = Counter(O.MeanVarianceProblem.fit)
+    monkeypatch.setattr(O.MeanVarianceProblem, "fit", lambda self: fits(self))
+    model.objective = OptimizerObjective.MIN_VOLATILITY  # every problem kept: only solves
+    assert model.error is None and fits.calls == 0
+    model.max_weight = 0.12  # a new problem per estimator: 6 + 7 - 1 (the chosen, shared)
+    assert model.error is None and fits.calls == len(ReturnMethod) + len(CovMethod) - 1
+    with pytest.raises(ValueError):
+        model.return_method = "median"  # not an estimator: refused, nothing changes
+    assert model.return_method is ReturnMethod.COMPOUNDED
+
+
+@pytest.mark.parametrize(
+    ("return_method", "risk_model", "more"),
+    [
+        ("ewma", "ewma", {"span": 126, "halflife": 21}),
+        ("capm", "semicovariance", {"risk_free_rate": 0.02}),
+        ("market_implied", "oracle_approximating", {"risk_aversion": 3.0}),
+        ("black_litterman", "ledoit_wolf_single_factor", {}),
+        ("mean", "sample", {"objective": OptimizerObjective.RISK_PARITY}),
+    ],
+)
+def test_optimizer_to_code_reproduces_each_estimator(return_method, risk_model, more):
+    model = OptimizerModel(return_method=return_method, risk_model=risk_model, **more)
+    assert model.error is None
+    code = model.to_code()
+    assert f"ReturnMethod.{ReturnMethod(return_method).name}" in code
+    assert f"CovMethod.{CovMethod(risk_model).name}" in code
+    namespace = _run(code)
+    pd.testing.assert_series_equal(namespace["mu"], model.result.mu)
+    pd.testing.assert_series_equal(namespace["weights"], model.result.weights, check_names=False)
 
 
 # --------------------------------------------------------------------------- other markets

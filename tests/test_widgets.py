@@ -22,9 +22,10 @@ import pandas as pd
 import pytest
 
 import portlab
-from portlab import Coordinator, Policy, SizingConfig
+from portlab import Coordinator, CovMethod, Policy, SizingConfig
 from portlab.analytics import attribution as A
 from portlab.analytics import optimize as O
+from portlab.analytics.estimators import ReturnMethod
 from portlab.analytics.performance import annualized_return
 from portlab.datasets import example_batch, load_sample
 from portlab.engine import AllocationMode, Resolution
@@ -46,6 +47,7 @@ from portlab.widgets import (
     PolicyTuner,
     SizingWhatIf,
 )
+from portlab.widgets.optimizer_explorer import HOLDINGS_SHOWN
 
 WIDGETS = (PolicyTuner, SizingWhatIf, ConflictExplorer, AttributionExplorer, OptimizerExplorer)
 
@@ -486,6 +488,70 @@ def test_optimizer_slider_equals_the_analytics_and_infeasible_keeps_the_table(
     assert w.result.weights.max() <= 0.08 + 1e-9
 
 
+def test_optimizer_estimator_picked_and_estimators_side_by_side(market, batch, computes):
+    """The expected-return list gives the optimizer that estimator's numbers (the market's
+    estimate and the same optimization, written here); ticking "Compare estimators" shows
+    every estimator's portfolio, each row the direct optimization under that estimator,
+    and a heatmap of their weights."""
+    w = OptimizerExplorer()
+    assert w.result.estimators is None and w.estimators_html not in w.results.children
+    w.controls_by_name["return_method"].value = ReturnMethod.EWMA
+    assert computes[OptimizerExplorer].calls == 2 and w.model.return_method is ReturnMethod.EWMA
+    cov = market.covariance(CovMethod.LEDOIT_WOLF, window=504)
+    current = batch.state.weights(market.last_prices).reindex(cov.index, fill_value=0.0)
+    constraints = O.Constraints(
+        bounds=(0.0, 0.10),
+        groups=[(market.sectors, {s: 0.30 for s in market.sectors.unique()})],
+        current_weights=current,
+    )
+
+    def direct(mu, cov):
+        return O.MeanVarianceProblem(mu, cov, constraints).fit().solve(O.Objective.MAX_SHARPE)
+
+    ewma = direct(market.expected_returns("ewma", window=504, span=500), cov)
+    shown = tables(w.weights_html.value)[1].set_index("Instrument")
+    for iid, weight in ewma.weights.items():
+        if abs(weight) > 1e-9:
+            assert num(shown.loc[str(iid), "Chosen"]) == pytest.approx(weight, abs=5e-5)
+    assert f">{ewma.sharpe:,.2f}<" in w.figures_html.value
+    assert "Exponentially weighted" in w.figures_html.value
+
+    w.controls_by_name["compare_estimators"].value = True
+    assert computes[OptimizerExplorer].calls == 3
+    assert w.estimators_html in w.results.children
+    table = tables(w.estimators_html.value)[0]
+    assert len(table) == len(ReturnMethod) + len(CovMethod)
+    rows = table.set_index(["Estimator", "Method"])
+    assert rows.loc[("Returns", "Exponentially weighted"), "Chosen"] == "\u2713"
+    assert rows.loc[("Risk", "Ledoit-Wolf"), "Chosen"] == "\u2713"
+    capm = direct(market.expected_returns("capm", window=504, risk_free_rate=0.0), cov)
+    semi = market.covariance(CovMethod.SEMICOVARIANCE, window=504)
+    semi_ewma = direct(market.expected_returns("ewma", window=504, span=500), semi)
+    for key, solved in ((("Returns", "CAPM"), capm), (("Risk", "Semicovariance"), semi_ewma)):
+        row = rows.loc[key]
+        assert num(row["Expected return"]) == pytest.approx(solved.expected_return, abs=5e-5)
+        assert num(row["Volatility"]) == pytest.approx(solved.volatility, abs=5e-5)
+        assert num(row["Sharpe"]) == pytest.approx(solved.sharpe, abs=5e-3)
+        moved = float((solved.weights - ewma.weights).abs().sum())
+        assert num(row["Moved from chosen"]) == pytest.approx(moved, abs=5e-4)
+        for iid in table.columns[-HOLDINGS_SHOWN:]:
+            assert num(row[iid]) == pytest.approx(solved.weights[iid], abs=5e-4), (key, iid)
+    assert list(table.columns[-HOLDINGS_SHOWN:]) == list(
+        ewma.weights.sort_values(ascending=False, kind="stable").index[:HOLDINGS_SHOWN]
+    )
+    heat = next(s for s in chart_sources(w, "estimators") if "zvalues" in s.data)  # the cells
+    cells = pd.DataFrame({k: list(heat.data[k]) for k in ("instrument", "estimator", "zvalues")})
+    capm_cells = cells[cells["estimator"] == "Expected returns: CAPM"].set_index("instrument")
+    assert len(capm_cells) == len(set(cells["instrument"])) > HOLDINGS_SHOWN
+    for iid, weight in capm_cells["zvalues"].items():
+        assert weight == pytest.approx(capm.weights[iid], abs=1e-12)
+    assert "\u25b6 Expected returns: Exponentially weighted" in set(cells["estimator"])
+    w.controls_by_name["risk_model"].value = CovMethod.SEMICOVARIANCE
+    assert computes[OptimizerExplorer].calls == 4
+    assert w.slots["estimators"].last is ChartUpdate.UPDATED  # the same chart, new numbers
+    assert w.result.weights.equals(semi_ewma.weights)
+
+
 def test_optimizer_frontier_click_and_optional_constraints(computes):
     w = OptimizerExplorer()
     chart = next(c for c in walk(w) if type(c).__name__ == "BokehModel")
@@ -641,6 +707,11 @@ def test_optimizer_frontier_in_place_and_a_tap_after_the_update(computes):
         (ConflictExplorer, {}, {"resolution": Resolution.NET}),
         (AttributionExplorer, {}, {"grouping": "INSTRUMENT", "linking": A.Linking.GRAP}),
         (OptimizerExplorer, {}, {"objective": OptimizerObjective.HRP, "max_weight": 0.08}),
+        (
+            OptimizerExplorer,
+            {"compare_estimators": True},
+            {"risk_model": CovMethod.EWMA, "objective": OptimizerObjective.BLACK_LITTERMAN},
+        ),
     ],
 )
 def test_an_update_in_place_draws_what_a_fresh_render_draws(cls, start, change):

@@ -27,7 +27,8 @@ Coordination
 Optimization and risk
     :func:`frontier`: the efficient frontier with the current and chosen portfolios;
     :func:`risk_contributions`: each instrument's share of the volatility;
-    :func:`correlation_heatmap`: correlations in the leaf order of HRP's clustering tree.
+    :func:`correlation_heatmap`: correlations in the leaf order of HRP's clustering tree;
+    :func:`estimator_weights`: one objective's weights under each estimator, side by side.
 Attribution and performance
     :func:`brinson_effects`, :func:`attribution_waterfall` (benchmark return → allocation →
     selection → interaction → portfolio return), :func:`linked_effects` (over time);
@@ -67,7 +68,13 @@ __getattr__, __dir__, __all__ = attach(
         ],
         "_conflicts": ["CONFLICT_COLUMNS", "ConflictRole", "conflict_table", "conflicts"],
         "_exposures": ["EXPOSURE_COLUMNS", "Measure", "exposure_table", "exposures"],
-        "_optimize": ["correlation_heatmap", "frontier", "frontier_point", "risk_contributions"],
+        "_optimize": [
+            "correlation_heatmap",
+            "estimator_weights",
+            "frontier",
+            "frontier_point",
+            "risk_contributions",
+        ],
         "_performance": ["equity_curve", "performance", "underwater"],
         "_setup": ["extension", "on_canvas", "to_bokeh"],
         "_sweep": ["on_scenario_tap", "sweep_heatmap"],

@@ -1,4 +1,5 @@
-"""Optimization charts: the efficient frontier, risk contributions, correlations in HRP order."""
+"""Optimization charts: the efficient frontier, risk contributions, correlations in HRP order,
+the weights of one objective's portfolio under each estimator."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from portlab.plots._style import (
     MAX_WIDTH,
     NUMBER,
     PCT,
+    SIGNED_PCT,
+    TEXT_COLOR,
     finish,
     hover,
     largest,
@@ -25,7 +28,13 @@ from portlab.plots._style import (
 )
 from portlab.plots.palette import Palette
 
-__all__ = ["correlation_heatmap", "frontier", "frontier_point", "risk_contributions"]
+__all__ = [
+    "correlation_heatmap",
+    "estimator_weights",
+    "frontier",
+    "frontier_point",
+    "risk_contributions",
+]
 
 #: the metric columns of :func:`portlab.analytics.optimize.efficient_frontier`'s table
 FRONTIER_METRICS = ("target_return", "expected_return", "volatility", "sharpe")
@@ -331,4 +340,131 @@ def correlation_heatmap(
         hover_tooltips=hover(
             [("Instrument", "x", ""), ("With", "y", ""), ("Correlation", "correlation", "{0.00}")]
         ),
+    )
+
+
+#: a weight below this is written as nothing in its cell (the cell stays white)
+_SHOWN_WEIGHT = 0.0005
+#: cells at least this fraction of the largest weight are dark: their text is white
+_DARK_CELL = 0.55
+#: pixels per row of :func:`estimator_weights`
+_ROW_PX = 26
+#: rows :func:`estimator_weights` leaves room for by default: every expected-return method
+#: and risk model (6 + 7), so that a chart updated in place with fewer keeps its size
+ESTIMATOR_ROWS = 13
+
+
+def estimator_weights(
+    weights: pd.DataFrame,
+    *,
+    chosen: str | None = None,
+    objective: str = "",
+    top: int | None = MAX_BARS,
+    rows: int = ESTIMATOR_ROWS,
+) -> hv.Overlay:
+    """The weights of one objective's portfolio under each estimator: a row per estimator,
+    a column per instrument, each cell coloured and labelled by the weight.
+
+    Parameters
+    ----------
+    weights : DataFrame
+        One row per portfolio, labelled by its estimator (text, e.g.
+        :meth:`EstimatorEffect.labels() <portlab.ui.estimators.EstimatorEffect.labels>`), one
+        column per instrument, weights as fractions of NAV. A row of NaN (an estimator
+        under which the objective could not be solved) stays blank.
+    chosen : str, optional
+        The label of the chosen portfolio's row: marked ``▶`` and the columns put in the
+        order of its weights (largest first); the tooltips give each weight's change from it.
+    objective : str
+        The objective's name, for the title (``"max Sharpe"``).
+    top : int or None, default 30
+        Show only the instruments with the ``top`` largest weights in any row (the title
+        then says "largest N of M"); None shows every instrument held in some row.
+    rows : int, default 13
+        The chart is as tall as this many rows (or as ``weights`` has, if more) and always
+        as wide as a results column, so that it keeps its size when a widget updates it in
+        place with fewer rows or instruments.
+
+    Returns
+    -------
+    holoviews.Overlay
+        ``HeatMap`` (keys ``instrument`` and ``estimator``, the first row at the top; values
+        ``weight`` and ``change``, the weight less the chosen portfolio's, NaN without
+        ``chosen``) and ``Labels`` (the weights in percent; empty cells unlabelled).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> w = pd.DataFrame({"A": [0.6, 0.5], "B": [0.4, 0.5], "C": [0.0, 0.0]},
+    ...                  index=["Risk model: Sample", "Risk model: EWMA"])
+    >>> chart = estimator_weights(w, chosen="Risk model: Sample", objective="max Sharpe")
+    >>> chart.HeatMap.I.dframe()[["instrument", "estimator", "weight", "change"]].values.tolist()[-1]
+    ['B', 'Risk model: EWMA', 0.5, 0.09999999999999998]
+    >>> chart.opts.get().kwargs["title"]
+    'Weights of the max Sharpe portfolio under each estimator'
+    """
+    if not isinstance(weights, pd.DataFrame) or weights.empty:
+        raise ValidationError("weights: expected a DataFrame, one row of weights per estimator")
+    if not weights.index.is_unique:
+        raise ValidationError("weights: each estimator's row needs its own label")
+    if chosen is not None and chosen not in weights.index:
+        raise ValidationError(f"chosen: {chosen!r} is not a row of weights")
+    frame = weights.astype(float)
+    labels = [str(i) for i in frame.index]
+    held = frame.columns[(frame.abs().fillna(0.0) > _SHOWN_WEIGHT).any()]
+    size = frame[held].abs().max()
+    keep = list(largest(size, top))
+    if chosen is not None:  # the chosen portfolio's order, then the others' by size
+        base = frame.loc[chosen, keep].fillna(0.0)
+        keep = list(base.sort_values(ascending=False, kind="stable").index)
+    base_row = frame.loc[chosen, keep] if chosen is not None else None
+    shown = {label: ("\u25b6 " if label == str(chosen) else "") + label for label in labels}
+    cells = []
+    for label, (_, row) in zip(labels, frame[keep].iterrows(), strict=True):
+        for instrument in keep:
+            w = float(row[instrument])
+            change = float("nan") if base_row is None else w - float(base_row[instrument])
+            text = pct_text(w, 0 if abs(w) >= 0.0995 else 1) if abs(w) > _SHOWN_WEIGHT else ""
+            cells.append((str(instrument), shown[label], w, change, text))
+    data = pd.DataFrame(cells, columns=["instrument", "estimator", "weight", "change", "text"])
+    data = data.astype({"instrument": object, "estimator": object, "text": object})
+    kdims = [
+        hv.Dimension("instrument", values=[str(i) for i in keep]),
+        hv.Dimension("estimator", values=[shown[x] for x in labels][::-1]),
+    ]
+    high = float(data["weight"].abs().max()) if data["weight"].notna().any() else 0.01
+    tips = [("Estimator", "estimator", ""), ("Instrument", "instrument", ""),
+            ("Weight", "weight", PCT)]  # fmt: skip
+    if chosen is not None:
+        tips.append(("Change from the chosen", "change", SIGNED_PCT))
+    heat = hv.HeatMap(data, kdims, ["weight", "change"]).opts(
+        cmap="Blues",
+        clim=(0.0, max(high, 1e-6)),
+        colorbar=False,
+        hover_tooltips=hover(tips),
+        tools=["hover"],
+        show_grid=False,
+        backend=BACKEND,
+    )
+    # dark text on light cells, white on dark ones (both layers always there, so that an
+    # update in place keeps the chart's structure)
+    dark = data["weight"].abs().fillna(0.0) >= _DARK_CELL * high
+    text = [
+        hv.Labels(data[~dark if colour == TEXT_COLOR else dark], kdims, "text").opts(
+            text_font_size="7pt", text_color=colour, backend=BACKEND
+        )
+        for colour in (TEXT_COLOR, "white")
+    ]
+    cut = shown_text(len(keep), len(held), "instruments")
+    what = f"the {objective} portfolio" if objective else "the portfolio"
+    title = f"Weights of {what} under each estimator" + (f"\n({cut})" if cut else "")
+    return overlay_opts(
+        heat * text[0] * text[1],
+        title=title,
+        legend=False,
+        xlabel="Instrument (% of NAV held)",
+        ylabel="",
+        xrotation=90 if len(keep) > 12 else 0,
+        width=MAX_WIDTH,
+        height=int(_ROW_PX * max(len(labels), rows) + 110),
     )

@@ -23,6 +23,27 @@ CELL_TIMEOUT_S = 600
 #: is checked to exist before any cell runs (None, or "" where a template allows it, is none)
 FILE_SUFFIXES = ("_file", "_files")
 
+#: parameters whose value names an estimator, checked against the estimator's choices before
+#: any cell runs: parameter -> the enumeration's import path (module, name)
+CHOICES = {
+    "return_method": ("portlab.analytics.estimators", "ReturnMethod"),
+    "risk_model": ("portlab.market", "CovMethod"),
+}
+
+
+def _check_choice(name: str, value: Any) -> None:
+    """ValidationError unless ``value`` is None or a value of the enumeration of
+    :data:`CHOICES` ``[name]`` (the message lists them)."""
+    import importlib
+
+    module, enum_name = CHOICES[name]
+    kind = getattr(importlib.import_module(module), enum_name)
+    try:
+        kind(value)
+    except ValueError:
+        choices = ", ".join(str(m) for m in kind)
+        raise ValidationError(f"parameter {name}: {value!r} is not one of {choices}") from None
+
 
 @dataclass(frozen=True)
 class Parameter:
@@ -75,9 +96,19 @@ def check_parameters(template: Template | str, values: Mapping[str, Any]) -> dic
     Raises
     ------
     ValidationError
-        An unknown parameter (the message lists the template's), a value of the wrong type.
+        An unknown parameter (the message lists the template's), a value of the wrong type,
+        an estimator's name that is not one (:data:`CHOICES`; the message lists them).
     DataError
         A file parameter naming a file that does not exist.
+
+    Examples
+    --------
+    >>> check_parameters("portfolio", {"return_method": "capm", "confidence": 0.95})
+    {'return_method': 'capm', 'confidence': 0.95}
+    >>> check_parameters("portfolio", {"risk_model": "median"})
+    Traceback (most recent call last):
+    ...
+    portlab.exceptions.ValidationError: parameter risk_model: 'median' is not one of sample, ledoit_wolf, ewma, semicovariance, ledoit_wolf_single_factor, ledoit_wolf_constant_correlation, oracle_approximating
     """
     from portlab.exceptions import DataError
 
@@ -91,6 +122,8 @@ def check_parameters(template: Template | str, values: Mapping[str, Any]) -> dic
                 + ", ".join(known)
             )
         checked[name] = known[name].check(value)
+        if name in CHOICES and value is not None:
+            _check_choice(name, value)
     for name, value in checked.items():
         if name.endswith(FILE_SUFFIXES) or name == "market":
             for path in _input_files({name: value}):

@@ -15,8 +15,9 @@ widgets (:mod:`portlab.widgets`) and the Panel dashboards build on these classes
                         beat them, allocation across opportunities, binding limits
 :class:`AttributionModel`  period, grouping, Brinson method, linking → effects by group,
                         totals, the attribution waterfall, linked effects over time
-:class:`OptimizerModel`  objective, caps, turnover, costs → chosen weights and figures, the
-                        efficient frontier, the current portfolio's point
+:class:`OptimizerModel`  objective, estimators, caps, turnover, costs → chosen weights and
+                        figures, the efficient frontier, the current portfolio's point, the
+                        portfolio under each estimator side by side
 :class:`BookModel`      as-of date, VaR method and confidence, window, attribution period →
                         the book, limits, risk, stress, performance, attribution,
                         rebalancing and tax lots as of that date (the PM dashboard)
@@ -55,6 +56,7 @@ __getattr__, __dir__, __all__ = attach(
         "base": ["OUTPUT_NAMES", "ViewModel", "one_line"],
         "cache": ["CachedOutcome", "OutcomeCache"],
         "editor": ["decision_rows", "rejection_rows"],
+        "estimators": ["ESTIMATOR_COLUMNS", "EstimatorEffect", "EstimatorKind", "estimator_label"],
         "book": ["BookModel", "BookOutcome"],
         "conflicts": ["ConflictModel", "ConflictOutcome"],
         "coordination": ["configured"],

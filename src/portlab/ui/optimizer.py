@@ -3,15 +3,27 @@ efficient frontier, and where the current portfolio and the chosen one sit.
 
 Inputs (documented, built by portlab calls only):
 
-* **expected returns**: the annualised historical return of each instrument over the last
-  ``lookback`` trading days (:func:`portlab.analytics.performance.annualized_return`,
-  geometric); under Black-Litterman, the posterior of an equal-weight market-implied prior
-  (:func:`~portlab.analytics.optimize.market_implied_prior`) updated by one view per signalled
-  instrument (:func:`~portlab.analytics.optimize.views_from_signals`, Idzorek confidences);
-* **covariance**: ``market.covariance(window=lookback)`` (annualised Ledoit-Wolf; a market
-  built with a given covariance returns it at the default window of 504 days);
+* **expected returns**: ``market.expected_returns(return_method, window=lookback, ...)``
+  (:meth:`portlab.Market.expected_returns`) over the last ``lookback`` trading days; the
+  default, ``"compounded"``, is each instrument's geometric annual return (the same numbers as
+  :func:`portlab.analytics.performance.annualized_return`). ``"ewma"`` takes ``span``;
+  ``"capm"`` the ``risk_free_rate``; ``"market_implied"`` and ``"black_litterman"`` (views
+  from the signals) an equal-weight market portfolio, the covariance below, ``risk_aversion``
+  (None: implied by the market's benchmark) and the ``risk_free_rate``. Under the objective
+  BLACK_LITTERMAN they are instead the posterior of an equal-weight market-implied prior
+  (:func:`~portlab.analytics.optimize.market_implied_prior`) updated by one view per
+  signalled instrument (:func:`~portlab.analytics.optimize.views_from_signals`, Idzorek
+  confidences), with its posterior covariance;
+* **covariance**: ``market.covariance(risk_model, window=lookback)``
+  (:meth:`portlab.Market.covariance`, annualised; the default ``"ledoit_wolf"`` -- a market
+  built with a given covariance returns it at the default window of 504 days; ``"ewma"``
+  takes ``halflife``);
 * **current portfolio**: the state's weights at the market's last prices; turnover and costs
   are measured from it.
+
+With ``compare_estimators`` the outcome also holds the chosen objective's portfolio under
+every expected-return method and every risk model, side by side
+(:class:`~portlab.ui.estimators.EstimatorEffect`).
 
 The frontier, max Sharpe, min volatility and the targets come from one
 :class:`~portlab.analytics.optimize.MeanVarianceProblem`, kept between changes that do not
@@ -29,6 +41,9 @@ True
 >>> model.max_weight = 0.02                                   # 20 assets x 2% < 100%
 >>> model.error
 'infeasible constraints: max weight 0.02 × 20 assets = 0.40 < budget 1.00'
+>>> model.set(max_weight=0.10, objective="MAX_SHARPE", return_method="capm")
+>>> model.result.mu.name, model.result.cov.attrs["method"]
+('capm', 'ledoit_wolf')
 """
 
 from __future__ import annotations
@@ -37,9 +52,11 @@ import enum
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 import param
 
+from portlab.analytics.estimators import ReturnMethod
 from portlab.analytics.optimize import (
     FIGURE_NAMES,
     Constraints,
@@ -51,10 +68,11 @@ from portlab.analytics.optimize import (
     market_implied_prior,
     views_from_signals,
 )
-from portlab.analytics.performance import annualized_return
-from portlab.exceptions import ValidationError
-from portlab.ui.base import ViewModel
+from portlab.exceptions import PortlabError, ValidationError
+from portlab.market import CovMethod
+from portlab.ui.base import ViewModel, one_line
 from portlab.ui.codegen import literal, script
+from portlab.ui.estimators import ESTIMATOR_COLUMNS, EstimatorEffect, EstimatorKind
 
 __all__ = ["MEAN_VARIANCE", "OptimizerModel", "OptimizerObjective", "OptimizerOutcome"]
 
@@ -110,6 +128,10 @@ class OptimizerOutcome:
     constraints : Constraints
     notes : tuple of str
         What the objective ignores (HRP: the constraints).
+    estimators : EstimatorEffect or None
+        With ``compare_estimators``: the objective's portfolio under every expected-return
+        method and every risk model (:class:`~portlab.ui.estimators.EstimatorEffect`); None
+        otherwise.
     """
 
     objective: OptimizerObjective
@@ -122,6 +144,7 @@ class OptimizerOutcome:
     cov: pd.DataFrame
     constraints: Constraints
     notes: tuple[str, ...]
+    estimators: EstimatorEffect | None = None
 
     @property
     def chosen_point(self) -> dict[str, Any]:
@@ -147,11 +170,20 @@ class _Problem:
     frontiers: dict[int, pd.DataFrame]
 
 
+#: problems kept between changes: the chosen estimators' and, with ``compare_estimators``,
+#: one per other expected-return method and risk model
+_CACHED_PROBLEMS = 2 + len(ReturnMethod) + len(CovMethod)
+#: the longest line :meth:`OptimizerModel.to_code` writes on one line
+_LINE = 99
+
+
 class OptimizerModel(ViewModel):
-    """Optimizer explorer: objective, per-asset cap, sector caps, turnover limit and costs.
+    """Optimizer explorer: objective, estimators, per-asset cap, sector caps, turnover limit
+    and costs.
 
     Result (:class:`OptimizerOutcome`): the chosen weights and their figures, the efficient
-    frontier under the same constraints, and the current portfolio's weights and figures.
+    frontier under the same constraints, the current portfolio's weights and figures and,
+    with ``compare_estimators``, the objective's portfolio under each estimator.
     """
 
     objective = param.Selector(
@@ -205,6 +237,45 @@ class OptimizerModel(ViewModel):
     lookback = param.Integer(
         504, bounds=(60, None), softbounds=(126, 2520), doc="Trading days of history used."
     )
+    return_method = param.Selector(
+        default=ReturnMethod.COMPOUNDED,
+        objects=list(ReturnMethod),
+        doc="Expected-return estimator (Market.expected_returns); not used by the objective "
+        "BLACK_LITTERMAN, whose returns are the signals' posterior.",
+    )
+    risk_model = param.Selector(
+        default=CovMethod.LEDOIT_WOLF,
+        objects=list(CovMethod),
+        doc="Covariance estimator (Market.covariance).",
+    )
+    span = param.Integer(
+        500,
+        bounds=(1, None),
+        softbounds=(21, 1008),
+        step=21,
+        doc="Expected returns 'ewma': span of the exponential weights, in trading days.",
+    )
+    halflife = param.Integer(
+        63,
+        bounds=(1, None),
+        softbounds=(5, 252),
+        step=1,
+        doc="Risk model 'ewma': half-life of the exponential weights, in trading days.",
+    )
+    risk_aversion = param.Number(
+        None,
+        bounds=(0.0, None),
+        inclusive_bounds=(False, True),
+        allow_None=True,
+        softbounds=(0.5, 10.0),
+        doc="Expected returns 'market_implied' and 'black_litterman': the market's risk "
+        "aversion δ (None: implied by the market's benchmark).",
+    )
+    compare_estimators = param.Boolean(
+        False,
+        doc="Also solve the objective under every expected-return method and every risk model "
+        "(OptimizerOutcome.estimators; up to 13 more problems per change).",
+    )
     n_points = param.Integer(30, bounds=(2, 200), doc="Points of the efficient frontier.")
     frontier_point = param.Integer(
         None, bounds=(0, None), allow_None=True, doc="FRONTIER_POINT: the point chosen."
@@ -223,6 +294,12 @@ class OptimizerModel(ViewModel):
         "lookback",
         "n_points",
         "frontier_point",
+        "return_method",
+        "risk_model",
+        "span",
+        "halflife",
+        "risk_aversion",
+        "compare_estimators",
     )
 
     def _prepare(self, settings: dict[str, Any]) -> dict[str, Any]:
@@ -235,13 +312,24 @@ class OptimizerModel(ViewModel):
 
     # -- the problem (cached) ------------------------------------------------------------------
 
-    def _key(self) -> tuple[tuple, tuple]:
+    @property
+    def _estimators(self) -> tuple[ReturnMethod, CovMethod]:
+        return ReturnMethod(self.return_method), CovMethod(self.risk_model)
+
+    def _key(self, return_method: ReturnMethod, risk_model: CovMethod) -> tuple[tuple, tuple]:
         bl = self._objective is OptimizerObjective.BLACK_LITTERMAN
-        refs = (self.market, self.state, self.signals if bl else None)
+        views = bl or return_method is ReturnMethod.BLACK_LITTERMAN
+        implied = (ReturnMethod.MARKET_IMPLIED, ReturnMethod.BLACK_LITTERMAN)
+        refs = (self.market, self.state, self.signals if views else None)
         key = (
             *(id(r) for r in refs),
             bl,
+            None if bl else return_method,
+            risk_model,
             self.lookback,
+            self.span if return_method is ReturnMethod.EWMA and not bl else None,
+            self.halflife if risk_model is CovMethod.EWMA else None,
+            self.risk_aversion if return_method in implied and not bl else None,
             self.max_weight,
             self.sector_cap,
             self.max_turnover,
@@ -250,28 +338,56 @@ class OptimizerModel(ViewModel):
         )
         return key, refs
 
-    def _problem(self) -> _Problem:
-        key, refs = self._key()
+    def _problem(self, return_method: ReturnMethod, risk_model: CovMethod) -> _Problem:
+        key, refs = self._key(return_method, risk_model)
         hit = self._cache.get(key)
         if hit is not None and all(a is b for a, b in zip(hit[0], refs, strict=True)):
             return hit[1]
-        built = self._build()
-        if len(self._cache) >= 4:
+        built = self._build(return_method, risk_model)
+        if len(self._cache) >= _CACHED_PROBLEMS:
             self._cache.pop(next(iter(self._cache)))
         self._cache[key] = (refs, built)
         return built
 
-    def _build(self) -> _Problem:
+    def _covariance_options(self, risk_model: CovMethod) -> dict[str, Any]:
+        return {"halflife": self.halflife} if risk_model is CovMethod.EWMA else {}
+
+    def _return_options(self, return_method: ReturnMethod) -> dict[str, Any]:
+        """The keyword arguments of ``market.expected_returns`` besides the covariance, the
+        market weights and the signals (which :meth:`_build` adds where the method takes
+        them)."""
+        if return_method is ReturnMethod.EWMA:
+            return {"span": self.span}
+        if return_method is ReturnMethod.CAPM:
+            return {"risk_free_rate": self.risk_free_rate}
+        if return_method in (ReturnMethod.MARKET_IMPLIED, ReturnMethod.BLACK_LITTERMAN):
+            given = {"risk_aversion": self.risk_aversion, "risk_free_rate": self.risk_free_rate}
+            return {k: v for k, v in given.items() if v is not None}
+        return {}
+
+    def _build(self, return_method: ReturnMethod, risk_model: CovMethod) -> _Problem:
         """Exactly the calls :meth:`to_code` writes, in the same order."""
         market = self.market
         returns = market.returns.iloc[-self.lookback :]
-        cov = market.covariance(window=self.lookback)
+        cov = market.covariance(
+            risk_model, window=self.lookback, **self._covariance_options(risk_model)
+        )
         if self._objective is OptimizerObjective.BLACK_LITTERMAN:
             views, confidences = views_from_signals(self.signals)
             prior = market_implied_prior(cov, pd.Series(1.0, index=cov.index))
             mu, cov = black_litterman(cov, prior, views, omega="idzorek", confidences=confidences)
         else:
-            mu = annualized_return(returns)
+            given: dict[str, Any] = {}
+            if return_method in (ReturnMethod.MARKET_IMPLIED, ReturnMethod.BLACK_LITTERMAN):
+                given = {"cov": cov, "market_weights": pd.Series(1.0, index=cov.index)}
+            if return_method is ReturnMethod.BLACK_LITTERMAN:
+                given["signals"] = self.signals
+            mu = market.expected_returns(
+                return_method,
+                window=self.lookback,
+                **self._return_options(return_method),
+                **given,
+            )
         current = self.state.weights(market.last_prices).reindex(cov.index, fill_value=0.0)
         constraints = Constraints(
             bounds=(0.0, self.max_weight),
@@ -291,12 +407,15 @@ class OptimizerModel(ViewModel):
 
     # -- computation ----------------------------------------------------------------------------
 
-    def _compute(self) -> OptimizerOutcome:
-        p = self._problem()
-        objective = self._objective
+    def _frontier(self, p: _Problem) -> pd.DataFrame:
         frontier = p.frontiers.get(self.n_points)
         if frontier is None:
             frontier = p.frontiers[self.n_points] = p.problem.frontier(self.n_points)
+        return frontier
+
+    def _solve(self, p: _Problem) -> tuple[pd.Series, pd.Series, tuple[str, ...]]:
+        """The objective's weights on the problem ``p``, their figures, and notes."""
+        objective = self._objective
         notes: tuple[str, ...] = ()
         if objective in MEAN_VARIANCE:
             target = {
@@ -304,27 +423,36 @@ class OptimizerModel(ViewModel):
                 OptimizerObjective.TARGET_RISK: self.target_risk,
             }.get(objective)
             solved = p.problem.solve(MEAN_VARIANCE[objective], target=target)
-            weights = solved.weights
             figures = pd.Series(
                 {name: float(getattr(solved, name)) for name in FIGURE_NAMES}, name="figures"
             )
+            return solved.weights, figures, notes
+        if objective is OptimizerObjective.RISK_PARITY:
+            weights = constrained_risk_budgeting(p.cov, constraints=p.constraints)
+        elif objective is OptimizerObjective.HRP:
+            weights = hrp(p.returns)
+            notes = ("HRP ignores the weight and sector caps, the turnover limit and costs",)
         else:
-            if objective is OptimizerObjective.RISK_PARITY:
-                weights = constrained_risk_budgeting(p.cov, constraints=p.constraints)
-            elif objective is OptimizerObjective.HRP:
-                weights = hrp(p.returns)
-                notes = ("HRP ignores the weight and sector caps, the turnover limit and costs",)
-            else:
-                point = self.frontier_point
-                if point is None or not 0 <= point < len(frontier):
-                    raise ValidationError(
-                        f"frontier_point must be a point of the frontier, 0 to "
-                        f"{len(frontier) - 1}; got {point}"
-                    )
-                weights = frontier.loc[point, p.mu.index].rename("weight")
-            figures = self._figures(weights, p)
+            frontier = self._frontier(p)
+            point = self.frontier_point
+            if point is None or not 0 <= point < len(frontier):
+                raise ValidationError(
+                    f"frontier_point must be a point of the frontier, 0 to "
+                    f"{len(frontier) - 1}; got {point}"
+                )
+            weights = frontier.loc[point, p.mu.index].rename("weight")
+        return weights, self._figures(weights, p), notes
+
+    def _compute(self) -> OptimizerOutcome:
+        return_method, risk_model = self._estimators
+        p = self._problem(return_method, risk_model)
+        frontier = self._frontier(p)
+        weights, figures, notes = self._solve(p)
+        if self._objective is OptimizerObjective.BLACK_LITTERMAN:
+            notes += ("Black-Litterman: the expected returns are the signals' posterior",)
+        effect = self._compare(weights) if self.compare_estimators else None
         return OptimizerOutcome(
-            objective=objective,
+            objective=self._objective,
             weights=weights,
             figures=figures,
             frontier=frontier,
@@ -334,7 +462,63 @@ class OptimizerModel(ViewModel):
             cov=p.cov,
             constraints=p.constraints,
             notes=notes,
+            estimators=effect,
         )
+
+    def _compare(self, chosen: pd.Series) -> EstimatorEffect:
+        """The objective solved under each other estimator (one varied at a time); a row
+        that cannot be solved keeps NaN numbers and says why in its ``note``."""
+        return_method, risk_model = self._estimators
+        objective = self._objective
+        kinds: list[tuple[EstimatorKind, list[Any]]] = []
+        notes: list[str] = []
+        if objective is OptimizerObjective.BLACK_LITTERMAN:
+            notes.append(
+                "Black-Litterman takes its expected returns from the signals' views: only the "
+                "risk models are compared"
+            )
+        else:
+            kinds.append((EstimatorKind.RETURN_METHOD, list(ReturnMethod)))
+        kinds.append((EstimatorKind.RISK_MODEL, list(CovMethod)))
+        if objective is OptimizerObjective.HRP:
+            notes.append(
+                "HRP's weights use neither estimator (it clusters the lookback's returns): the "
+                "rows differ only in the figures each estimator gives them"
+            )
+        elif objective is OptimizerObjective.RISK_PARITY:
+            notes.append(
+                "risk parity's weights do not depend on the expected returns: those rows "
+                "differ only in their figures"
+            )
+        index, rows, weights = [], [], []
+        instruments = chosen.index
+        for kind, methods in kinds:
+            for method in methods:
+                pair = (
+                    (method, risk_model)
+                    if kind is EstimatorKind.RETURN_METHOD
+                    else (return_method, method)
+                )
+                index.append((str(kind), str(method)))
+                row: dict[str, Any] = {"chosen": pair == (return_method, risk_model), "note": ""}
+                try:
+                    w, figures, _ = self._solve(self._problem(*pair))
+                except PortlabError as err:
+                    row["note"] = one_line(err)
+                    weights.append(pd.Series(np.nan, index=instruments))
+                    rows.append(row)
+                    continue
+                w = w.reindex(instruments, fill_value=0.0)
+                row.update(figures.to_dict())
+                row["turnover_vs_chosen"] = float((w - chosen).abs().sum())
+                weights.append(w)
+                rows.append(row)
+        names = pd.MultiIndex.from_tuples(index, names=["estimator", "method"])
+        table = pd.DataFrame(rows, index=names).reindex(columns=list(ESTIMATOR_COLUMNS))
+        table["chosen"] = table["chosen"].astype(bool)
+        table["note"] = table["note"].fillna("").astype(str)
+        frame = pd.DataFrame([w.to_numpy() for w in weights], index=names, columns=instruments)
+        return EstimatorEffect(table, frame, tuple(notes))
 
     def _figures(self, weights: pd.Series, p: _Problem) -> pd.Series:
         return p.problem.figures(weights)
@@ -348,12 +532,17 @@ class OptimizerModel(ViewModel):
         (and ``result``, the MeanVarianceResult, for the mean-variance objectives).
         """
         objective = self._objective
+        return_method, risk_model = self._estimators
         bl = objective is OptimizerObjective.BLACK_LITTERMAN
-        uses = ["market", "state", *(["signals"] if bl else [])]
+        views = bl or return_method is ReturnMethod.BLACK_LITTERMAN
+        uses = ["market", "state", *(["signals"] if views else [])]
         imports, inputs = self._inputs_code(uses)
+        cov_options = "".join(
+            f", {k}={v!r}" for k, v in self._covariance_options(risk_model).items()
+        )
         body = [
-            f"returns = market.returns.iloc[-{self.lookback}:]",
-            f"cov = market.covariance(window={self.lookback})",
+            f"cov = market.covariance(CovMethod.{risk_model.name}, window={self.lookback}"
+            f"{cov_options})",
         ]
         if bl:
             body += [
@@ -364,7 +553,18 @@ class OptimizerModel(ViewModel):
                 ")",
             ]
         else:
-            body.append("mu = performance.annualized_return(returns)")
+            options = [f"{k}={v!r}" for k, v in self._return_options(return_method).items()]
+            if return_method in (ReturnMethod.MARKET_IMPLIED, ReturnMethod.BLACK_LITTERMAN):
+                options += ["cov=cov", "market_weights=pd.Series(1.0, index=cov.index)"]
+            if return_method is ReturnMethod.BLACK_LITTERMAN:
+                options.append("signals=signals")
+            options = [f"ReturnMethod.{return_method.name}", f"window={self.lookback}", *options]
+            call = f"mu = market.expected_returns({', '.join(options)})"
+            if len(call) > _LINE:
+                call = "\n".join(
+                    ["mu = market.expected_returns(", *(f"    {o}," for o in options), ")"]
+                )
+            body.append(call)
         body.append(
             "current = state.weights(market.last_prices).reindex(cov.index, fill_value=0.0)"
         )
@@ -400,13 +600,18 @@ class OptimizerModel(ViewModel):
                 "weights = optimize.constrained_risk_budgeting(cov, constraints=constraints)"
             )
         elif objective is OptimizerObjective.HRP:
-            body.append("weights = optimize.hrp(returns)  # ignores the caps, turnover and costs")
+            body += [
+                f"returns = market.returns.iloc[-{self.lookback}:]",
+                "weights = optimize.hrp(returns)  # ignores the caps, turnover, costs, estimators",
+            ]
         else:
             body.append(f"weights = frontier.loc[{literal(self.frontier_point)}, mu.index]")
         head = [
             "import pandas as pd",
             "",
-            "from portlab.analytics import optimize, performance",
+            "from portlab import CovMethod",
+            "from portlab.analytics import optimize",
+            "from portlab.analytics.estimators import ReturnMethod",
             *imports,
         ]
         return script(head, inputs, body)

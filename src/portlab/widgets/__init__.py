@@ -15,8 +15,9 @@ no argument, takes ``market=``, ``state=``, ``signals=`` and ``coordinator=``, a
                          allocation across opportunities, the limits that bind
 :class:`AttributionExplorer`  period, grouping, BHB/BF, linking → effects by group, the
                          attribution waterfall, linked effects over time, factor attribution
-:class:`OptimizerExplorer`  objective, caps, turnover, costs → the frontier with the current
-                         and chosen portfolios (a click chooses a point), the chosen weights
+:class:`OptimizerExplorer`  objective, estimators, caps, turnover, costs → the frontier with
+                         the current and chosen portfolios (a click chooses a point), the
+                         chosen weights, the portfolio under each estimator side by side
 :class:`AllocationEditor`  drag target weights (anywidget), the engine's decisions beside them
 ======================  ================================================================
 

@@ -1,5 +1,6 @@
-"""The optimizer explorer: objective, caps, turnover and costs; the efficient frontier with the
-current and the chosen portfolios; a click on a frontier point chooses it.
+"""The optimizer explorer: objective, estimators, caps, turnover and costs; the efficient
+frontier with the current and the chosen portfolios; a click on a frontier point chooses it;
+the chosen objective's portfolio under each estimator, side by side.
 
 Examples
 --------
@@ -11,17 +12,25 @@ True
 >>> explorer.select_point(0)                              # as a click on the frontier's first point
 >>> explorer.model.objective, explorer.model.frontier_point
 (<OptimizerObjective.FRONTIER_POINT: 'FRONTIER_POINT'>, 0)
+>>> explorer.controls_by_name["return_method"].value = ReturnMethod.CAPM
+>>> explorer.controls_by_name["compare_estimators"].value = True
+>>> explorer.result.mu.name, len(explorer.result.estimators.figures)
+('capm', 13)
 """
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as ipw
 import pandas as pd
 
-from portlab.plots import frontier
+from portlab.analytics.estimators import ReturnMethod
+from portlab.market import CovMethod
+from portlab.plots import estimator_weights, frontier
 from portlab.ui import OptimizerModel, OptimizerObjective, OptimizerOutcome
+from portlab.ui.estimators import EstimatorEffect, estimator_label
 from portlab.widgets._base import (
     ChartUpdate,
     WorkbenchWidget,
@@ -31,9 +40,15 @@ from portlab.widgets._base import (
     headline_html,
     slider,
 )
-from portlab.widgets._format import number, pct, pct2, signed_pct, table_html
+from portlab.widgets._format import number, pct, pct2, signed_pct, table_html, text
 
-__all__ = ["OptimizerExplorer"]
+__all__ = ["ESTIMATORS_CAPTION", "OptimizerExplorer", "estimators_html"]
+
+#: the caption of the estimators' table (what a page reads it by)
+ESTIMATORS_CAPTION = "Estimators side by side"
+#: holdings of the chosen portfolio given a column in the estimators' table (the heatmap
+#: below it shows every weight)
+HOLDINGS_SHOWN = 3
 
 _LABELS = {
     OptimizerObjective.MAX_SHARPE: "max Sharpe",
@@ -45,6 +60,16 @@ _LABELS = {
     OptimizerObjective.BLACK_LITTERMAN: "Black-Litterman (signals' views)",
     OptimizerObjective.FRONTIER_POINT: "a frontier point",
 }
+_TABLE_FORMATS = {
+    "Estimator": text,
+    "Method": text,
+    "Chosen": text,
+    "Expected return": pct2,
+    "Volatility": pct2,
+    "Sharpe": number,
+    "Turnover": pct,
+    "Moved from chosen": pct,
+}
 _FIGURES = {
     "expected_return": ("Expected return", pct2),
     "volatility": ("Volatility", pct2),
@@ -54,11 +79,30 @@ _FIGURES = {
 }
 
 
+def estimators_html(effect: EstimatorEffect, objective: str = "") -> str:
+    """:attr:`OptimizerOutcome.estimators <portlab.ui.OptimizerOutcome>` as a table: the
+    objective's portfolio under each estimator (:meth:`EstimatorEffect.table
+    <portlab.ui.estimators.EstimatorEffect.table>` without the turnover from the current
+    portfolio, to fit a results column), its figures under that estimator's own estimates,
+    how far it moved from the chosen portfolio, and the chosen portfolio's largest
+    holdings; then the comparison's notes."""
+    table = effect.table(HOLDINGS_SHOWN).drop(columns="Turnover")
+    holdings = [c for c in table.columns if c not in _TABLE_FORMATS and c != "Note"]
+    formats = {**_TABLE_FORMATS, **dict.fromkeys(holdings, pct)}
+    what = f" ({objective}; each under its own estimates)" if objective else ""
+    notes = "".join(
+        f"<div style='font-size:11px;opacity:0.75'>{html.escape(n)}</div>" for n in effect.notes
+    )
+    return table_html(table, formats, caption=ESTIMATORS_CAPTION + what) + notes
+
+
 class OptimizerExplorer(WorkbenchWidget):
     """Optimizer explorer: objective (max Sharpe, min volatility, target return or risk, risk
-    parity, HRP, Black-Litterman with views from the signals, a frontier point), the weight
-    and sector caps, the turnover limit and costs; the frontier with the current and chosen
-    portfolios, the chosen weights and their figures.
+    parity, HRP, Black-Litterman with views from the signals, a frontier point), the
+    expected-return and risk-model estimators, the weight and sector caps, the turnover limit
+    and costs; the frontier with the current and chosen portfolios, the chosen weights and
+    their figures and, with "Compare estimators" ticked, the objective's portfolio under each
+    estimator side by side (a table and a heatmap of the weights).
 
     Parameters
     ----------
@@ -72,7 +116,8 @@ class OptimizerExplorer(WorkbenchWidget):
     ----------
     model : OptimizerModel
     result : OptimizerOutcome
-    figures_html, weights_html, notes_html : ipywidgets.HTML
+    figures_html, weights_html, notes_html, estimators_html : ipywidgets.HTML
+        ``estimators_html``: with "Compare estimators" ticked, :func:`estimators_html`.
     """
 
     TITLE = "Optimizer explorer"
@@ -82,6 +127,7 @@ class OptimizerExplorer(WorkbenchWidget):
         "figures_html",
         "weights_html",
         "notes_html",
+        "estimators_html",
     )
 
     # -- controls -------------------------------------------------------------------------------
@@ -143,6 +189,17 @@ class OptimizerExplorer(WorkbenchWidget):
             bind(self, slider(m, "target_return", "Target return"), "target_return"),
             bind(self, slider(m, "target_risk", "Target risk"), "target_risk"),
             point,
+            ipw.HTML("<i>Estimators</i>"),
+            bind(self, dropdown(m, "return_method", "Expected returns",
+                                [(estimator_label(x), x) for x in ReturnMethod]),
+                 "return_method"),
+            bind(self, slider(m, "span", "EWMA span (days)", integer=True), "span"),
+            bind(self, dropdown(m, "risk_model", "Risk model",
+                                [(estimator_label(x), x) for x in CovMethod]), "risk_model"),
+            bind(self, slider(m, "halflife", "EWMA half-life (days)", integer=True),
+                 "halflife"),
+            bind(self, checkbox(m, "compare_estimators", "Compare estimators"),
+                 "compare_estimators"),
             ipw.HTML("<i>Constraints</i>"),
             bind(self, slider(m, "max_weight", "Max weight"), "max_weight"),
             *self._optional("sector_cap", "Sector cap", "cap sectors", ".0%"),
@@ -204,10 +261,18 @@ class OptimizerExplorer(WorkbenchWidget):
         chart = frontier(
             result.frontier, current=result.current_point, chosen=result.chosen_point
         ).opts(hv.opts.Scatter("Frontier", tools=["hover", "tap"]), clone=True)
-        return {"frontier": chart}
+        charts = {"frontier": chart}
+        effect = result.estimators
+        if effect is not None:
+            charts["estimators"] = estimator_weights(
+                effect.labelled_weights(),
+                chosen=effect.chosen_label(),
+                objective=_LABELS.get(result.objective, str(result.objective)),
+            )
+        return charts
 
-    def _frontier_chart(self, result: OptimizerOutcome) -> ipw.Widget:
-        shown = self.chart("frontier", self.chart_objects(self.model, result)["frontier"])
+    def _frontier_chart(self, chart: Any) -> ipw.Widget:
+        shown = self.chart("frontier", chart)
         slot = self.slots["frontier"]
         if slot.last is ChartUpdate.DRAWN:  # a new bokeh document: wire its taps once
             self._wire_clicks(slot)
@@ -233,14 +298,25 @@ class OptimizerExplorer(WorkbenchWidget):
 
     def _render(self, result: OptimizerOutcome) -> list[ipw.Widget]:
         f, c = result.figures, result.current
+        objective = _LABELS.get(result.objective, str(result.objective))
+        returns = (
+            "signals' posterior"
+            if result.objective is OptimizerObjective.BLACK_LITTERMAN
+            else estimator_label(ReturnMethod(self.model.return_method))
+        )
         self.figures_html.value = headline_html(
             [
                 ("Sharpe", number(f["sharpe"])),
                 ("expected return", pct2(f["expected_return"])),
                 ("volatility", pct2(f["volatility"])),
                 ("turnover", pct(f["turnover"])),
-                ("objective", _LABELS.get(result.objective, str(result.objective))),
+                ("objective", objective),
             ]
+        ) + (
+            "<div style='font-size:12px;margin:-4px 0 6px'>Expected returns: "
+            f"<b>{html.escape(returns)}</b> · risk model: "
+            f"<b>{html.escape(estimator_label(CovMethod(self.model.risk_model)))}</b> · "
+            f"lookback {self.model.lookback} days</div>"
         )
         figures = pd.DataFrame(
             {
@@ -270,11 +346,17 @@ class OptimizerExplorer(WorkbenchWidget):
             caption="Weights (% of NAV)",
         )
         self.notes_html.value = "".join(
-            f"<div style='font-size:11px;opacity:0.75'>{n}</div>" for n in result.notes
+            f"<div style='font-size:11px;opacity:0.75'>{html.escape(n)}</div>" for n in result.notes
         )
-        return [
+        charts = self.chart_objects(self.model, result)
+        sections = [
             self.figures_html,
-            self._frontier_chart(result),
+            self._frontier_chart(charts["frontier"]),
             self.notes_html,
             self.weights_html,
         ]
+        effect = result.estimators
+        self.estimators_html.value = "" if effect is None else estimators_html(effect, objective)
+        if effect is not None:
+            sections += [self.estimators_html, self.chart("estimators", charts["estimators"])]
+        return sections
