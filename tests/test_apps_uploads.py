@@ -1,7 +1,7 @@
 """Tests of portlab.apps.uploads: the console's inputs read from bytes or pasted text.
 
 Each upload is compared with what portlab's own readers give for the same file on disk
-(``read_jsonl``, ``PortfolioState.from_json``, ``load_config``); a malformed line is
+(``read_jsonl``, ``PortfolioState.from_json``, ``load_settings``); a malformed line is
 reported as ``name:line: field: message`` with the line counted by hand, and the other lines
 still load; an upload over the limit is refused.
 """
@@ -22,7 +22,7 @@ from portlab.apps.uploads import (
     signal_format,
 )
 from portlab.datasets import example_paths
-from portlab.engine import load_config
+from portlab.engine import load_settings
 from portlab.events import TradingSignalEvent, read_jsonl, signals_to_frame
 from portlab.state import PortfolioState
 
@@ -103,12 +103,13 @@ def test_portfolio_upload_equals_from_json():
     assert bad.errors[0].startswith("mine.json: ") and "cash" in bad.errors[0]
 
 
-def test_policy_upload_equals_load_config():
+def test_policy_upload_equals_load_settings():
     loaded = read_policy(PATHS["policy"].read_bytes(), "example_policy.yaml")
     assert loaded.ok
-    assert [m.model_dump() for m in loaded.value] == [
-        m.model_dump() for m in load_config(PATHS["policy"])
-    ]
+    assert list(loaded.value) == ["policy", "sizing", "risk_loop", "execution"]
+    assert {k: m.model_dump() for k, m in loaded.value.items()} == {
+        k: m.model_dump() for k, m in load_settings(PATHS["policy"]).items()
+    }
     bad = read_policy(b"policy:\n  max_position_size: 5\n", "limits.yaml")
     assert bad.value is None
     assert bad.errors[0].startswith("limits.yaml:2: policy.max_position_size: ")

@@ -24,7 +24,7 @@ import portlab.cli as cli
 from portlab.cli import ExitCode, main
 from portlab.cli._common import show_warning
 from portlab.datasets import example_batch, example_paths, load_sample
-from portlab.engine import Coordinator, load_config
+from portlab.engine import Coordinator, load_settings
 from portlab.events import CoordinatedTradingDecisionEvent, read_jsonl
 
 BASE = ["--signals", "signals.jsonl", "--portfolio", "portfolio.json"]
@@ -544,10 +544,12 @@ def test_policy_check_prints_the_effective_configuration(work, capsys, name):
     assert code == 0 and err == []
     assert out.startswith(f"# {name}: valid")
     (work / "effective.yaml").write_text(out)
-    policy, sizing, loop = load_config(work / "effective.yaml")
+    effective = load_settings(work / "effective.yaml")
+    policy, sizing = effective["policy"], effective["sizing"]
     assert policy.max_position_size.limit == 0.04  # from the file
     assert policy.max_sector_exposure.limit == 0.25 and sizing.max_kelly_fraction == 0.25
-    assert (policy, sizing, loop) == load_config(work / "policy.yaml")
+    assert list(effective) == ["policy", "sizing", "risk_loop", "execution"]  # all of them
+    assert effective == load_settings(work / "policy.yaml")
 
 
 @pytest.mark.parametrize(

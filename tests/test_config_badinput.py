@@ -22,17 +22,25 @@ from portlab import Coordinator
 from portlab.datasets import example_paths
 from portlab.engine.config import (
     AllocationMode,
+    ExecutionRulesConfig,
     KellyFormula,
     MinSizeRule,
     Policy,
     RiskLoopConfig,
     Rule,
     SizingConfig,
+    SizingMethod,
     load_config,
+    load_settings,
 )
 from portlab.exceptions import ConfigError, DataError, InputRepairWarning
 
-MODELS = {"policy": Policy, "sizing": SizingConfig, "risk_loop": RiskLoopConfig}
+MODELS = {
+    "policy": Policy,
+    "sizing": SizingConfig,
+    "risk_loop": RiskLoopConfig,
+    "execution": ExecutionRulesConfig,
+}
 SECTION = {cls: name for name, cls in MODELS.items()}
 RULES = [
     "max_position_size",
@@ -656,7 +664,9 @@ def example() -> Path:
 
 
 def test_example_policy_is_exactly_the_defaults():
-    policy, sizing, loop = load_config(example())
+    found = load_settings(example())
+    policy, sizing, loop = found["policy"], found["sizing"], found["risk_loop"]
+    assert found["execution"] == ExecutionRulesConfig()
     for model, default in ((policy, Policy()), (sizing, SizingConfig()), (loop, RiskLoopConfig())):
         for name in type(model).model_fields:
             assert getattr(model, name) == getattr(default, name), name
@@ -668,13 +678,18 @@ def test_example_policy_is_exactly_the_defaults():
         "correlation": (0.60, False),
         "volatility": (0.20, True),
         "leverage": (2.0, True),
+        "var": (0.02, False),
     }
+    assert policy.var_limit_confidence == 0.95
     assert (policy.correlation_threshold, policy.allow_short, policy.cash_floor) == (
         0.7,
         False,
         0.0,
     )
     assert sizing.model_dump() == {
+        "method": SizingMethod.KELLY,
+        "fixed_fraction": 0.02,
+        "risk_target": 0.01,
         "kelly_formula": KellyFormula.BINARY_BET,
         "kelly_multiplier": 1.0,
         "max_kelly_fraction": 0.25,
@@ -695,7 +710,7 @@ def test_example_policy_is_exactly_the_defaults():
 def test_example_policy_spells_out_every_setting_with_its_unit():
     text = example().read_text(encoding="utf-8")
     data = yaml.safe_load(text)
-    assert list(data) == ["policy", "sizing", "risk_loop"]
+    assert list(data) == ["policy", "sizing", "risk_loop", "execution"]
     for section, cls in MODELS.items():
         assert list(data[section]) == list(cls.model_fields), section  # every setting, in order
     for name in RULES:  # every rule says hard or soft explicitly

@@ -31,6 +31,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.stats import norm
 
 from _builders import (
     apply_decisions,
@@ -156,6 +157,8 @@ def policies(draw) -> dict[str, Any]:
         "max_correlation_exposure": _rule(draw, st.floats(0.05, 1.0), [True, False]),
         "max_portfolio_volatility": _rule(draw, st.floats(0.04, 0.4), [True, True, False]),
         "max_leverage": _rule(draw, st.floats(0.2, 2.5), [True, True, False]),
+        "var_limit": _rule(draw, st.floats(0.003, 0.04), [True, False, False]),
+        "var_limit_confidence": draw(st.sampled_from([0.95, 0.99]) | st.floats(0.6, 0.999)),
         "correlation_threshold": draw(st.sampled_from([0.3, 0.4, 0.5]) | st.floats(0.2, 0.9)),
         "allow_short": draw(st.booleans()),
         "cash_floor": draw(st.sampled_from([0.0, 0.05, -0.2, 0.2]) | st.floats(-1.0, 0.5)),
@@ -453,6 +456,9 @@ def check_hard_limits(market, state, res, policy: Policy) -> None:
         over("leverage", after.leverage, before.leverage, rules["leverage"].limit, None)
     if rules["volatility"].hard:
         over("volatility", after.volatility, before.volatility, rules["volatility"].limit, None)
+    if rules["var"].hard:  # the 1-day normal VaR of the ex-ante volatility
+        to_var = norm.ppf(policy.var_limit_confidence) / np.sqrt(252)
+        over("VaR", to_var * after.volatility, to_var * before.volatility, rules["var"].limit, None)
     if rules["correlation"].hard:
         over(
             "correlated exposure around",

@@ -26,7 +26,7 @@ from portlab.exceptions import DataError, InputRepairWarning, ValidationError
 from portlab.market import Market
 from portlab.state import PortfolioState
 
-RULES = ["position", "sector", "correlation", "volatility", "leverage"]
+RULES = ["position", "sector", "correlation", "volatility", "leverage", "var"]
 
 # four instruments: A and B in sector X, C and D in Y; last prices 100, 50, 20, 10
 PRICES = {"A": 100.0, "B": 50.0, "C": 20.0, "D": 10.0}
@@ -98,19 +98,23 @@ def test_every_measure_by_hand(tiny):
     assert v["correlation"] == pytest.approx(0.3, abs=1e-15)
     assert v["volatility"] == pytest.approx(math.sqrt(HAND_VARIANCE), rel=1e-13)
     assert v["leverage"] == pytest.approx(0.45, abs=1e-15)
+    # the 1-day normal VaR at 95% of that volatility
+    var = 1.6448536269514722 * math.sqrt(HAND_VARIANCE) / math.sqrt(252)
+    assert v["var"] == pytest.approx(var, rel=1e-13)
     assert table["where"].to_dict() == {
         "position": "B",
         "sector": "Y",
         "correlation": "A",
         "volatility": "",
         "leverage": "",
+        "var": "",
     }
-    assert table["limit"].tolist() == [0.15, 0.30, 0.25, 0.20, 2.0]
-    assert table["hard"].tolist() == [True, True, False, True, True]
-    assert table["breached"].tolist() == [True, False, True, False, False]
+    assert table["limit"].tolist() == [0.15, 0.30, 0.25, 0.20, 2.0, 0.02]
+    assert table["hard"].tolist() == [True, True, False, True, True, False]
+    assert table["breached"].tolist() == [True, False, True, False, False, var > 0.02]
     np.testing.assert_allclose(
         table["headroom"],
-        [0.15 - 0.2, 0.30 - 0.25, 0.25 - 0.3, 0.2 - math.sqrt(HAND_VARIANCE), 1.55],
+        [0.15 - 0.2, 0.30 - 0.25, 0.25 - 0.3, 0.2 - math.sqrt(HAND_VARIANCE), 1.55, 0.02 - var],
     )
 
 

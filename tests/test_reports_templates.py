@@ -17,7 +17,7 @@ from portlab.analytics import optimize as O
 from portlab.analytics import risk
 from portlab.analytics.performance import annualized_return
 from portlab.datasets import example_batch, example_paths, load_sample
-from portlab.engine import load_config
+from portlab.engine import load_settings
 from portlab.exceptions import ReportError
 from portlab.journal import Journal
 from portlab.reports import fingerprint, history_window, load_batch, run, templates
@@ -207,9 +207,10 @@ def test_coordination_report_on_other_inputs(tmp_path):
     }
     page = run("coordination", parameters, out=tmp_path / "c.html", progress=False)
     text = page.read_text(encoding="utf-8")
-    policy, sizing, loop = load_config(paths["policy"])
+    example = load_settings(paths["policy"])
+    policy, sizing, loop = example["policy"], example["sizing"], example["risk_loop"]
     fixed = {**sizing.model_dump(), "method": "FIXED_FRACTIONAL"}
-    coordinator = Coordinator(policy, fixed, risk_loop=loop)
+    coordinator = Coordinator(policy, fixed, risk_loop=loop, execution=example["execution"])
     assert (
         coordinator.coordinate(
             list(load_batch(signals).signals), example_batch().state, load_sample()

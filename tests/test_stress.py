@@ -288,7 +288,7 @@ def test_portfolio_wiped_out_breaches_everything():
     res = stress.stress_test({"B": 2.0}, _market(), stress.market_shock(-0.6, {"B": 1.0}))
     t = res.totals.iloc[0]
     assert t["nav_after"] == pytest.approx(1 - 1.2)
-    assert t["breaches"] == 5 and res.limits["breached"].all()
+    assert t["breaches"] == 6 and res.limits["breached"].all()  # every rule, VaR too
 
 
 def test_weights_and_state_give_the_same_fractions(sample, state):

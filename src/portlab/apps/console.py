@@ -27,7 +27,7 @@ example's request goes with the example's signals only, as in :func:`portlab.ui.
 an upload none of whose lines is a valid signal changes nothing and lists its problems.
 
 URL
-    When served, the five policy limits are kept in the page's query string
+    When served, the policy limits (the VaR limit too) are kept in the page's query string
     (``?max_position_size=0.03``), so a view can be bookmarked and shared.
 """
 
@@ -218,15 +218,12 @@ class CoordinationConsole(pn.viewable.Viewer):
 
     def load_policy(self, data: bytes | str, source: str = "policy.yaml") -> Loaded:
         """Read a policy YAML (as ``portlab coordinate --policy``); its settings replace the
-        controls' values (the resolution and strategies of the console's coordinator stay)."""
+        controls' values (the console coordinator's other settings, such as its resolution
+        and strategies, stay)."""
         loaded = read_policy(data, source)
         self._record(UploadKind.POLICY, loaded)
         if loaded.value is not None:
-            policy, sizing, loop = loaded.value
-            strategies = list(self._base.strategies.values()) or None
-            self.model.coordinator = Coordinator(
-                policy, sizing, self._base.resolution, risk_loop=loop, strategies=strategies
-            )
+            self.model.coordinator = self._base.replace(**loaded.value)
         return loaded
 
     def run(self) -> None:

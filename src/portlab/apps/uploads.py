@@ -8,7 +8,7 @@ is read exactly as ``portlab coordinate`` reads the same file:
   :func:`portlab.events.signals_from_frame` over ``pandas.read_csv``;
 * a portfolio (the seed-004 JSON shape): :meth:`portlab.state.PortfolioState.from_json`;
 * a policy YAML (``policy``/``sizing``/``risk_loop`` sections, ``--policy``):
-  :func:`portlab.engine.load_config`.
+  :func:`portlab.engine.load_settings`.
 
 The bytes go to a file of the upload's name in a private temporary folder and that file is
 read (so gzip, a byte-order mark and the not-UTF-8 messages behave as for a file on disk);
@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from portlab.engine import load_config
+from portlab.engine import load_settings
 from portlab.events import (
     EventBatch,
     EventError,
@@ -95,7 +95,7 @@ class Loaded:
     value : object or None
         Signals: a tuple of :class:`~portlab.events.TradingSignalEvent` (the valid ones,
         possibly empty). Portfolio: a :class:`~portlab.state.PortfolioState`. Policy: the
-        ``(Policy, SizingConfig, RiskLoopConfig)`` of :func:`portlab.engine.load_config`.
+        the settings of :func:`portlab.engine.load_settings`.
         None when nothing usable was read (refused, unreadable, or an invalid portfolio or
         policy: those are all or nothing).
     errors : tuple of str
@@ -223,15 +223,15 @@ def read_policy(
 ) -> Loaded:
     """A policy file (as ``portlab coordinate --policy`` reads it) from an upload.
 
-    Read by :func:`portlab.engine.load_config`; ``value`` is ``(Policy, SizingConfig,
-    RiskLoopConfig)``, or None with one line per problem in ``errors``
+    Read by :func:`portlab.engine.load_settings`; ``value`` is its dict (``policy``,
+    ``sizing``, ``risk_loop``, ``execution``), or None with one line per problem in ``errors``
     (``"policy.yaml:3: policy.max_position_size: 5 looks like a percentage; ..."``).
     """
     name = _name(source)
     refused = too_large(len(data), name, max_bytes)
     if refused:
         return Loaded(name, None, (refused,))
-    return _guarded(name, data, lambda path: (load_config(path), ()))
+    return _guarded(name, data, lambda path: (load_settings(path), ()))
 
 
 # --------------------------------------------------------------------------- helpers

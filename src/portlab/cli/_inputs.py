@@ -90,12 +90,13 @@ def read_events(option: str, path: Path, model: type) -> Any:
     return batch
 
 
-def load_policy(path: Path) -> tuple[Any, Any, Any]:
-    """``load_config`` of a policy file (any suffix; every problem of it on one line)."""
-    from portlab.engine import load_config
+def load_policy(path: Path) -> dict[str, Any]:
+    """``load_settings`` of a policy file (any suffix; every problem of it on one line):
+    ``policy``, ``sizing``, ``risk_loop`` and ``execution``."""
+    from portlab.engine import load_settings
 
     with reading(path):
-        return load_config(path)
+        return load_settings(path)
 
 
 def read_market(spec: str, sectors: Path | None) -> Any:
@@ -122,12 +123,14 @@ def _csv_errors(*paths: Path) -> Iterator[None]:
         raise Fatal(_named(paths, f"not a readable CSV file ({one_line(exc)})")) from None
 
 
-def build_coordinator(args: argparse.Namespace, config: tuple[Any, Any, Any] | None) -> Any:
+def build_coordinator(args: argparse.Namespace, config: dict[str, Any] | None) -> Any:
     from portlab.engine import Coordinator, SizingConfig
 
-    policy, sizing, loop = config if config else (None, None, None)
+    settings = dict(config or {})
+    policy, sizing = settings.pop("policy", None), settings.pop("sizing", None)
     if args.allocation:
-        settings = sizing.model_dump() if sizing is not None else {}
-        sizing = SizingConfig.model_validate({**settings, "allocation": args.allocation})
-    kwargs = {"resolution": args.resolution} if args.resolution else {}
-    return Coordinator(policy, sizing, risk_loop=loop, **kwargs)
+        given = sizing.model_dump() if sizing is not None else {}
+        sizing = SizingConfig.model_validate({**given, "allocation": args.allocation})
+    if args.resolution:
+        settings["resolution"] = args.resolution
+    return Coordinator(policy, sizing, **settings)

@@ -25,11 +25,8 @@ def run(args: argparse.Namespace) -> int:
         emit(text.rstrip("\n"))
         return ExitCode.OK
     check_input("--check", args.check)
-    policy, sizing, loop = load_policy(args.check)
     effective = {
-        "policy": policy.model_dump(mode="json"),
-        "sizing": sizing.model_dump(mode="json"),
-        "risk_loop": loop.model_dump(mode="json"),
+        section: model.model_dump(mode="json") for section, model in load_policy(args.check).items()
     }
     emit(f"# {args.check}: valid; the effective configuration (defaults filled in)")
     emit(yaml.safe_dump(effective, sort_keys=False).rstrip("\n"))

@@ -118,7 +118,7 @@ def solve(book: Book, policy: Policy, problem: AllocationProblem) -> Allocation:
     a_ub = sp.vstack(rows, format="csr") if rows else None
     b_ub = np.concatenate(rhs) if rhs else None
 
-    vol = rules["volatility"]
+    cone_name, vol = policy.volatility_cap()  # the volatility limit, or a tighter VaR limit
     # The LP drops only the cone: when its optimum is inside the cone anyway (the linear limits
     # already cut enough), it is optimal for the cone program too, at a fraction of the cost.
     z, ok = _lp(value, a_ub, b_ub, ub)
@@ -136,7 +136,7 @@ def solve(book: Book, policy: Policy, problem: AllocationProblem) -> Allocation:
     z = np.clip(z, 0.0, ub)
     wanted = problem.wanted
     x = _sizes(owner, z, wanted)
-    binding = _binding(a_ub, b_ub, names, z, owner, x, wanted, needs_cone)
+    binding = _binding(a_ub, b_ub, names, z, owner, x, wanted, cone_name if needs_cone else "")
     return Allocation(x, binding, how)
 
 
@@ -222,13 +222,14 @@ def _socp(book, limit, instrument, d, value, a_ub, b_ub, ub, owner):
     return z, ok
 
 
-def _binding(a_ub, b_ub, names, z, owner, x, wanted, cone) -> np.ndarray:
-    """Name of a tight constraint each cut candidate takes part in ("volatility" for the cone)."""
+def _binding(a_ub, b_ub, names, z, owner, x, wanted, cone: str) -> np.ndarray:
+    """Name of a tight constraint each cut candidate takes part in (``cone``, the rule of the
+    variance cone when it was solved: "volatility" or "var"; "" without it)."""
     out = np.full(len(wanted), "", dtype=object)
     cut = x < wanted - _CUT_TOL
     if not cut.any():
         return out
-    label = np.full(len(wanted), "volatility" if cone else "allocation", dtype=object)
+    label = np.full(len(wanted), cone or "allocation", dtype=object)
     if a_ub is not None:
         tight = np.flatnonzero(b_ub - a_ub @ z < _TIGHT_TOL)
         if len(tight):

@@ -92,10 +92,8 @@ def _fits(book: Book, policy: Policy, problem: AllocationProblem, sizes: np.ndar
         return False
     # the variance gets LIMIT_TOL too, looser than VARIANCE_TOL: a batch within it skips the
     # allocation program, and the risk feedback loop and the final check hold it to VARIANCE_TOL
-    if (
-        rules["volatility"].hard
-        and m.variance > max(rules["volatility"].limit ** 2, book.variance) + LIMIT_TOL
-    ):
+    _, cap = policy.volatility_cap()  # the volatility limit, or a tighter VaR limit
+    if cap.hard and m.variance > max(cap.limit**2, book.variance) + LIMIT_TOL:
         return False
     if problem.budgets and any(v < -LIMIT_TOL for v in budget_left(problem, sizes, book).values()):
         return False

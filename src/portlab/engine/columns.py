@@ -38,7 +38,7 @@ Column(name='direction', unit='+1/-1', meaning='+1 BUY, -1 SELL')
 >>> print(ADJUSTMENTS.describe().splitlines()[5])
   weight_change   [signed fraction of NAV] target weight minus the actual current weight
 >>> len(DECISIONS), "outcome" in WATERFALL
-(50, True)
+(55, True)
 """
 
 from __future__ import annotations
@@ -50,16 +50,20 @@ __all__ = [
     "ADJUSTMENTS",
     "ALLOCATION",
     "CANDIDATES",
+    "CHANGES",
     "DECISIONS",
     "ENRICHMENT",
     "EXECUTION",
+    "FILLS",
     "KELLY",
     "OUTCOME",
+    "OUTCOMES",
     "READ_FLAGS",
     "REJECTIONS",
     "RESOLUTION",
     "SIGNALS",
     "SIZING",
+    "STRATEGY_MAP",
     "WATERFALL",
     "Column",
     "Schema",
@@ -179,6 +183,14 @@ ENRICHMENT = Schema(
     ),
 )  # fmt: skip
 
+#: Added to signals by a per-instrument strategy map (:mod:`portlab.engine.strategymap`).
+STRATEGY_MAP = Schema(
+    "strategy map",
+    (
+        Column("aggregator", "Resolution", "the instrument's own conflict resolution method"),
+    ),
+)  # fmt: skip
+
 #: Added by the Kelly sizing of signals (specification §3).
 KELLY = Schema(
     "Kelly sizing",
@@ -284,6 +296,7 @@ SIZING = Schema(
         Column("headroom_cash", _FRACTION, "cash above the cash floor (inf for a SELL)"),
         Column("headroom_volatility", _FRACTION, "room under the portfolio volatility limit (inf: soft)"),
         Column("headroom_correlation", _FRACTION, "room under the correlated-exposure limit (inf: soft)"),
+        Column("headroom_var", _FRACTION, "room under the 1-day VaR limit (inf: soft)"),
     ),
 )  # fmt: skip
 
@@ -299,12 +312,15 @@ ALLOCATION = Schema(
     ),
 )  # fmt: skip
 
-#: Added by rounding to shares and the final check of the hard limits (§7).
+#: Added by the market impact rule (:func:`portlab.engine.execution.impact_rule`), rounding
+#: to shares and the final check of the hard limits (§7).
 EXECUTION = Schema(
     "execution",
     (
+        Column("impact_estimate", "fraction of price", "estimated market impact of the risk_adjusted trade, square-root model (NaN: no volumes)"),
+        Column("impact_size", _FRACTION, "risk_adjusted, cut to the market impact limit under SHRINK"),
         Column("shares", "shares", "whole shares (or lots) to trade, positive"),
-        Column("final_size", _FRACTION, "the decision's size: risk_adjusted, or executed_size if trimmed"),
+        Column("final_size", _FRACTION, "the decision's size: impact_size, or executed_size if trimmed"),
         Column("executed_size", _FRACTION, "|shares| × price / NAV"),
         Column("trimmed_by", "text", "the rule whose final check trimmed it ('' if none)"),
     ),
@@ -329,11 +345,12 @@ WATERFALL = _pick(
         "current_weight", "kelly_raw", "kelly", "sizing_method", "target_size", "signal_trade",
         "rebalance_trade",
         "headroom_position", "headroom_short_selling", "headroom_sector", "headroom_leverage",
-        "headroom_cash", "headroom_volatility", "headroom_correlation", "policy_cap",
+        "headroom_cash", "headroom_volatility", "headroom_correlation", "headroom_var",
+        "policy_cap",
         "binding_rule", "policy_constrained", "book_correlation", "correlation_factor",
         "correlation_adjusted", "blended", "min_size_applied", "sized", "allocated",
         "allocation_binding", "allocation_solver", "risk_adjusted", "risk_iterations",
-        "final_size", "shares", "trimmed_by", "outcome",
+        "impact_estimate", "impact_size", "final_size", "shares", "trimmed_by", "outcome",
     ),
     Column("action", "text", "BUY or SELL"),
     Column("sizing_method", "SizingMethod", "the run's sizing method: what set target_size"),
@@ -387,11 +404,16 @@ DECISIONS = Schema(
         Column("time_horizon", "text", "immediate, 30_minutes, 1_hour, 4_hours, 1_day or N_days"),
         Column("urgency", "text", "LOW, NORMAL, HIGH or CRITICAL"),
         Column("participation", "fraction", "share_quantity over average daily volume (NaN: unknown)"),
+        Column("time_in_force", "text", "DAY, GTC or IOC (ExecutionRulesConfig.time_in_force)"),
+        Column("limit_price", "currency", "price × (1 ± price_threshold) for a LIMIT order (NaN: MARKET)"),
+        Column("market_impact", "fraction of price", "estimated impact of the whole order, square-root model (NaN: no volumes)"),
+        Column("child_orders", "count", "daily orders the trade is split into under the impact limit (1: one order)"),
         Column("position_limit_check", "text", _CHECK),
         Column("sector_limit_check", "text", _CHECK),
         Column("correlation_limit_check", "text", _CHECK + "; WARNING too when highly correlated"),
         Column("leverage_limit_check", "text", _CHECK),
         Column("volatility_limit_check", "text", _CHECK),
+        Column("var_limit_check", "text", _CHECK + " of the 1-day VaR limit"),
         Column("violations", "list of text", "soft limits above their limit after the batch"),
         Column("warnings", "list of text", "codes such as position_near_limit"),
         Column("reasoning", "text", "every sizing step in words"),
@@ -411,5 +433,63 @@ REJECTIONS = Schema(
         Column("detail", "text", "what happened, in words"),
         Column("winner_id", "text", "what won a conflict (None if none)"),
         Column("field", "text", "dotted path of the invalid field ('' if none)"),
+    ),
+)  # fmt: skip
+
+# -- realized outcomes and adaptation (portlab.engine.realized, portlab.engine.adaptation) ------
+
+#: Realized outcomes of decisions (:func:`portlab.engine.realized.outcomes`), one row per
+#: decision with a strategy.
+OUTCOMES = Schema(
+    "outcomes",
+    (
+        Column("decision_id", "text", "the decision's id (the journal's event_id)"),
+        Column("strategy_id", "text", "the strategy the decision is credited to"),
+        Column("instrument_id", "text", "the instrument's name"),
+        Column("signal_id", "text", "the winning signal"),
+        Column("decided_at", "Timestamp UTC", "the decision's time"),
+        Column("direction", "+1/-1", "+1 BUY, -1 SELL"),
+        Column("stated_p", "probability", "what Kelly read: the signal's success_probability, else its confidence"),
+        Column("horizon_days", "trading days", "the signal's horizon, else the default"),
+        Column("entry_price", "currency", "the fills' quantity-weighted price, or the decision's price"),
+        Column("entry_source", "EntrySource", "FILL or DECISION (missing: no fill matched)"),
+        Column("filled_at", "Timestamp UTC", "the last matched fill (NaT: none, or no trades given)"),
+        Column("exit_at", "Timestamp UTC", "the date horizon_days trading days after the decision date"),
+        Column("exit_price", "currency", "the price on exit_at (NaN: not realized)"),
+        Column("return", "fraction", "direction × (exit_price / entry_price - 1) (NaN: not realized)"),
+        Column("win", "bool", "return > 0"),
+        Column("realized", "bool", "known at as_of: exit (and fill) at or before it, prices known"),
+        Column("known_at", "Timestamp UTC", "max(exit_at, filled_at): when the outcome became known"),
+    ),
+)  # fmt: skip
+
+#: The executed trades :func:`portlab.engine.realized.outcomes` reads from a table (a
+#: backtest's trades; ``quantity``, ``executed_price`` and ``timestamp`` are read too).
+FILLS = Schema(
+    "fills",
+    (
+        Column("decision_id", "text", "the decision the fill executes"),
+        Column("shares", "shares", "signed quantity filled (SELL negative)"),
+        Column("price", "currency", "fill price"),
+        Column("date", "date", "when it filled"),
+        Column("kind", "text", "DECISION, or LIQUIDATION (not a decision's fill: left out)"),
+    ),
+)  # fmt: skip
+
+#: ``AdaptiveState.changes`` (:mod:`portlab.engine.adaptation`): one row per change.
+CHANGES = Schema(
+    "adaptation changes",
+    (
+        Column("time", "Timestamp UTC", "when the outcome that completed the period became known"),
+        Column("strategy_id", "text", "the strategy"),
+        Column("quantity", "AdaptedQuantity", "calibration, kelly_scale or priority_shift"),
+        Column("old", "multiple (tiers)", "the value before"),
+        Column("new", "multiple (tiers)", "the value after"),
+        Column("target", "multiple (tiers)", "what the evidence supported"),
+        Column("n_outcomes", "count", "outcomes in the evidence"),
+        Column("stated_p", "probability", "their mean stated success probability"),
+        Column("hit_rate", "fraction", "their realized hit rate"),
+        Column("standard_error", "fraction", "the hit rate's standard error were the strategy calibrated"),
+        Column("realized_tier", "PerformanceTier", "tier of the evidence's track record"),
     ),
 )  # fmt: skip

@@ -1,4 +1,5 @@
-"""Configuration of the coordination engine: the policy, sizing and risk-loop settings.
+"""Configuration of the coordination engine: the policy, sizing, risk-loop and execution
+settings.
 
 Defaults are the default policy (specification §2): 5% position, 25% sector, 60% correlated
 exposure (soft), 20% volatility, 2x leverage; 25% Kelly cap; 1% minimum position; and the risk
@@ -43,6 +44,7 @@ import enum
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any, ClassVar, Self
 
 import yaml
@@ -64,30 +66,42 @@ from portlab.engine._config_values import (
 from portlab.engine._config_yaml import Document
 from portlab.engine.enums import (
     AllocationMode,
+    ImpactAction,
     KellyFormula,
     MinSizeRule,
+    OrderType,
     Resolution,
     SizingMethod,
+    TimeInForce,
 )
 from portlab.exceptions import ConfigError, InputRepairWarning, warn
 
 __all__ = [
+    "TRADING_DAYS",
     "AllocationMode",
+    "ExecutionRulesConfig",
+    "ImpactAction",
     "KellyFormula",
     "MinSizeRule",
+    "OrderType",
     "Policy",
     "Resolution",
     "RiskLoopConfig",
     "Rule",
     "SizingConfig",
     "SizingMethod",
+    "TimeInForce",
     "load_config",
+    "load_settings",
 ]
 
 
 # -- input checks: one readable message per problem -------------------------------------------
 
 _SECTIONS = ("policy", "sizing", "risk_loop")
+#: the section of the execution rules: read by ``Coordinator.from_yaml`` and
+#: ``ExecutionRulesConfig.from_yaml``, not by :func:`load_config` (its three sections above)
+_EXECUTION = "execution"
 #: while set, a model's __init__ lets pydantic's error through so that the caller can name
 #: the file and line of each problem
 _RAW = contextvars.ContextVar("portlab_config_raw", default=False)
@@ -100,12 +114,17 @@ def _owner(key: str) -> str | None:
     return None
 
 
+def _a(section: str) -> str:
+    """``section`` with its indefinite article: "a policy", "an execution"."""
+    return f"{'an' if section[0] in 'aeiou' else 'a'} {section}"
+
+
 def _unknown(section: str, fields: list[str], key: str) -> str:
     """Message for a setting ``key`` that ``section`` does not have."""
     owner = _owner(key)
     if owner is not None and owner != section:
-        return f"not a {section} setting: {key} is a {owner} setting, put it under {owner}:"
-    if key in _SECTIONS:
+        return f"not {_a(section)} setting: {key} is {_a(owner)} setting, put it under {owner}:"
+    if key in (*_SECTIONS, _EXECUTION):
         return f"{key} is a section: put it at the top level, not inside {section}:"
     close = difflib.get_close_matches(key, [*fields, *_SECTIONS], n=1, cutoff=0.6)
     if close:
@@ -152,8 +171,8 @@ class _Config(BaseModel):
         """Load from a YAML file or YAML text: a mapping of this model's settings.
 
         The mapping may also sit under its section name (``policy:``, ``sizing:``,
-        ``risk_loop:``), so a whole configuration file can be given; a missing section gives
-        the defaults. See the module docstring for how ``source`` is read.
+        ``risk_loop:``, ``execution:``), so a whole configuration file can be given; a
+        missing section gives the defaults. See the module docstring for how ``source`` is read.
 
         Raises
         ------
@@ -165,7 +184,7 @@ class _Config(BaseModel):
         """
         doc = Document.read(source)
         data, prefix = doc.data, ()
-        if isinstance(data, dict) and data and {str(k) for k in data} <= set(_SECTIONS):
+        if isinstance(data, dict) and data and {str(k) for k in data} <= {*_SECTIONS, _EXECUTION}:
             data, prefix = data.get(cls._section), (cls._section,)
         obj, problems = _validate(cls, {} if data is None else data, prefix)
         if problems:
@@ -323,6 +342,15 @@ class Policy(_Config):
     max_leverage : Rule
         Largest gross exposure over NAV; a multiple in (0, 10]. Default 2.0 (2x), hard. Above
         10x is refused (a value such as 200 is read as "200%": write 2).
+    var_limit : Rule
+        Largest 1-day portfolio value at risk at ``var_limit_confidence``, a fraction of NAV in
+        (0, 1]: the parametric (normal) VaR of the ex-ante volatility,
+        ``z × σ_p / √252``, so a hard VaR limit is the volatility limit
+        ``var_limit × √252 / z`` (:meth:`var_volatility`) and is enforced wherever the
+        volatility limit is. Default 0.02 (2% of NAV), soft (reported in the compliance
+        block; make it hard to enforce it).
+    var_limit_confidence : float
+        Confidence of the VaR limit, a probability in (0.5, 1). Default 0.95.
     correlation_threshold : float
         Correlation in (0, 1] at or above which two instruments count as correlated.
         Default 0.7.
@@ -372,6 +400,10 @@ class Policy(_Config):
             what="a multiple", lo_open=True,
         ),
         "correlation_threshold": Num(0, 1, "correlations are at most 1", what="a correlation", lo_open=True),
+        "var_limit": Num(0, 1, "VaR is a fraction of NAV", lo_open=True),
+        "var_limit_confidence": Num(
+            0.5, 1, "confidence is a probability", what="a probability", lo_open=True, hi_open=True
+        ),
         "cash_floor": Num(-10, 1, "the cash floor is a fraction of NAV (negative allows borrowing)"),
     }  # fmt: skip
 
@@ -380,6 +412,8 @@ class Policy(_Config):
     max_correlation_exposure: Rule = _rule(0.60, hard=False)
     max_portfolio_volatility: Rule = _rule(0.20)
     max_leverage: Rule = _rule(2.0)
+    var_limit: Rule = _rule(0.02, hard=False)
+    var_limit_confidence: float = 0.95
     correlation_threshold: float = 0.7
     allow_short: bool = False
     cash_floor: float = 0.0
@@ -396,17 +430,65 @@ class Policy(_Config):
         return self
 
     def rules(self) -> dict[str, Rule]:
-        """The five limits by name, in the default policy's order (specification §2)."""
+        """The limits by name: the default policy's five, in its order (specification §2),
+        then the VaR limit."""
         return {
             "position": self.max_position_size,
             "sector": self.max_sector_exposure,
             "correlation": self.max_correlation_exposure,
             "volatility": self.max_portfolio_volatility,
             "leverage": self.max_leverage,
+            "var": self.var_limit,
         }
+
+    def var_of(self, volatility: Any) -> Any:
+        """The 1-day parametric (normal) VaR at ``var_limit_confidence`` of an annualised portfolio
+        ``volatility`` (a float or an array): ``z × σ / √252``, a fraction of NAV; what
+        ``var_limit`` bounds.
+
+        >>> round(Policy().var_of(0.20), 5)
+        0.02072
+        """
+        return (
+            NormalDist().inv_cdf(self.var_limit_confidence) / math.sqrt(TRADING_DAYS) * volatility
+        )
+
+    def var_volatility(self) -> float:
+        """The annualised portfolio volatility whose VaR (:meth:`var_of`) is ``var_limit``:
+        ``var_limit × √252 / z``.
+
+        >>> round(Policy(var_limit=0.02).var_volatility(), 4)
+        0.193
+        """
+        return self.var_limit.limit / self.var_of(1.0)
+
+    def volatility_cap(self) -> tuple[str, Rule]:
+        """The portfolio-variance limit the engine enforces: the tighter of the hard
+        volatility limit and the hard VaR limit, as an annualised volatility, with the name of
+        the rule it comes from (``"volatility"`` or ``"var"``). Neither hard: the (soft)
+        volatility rule.
+
+        >>> name, rule = Policy(var_limit={"limit": 0.015, "hard": True}).volatility_cap()
+        >>> name, round(rule.limit, 4), rule.hard
+        ('var', 0.1448, True)
+        """
+        hard = [
+            (name, limit)
+            for name, limit, rule in (
+                ("volatility", self.max_portfolio_volatility.limit, self.max_portfolio_volatility),
+                ("var", self.var_volatility(), self.var_limit),
+            )
+            if rule.hard
+        ]
+        if not hard:
+            return "volatility", self.max_portfolio_volatility
+        name, limit = min(hard, key=lambda item: item[1])
+        return name, Rule(limit=limit, hard=True)
 
 
 _UNIT_WEIGHT = Num(0, 1, "it is a weight between 0 and 1", what="a number")
+#: trading days in a year: annualised volatilities scale to a horizon of h days by √(h / 252)
+TRADING_DAYS = 252.0
 
 
 class SizingConfig(_Config):
@@ -552,6 +634,93 @@ class RiskLoopConfig(_Config):
     max_position_risk: float = 0.05
 
 
+#: the impact limit's range (it has no default: off unless given)
+_IMPACT_LIMIT = Num(
+    0, 1, "the impact is a fraction of the price (0.005 = 50 bp)", lo_open=True, example=0.005
+)
+
+
+class ExecutionRulesConfig(_Config):
+    """Execution rules: order type, time in force, limit price and the market impact limit
+    (the implementation plan's ``ExecutionRulesConfig``; specification §7).
+
+    The defaults leave the engine's execution strategy as it is (order type by urgency, no
+    impact limit); the plan's own example (LIMIT orders, a 0.5% impact limit) is
+    ``ExecutionRulesConfig(default_order_type="LIMIT", market_impact_limit=0.005)``.
+
+    Parameters
+    ----------
+    default_order_type : OrderType
+        AUTO (default): by urgency, MARKET for CRITICAL and LIMIT otherwise; MARKET or LIMIT:
+        every decision's order type.
+    time_in_force : TimeInForce
+        DAY (default), GTC or IOC, for every order (each child order of a split trade).
+    price_threshold : float
+        Distance of a LIMIT order's limit price from the last price, a fraction of the price
+        in [0, 0.5]: a BUY's limit is ``price × (1 + price_threshold)``, a SELL's
+        ``price × (1 - price_threshold)`` (the worst price the order accepts). Default 0.01.
+        MARKET orders have no limit price (NaN).
+    market_impact_limit : float or None
+        Largest estimated market impact of one order, a fraction of the price in (0, 1]
+        (0.005 = 50 bp); None (default) applies no limit. The estimate is the square-root
+        model of :func:`portlab.engine.execution.market_impact`,
+        ``impact_coefficient × σ_daily × sqrt(shares / ADV)``; it needs the market's volumes
+        (a trade without an estimate is left as it is, with the warning
+        ``market_impact_not_estimated``).
+    impact_action : ImpactAction
+        What a trade above the limit gets: SPLIT (default) into child orders, one a trading
+        day, each under the limit; or SHRINK to the size whose impact equals the limit.
+    impact_coefficient : float
+        ``k`` of the square-root model, a multiple in (0, 10]. Default 1 (empirical
+        estimates are of order one; see :mod:`portlab.engine.execution`).
+
+    Raises
+    ------
+    ConfigError
+        As :class:`Policy`: a setting out of range (a likely percentage is named as such), not
+        finite, a boolean or text where a number is required; an unknown choice or setting.
+        ``market_impact_limit: null`` is allowed (no limit).
+
+    Examples
+    --------
+    >>> rules = ExecutionRulesConfig(default_order_type="limit", market_impact_limit=0.005)
+    >>> rules.default_order_type, rules.time_in_force, rules.impact_action
+    (<OrderType.LIMIT: 'LIMIT'>, <TimeInForce.DAY: 'DAY'>, <ImpactAction.SPLIT: 'SPLIT'>)
+    >>> ExecutionRulesConfig(market_impact_limit=5)
+    Traceback (most recent call last):
+    ...
+    portlab.exceptions.ConfigError: execution.market_impact_limit: 5 looks like a percentage; the impact is a fraction of the price (0.005 = 50 bp): write 0.05 for 5%
+    """
+
+    _section: ClassVar[str] = "execution"
+    _numbers: ClassVar[dict[str, Num]] = {
+        "price_threshold": Num(
+            0, 0.5, "the limit price's distance from the last price is a fraction of the price"
+        ),
+        "impact_coefficient": Num(
+            0, 10, "it multiplies the square-root impact (1 is the usual calibration)",
+            what="a multiple", lo_open=True, percent=False,
+        ),
+    }  # fmt: skip
+
+    default_order_type: OrderType = OrderType.AUTO
+    time_in_force: TimeInForce = TimeInForce.DAY
+    price_threshold: float = 0.01
+    market_impact_limit: float | None = None
+    impact_action: ImpactAction = ImpactAction.SPLIT
+    impact_coefficient: float = 1.0
+
+    @field_validator("market_impact_limit", mode="before")
+    @classmethod
+    def _check_impact_limit(cls, value: Any) -> float | None:
+        if value is None:  # no limit
+            return None
+        try:
+            return number(value, _IMPACT_LIMIT, 0.005, hint=", or null for no limit")
+        except Bad as bad:
+            raise fail(str(bad)) from None
+
+
 # -- one file of all three sections -------------------------------------------------------------
 
 
@@ -584,40 +753,79 @@ def load_config(source: str | Path) -> tuple[Policy, SizingConfig, RiskLoopConfi
     >>> policy.max_position_size.limit, sizing.kelly_multiplier, loop.max_iterations
     (0.04, 0.5, 3)
     """
+    policy, sizing, loop = read_sections(source, (Policy, SizingConfig, RiskLoopConfig))
+    return policy, sizing, loop
+
+
+def load_settings(source: str | Path) -> dict[str, Any]:
+    r"""Read a coordinator's settings file: the sections of :func:`load_config` and
+    ``execution`` (:class:`ExecutionRulesConfig`), as keyword arguments of
+    :class:`~portlab.Coordinator` (what ``Coordinator.from_yaml`` and the command line,
+    the console's policy upload, sweeps and reports read).
+
+    Returns
+    -------
+    dict
+        ``policy``, ``sizing``, ``risk_loop``, ``execution``: the models (defaults for a
+        missing section).
+
+    Raises
+    ------
+    ConfigError, DataError
+        As :func:`load_config`.
+
+    Examples
+    --------
+    >>> text = "policy:\n  max_position_size: 0.04\nexecution:\n  time_in_force: GTC\n"
+    >>> settings = load_settings(text)
+    >>> settings["policy"].max_position_size.limit, settings["execution"].time_in_force.value
+    (0.04, 'GTC')
+    """
+    models = (Policy, SizingConfig, RiskLoopConfig, ExecutionRulesConfig)
+    found = read_sections(source, models)
+    return {cls._section: obj for cls, obj in zip(models, found, strict=True)}
+
+
+def read_sections(source: str | Path, models: tuple[type[_Config], ...]) -> list[Any]:
+    """The sections of ``models`` (policy first) read from one YAML file or text, as
+    :func:`load_config` reads its three (which this is; ``Coordinator.from_yaml`` reads the
+    ``execution`` section too): one model per section, defaults for a missing one; a file
+    without any section is a policy."""
+    sections = tuple(cls._section for cls in models)
     doc = Document.read(source)
     data = doc.data
     if data is None:
         if doc.where is not None:
             warn(f"{doc.where}: no settings in the file; the defaults apply", InputRepairWarning)
-        return Policy(), SizingConfig(), RiskLoopConfig()
+        return [cls() for cls in models]
     if not isinstance(data, dict):
         raise ConfigError(
-            f"{at(doc.where, 1)}expected a mapping with policy, sizing and risk_loop "
-            f"sections, got {shown(data)}"
+            f"{at(doc.where, 1)}expected a mapping with {', '.join(sections[:-1])} and "
+            f"{sections[-1]} sections, got {shown(data)}"
         )
-    models: list[Any] = []
+    found: list[Any] = []
     problems: list[tuple[tuple[str, ...], tuple[str, ...], str]] = []
-    if not set(_SECTIONS) & {str(k) for k in data}:
-        obj, problems = _validate(Policy, data, ())
-        models = [obj, SizingConfig(), RiskLoopConfig()]
+    if not set(sections) & {str(k) for k in data}:
+        obj, problems = _validate(models[0], data, ())
+        found = [obj, *(cls() for cls in models[1:])]
     else:
         for key in data:
-            if str(key) not in _SECTIONS:
-                problems.append(((str(key),), (str(key),), _top_level(str(key))))
-        for cls in (Policy, SizingConfig, RiskLoopConfig):
+            if str(key) not in sections:
+                problems.append(((str(key),), (str(key),), _top_level(str(key), sections)))
+        for cls in models:
             body = data.get(cls._section)
-            obj, found = _validate(cls, {} if body is None else body, (cls._section,))
-            models.append(obj)
-            problems += found
+            obj, more = _validate(cls, {} if body is None else body, (cls._section,))
+            found.append(obj)
+            problems += more
     if problems:
         raise ConfigError(render(problems, doc.where, doc.lines))
-    return models[0], models[1], models[2]
+    return found
 
 
-def _top_level(key: str) -> str:
+def _top_level(key: str, sections: tuple[str, ...] = _SECTIONS) -> str:
     owner = _owner(key)
-    if owner is not None:
-        return f"a {owner} setting at the top level: put it under {owner}:"
-    close = difflib.get_close_matches(key, _SECTIONS, n=1, cutoff=0.6)
+    if owner is not None and owner in sections:
+        return f"{_a(owner)} setting at the top level: put it under {owner}:"
+    close = difflib.get_close_matches(key, sections, n=1, cutoff=0.6)
     guess = f"did you mean {close[0]}? " if close else ""
-    return f"unknown section; {guess}the sections are {', '.join(_SECTIONS)}"
+    return f"unknown section; {guess}the sections are {', '.join(sections)}"

@@ -232,11 +232,23 @@ def resolve(
     """
     m = length(signals)
     if m:
-        win = (
-            _select(signals, method, w, rej)
-            if method in _SELECT
-            else _combine(signals, method, vol, cfg, rej)
-        )
+        # each instrument's signals by its own aggregator (a portfolio strategy map), or all
+        # by ``method``
+        chosen = signals.get("aggregator")
+        groups = [method] if chosen is None else [Resolution(a) for a in sorted(set(chosen))]
+        parts = []
+        for how in groups:
+            part = signals if chosen is None else take(signals, chosen == how.value)
+            part = (
+                _select(part, how, w, rej) if how in _SELECT else _combine(part, how, vol, cfg, rej)
+            )
+            part["rule"] = np.where(part["conflicted"], how.value, "").astype(object)
+            parts.append(part)
+        if len(parts) > 1:  # instrument order, as one group gives
+            win = concat(parts, list(parts[0]))
+            win = take(win, np.argsort(win["instrument"], kind="stable"))
+        else:
+            win = parts[0]
         k = length(win)
         candidates = {c: win[c] for c in _CARRY}
         trade = win["direction"] * (win["target_weight"] - w[win["instrument"]])
@@ -251,7 +263,7 @@ def resolve(
             strategy_shares=win["strategy_shares"],
             origin=np.full(k, "SIGNAL", dtype=object),
             conflicted=win["conflicted"],
-            rule=np.where(win["conflicted"], method.value, "").astype(object),
+            rule=win["rule"],
             request_id=np.full(k, None, dtype=object),
         )
     else:

@@ -18,14 +18,28 @@ from typing import Any, TypeVar
 import numpy as np
 
 from portlab.dates import DateLike
+from portlab.engine.adaptation import (
+    AdaptiveConfig,
+    AdaptiveState,
+    adapt_signals,
+    adaptive_setting,
+    current_state,
+)
 from portlab.engine.allocation import allocate
 from portlab.engine.batch import PRIORITY_WEIGHT, AllocationProblem
 from portlab.engine.book import Book, as_market, as_state, build_book, warn_unknown_sectors
-from portlab.engine.config import Policy, RiskLoopConfig, SizingConfig, load_config
+from portlab.engine.config import (
+    ExecutionRulesConfig,
+    Policy,
+    RiskLoopConfig,
+    SizingConfig,
+    load_settings,
+)
 from portlab.engine.conflicts import resolve
 from portlab.engine.decisions import build_decisions
 from portlab.engine.enforce import round_and_enforce
 from portlab.engine.enums import MinSizeRule, Resolution
+from portlab.engine.execution import ImpactRule, impact_rule
 from portlab.engine.methods import method_targets
 from portlab.engine.outcome import Rejections, RejectReason, Source, fmt_pct
 from portlab.engine.rebalance import RequestConstraints, adjustments
@@ -34,6 +48,7 @@ from portlab.engine.riskloop import risk_loop
 from portlab.engine.signals import enrich, signal_table
 from portlab.engine.sizing import correlation_factor, headroom, kelly
 from portlab.engine.strategies import StrategiesLike, Strategy, registry
+from portlab.engine.strategymap import PortfolioStrategies, apply_strategy_map, load_portfolio
 from portlab.engine.table import Table, length, take
 from portlab.engine.times import NO_TIME, given_as_of, latest_time
 from portlab.engine.tolerances import SIZE_TOL
@@ -43,7 +58,7 @@ from portlab.types import DecisionRecorder, RequestsLike, SignalsLike, StateLike
 
 __all__ = ["Coordinator"]
 
-_Settings = TypeVar("_Settings", Policy, SizingConfig, RiskLoopConfig)
+_Settings = TypeVar("_Settings", Policy, SizingConfig, RiskLoopConfig, ExecutionRulesConfig)
 
 
 def _coerce(
@@ -57,7 +72,23 @@ def _coerce(
         return cls.model_validate(dict(value))
     if isinstance(value, str | Path):
         return cls.from_yaml(value)
-    raise ConfigError(f"{name} must be a {cls.__name__}, a mapping or a YAML path")
+    article = "an" if cls.__name__[0] in "AEIOU" else "a"
+    raise ConfigError(f"{name} must be {article} {cls.__name__}, a mapping or a YAML path")
+
+
+#: the settings of a Coordinator (its constructor's arguments)
+_SETTINGS = frozenset(
+    {
+        "policy",
+        "sizing",
+        "resolution",
+        "risk_loop",
+        "strategies",
+        "execution",
+        "portfolio",
+        "adaptive",
+    }
+)
 
 
 class Coordinator:
@@ -80,6 +111,25 @@ class Coordinator:
     strategies : list of Strategy, or mapping name -> allocation, optional
         Registered strategies with capital budgets; when given, signals of unregistered
         strategies are rejected.
+    portfolio : PortfolioStrategies, mapping or YAML path, optional
+        A per-instrument strategy map (:mod:`portlab.engine.strategymap`): signals from a
+        strategy not mapped to their instrument (or on an instrument not listed) are rejected
+        (UNMAPPED_STRATEGY); each signal weighs as its strategy's weight on its instrument;
+        each instrument's signals are resolved by its own aggregator (default
+        ``resolution``); the map's ``allocations`` register the strategies' budgets.
+    execution : ExecutionRulesConfig, mapping or YAML path, optional
+        The execution rules (order type by urgency, DAY orders, limit prices 1% from the last
+        price, no market impact limit): see :mod:`portlab.engine.execution`.
+    adaptive : AdaptiveConfig, AdaptiveState, mapping or YAML path, optional
+        Adaptation to realized outcomes (:mod:`portlab.engine.adaptation`; e.g.
+        ``{"learning_rate": 0.01, "adaptation_period": 20}``): each strategy's calibrated
+        success probability, Kelly multiplier scale and tier shift are applied to its signals
+        and named in its decisions' reasoning. An :class:`AdaptiveState` is used as it is (a
+        backtest keeps one); with settings, each ``coordinate(..., journal=...)`` learns from
+        the outcomes the journal's decisions had by ``as_of`` (reading its decisions and each
+        run's recorded signals on every call; without a journal nothing has been learned: the
+        signals are unchanged). The journal does not record the adaptation: a replay of an
+        adapted run coordinates it without, and reports the differences.
 
     Examples
     --------
@@ -118,17 +168,32 @@ class Coordinator:
         *,
         risk_loop: RiskLoopConfig | Mapping | str | Path | None = None,
         strategies: StrategiesLike = None,
+        execution: ExecutionRulesConfig | Mapping | str | Path | None = None,
+        portfolio: PortfolioStrategies | Mapping | str | Path | None = None,
+        adaptive: AdaptiveConfig | AdaptiveState | Mapping | str | Path | None = None,
     ) -> None:
         self.policy: Policy = _coerce(policy, Policy, "policy")
         self.sizing: SizingConfig = _coerce(sizing, SizingConfig, "sizing")
         self.risk_loop: RiskLoopConfig = _coerce(risk_loop, RiskLoopConfig, "risk_loop")
+        self.execution: ExecutionRulesConfig = _coerce(execution, ExecutionRulesConfig, "execution")
         try:
             self.resolution = Resolution(resolution)
         except ValueError:
             raise ConfigError(
                 f"unknown resolution {resolution!r}; one of {[r.value for r in Resolution]}"
             ) from None
+        self.portfolio: PortfolioStrategies | None = (
+            None if portfolio is None else load_portfolio(portfolio)
+        )
+        if self.portfolio is not None and self.portfolio.allocations:
+            if strategies is not None:
+                raise ConfigError(
+                    "strategies: give the strategies' allocations once, in strategies= or in "
+                    "the portfolio's allocations"
+                )
+            strategies = self.portfolio.allocations
         self.strategies: dict[str, Strategy] = registry(strategies)
+        self.adaptive: AdaptiveConfig | AdaptiveState | None = adaptive_setting(adaptive)
 
     @classmethod
     def from_yaml(
@@ -138,13 +203,52 @@ class Coordinator:
         *,
         strategies: StrategiesLike = None,
     ) -> Coordinator:
-        """Build from a YAML file with ``policy``, ``sizing`` and ``risk_loop`` sections.
+        """Build from a YAML file with ``policy``, ``sizing``, ``risk_loop`` and ``execution``
+        sections (each optional; read as :func:`~portlab.engine.load_config` reads the first
+        three).
 
         ``resolution`` and ``strategies`` are as for the constructor (they are not part of
         the file).
         """
-        policy, sizing_config, loop = load_config(path)
-        return cls(policy, sizing_config, resolution, risk_loop=loop, strategies=strategies)
+        settings = load_settings(path)
+        return cls(
+            settings.pop("policy"),
+            settings.pop("sizing"),
+            resolution,
+            strategies=strategies,
+            **settings,
+        )
+
+    def replace(self, **changes: Any) -> Coordinator:
+        """A new Coordinator with this one's settings, ``changes`` (constructor keywords:
+        ``policy``, ``sizing``, ``resolution``, ``risk_loop``, ``strategies``, ``execution``,
+        ``portfolio``, ``adaptive``) applied; this one is not modified.
+
+        >>> c = Coordinator(sizing={"method": "EQUAL_WEIGHT"})
+        >>> c.replace(policy={"max_position_size": 0.03}).sizing.method.value
+        'EQUAL_WEIGHT'
+        """
+        unknown = sorted(set(changes) - _SETTINGS)
+        if unknown:
+            raise ConfigError(
+                f"Coordinator.replace: unknown settings {unknown}; one of {sorted(_SETTINGS)}"
+            )
+        portfolio = changes.get("portfolio", self.portfolio)
+        # a portfolio map with allocations registers the strategies itself
+        mapped = portfolio is not None and bool(load_portfolio(portfolio).allocations)
+        kept = {
+            "policy": self.policy,
+            "sizing": self.sizing,
+            "resolution": self.resolution,
+            "risk_loop": self.risk_loop,
+            "strategies": None if mapped else (list(self.strategies.values()) or None),
+            "execution": self.execution,
+            "portfolio": portfolio,
+            "adaptive": self.adaptive,
+        }
+        kept.update(changes)
+        resolution = kept.pop("resolution")
+        return Coordinator(kept.pop("policy"), kept.pop("sizing"), resolution, **kept)
 
     def __repr__(self) -> str:
         return (
@@ -250,7 +354,21 @@ class Coordinator:
         signals = enrich(
             signals, self.strategies, book.instruments, np.isfinite(book.price), book.risk_ok, rej
         )
-        signals = self._kelly(signals, book, rej)
+        if self.portfolio is not None:
+            signals = apply_strategy_map(signals, self.portfolio, self.resolution, rej)
+        adapted = adapt_signals(
+            signals,
+            current_state(
+                self.adaptive,
+                journal,
+                market,
+                when,
+                self.strategies,
+                self.sizing.default_horizon_days,
+            ),
+            self.sizing.kelly_multiplier,
+        )
+        signals = self._kelly(adapted.signals, book, rej, adapted.kelly_scale)
         clock.tick("enrich")
 
         candidates = resolve(signals, requested, book.w, book.vol, self.resolution, cfg, rej)
@@ -265,7 +383,10 @@ class Coordinator:
         candidates = self._enforce(candidates, book, rej)
         clock.tick("enforce")
 
-        decisions = build_decisions(candidates, book, policy, cfg, constraints, when)
+        decisions = build_decisions(
+            candidates, book, policy, cfg, constraints, when, rules=self.execution
+        )
+        decisions["reasoning"] = adapted.reasoning(decisions)
         clock.tick("decide")
 
         result = CoordinationResult(
@@ -293,8 +414,11 @@ class Coordinator:
 
     # -- stages -------------------------------------------------------------------------
 
-    def _kelly(self, signals: Table, book: Book, rej: Rejections) -> Table:
-        """Kelly sizing of each signal: adds :data:`~portlab.engine.columns.KELLY`; rejects
+    def _kelly(
+        self, signals: Table, book: Book, rej: Rejections, scale: np.ndarray | None = None
+    ) -> Table:
+        """Kelly sizing of each signal (``scale``: the adaptive multiple of the Kelly
+        multiplier, per signal): adds :data:`~portlab.engine.columns.KELLY`; rejects
         signals with a stop on the wrong side, nothing to size from, or no edge."""
         instrument = signals["instrument"]
         k = kelly(
@@ -308,6 +432,7 @@ class Coordinator:
             signals["expected_return"],
             signals["horizon_days"],
             self.sizing,
+            scale,
         )
         signals.update(
             kelly=k.fraction,
@@ -497,11 +622,14 @@ class Coordinator:
         return _reject(candidates, reasons, details, rej)
 
     def _enforce(self, candidates: Table, book: Book, rej: Rejections) -> Table:
-        """Rounding to shares and the final check of the hard limits: adds
-        :data:`~portlab.engine.columns.EXECUTION`."""
+        """The market impact rule, rounding to shares and the final check of the hard
+        limits: adds :data:`~portlab.engine.columns.EXECUTION`."""
         m = length(candidates)
         instrument = candidates["instrument"].astype(int)
         size = candidates["risk_adjusted"].astype(float) if m else np.zeros(0)
+        impact = impact_rule(book, instrument, size, self.execution)
+        too_small = _cut_below_minimum(candidates, book, impact, self.sizing.min_position_size)
+        size = np.where(too_small, 0.0, impact.sizes)
         problem = AllocationProblem(
             instrument=instrument,
             direction=candidates["direction"].astype(int),
@@ -515,6 +643,8 @@ class Coordinator:
         lot = candidates["lot_size"].astype(float)
         ex = round_and_enforce(book, self.policy, problem, size, lot, self.sizing.fractional_shares)
         candidates.update(
+            impact_estimate=impact.impact,
+            impact_size=impact.sizes,
             shares=np.abs(ex.shares),
             final_size=np.where(ex.trimmed != "", ex.sizes, size),
             executed_size=ex.sizes,
@@ -522,7 +652,14 @@ class Coordinator:
         )
         reasons = np.full(m, "", dtype=object)
         details = np.full(m, "", dtype=object)
-        zero = np.abs(ex.shares) == 0
+        reasons[too_small] = RejectReason.BELOW_MIN_SIZE
+        details[too_small] = [
+            f"cut to {fmt_pct(x)} by the {self.execution.market_impact_limit:.2%} market impact "
+            f"limit (impact {i:.2%} before), below the {fmt_pct(self.sizing.min_position_size)} "
+            "minimum"
+            for x, i in zip(impact.sizes[too_small], impact.impact[too_small], strict=True)
+        ]
+        zero = (np.abs(ex.shares) == 0) & ~too_small
         trimmed = zero & (ex.trimmed != "")
         reasons[trimmed] = RejectReason.POLICY_LIMIT
         details[trimmed] = [f"trimmed to zero by the final {r} check" for r in ex.trimmed[trimmed]]
@@ -530,7 +667,14 @@ class Coordinator:
         reasons[lots] = RejectReason.ROUNDS_TO_ZERO
         details[lots] = [
             f"{fmt_pct(s)} of NAV is less than one lot of {n:g} at {p:,.2f}"
-            for s, n, p in zip(size[lots], lot[lots], book.price[instrument[lots]], strict=True)
+            + (" (cut by the market impact limit)" if cut else "")
+            for s, n, p, cut in zip(
+                size[lots],
+                lot[lots],
+                book.price[instrument[lots]],
+                impact.shrunk[lots],
+                strict=True,
+            )
         ]
         return _reject(candidates, reasons, details, rej)
 
@@ -588,6 +732,18 @@ def _reject(candidates: Table, reasons: np.ndarray, details: np.ndarray, rej: Re
     gone["outcome"] = reasons[out]
     rej.candidates.append(gone)
     return take(candidates, ~out)
+
+
+def _cut_below_minimum(
+    candidates: Table, book: Book, impact: ImpactRule, min_size: float
+) -> np.ndarray:
+    """Signals' position-increasing trades that the market impact rule cut below the minimum
+    position size ``min_size`` (fraction of NAV): they are dropped (BELOW_MIN_SIZE) before
+    the final check, as allocation drops those that the batch limits cut below it."""
+    instrument = candidates["instrument"].astype(int)
+    increasing = candidates["direction"].astype(int) * book.w[instrument] >= 0
+    has_sig = ~np.isnan(candidates["signal_trade"].astype(float))
+    return impact.shrunk & has_sig & increasing & (impact.sizes < min_size - SIZE_TOL)
 
 
 def _request_constraints(

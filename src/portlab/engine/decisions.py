@@ -23,9 +23,9 @@ import pandas as pd
 
 from portlab.engine.book import Book
 from portlab.engine.columns import DECISIONS
-from portlab.engine.config import Policy, SizingConfig
-from portlab.engine.enums import SizingMethod
-from portlab.engine.execution import execution_strategy
+from portlab.engine.config import ExecutionRulesConfig, Policy, SizingConfig
+from portlab.engine.enums import ImpactAction, SizingMethod
+from portlab.engine.execution import execution_rules, execution_strategy
 from portlab.engine.outcome import fmt_pct
 from portlab.engine.rebalance import RequestConstraints
 from portlab.engine.signals import PRIORITY_LEVELS
@@ -52,6 +52,8 @@ def build_decisions(
     cfg: SizingConfig,
     constraints: dict[str, RequestConstraints],
     when: pd.Timestamp,
+    *,
+    rules: ExecutionRulesConfig | None = None,
 ) -> Table:
     """The decision columns (:data:`DECISION_COLUMNS`) of the surviving candidates.
 
@@ -65,7 +67,11 @@ def build_decisions(
         The rebalance requests' constraints by request id.
     when : Timestamp
         Time stamped on the decisions (UTC).
+    rules : ExecutionRulesConfig, optional
+        The execution rules (default: the defaults, which leave the execution strategy by
+        urgency as it is).
     """
+    rules = ExecutionRulesConfig() if rules is None else rules
     m = length(candidates)
     if m == 0:
         return {c: np.empty(0, dtype=object) for c in DECISION_COLUMNS}
@@ -110,9 +116,10 @@ def build_decisions(
     urgency = np.array(
         [u if isinstance(u, str) else "NORMAL" for u in candidates["urgency"]], dtype=object
     )
-    ex = execution_strategy(
-        urgency, size, shares, None if book.adv is None else book.adv[instrument], timeframe
-    )
+    adv = None if book.adv is None else book.adv[instrument]
+    ex = execution_strategy(urgency, size, shares, adv, timeframe)
+    daily_vol = book.vol[instrument] * daily
+    ex.update(execution_rules(ex, rules, direction, price, shares, adv, daily_vol))
     rho = candidates["book_correlation"].astype(float)
     comp = _compliance(book, policy, instrument, direction, size, w1, rho)
 
@@ -171,11 +178,18 @@ def build_decisions(
                 "time_horizon",
                 "urgency",
                 "participation",
+                "time_in_force",
+                "limit_price",
+                "market_impact",
+                "child_orders",
             )
         },
         **comp,
     }
-    out["reasoning"] = object_array(_reasoning(candidates, out, cfg))
+    if rules.market_impact_limit is not None:
+        for j in np.flatnonzero(np.isnan(out["market_impact"])):
+            out["warnings"][j] = [*out["warnings"][j], "market_impact_not_estimated"]
+    out["reasoning"] = object_array(_reasoning(candidates, out, cfg, rules))
     return {c: out[c] for c in DECISION_COLUMNS}
 
 
@@ -279,10 +293,44 @@ def _compliance(
         vol.hard,
         "portfolio_volatility",
     )
+    # the 1-day parametric VaR of that volatility, against the VaR limit
+    judge(
+        "var_limit_check",
+        "var_limit",
+        policy.var_of(sigma1),
+        np.full(m, policy.var_of(book.volatility)),
+        rules["var"].limit,
+        rules["var"].hard,
+        "portfolio_var",
+    )
     return {**checks, "violations": object_array(violations), "warnings": object_array(warnings)}
 
 
-def _reasoning(candidates: Table, out: dict, cfg: SizingConfig) -> list[str]:
+def _impact_text(candidate: dict, out: dict, k: int, rules: ExecutionRulesConfig) -> str:
+    """What the market impact limit did to decision ``k`` ("" without a limit)."""
+    limit = rules.market_impact_limit
+    if limit is None:
+        return ""
+    before, now = candidate["impact_estimate"], out["market_impact"][k]
+    if np.isnan(before) or np.isnan(now):
+        return "market impact not estimated (no volume or volatility data)"
+    if candidate["impact_size"] < candidate["risk_adjusted"] - SIZE_TOL:
+        return (
+            f"market impact {before:.2%} above the {limit:.2%} limit: shrunk to "
+            f"{fmt_pct(candidate['impact_size'])} (impact {now:.2%})"
+        )
+    n = int(out["child_orders"][k])
+    if rules.impact_action is ImpactAction.SPLIT and n > 1:
+        return (
+            f"market impact {now:.2%} above the {limit:.2%} limit: split into {n} daily "
+            f"orders of {now / np.sqrt(n):.2%} impact each"
+        )
+    return f"market impact {now:.2%} within the {limit:.2%} limit"
+
+
+def _reasoning(
+    candidates: Table, out: dict, cfg: SizingConfig, rules: ExecutionRulesConfig
+) -> list[str]:
     texts = []
     for k in range(length(candidates)):
         candidate = {key: v[k] for key, v in candidates.items()}
@@ -338,6 +386,9 @@ def _reasoning(candidates: Table, out: dict, cfg: SizingConfig) -> list[str]:
             )
         if candidate["risk_adjusted"] < candidate["allocated"] - SIZE_TOL:
             parts.append(f"risk loop resized to {fmt_pct(candidate['risk_adjusted'])}")
+        impact = _impact_text(candidate, out, k, rules)
+        if impact:
+            parts.append(impact)
         if candidate["trimmed_by"]:
             parts.append(f"trimmed by the final {candidate['trimmed_by']} check")
         if candidate["conflicted"]:

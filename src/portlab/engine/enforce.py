@@ -117,12 +117,13 @@ def violations(
         for r in np.flatnonzero(excess > LIMIT_TOL):
             members = book.clusters(k[r : r + 1])[0][instrument]
             out.append(("correlation", float(excess[r]), grows & members))
-    if rules["volatility"].hard:
+    vol_name, vol_rule = policy.volatility_cap()  # the volatility limit, or a tighter VaR one
+    if vol_rule.hard:
         g1 = book.covariance @ w1
         var1 = float(w1 @ g1)
-        cap = max(rules["volatility"].limit ** 2, book.variance)
+        cap = max(vol_rule.limit**2, book.variance)
         if var1 > cap + VARIANCE_TOL:
-            out.append(("volatility", var1 - cap, delta * g1[instrument] > 0))
+            out.append((vol_name, var1 - cap, delta * g1[instrument] > 0))
     return out
 
 
@@ -171,7 +172,7 @@ def round_and_enforce(
         j = adding[
             np.lexsort([-np.abs(shares[adding]) * price[adding], problem.priority[adding]])[0]
         ]
-        if rule == "volatility":
+        if rule in ("volatility", "var"):
             cut = max(np.ceil(_VOLATILITY_TRIM * abs(shares[j]) / step[j]) * step[j], step[j])
         else:
             cut = np.ceil(excess * book.nav / price[j] / step[j] - _WHOLE_LOT_TOL) * step[j]

@@ -1,5 +1,5 @@
 """The engine's configuration choices: how conflicts are resolved, capital is allocated,
-Kelly fractions are computed and small trades are treated.
+Kelly fractions are computed, small trades are treated and orders are placed.
 
 Each is a :class:`enum.StrEnum`: a setting accepts the member or its name (any letter case,
 see :mod:`portlab.engine.config`), and the value is the name, so YAML and JSON hold plain
@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["AllocationMode", "KellyFormula", "MinSizeRule", "Resolution", "SizingMethod"]
+__all__ = [
+    "AllocationMode",
+    "ImpactAction",
+    "KellyFormula",
+    "MinSizeRule",
+    "OrderType",
+    "Resolution",
+    "SizingMethod",
+    "TimeInForce",
+]
 
 
 class Resolution(enum.StrEnum):
@@ -91,3 +100,37 @@ class MinSizeRule(enum.StrEnum):
 
     ROUND_UP = "ROUND_UP"
     DROP = "DROP"
+
+
+class OrderType(enum.StrEnum):
+    """The order type of the decisions (:class:`~portlab.engine.config.ExecutionRulesConfig`).
+
+    AUTO keeps the engine's rule by urgency (specification §7): MARKET for CRITICAL urgency,
+    LIMIT otherwise. MARKET or LIMIT gives every decision that order type.
+    """
+
+    AUTO = "AUTO"
+    MARKET = "MARKET"
+    LIMIT = "LIMIT"
+
+
+class TimeInForce(enum.StrEnum):
+    """How long an order stays working: DAY (until the close), GTC (good till cancelled) or
+    IOC (immediate or cancel: what does not fill at once is cancelled)."""
+
+    DAY = "DAY"
+    GTC = "GTC"
+    IOC = "IOC"
+
+
+class ImpactAction(enum.StrEnum):
+    """What happens to a trade whose estimated market impact is above the limit.
+
+    SPLIT keeps its size and splits it into ``ceil((impact / limit)²)`` child orders, one a
+    trading day, each with an impact under the limit (square-root model: ``n`` slices of
+    ``Q / n`` shares move the price ``impact / sqrt(n)`` each). SHRINK cuts it to the size
+    whose impact equals the limit.
+    """
+
+    SPLIT = "SPLIT"
+    SHRINK = "SHRINK"

@@ -30,8 +30,9 @@ def greedy(book: Book, policy: Policy, problem: AllocationProblem) -> Allocation
     sec_cap = np.maximum(rules["sector"].limit, book.sector_gross) if rules["sector"].hard else None
     sec_gross = book.sector_gross.copy()
     budget = dict(problem.budgets)
-    vol_hard = rules["volatility"].hard
-    var_cap = max(rules["volatility"].limit ** 2, book.variance)
+    vol_name, vol_rule = policy.volatility_cap()  # the volatility limit, or a tighter VaR one
+    vol_hard = vol_rule.hard
+    var_cap = max(vol_rule.limit**2, book.variance)
     g = book.g.copy()
     var = book.variance
     cov = book.covariance
@@ -67,7 +68,7 @@ def greedy(book: Book, policy: Policy, problem: AllocationProblem) -> Allocation
         if vol_hard:
             gi, dii = g[i], cov[i, i]
             room = var_cap - var
-            caps["volatility"] = (
+            caps[vol_name] = (
                 max((-d * gi + np.sqrt(max(gi * gi + dii * room, 0.0))) / dii, 0.0)
                 if dii > 0
                 else inf

@@ -30,6 +30,7 @@ class RejectReason(enum.StrEnum):
     NO_PRICE = "NO_PRICE"  # market has no current price (delisted or stale)
     NO_RISK_DATA = "NO_RISK_DATA"  # risk model has no volatility for it
     UNKNOWN_STRATEGY = "UNKNOWN_STRATEGY"  # strategies registered, this one is not
+    UNMAPPED_STRATEGY = "UNMAPPED_STRATEGY"  # the portfolio's strategy map does not allow it
     HOLD = "HOLD"  # HOLD signal: no trade asked for
     NO_EDGE = "NO_EDGE"  # Kelly fraction <= 0
     AT_TARGET = "AT_TARGET"  # position already at or beyond the wanted size

@@ -1,7 +1,8 @@
 """The risk feedback loop (specification §6).
 
 After allocation: while a position's standalone risk ``|w| σ`` (annualised, fraction of NAV)
-exceeds ``max_position_risk``, or the portfolio volatility exceeds a hard limit, resize the
+exceeds ``max_position_risk``, or the portfolio volatility exceeds a hard limit (the volatility
+limit or a tighter VaR limit: ``Policy.volatility_cap``), resize the
 offending position-increasing trades — at most ``max_iterations`` times and never below
 ``min_resize`` × the size they came in with. A trade that would have to go lower is dropped
 with a reason.
@@ -88,7 +89,7 @@ def risk_loop(
     w0 = book.w[instrument]
     vol = book.vol[instrument]
     dropped = np.full(len(x), "", dtype=object)
-    vol_rule = policy.max_portfolio_volatility
+    vol_name, vol_rule = policy.volatility_cap()  # the volatility limit, or a tighter VaR one
     cap2 = max(vol_rule.limit**2, book.variance)
     iterations = 0
     for _ in range(cfg.max_iterations):
@@ -128,8 +129,11 @@ def risk_loop(
                 break
             if x[j] == 0 or _marginal(book, instrument, d, x)[j] <= 0:
                 continue
+            limit = (
+                f" (the {policy.var_limit.limit:.2%} 1-day VaR limit)" if vol_name == "var" else ""
+            )
             dropped[j] = (
-                f"portfolio volatility above {np.sqrt(cap2):.1%} even at "
+                f"portfolio volatility above {np.sqrt(cap2):.1%}{limit} even at "
                 f"{cfg.min_resize:.0%} of its size"
             )
             x[j] = 0.0

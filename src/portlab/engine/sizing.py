@@ -13,7 +13,7 @@ from statistics import NormalDist
 import numpy as np
 
 from portlab.engine.book import Book
-from portlab.engine.config import Policy, SizingConfig
+from portlab.engine.config import TRADING_DAYS, Policy, SizingConfig
 from portlab.engine.enums import KellyFormula
 
 __all__ = [
@@ -28,8 +28,6 @@ __all__ = [
     "var_z",
 ]
 
-#: trading days in a year: annualised volatilities scale to a horizon of h days by √(h / 252)
-TRADING_DAYS = 252.0
 #: quantile of the move taken as the loss of a signal without a stop: the 99% move over the
 #: horizon (and, for a rebalance trade, over one day), a loss that is exceeded one time in 100
 LOSS_QUANTILE = 0.99
@@ -46,6 +44,7 @@ HEADROOM_RULES = (
     "cash",
     "volatility",
     "correlation",
+    "var",
 )
 
 
@@ -89,6 +88,7 @@ def kelly(
     expected_return: np.ndarray,
     horizon_days: np.ndarray,
     cfg: SizingConfig,
+    scale: np.ndarray | None = None,
 ) -> Kelly:
     """Kelly fractions of signals.
 
@@ -107,6 +107,9 @@ def kelly(
     success_probability, confidence, price_target, stop_price, expected_return, horizon_days
         ndarray of float, shape (m,); NaN where a signal does not give the field.
     cfg : SizingConfig
+    scale : ndarray of float, shape (m,), optional
+        Per-signal multiple of ``cfg.kelly_multiplier`` (the adaptive Kelly scale of the
+        signal's strategy, :mod:`portlab.engine.adaptation`); default 1.
 
     Returns
     -------
@@ -147,9 +150,8 @@ def kelly(
     loss = np.where(has_stop, loss_stop, _Z_LOSS * sigma_h)
     no_input = ~has_stop & np.isnan(expected_return)
     raw = np.where(bad_stop | no_input, np.nan, raw)
-    fraction = np.clip(
-        cfg.kelly_multiplier * np.nan_to_num(raw, nan=0.0), 0.0, cfg.max_kelly_fraction
-    )
+    multiplier = cfg.kelly_multiplier if scale is None else cfg.kelly_multiplier * scale
+    fraction = np.clip(multiplier * np.nan_to_num(raw, nan=0.0), 0.0, cfg.max_kelly_fraction)
     return Kelly(raw, fraction, edge, reward_risk, loss, b, h, bad_stop, no_input)
 
 
@@ -207,15 +209,23 @@ def headroom(
     )
     x_cash = np.where(d > 0, max(book.cash_fraction - policy.cash_floor, 0.0), inf)
 
-    vol = rules["volatility"]
-    if vol.hard:
+    def variance_room(limit: float) -> np.ndarray:
+        """The trade that takes the portfolio volatility to ``limit`` (or keeps it where it
+        is when above): the positive root of the variance's quadratic in the trade."""
         g, diag = book.g[instrument], book.diag[instrument]
-        room = max(vol.limit**2, book.variance) - book.variance
+        room = max(limit**2, book.variance) - book.variance
         with np.errstate(divide="ignore", invalid="ignore"):
-            x_vol = np.where(diag > 0, (-d * g + np.sqrt(g * g + diag * room)) / diag, inf)
-        x_vol = np.maximum(x_vol, 0.0)
-    else:
-        x_vol = np.full(len(instrument), inf)
+            x = np.where(diag > 0, (-d * g + np.sqrt(g * g + diag * room)) / diag, inf)
+        return np.maximum(x, 0.0)
+
+    vol = rules["volatility"]
+    x_vol = variance_room(vol.limit) if vol.hard else np.full(len(instrument), inf)
+    # a VaR limit is a volatility limit (Policy.var_volatility)
+    x_var = (
+        variance_room(policy.var_volatility())
+        if rules["var"].hard
+        else np.full(len(instrument), inf)
+    )
 
     cor = rules["correlation"]
     if cor.hard and len(instrument):
@@ -225,7 +235,7 @@ def headroom(
         x_cor = np.full(len(instrument), inf)
 
     caps = np.column_stack(
-        [x_pos, np.broadcast_to(x_short, w0.shape), x_sec, x_lev, x_cash, x_vol, x_cor]
+        [x_pos, np.broadcast_to(x_short, w0.shape), x_sec, x_lev, x_cash, x_vol, x_cor, x_var]
     )
     return caps, HEADROOM_RULES
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, TypeAlias
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from portlab.exceptions import ConfigError
 
@@ -71,6 +71,12 @@ class TrackRecord(BaseModel):
         Gross profit over gross loss (>= 0).
     n_trades : int
         Closed trades behind the figures; below 20 the record counts as AVERAGE.
+    avg_win, avg_loss : float, optional
+        Mean return of the winning trades and mean loss of the losing ones (a positive
+        fraction: 0.02 is a 2% loss), e.g. from realized outcomes
+        (:func:`portlab.engine.adaptation.track_records`). They do not enter the tier or the
+        score; left out of the serialised record when not given (so records without them
+        keep their stored form).
 
     Examples
     --------
@@ -87,6 +93,16 @@ class TrackRecord(BaseModel):
     sharpe: float | None = Field(default=None, allow_inf_nan=False)
     profit_factor: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     n_trades: int = Field(default=0, ge=0)
+    avg_win: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    avg_loss: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+
+    @model_serializer(mode="wrap")
+    def _serialise(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        for name in ("avg_win", "avg_loss"):
+            if data.get(name, 0) is None:
+                del data[name]
+        return data
 
     def tier(self) -> PerformanceTier:
         """Performance tiers (specification §8): EXCELLENT, GOOD, AVERAGE (default, or too few

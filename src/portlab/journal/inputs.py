@@ -6,8 +6,8 @@ is, and a signals DataFrame column by column with its dtypes (``{"$frame": ...}`
 JSON has no form for are tagged: ``{"$float": "nan"}``, ``{"$time": ISO 8601}``,
 ``{"$date": ...}``, ``{"$bytes": base64}``; anything else is kept as its ``repr``
 (``{"$repr": ...}``), which a replay then passes on as text. The portfolio is
-:meth:`PortfolioState.to_dict`, the coordinator its policy, sizing and risk-loop settings
-(pydantic JSON), resolution and strategies.
+:meth:`PortfolioState.to_dict`, the coordinator its policy, sizing, risk-loop and execution
+settings (pydantic JSON), resolution and strategies.
 
 Examples
 --------
@@ -32,13 +32,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from portlab.engine import CoordinationResult, Coordinator
+from portlab.engine import CoordinationResult, Coordinator, ExecutionRulesConfig
 from portlab.fingerprints import content_digest
 from portlab.market import Market
 from portlab.state import PortfolioState
 
 __all__ = [
     "RunInputs",
+    "config_identity",
     "coordinator_config",
     "coordinator_from_config",
     "decode_records",
@@ -48,7 +49,8 @@ __all__ = [
     "to_json_value",
 ]
 
-#: the parts of the configuration that make up a policy version
+#: the parts of the configuration that make up a policy version (and ``execution`` when it
+#: is not the default, see :func:`config_identity`)
 _POLICY_PARTS = ("policy", "sizing", "risk_loop", "resolution")
 
 
@@ -83,7 +85,8 @@ class RunInputs:
 
 def coordinator_config(coordinator: Coordinator) -> dict[str, Any]:
     """A coordinator's configuration as JSON-ready dicts: ``policy``, ``sizing``,
-    ``risk_loop``, ``resolution``, ``strategies``.
+    ``risk_loop``, ``resolution``, ``strategies``, ``execution``, ``portfolio`` (the
+    per-instrument strategy map, None without one).
 
     Examples
     --------
@@ -97,11 +100,19 @@ def coordinator_config(coordinator: Coordinator) -> dict[str, Any]:
         "risk_loop": coordinator.risk_loop.model_dump(mode="json"),
         "resolution": coordinator.resolution.value,
         "strategies": [s.model_dump(mode="json") for s in coordinator.strategies.values()],
+        "execution": coordinator.execution.model_dump(mode="json"),
+        "portfolio": None
+        if coordinator.portfolio is None
+        else coordinator.portfolio.model_dump(mode="json"),
     }
 
 
 def coordinator_from_config(config: Mapping[str, Any]) -> Coordinator:
     """The coordinator :func:`coordinator_config` described.
+
+    A configuration without ``execution`` (or with None: a run recorded before the execution
+    rules existed) gets the default execution rules, which are what such a run was
+    coordinated with.
 
     Examples
     --------
@@ -114,14 +125,19 @@ def coordinator_from_config(config: Mapping[str, Any]) -> Coordinator:
         config["sizing"],
         config["resolution"],
         risk_loop=config["risk_loop"],
-        strategies=list(config["strategies"]) or None,
+        # a strategy map with allocations registers the strategies itself
+        strategies=None
+        if (config.get("portfolio") or {}).get("allocations")
+        else list(config["strategies"]) or None,
+        execution=config.get("execution"),
+        portfolio=config.get("portfolio"),
     )
 
 
 def policy_version(config: Mapping[str, Any]) -> str:
     """12 hex digits naming a configuration's policy, sizing, risk-loop settings and
-    resolution (strategies' budgets are left out: they move with their use); equal settings,
-    equal version.
+    resolution, and its execution rules when they are not the defaults (strategies' budgets
+    are left out: they move with their use); equal settings, equal version.
 
     Examples
     --------
@@ -130,7 +146,36 @@ def policy_version(config: Mapping[str, Any]) -> str:
     >>> len(a), a == b
     (12, False)
     """
-    return content_digest({k: config[k] for k in _POLICY_PARTS}, 12)
+    identity = config_identity(config)
+    parts = {k: identity[k] for k in _POLICY_PARTS}
+    for optional in ("execution", "portfolio"):
+        if optional in identity:
+            parts[optional] = identity[optional]
+    return content_digest(parts, 12)
+
+
+#: the default execution rules as :func:`coordinator_config` writes them
+_DEFAULT_EXECUTION = ExecutionRulesConfig().model_dump(mode="json")
+
+
+def config_identity(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The configuration as policy versions and run ids see it: without ``execution`` when
+    it is missing, None or the default rules, and without ``portfolio`` when there is no
+    strategy map, so that such a configuration has the version (and its runs the ids) it had
+    before these settings existed.
+
+    Examples
+    --------
+    >>> config = coordinator_config(Coordinator())
+    >>> "execution" in config, "execution" in config_identity(config)
+    (True, False)
+    """
+    out = dict(config)
+    if out.get("execution") is None or out["execution"] == _DEFAULT_EXECUTION:
+        out.pop("execution", None)
+    if out.get("portfolio") is None:
+        out.pop("portfolio", None)
+    return out
 
 
 # -- values ------------------------------------------------------------------------------

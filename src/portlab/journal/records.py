@@ -22,7 +22,13 @@ from portlab.fingerprints import (
     market_fingerprint,
     text_digest,
 )
-from portlab.journal.inputs import coordinator_config, encode_records, policy_version, to_json_value
+from portlab.journal.inputs import (
+    config_identity,
+    coordinator_config,
+    encode_records,
+    policy_version,
+    to_json_value,
+)
 from portlab.journal.parquet import PARQUET_FORMAT, to_parquet
 from portlab.market import Market
 from portlab.types import RequestsLike, SignalsLike, StateLike
@@ -117,7 +123,12 @@ def build_record(
         "rebalance": text_digest(texts["rebalance_requests"]),
     }
     run_id = run_id_of(
-        {**prints, "as_of": texts["as_of"], "config": config, "version": portlab.__version__}
+        {
+            **prints,
+            "as_of": texts["as_of"],
+            "config": config_identity(config),
+            "version": portlab.__version__,
+        }
     )
     stats = result.stats
     decisions = decision_columns(result, run_id, version)
@@ -146,6 +157,8 @@ def build_record(
         "sizing": config["sizing"],
         "risk_loop": config["risk_loop"],
         "strategies": config["strategies"],
+        "execution": config["execution"],
+        "portfolio": config["portfolio"],
         "stats": to_json_value(stats),
         "inputs": inputs,
     }

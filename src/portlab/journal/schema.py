@@ -6,7 +6,7 @@ applied: ``version``, ``description``, ``applied_at``). :func:`migrate` applies 
 PostgreSQL under an advisory lock, so two processes opening a new database at once migrate it
 once). A database at a version newer than :data:`SCHEMA_VERSION` is refused.
 
-The tables (schema version 2; kinds as in :data:`portlab.journal.backends.KINDS`):
+The tables (schema version 3; kinds as in :data:`portlab.journal.backends.KINDS`):
 
 ``runs``, one row per recorded run
     ``run_id`` (primary key), ``recorded_at``, ``as_of``, ``package_version``,
@@ -15,8 +15,11 @@ The tables (schema version 2; kinds as in :data:`portlab.journal.backends.KINDS`
     ``rebalance_fingerprint``), ``portfolio_id``, ``nav``, the counts (``n_signals``,
     ``n_rebalance``, ``n_decisions``, ``n_rejections``, ``n_waterfall``: what the batch wrote),
     the configuration (``resolution``, ``policy``, ``sizing``, ``risk_loop``, ``strategies``
-    as JSON), ``stats`` (the result's statistics) and ``inputs`` (signals, rebalance
-    requests, portfolio and ``as_of`` as given, JSON; see :mod:`portlab.journal.inputs`).
+    as JSON), ``stats`` (the result's statistics), ``inputs`` (signals, rebalance
+    requests, portfolio and ``as_of`` as given, JSON; see :mod:`portlab.journal.inputs`) and
+    ``execution`` (the execution rules, JSON; NULL for runs recorded before version 3,
+    which were coordinated with the default rules) and ``portfolio`` (the per-instrument
+    strategy map, JSON; NULL without one).
 ``markets``, one row per distinct market (content-addressed)
     ``fingerprint`` (primary key, :func:`portlab.fingerprints.market_fingerprint`),
     ``format`` (``"parquet/1"``), ``prices``, ``reference``, ``benchmark``, ``factors``,
@@ -180,6 +183,15 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX runs_policy ON runs (policy_version)",
         ),
     ),
+    Migration(
+        3,
+        "the execution rules and the strategy map of each run (NULL for older runs: the "
+        "default rules, no map)",
+        (
+            "ALTER TABLE runs ADD COLUMN execution {json}",
+            "ALTER TABLE runs ADD COLUMN portfolio {json}",
+        ),
+    ),
 )
 
 #: the newest schema version this portlab knows
@@ -225,6 +237,8 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("strategies", "json"),
         ("stats", "json"),
         ("inputs", "json"),
+        ("execution", "json"),
+        ("portfolio", "json"),
     ),
     "decisions": (
         ("run_id", "text"),
@@ -304,7 +318,7 @@ def migrate(db: Database, target: int | None = None) -> int:
     >>> from portlab.journal.backends import connect
     >>> db = connect(":memory:")
     >>> migrate(db, 1), migrate(db), schema_version(db)
-    (1, 2, 2)
+    (1, 3, 3)
     """
     target = SCHEMA_VERSION if target is None else int(target)
     if not 1 <= target <= SCHEMA_VERSION:

@@ -337,6 +337,8 @@ class Journal:
                 "risk_loop",
                 "resolution",
                 "strategies",
+                "execution",
+                "portfolio",
             ],
         )
         stored = row["inputs"]

@@ -43,6 +43,7 @@ RULE_LABELS = {
     "leverage": "leverage limit",
     "cash": "cash",
     "volatility": "volatility limit",
+    "var": "VaR limit",
     "correlation": "correlated exposure limit",
     "strategy_budget": "strategy budget",
 }

@@ -101,8 +101,8 @@ def load_inputs(
 
 
 def load_coordinator(policy_file: str | Path | None = None) -> Coordinator:
-    """The coordinator of a policy YAML (``portlab policy --example``): its policy, sizing
-    and risk loop; None: ``Coordinator()``, the default policy.
+    """The coordinator of a policy YAML (``portlab policy --example``): its policy, sizing,
+    risk loop and execution rules; None: ``Coordinator()``, the default policy.
 
     Raises
     ------
@@ -115,15 +115,13 @@ def load_coordinator(policy_file: str | Path | None = None) -> Coordinator:
     >>> load_coordinator(example_paths()["policy"]).policy.max_position_size.limit
     0.05
     """
-    from portlab.engine import load_config
     from portlab.exceptions import DataError
 
     if policy_file is None:
         return Coordinator()
     if not Path(policy_file).is_file():
         raise DataError(f"{policy_file}: no such file")
-    policy, sizing, loop = load_config(Path(policy_file))
-    return Coordinator(policy, sizing, risk_loop=loop)
+    return Coordinator.from_yaml(Path(policy_file))
 
 
 @dataclass(frozen=True)

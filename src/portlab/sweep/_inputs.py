@@ -312,25 +312,26 @@ def _batch(name: str, value: Any, base: Path | None, files: list[Path]) -> Signa
 
 
 def _coordinator(label: str, value: Any, base: Path | None, files: list[Path]) -> Coordinator:
-    from portlab.engine import Coordinator, load_config
+    from portlab.engine import Coordinator, load_settings
 
     if isinstance(value, Coordinator):
         return value
     if value is None:
         return Coordinator()
     if isinstance(value, Mapping):
-        unknown = sorted(set(value) - {"policy", "sizing", "risk_loop", "resolution", "file"})
+        sections = ("policy", "sizing", "risk_loop", "execution")
+        unknown = sorted(set(value) - {*sections, "resolution", "file"})
         if unknown:
             raise ConfigError(
                 f"{label}: unknown section(s) {', '.join(map(str, unknown))}; expected file, "
-                "policy, sizing, risk_loop, resolution"
+                "policy, sizing, risk_loop, execution, resolution"
             )
         start = _coordinator(label, value.get("file"), base, files)
         from portlab.sweep._settings import configure
 
         changes = {
             f"{section}.{key}": v
-            for section in ("policy", "sizing", "risk_loop")
+            for section in sections
             for key, v in (value.get(section) or {}).items()
         }
         if "resolution" in value:
@@ -340,8 +341,8 @@ def _coordinator(label: str, value: Any, base: Path | None, files: list[Path]) -
         except ConfigError as exc:
             raise ConfigError(f"{label}: {exc}") from None
     path = _file(label, value, base, files)
-    policy, sizing, loop = load_config(path)
-    return Coordinator(policy, sizing, risk_loop=loop)
+    settings = load_settings(path)
+    return Coordinator(settings.pop("policy"), settings.pop("sizing"), **settings)
 
 
 def _strategies(value: Any) -> dict[str, SignalStrategy]:

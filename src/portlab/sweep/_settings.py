@@ -16,14 +16,15 @@ if TYPE_CHECKING:
 __all__ = ["ENGINE_SECTIONS", "RESOLUTION", "configure", "engine_axes", "settings"]
 
 #: the sections of a coordinator's configuration an axis may name (``section.field``)
-ENGINE_SECTIONS = ("policy", "sizing", "risk_loop")
+ENGINE_SECTIONS = ("policy", "sizing", "risk_loop", "execution")
 #: the axis of the conflict resolution method
 RESOLUTION = "resolution"
 
 
 def settings(coordinator: Coordinator) -> dict[str, Any]:
     """Every setting of ``coordinator`` as JSON-ready data: ``policy``, ``sizing``,
-    ``risk_loop`` (their fields), ``resolution`` and the registered ``strategies``.
+    ``risk_loop``, ``execution`` (their fields), ``resolution`` and the registered
+    ``strategies``.
 
     Examples
     --------
@@ -36,6 +37,7 @@ def settings(coordinator: Coordinator) -> dict[str, Any]:
         "policy": coordinator.policy.model_dump(mode="json"),
         "sizing": coordinator.sizing.model_dump(mode="json"),
         "risk_loop": coordinator.risk_loop.model_dump(mode="json"),
+        "execution": coordinator.execution.model_dump(mode="json"),
         "resolution": coordinator.resolution.value,
         "strategies": {
             name: repr(strategy) for name, strategy in sorted(coordinator.strategies.items())
@@ -45,7 +47,8 @@ def settings(coordinator: Coordinator) -> dict[str, Any]:
 
 def engine_axes() -> list[str]:
     """Every engine axis name: ``resolution``, ``policy.<field>`` (a rule's limit),
-    ``policy.<rule>.hard``, ``sizing.<field>`` and ``risk_loop.<field>``.
+    ``policy.<rule>.hard``, ``sizing.<field>``, ``risk_loop.<field>`` and
+    ``execution.<field>``.
 
     Examples
     --------
@@ -53,10 +56,11 @@ def engine_axes() -> list[str]:
     >>> "policy.max_position_size" in axes, "sizing.allocation" in axes, axes[0]
     (True, True, 'resolution')
     """
-    from portlab.engine import Policy, RiskLoopConfig, Rule, SizingConfig
+    from portlab.engine import ExecutionRulesConfig, Policy, RiskLoopConfig, Rule, SizingConfig
 
     names = [RESOLUTION]
-    for section, cls in zip(ENGINE_SECTIONS, (Policy, SizingConfig, RiskLoopConfig), strict=True):
+    models = (Policy, SizingConfig, RiskLoopConfig, ExecutionRulesConfig)
+    for section, cls in zip(ENGINE_SECTIONS, models, strict=True):
         for field, info in cls.model_fields.items():
             names.append(f"{section}.{field}")
             if info.annotation is Rule:
@@ -82,11 +86,11 @@ def configure(base: Coordinator, changes: Mapping[str, Any]) -> tuple[Coordinato
     Parameters
     ----------
     base : Coordinator
-        The configuration the changes apply to (its strategies are kept).
+        The configuration the changes apply to (its other settings are kept).
     changes : mapping of axis name to value
         ``policy.<rule>`` sets the rule's limit (its hardness kept), ``policy.<rule>.hard``
-        its hardness; ``policy.<field>``, ``sizing.<field>`` and ``risk_loop.<field>`` set
-        that field; ``resolution`` the conflict resolution method.
+        its hardness; ``policy.<field>``, ``sizing.<field>``, ``risk_loop.<field>`` and
+        ``execution.<field>`` set that field; ``resolution`` the conflict resolution method.
 
     Returns
     -------
@@ -108,7 +112,6 @@ def configure(base: Coordinator, changes: Mapping[str, Any]) -> tuple[Coordinato
     >>> c.policy.max_position_size, values
     (Rule(limit=0.03, hard=True), {'policy.max_position_size': 0.03, 'sizing.allocation': 'GREEDY'})
     """
-    from portlab.engine import Coordinator
 
     data = settings(base)
     resolution: Any = data["resolution"]
@@ -127,14 +130,13 @@ def configure(base: Coordinator, changes: Mapping[str, Any]) -> tuple[Coordinato
             current["limit"] = value  # a rule's limit; its hardness stays
         else:
             data[section][field] = value
-    strategies = list(base.strategies.values()) or None
-    try:
-        coordinator = Coordinator(
-            data["policy"],
-            data["sizing"],
-            resolution,
+    try:  # the base's other settings (strategies, a strategy map ...) are kept
+        coordinator = base.replace(
+            policy=data["policy"],
+            sizing=data["sizing"],
+            resolution=resolution,
             risk_loop=data["risk_loop"],
-            strategies=strategies,
+            execution=data["execution"],
         )
     except ConfigError as exc:
         # a rule's limit was set inside its {limit, hard} mapping: name it as its axis

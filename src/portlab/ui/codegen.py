@@ -17,7 +17,14 @@ from typing import Any
 
 import pandas as pd
 
-from portlab.engine import Coordinator, Policy, Resolution, RiskLoopConfig, SizingConfig
+from portlab.engine import (
+    Coordinator,
+    ExecutionRulesConfig,
+    Policy,
+    Resolution,
+    RiskLoopConfig,
+    SizingConfig,
+)
 from portlab.ui.inputs import SAMPLE_CODE
 
 __all__ = ["coordinator_code", "inputs_code", "literal", "script"]
@@ -128,7 +135,13 @@ def coordinator_code(coordinator: Coordinator, name: str = "coordinator") -> lis
     loop = _changed(coordinator.risk_loop, RiskLoopConfig())
     if loop:
         args.append(f"risk_loop={literal(loop, 4, 10)}")
-    if coordinator.strategies:
+    execution = _changed(coordinator.execution, ExecutionRulesConfig())
+    if execution:
+        args.append(f"execution={literal(execution, 4, 10)}")
+    if coordinator.portfolio is not None:
+        mapped = coordinator.portfolio.model_dump(mode="json", exclude_defaults=True)
+        args.append(f"portfolio={literal(mapped, 4, 10)}")
+    if coordinator.strategies and not (coordinator.portfolio and coordinator.portfolio.allocations):
         items = []
         for strategy in coordinator.strategies.values():
             fields = strategy.model_dump(mode="json", exclude_defaults=True)

@@ -24,7 +24,7 @@ def configured(
     resolution: Resolution | str | None = None,
 ) -> Coordinator:
     """A new Coordinator with ``base``'s settings changed by ``policy`` / ``sizing`` /
-    ``resolution`` (risk loop and strategies are kept).
+    ``resolution`` (every other setting is kept: :meth:`Coordinator.replace`).
 
     Parameters
     ----------
@@ -57,10 +57,8 @@ def configured(
         if not sizing
         else SizingConfig.model_validate({**base.sizing.model_dump(), **dict(sizing)})
     )
-    return Coordinator(
-        new_policy,
-        new_sizing,
-        base.resolution if resolution is None else resolution,
-        risk_loop=base.risk_loop,
-        strategies=list(base.strategies.values()) or None,
+    return base.replace(
+        policy=new_policy,
+        sizing=new_sizing,
+        resolution=base.resolution if resolution is None else resolution,
     )

@@ -67,6 +67,7 @@ RULE_SETTINGS: Mapping[str, str] = MappingProxyType(
         "max_correlation_exposure": "correlation",
         "max_portfolio_volatility": "volatility",
         "max_leverage": "leverage",
+        "var_limit": "var",
     }
 )
 #: what a front end calls each rule's limit setting (the labels of its sliders)
@@ -77,6 +78,7 @@ RULE_TITLES: Mapping[str, str] = MappingProxyType(
         "max_correlation_exposure": "Max correlated",
         "max_portfolio_volatility": "Max volatility",
         "max_leverage": "Max leverage",
+        "var_limit": "Max 1-day VaR",
     }
 )
 #: the other policy settings the model exposes
@@ -204,6 +206,14 @@ class PolicyModel(ViewModel):
     )
     max_leverage_hard = param.Boolean(
         _POLICY.max_leverage.hard, doc="Never breach the leverage limit."
+    )
+    var_limit = _limit(
+        "var_limit",
+        "Largest 1-day portfolio VaR at the policy's confidence, fraction of NAV.",
+        0.1,
+    )
+    var_limit_hard = param.Boolean(
+        _POLICY.var_limit.hard, doc="Never breach the VaR limit (soft: warnings only)."
     )
     correlation_threshold = param.Number(
         _POLICY.correlation_threshold,

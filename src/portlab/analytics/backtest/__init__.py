@@ -7,8 +7,9 @@ date, calibrated on their own past record; a :class:`~portlab.Coordinator` turns
 decisions; :class:`Backtest` fills them at the next close with proportional costs and records
 positions, trades, decisions, rejections, costs and the equity curve. :func:`split` gives
 train / validation / test periods and :func:`compare` tabulates several configurations side
-by side. :func:`strategy_pnl` and :func:`strategy_contributions` attribute a run's P&L and
-return to its strategies.
+by side; :func:`compare_adaptive` runs one static and adaptive (learning from the run's own
+outcomes, without look-ahead: ``Coordinator(adaptive=...)``). :func:`strategy_pnl` and
+:func:`strategy_contributions` attribute a run's P&L and return to its strategies.
 """
 
 from portlab.analytics.backtest._registry import StrategyRegistry
@@ -22,10 +23,12 @@ from portlab.analytics.backtest._strategies import (
     SignalStrategy,
 )
 from portlab.analytics.backtest._strategy_pnl import strategy_contributions, strategy_pnl
+from portlab.analytics.backtest._versus import AdaptiveComparison, compare_adaptive
 
 __all__ = [
     "SUMMARY_FIELDS",
     "TRADE_COLUMNS",
+    "AdaptiveComparison",
     "Backtest",
     "BacktestResult",
     "Fill",
@@ -37,6 +40,7 @@ __all__ = [
     "Split",
     "StrategyRegistry",
     "compare",
+    "compare_adaptive",
     "split",
     "strategy_contributions",
     "strategy_pnl",

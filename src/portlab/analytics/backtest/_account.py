@@ -15,6 +15,7 @@ from portlab.exceptions import ValidationError
 
 if TYPE_CHECKING:
     from portlab.engine import Coordinator
+    from portlab.engine.adaptation import AdaptiveState
     from portlab.market import Market
 
 __all__ = [
@@ -159,6 +160,11 @@ class Account:
                     date, date, iid, -pos.quantity, float(last_valid[col[iid]]), "LIQUIDATION", None
                 )
 
+    def engine(self) -> Coordinator:
+        """The coordinator of the next decision (an adaptive account's carries what it has
+        learned so far)."""
+        return self.coordinator
+
     def decide(
         self,
         view: Market,
@@ -169,7 +175,7 @@ class Account:
     ) -> None:
         """Coordinate ``signals`` (None: none) on ``date`` and queue the orders for ``fill_row``."""
         t0 = time.perf_counter()
-        result = self.coordinator.coordinate(signals, self.state, view, as_of=date)
+        result = self.engine().coordinate(signals, self.state, view, as_of=date)
         self.seconds += time.perf_counter() - t0
         dec = result.decisions
         if len(dec):
@@ -223,6 +229,7 @@ def build_result(
     signals: pd.DataFrame,
     timings: dict[str, float],
     config: dict[str, str | float | list[str]],
+    adaptation: AdaptiveState | None = None,
 ) -> BacktestResult:
     """Daily positions, cash and equity of one account from its trades."""
     dates = market.dates[lo : hi + 1]
@@ -278,4 +285,5 @@ def build_result(
         periods_per_year=int(getattr(market, "periods_per_year", 252)),
         timings=timings,
         config=config,
+        adaptation=adaptation,
     )

@@ -21,6 +21,7 @@ from portlab.analytics.performance import (
 from portlab.exceptions import ValidationError
 
 if TYPE_CHECKING:
+    from portlab.engine.adaptation import AdaptiveState
     from portlab.state import PortfolioState
     from portlab.types import EquityLike
 
@@ -117,6 +118,10 @@ class BacktestResult:
         Seconds spent viewing the market, generating signals, coordinating and in total.
     config : dict
         Frequency, cost rate, fill rule, strategies and coordinator of the run.
+    adaptation : AdaptiveState or None
+        What an adaptive coordinator (``Coordinator(adaptive=...)`` with settings) had learned
+        by the end of the run: each strategy's quantities and the log of their changes
+        (:attr:`~portlab.engine.adaptation.AdaptiveState.changes`); None for a static one.
     """
 
     def __init__(
@@ -137,6 +142,7 @@ class BacktestResult:
         periods_per_year: int,
         timings: dict[str, float],
         config: dict[str, str | float | list[str]],
+        adaptation: AdaptiveState | None = None,
     ) -> None:
         self.equity = equity
         self.cash = cash
@@ -153,6 +159,7 @@ class BacktestResult:
         self.periods_per_year = periods_per_year
         self.timings = timings
         self.config = config
+        self.adaptation = adaptation
 
     @property
     def returns(self) -> pd.Series:

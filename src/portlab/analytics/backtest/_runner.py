@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 
 from portlab.analytics.backtest._account import (
-    Account,
     build_result,
     concat_columns,
     engine_frame,
     signal_columns,
     signal_log_frame,
 )
+from portlab.analytics.backtest._adaptive import account_for
 from portlab.analytics.backtest._result import SUMMARY_FIELDS, BacktestResult
 from portlab.analytics.backtest._split import dates_of
 from portlab.analytics.backtest._strategies import SignalStrategy
@@ -255,7 +255,7 @@ class Backtest:
         if not isinstance(coordinators, Mapping) or not coordinators:
             raise ConfigError("coordinators must be a non-empty mapping name -> Coordinator")
         accounts = {
-            str(k): Account(self._coordinator(c), cash, rate) for k, c in coordinators.items()
+            str(k): account_for(self._coordinator(c), cash, rate) for k, c in coordinators.items()
         }
         lo, hi, sched, lag = self._calendar(market, start, end, fill)
         dates = market.dates
@@ -315,6 +315,7 @@ class Backtest:
                 signal_frame,
                 dict(clock, coordinate=acct.seconds),
                 {**config, "coordinator": repr(acct.coordinator)},
+                getattr(acct, "adaptation", None),
             )
             for name, acct in accounts.items()
         }

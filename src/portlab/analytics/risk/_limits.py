@@ -131,6 +131,7 @@ def limit_table(
         if covariance is not None:
             book = _with_covariance(book, covariance)
         measured = _measure(dataclasses.replace(book, w=np.asarray(w, dtype=np.float64)))
+        measured["var"] = (float(policy.var_of(measured["volatility"][0])), "")
     rules = policy.rules()
     value = np.array([measured[r][0] for r in rules], dtype=np.float64)
     limit = np.array([rule.limit for rule in rules.values()], dtype=np.float64)
@@ -180,13 +181,15 @@ def limit_measures(
     Returns
     -------
     DataFrame, indexed by ``rule`` (``position``, ``sector``, ``correlation``, ``volatility``,
-    ``leverage``: the labels of ``Policy.rules()`` and of ``stress_test(...).limits``)
+    ``leverage``, ``var``: the labels of ``Policy.rules()`` and of ``stress_test(...).limits``)
         ``value``: the measure. ``position``: largest ``|w_i|``; ``sector``: largest sector
         gross exposure ``Σ_{i in s} |w_i|`` (each instrument without a sector is a sector of
         its own); ``correlation``: largest gross exposure of a correlated cluster, the
         instrument ``k`` and every instrument whose correlation with ``k`` is at least
         ``policy.correlation_threshold``; all fractions of NAV. ``volatility``: ex-ante
-        ``sqrt(wᵀ Σ w)``, annualised. ``leverage``: ``Σ |w_i|``, a multiple of NAV.
+        ``sqrt(wᵀ Σ w)``, annualised. ``leverage``: ``Σ |w_i|``, a multiple of NAV. ``var``: the
+        1-day parametric VaR of that volatility at ``policy.var_limit_confidence``
+        (:meth:`Policy.var_of`), a fraction of NAV.
         ``limit`` and ``hard``: the policy's rule. ``where``: the instrument (position, the
         centre ``k`` of the cluster) or sector (sector) where the value is reached, '' for
         portfolio-wide rules or when nothing is held. ``breached``: value above the limit
@@ -215,6 +218,7 @@ def limit_measures(
     correlation  0.0909   0.60     False    0.5091
     volatility   0.0481   0.20     False    0.1519
     leverage     0.2785   2.00     False    1.7215
+    var          0.0050   0.02     False    0.0150
     >>> table.loc["position", "where"], table.loc["sector", "where"]
     ('MSFT', 'Information Technology')
     """
