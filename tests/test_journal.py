@@ -594,6 +594,13 @@ def test_events_json_is_the_events_json():
         assert fast == [json.loads(e.to_json()) for e in result.events()]
     # times of their own in another zone (sub-millisecond digits dropped), text to escape,
     # missing values the contract fills with its defaults
+    # the arrays the journal writes from are the frame's columns, and read-only
+    arrays = results[2].decision_arrays()
+    assert list(arrays) == list(results[2].decisions.columns)
+    for name, column in results[2].decisions.items():
+        assert column.tolist() == arrays[name].tolist(), name
+    with pytest.raises(ValueError, match="read-only"):
+        arrays["price"][0] = 0.0
     frame = results[2].decisions.copy()
     n = len(frame)
     frame["timestamp"] = pd.Timestamp(

@@ -10,8 +10,9 @@ times faster than validating the event models.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring  # JSON string, non-ASCII kept (as pydantic)
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ import pydantic_core
 __all__ = ["decision_event_json"]
 
 
-def decision_event_json(decisions: pd.DataFrame) -> list[str]:
+def decision_event_json(decisions: pd.DataFrame | Mapping[str, Any]) -> list[str]:
     """Rows of a decisions frame as the JSON text of their
     :class:`~portlab.events.CoordinatedTradingDecisionEvent`, written straight from the
     columns without building the event objects.
@@ -31,8 +32,10 @@ def decision_event_json(decisions: pd.DataFrame) -> list[str]:
 
     Parameters
     ----------
-    decisions : DataFrame
-        ``CoordinationResult.decisions`` (:data:`portlab.engine.columns.DECISIONS`), n rows.
+    decisions : DataFrame or mapping of column to array
+        ``CoordinationResult.decisions`` (:data:`portlab.engine.columns.DECISIONS`), n rows,
+        or the same columns as arrays (``CoordinationResult.decision_arrays()``: no
+        DataFrame to build).
 
     Returns
     -------
@@ -45,12 +48,15 @@ def decision_event_json(decisions: pd.DataFrame) -> list[str]:
         A value JSON cannot hold (a NaN or infinite number where the contract has no
         default, a missing time): the validated events say which field.
     """
-    n = len(decisions)
-    if n == 0:
+
+    def col(name: str) -> _Column:
+        values = decisions[name]
+        return name, values.to_numpy() if isinstance(values, pd.Series) else np.asarray(values)
+
+    if len(col("decision_id")[1]) == 0:
         return []
-    col = decisions.__getitem__
     basis = _texts(col("signal_id"))
-    has_basis = [isinstance(s, str) for s in col("signal_id").tolist()]
+    has_basis = [isinstance(s, str) for s in col("signal_id")[1].tolist()]
     basis_text = _join_rows(
         _BASIS,
         [
@@ -130,33 +136,39 @@ def _join_rows(template: str, fields: list[list[str]]) -> list[str]:
     return [template % row for row in zip(*fields, strict=True)]
 
 
-def _numbers(column: pd.Series, *, default: float | None = None, digits: int | None = None):
+# a column: its name (for messages) and its values
+_Column = tuple[str, np.ndarray]
+
+
+def _numbers(column: _Column, *, default: float | None = None, digits: int | None = None):
     """JSON numbers; a missing value is ``default`` (or a ``ValueError`` without one)."""
-    x = column.to_numpy(dtype=float, na_value=np.nan)
+    name, values = column
+    x = values.astype(float)  # None and NaN (object columns) become NaN
     if default is not None:
         x = np.where(np.isnan(x), default, x)
     if not np.isfinite(x).all():
-        raise ValueError(f"{column.name}: a number JSON cannot hold")
+        raise ValueError(f"{name}: a number JSON cannot hold")
     values = x.tolist()
     if digits is not None:  # Python's round, as the event contract rounds (not numpy's)
         values = [round(v, digits) for v in values]
     return pydantic_core.to_json(values).decode()[1:-1].split(",")  # pydantic's number form
 
 
-def _whole(column: pd.Series) -> list[str]:
+def _whole(column: _Column) -> list[str]:
     """Whole numbers (fractional share quantities truncated, as the contract's int)."""
-    x = column.to_numpy(dtype=float, na_value=np.nan)
+    name, values = column
+    x = values.astype(float)
     if not np.isfinite(x).all():
-        raise ValueError(f"{column.name}: a number JSON cannot hold")
+        raise ValueError(f"{name}: a number JSON cannot hold")
     return [str(v) for v in np.trunc(x).astype(np.int64).tolist()]
 
 
 def _texts(
-    column: pd.Series, *, default: str | None = None, convert: Callable[[object], str] | None = None
+    column: _Column, *, default: str | None = None, convert: Callable[[object], str] | None = None
 ) -> list[str]:
     """JSON strings, each distinct value escaped once; a missing value is ``default`` (or
     ``null`` without one), or what ``convert`` makes of it."""
-    codes, distinct = pd.factorize(column)  # a missing value's code is -1: the last text
+    codes, distinct = pd.factorize(column[1])  # a missing value's code is -1: the last text
     texts = [_text(v, default, convert) for v in [*distinct.tolist(), np.nan]]
     return [texts[c] for c in codes.tolist()]
 
@@ -169,20 +181,22 @@ def _text(value: object, default: str | None, convert: Callable[[object], str] |
     return "null" if value is None else encode_basestring(str(value))
 
 
-def _lists(column: pd.Series) -> list[str]:
+def _lists(column: _Column) -> list[str]:
     """JSON arrays of strings (the compliance codes)."""
     return [
         "[" + ",".join([encode_basestring(str(v)) for v in values]) + "]"
-        for values in column.tolist()
+        for values in column[1].tolist()
     ]
 
 
-def _wire_times(times: pd.Series) -> list[str]:
+def _wire_times(column: _Column) -> list[str]:
     """JSON strings of the event wire time (``2025-06-21T10:30:00.200Z``, as
     :func:`portlab.events.format_timestamp`), formatted by numpy in one call."""
-    if times.isna().any():
-        raise ValueError(f"{times.name}: a decision without a time")
-    utc = pd.to_datetime(times, utc=True).dt.tz_localize(None).to_numpy()  # naive: UTC
+    name, times = column
+    codes, distinct = pd.factorize(times)  # a batch's decisions mostly share one time
+    if (codes < 0).any():
+        raise ValueError(f"{name}: a decision without a time")
+    utc = pd.DatetimeIndex(pd.to_datetime(distinct, utc=True)).tz_localize(None).to_numpy()
     # the cast to milliseconds floors, as format_timestamp drops sub-millisecond digits
-    text = np.datetime_as_string(utc.astype("datetime64[ms]"), unit="ms").tolist()
-    return [f'"{t}Z"' for t in text]
+    text = [f'"{t}Z"' for t in np.datetime_as_string(utc.astype("datetime64[ms]"), unit="ms")]
+    return [text[c] for c in codes.tolist()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cached_property
 from typing import Any, Protocol
 
@@ -13,7 +14,7 @@ from portlab.engine.decisions import decision_events
 from portlab.engine.enums import SizingMethod
 from portlab.engine.eventjson import decision_event_json
 from portlab.engine.outcome import Rejections, RejectReason, Source
-from portlab.engine.table import Table, concat, length
+from portlab.engine.table import Table, concat, length, take
 from portlab.engine.tolerances import SIZE_TOL
 from portlab.events import CoordinatedTradingDecisionEvent
 
@@ -108,6 +109,26 @@ class CoordinationResult:
         """One row per execution-ready decision (built on first access)."""
         return pd.DataFrame(self._decisions, columns=list(DECISIONS.names), copy=False)
 
+    def decision_arrays(self, columns: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+        """Columns of :attr:`decisions` as arrays, without building the DataFrame (cheap;
+        what the journal writes from). Read-only views: the result's own arrays.
+
+        Parameters
+        ----------
+        columns : iterable of str, optional
+            Default: every column (:data:`portlab.engine.columns.DECISIONS`).
+        """
+        n = length(self._decisions)
+        out = {}
+        for name in DECISIONS.names if columns is None else columns:
+            values = self._decisions[name]
+            if np.ndim(values) == 0:  # a column stored once for every row (sector_limit)
+                values = np.full(n, values)
+            view = values.view()
+            view.flags.writeable = False
+            out[name] = view
+        return out
+
     @property
     def n_decisions(self) -> int:
         """Number of decisions, without building the DataFrame."""
@@ -135,8 +156,9 @@ class CoordinationResult:
                 p["action"] = np.where(buy, "BUY", "SELL").astype(object)
         table = concat(parts, WATERFALL_COLUMNS)
         table["sizing_method"] = np.full(length(table), self.sizing_method.value, dtype=object)
-        frame = pd.DataFrame(table, columns=list(WATERFALL_COLUMNS))
-        return frame.sort_values("instrument_id", kind="stable").reset_index(drop=True)
+        # by instrument (stable), sorted before the frame is built: cheaper than sorting it
+        order = np.argsort(table["instrument_id"].astype(str), kind="stable")
+        return pd.DataFrame(take(table, order), columns=list(WATERFALL_COLUMNS))
 
     @cached_property
     def stats(self) -> dict[str, Any]:
@@ -199,7 +221,7 @@ class CoordinationResult:
             cannot be written as JSON, the events are built and validated instead).
         """
         try:
-            return decision_event_json(self.decisions)
+            return decision_event_json(self.decision_arrays())
         except ValueError:  # NaN somewhere: the validated events say which field, or write it
             return [e.to_json() for e in self.events()]
 

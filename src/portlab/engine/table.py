@@ -56,6 +56,15 @@ def concat(tables: list[Mapping[str, np.ndarray]], columns: Iterable[str]) -> Ta
             out[c] = np.empty(0, dtype=object)
         elif all(p.dtype != object for p in parts):
             out[c] = np.concatenate(parts)
-        else:
-            out[c] = object_array(x for p in parts for x in p)
+        else:  # one object array; numbers become Python numbers (times stay numpy scalars)
+            out[c] = np.concatenate(
+                [
+                    p
+                    if p.dtype == object
+                    else object_array(p)
+                    if p.dtype.kind in "mM"
+                    else p.astype(object)
+                    for p in parts
+                ]
+            )
     return out

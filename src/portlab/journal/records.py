@@ -15,6 +15,7 @@ import pandas as pd
 
 from portlab.engine import CoordinationResult, Coordinator
 from portlab.engine.book import as_state
+from portlab.engine.outcome import REJECTION_COLUMNS
 from portlab.fingerprints import (
     canonical_json,
     content_digest,
@@ -167,10 +168,11 @@ def build_record(
 
 def decision_columns(result: CoordinationResult, run_id: str, version: str) -> dict[str, list[Any]]:
     """The ``decisions`` table's columns for ``result`` (``event`` as JSON text)."""
-    frame = result.decisions
-    n = len(frame)
-    col = {c: frame[c].tolist() for c in _DECISION_SOURCES.values() if c != "timestamp"}
-    codes, times = pd.factorize(frame["timestamp"])  # one Timestamp per distinct time
+    # the result's arrays: building its decisions DataFrame would cost more than the rows
+    arrays = result.decision_arrays(_DECISION_SOURCES.values())
+    n = result.n_decisions
+    col = {c: arrays[c].tolist() for c in _DECISION_SOURCES.values() if c != "timestamp"}
+    codes, times = pd.factorize(arrays["timestamp"])  # one Timestamp per distinct time
     stamps = list(times)  # a list: indexing a DatetimeIndex costs a Timestamp each time
     col["timestamp"] = [stamps[c] for c in codes.tolist()]
     out = {name: col[source] for name, source in _DECISION_SOURCES.items()}
@@ -218,9 +220,13 @@ def rejection_columns(
     result: CoordinationResult, run_id: str, version: str
 ) -> dict[str, list[Any]]:
     """The ``rejections`` table's columns for ``result``."""
-    frame = result.rejections
-    n = len(frame)
-    out = {name: _text(frame[source].tolist()) for name, source in _REJECTION_SOURCES.items()}
+    # the ledger's tuples: building the rejections DataFrame would cost more than the rows
+    records = result.rejection_records()
+    n = len(records)
+    by_column = dict(zip(REJECTION_COLUMNS, zip(*records, strict=True), strict=True)) if n else {}
+    out = {
+        name: _text(list(by_column.get(source, ()))) for name, source in _REJECTION_SOURCES.items()
+    }
     out["run_id"] = [run_id] * n
     out["position"] = list(range(n))
     out["as_of"] = [result.as_of] * n
@@ -240,5 +246,8 @@ def _waterfall_columns(result: CoordinationResult, run_id: str) -> dict[str, lis
 
 
 def _text(values: list[Any]) -> list[Any]:
-    """Missing text (None or NaN) as None."""
-    return [v if isinstance(v, str) or v is None else None if v != v else str(v) for v in values]
+    """Text as plain ``str`` (an enum's value), missing text (None or NaN) as None."""
+    return [
+        v if type(v) is str or v is None else str(v) if isinstance(v, str) or v == v else None
+        for v in values
+    ]
