@@ -99,7 +99,7 @@ def test_fixed_fractional_is_the_fraction_times_confidence():
     assert set(result.waterfall["sizing_method"]) == {"FIXED_FRACTIONAL"}
     assert result.sizing_method is SizingMethod.FIXED_FRACTIONAL
     reasoning = result.decisions.set_index("instrument_id")["reasoning"]
-    assert reasoning["B"].startswith("Fixed fractional target 4.0% (Kelly ")
+    assert reasoning["B"].startswith("Fixed fractional size 4.0% (Kelly ")
 
 
 def test_equal_weight_splits_the_deployable_cash():

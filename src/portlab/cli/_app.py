@@ -70,8 +70,8 @@ def _parser() -> argparse.ArgumentParser:
         "--portfolio": {"required": True, "type": _file, "help": "portfolio JSON: {'positions': "
                         "{id: {'quantity', 'avg_price'}}, 'cash'}"},
         "--rebalance": {"type": _file, "help": "JSON Lines of RebalanceRequestEvent"},
-        "--policy": {"type": _file, "help": "YAML with policy (and optional sizing, risk_loop) "
-                     "sections; 'portlab policy --example' prints a commented one"},
+        "--policy": {"type": _file, "help": "YAML with policy (and optional sizing, risk_loop, "
+                     "execution) sections; 'portlab policy --example' prints a commented one"},
         "--market": {"default": "sample", "metavar": "sample|FILE", "help": "'sample' (the "
                      "bundled data, default) or a prices CSV with a Date column"},
         "--sectors": {"type": _file, "help": "CSV of instrument sectors (columns ticker, "

@@ -349,7 +349,7 @@ def _reasoning(
                 parts.append(f"Kelly {fmt_pct(candidate['kelly'])} ({how})")
             else:  # the method's target, with the Kelly fraction it was checked against
                 parts.append(
-                    f"{cfg.method.label} target {fmt_pct(candidate['target_size'])} "
+                    f"{cfg.method.label} size {fmt_pct(candidate['target_size'])} "
                     f"(Kelly {fmt_pct(candidate['kelly'])}: {how})"
                 )
             if not np.isnan(candidate["signal_trade"]):
