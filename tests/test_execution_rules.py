@@ -238,6 +238,20 @@ def test_shrink_to_the_size_whose_impact_is_the_limit():
     assert wf.loc["A", "impact_estimate"] == pytest.approx(0.004, rel=1e-12)
     assert wf.loc["A", "impact_size"] == pytest.approx(0.0125, rel=1e-12)
     assert wf.loc["A", "final_size"] == pytest.approx(0.0125, rel=1e-12)
+    # the waterfall chart and the what-if's steps show the cut as its own step (only where
+    # the limit moved the trade: B has none)
+    from portlab import plots
+    from portlab.ui import sizing_steps
+
+    bars = plots.sizing_waterfall(result, "A").Waterfall.I.dframe().set_index("step")
+    assert bars.loc["market impact", "change"] == pytest.approx(0.0125 - 0.05, rel=1e-12)
+    assert bars.loc["market impact", "rule"] == "shrunk to the impact limit"
+    assert bars.loc["market impact", "color"] == str(plots.palette.Palette.AMBER)
+    assert "market impact" not in set(
+        plots.sizing_waterfall(result, "B").Waterfall.I.dframe()["step"]
+    )
+    steps = sizing_steps(result.waterfall.set_index("instrument_id").loc["A"]).set_index("step")
+    assert steps.loc["market impact", "size"] == pytest.approx(0.0125, rel=1e-12)
 
 
 def test_shrink_below_the_minimum_drops_a_buy_but_keeps_a_smaller_sale():

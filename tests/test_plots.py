@@ -325,7 +325,9 @@ def _ends(chart) -> pd.DataFrame:
     return chart.Waterfall.I.dframe()
 
 
-STEP_COLUMNS = [c for _, c in plots.SIZING_STEPS]
+# the steps every candidate has (an optional one shows only when it moved the trade)
+STEPS = [(s, c) for s, c in plots.SIZING_STEPS if s not in plots.OPTIONAL_STEPS]
+STEP_COLUMNS = [c for _, c in STEPS]
 
 
 def test_sizing_waterfall_reads_the_result(result):
@@ -334,7 +336,7 @@ def test_sizing_waterfall_reads_the_result(result):
     row = result.waterfall.set_index("instrument_id").loc["AAPL"]
     expected = [row["signal_trade"], *(row[c] for c in STEP_COLUMNS), row["final_size"]]
     np.testing.assert_array_equal(data["end"], np.asarray(expected, dtype=float))
-    assert list(data["step"]) == ["Kelly", *(s for s, _ in plots.SIZING_STEPS), "final"]
+    assert list(data["step"]) == ["Kelly", *(s for s, _ in STEPS), "final"]
     # each bar starts where the previous one ended; the totals start at 0
     np.testing.assert_array_equal(data["start"].iloc[1:-1], data["end"].iloc[:-2])
     assert data["start"].iloc[0] == 0 and data["start"].iloc[-1] == 0

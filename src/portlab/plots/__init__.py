@@ -84,7 +84,14 @@ __getattr__, __dir__, __all__ = attach(
             "monthly_returns_heatmap",
             "rolling_metrics",
         ],
-        "_sizing": ["RULE_LABELS", "SIZING_STEPS", "allocation", "rule_label", "sizing_waterfall"],
+        "_sizing": [
+            "OPTIONAL_STEPS",
+            "RULE_LABELS",
+            "SIZING_STEPS",
+            "allocation",
+            "rule_label",
+            "sizing_waterfall",
+        ],
         "palette": ["LimitStatus", "Palette", "limit_status", "side_color"],
     },
 )

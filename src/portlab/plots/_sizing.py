@@ -33,7 +33,14 @@ from portlab.plots._style import (
 from portlab.plots._waterfall import Step, waterfall
 from portlab.plots.palette import Palette, side_color
 
-__all__ = ["RULE_LABELS", "SIZING_STEPS", "allocation", "rule_label", "sizing_waterfall"]
+__all__ = [
+    "OPTIONAL_STEPS",
+    "RULE_LABELS",
+    "SIZING_STEPS",
+    "allocation",
+    "rule_label",
+    "sizing_waterfall",
+]
 
 #: how the engine's rule names read on a chart
 RULE_LABELS = {
@@ -57,11 +64,14 @@ SIZING_STEPS = (
     ("minimum size", "sized"),
     ("allocation", "allocated"),
     ("risk loop", "risk_adjusted"),
+    ("market impact", "impact_size"),
     ("whole shares", "final_size"),
 )
 
+#: steps drawn only when they moved the trade (the market impact limit shrinks few trades)
+OPTIONAL_STEPS = frozenset({"market impact"})
 #: steps whose change comes from a limit: drawn amber (the trade ends at the limit)
-_LIMIT_STEPS = frozenset({"policy", "allocation", "risk loop"})
+_LIMIT_STEPS = frozenset({"policy", "allocation", "risk loop", "market impact"})
 
 DECIDED = "DECIDED"
 
@@ -122,6 +132,8 @@ def _step_rule(name: str, row: pd.Series, change: float) -> str:
         return "raised to the minimum" if bool(row["min_size_applied"]) else "below the minimum"
     if name == "allocation":
         return rule_label(row["allocation_binding"]) or "batch limits"
+    if name == "market impact":
+        return "shrunk to the impact limit"
     if name == "risk loop":
         n = row["risk_iterations"]
         return f"{int(n)} resize pass{'es' if n != 1 else ''}" if n == n and n else "risk check"
@@ -146,10 +158,12 @@ def sizing_steps(row: pd.Series) -> list[Step]:
     decided = row["outcome"] == DECIDED
     level = start
     for name, column in SIZING_STEPS:
-        value = _number(row[column])
+        value = _number(row.get(column))  # (a step a journaled waterfall predates: none)
         if math.isnan(value):  # a stage the candidate did not reach: no change
             value = level
         change = value - level
+        if name in OPTIONAL_STEPS and abs(change) <= 1e-15:  # drawn only when it moved
+            continue
         rule = _step_rule(name, row, change)
         limit = name in _LIMIT_STEPS or (name == "whole shares" and bool(row["trimmed_by"]))
         step_color = Palette.AMBER if (limit and change < 0) else Palette.NEUTRAL

@@ -96,8 +96,14 @@ _STEPS = (
     ("minimum size", "sized", None),
     ("allocation", "allocated", "allocation_binding"),
     ("risk loop", "risk_adjusted", None),
+    ("market impact", "impact_size", None),
     ("final", "final_size", "trimmed_by"),
 )
+
+
+def _moved(row: pd.Series, before: str, after: str) -> bool:
+    a, b = row.get(before), row.get(after)
+    return a is not None and b is not None and abs(float(a) - float(b)) > 1e-15
 
 
 class SizingContext(enum.StrEnum):
@@ -131,6 +137,8 @@ def sizing_steps(row: pd.Series) -> pd.DataFrame:
     before = math.nan
     method = SizingMethod(str(row.get("sizing_method") or SizingMethod.KELLY))
     for label, column, rule_column in _STEPS:
+        if column == "impact_size" and not _moved(row, "risk_adjusted", column):
+            continue  # the market impact limit shrank nothing: no step
         if label == _METHOD_STEP:
             if method is SizingMethod.KELLY:  # the Kelly target is the method's
                 continue
