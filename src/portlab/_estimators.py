@@ -28,7 +28,7 @@ from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_value
 from portlab.linalg import PSD_RTOL, SINGULAR_RTOL, repair_psd
 from portlab.linalg import check_covariance as check_covariance_matrix
-from portlab.records import check_int
+from portlab.records import check_int, number
 
 __all__ = [
     "CovEstimate",
@@ -386,16 +386,7 @@ def check_estimator(
         return method, None
     if threshold is None:
         return method, 0.0
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | float | np.integer | np.floating)
-        or not np.isfinite(threshold)
-    ):
-        raise ValidationError(
-            f"threshold must be a finite number (a per-period return), got "
-            f"{format_value(threshold)}"
-        )
-    return method, float(threshold)
+    return method, number(threshold, "threshold (a per-period return)")
 
 
 def _pypfopt_estimate(

@@ -62,7 +62,7 @@ __getattr__, __dir__, __all__ = attach(
         "coordination": ["configured"],
         "inputs": ["Inputs", "sample_inputs"],
         "limits": ["LimitUsage", "limit_usage"],
-        "methods": ["METHOD_COLUMNS", "compare_methods", "method_label"],
+        "methods": ["METHOD_COLUMNS", "compare_methods", "method_label", "method_settings"],
         "optimizer": ["OptimizerModel", "OptimizerObjective", "OptimizerOutcome"],
         "policy": ["RULE_TITLES", "PolicyModel", "PolicyOutcome"],
         "sizing": ["SizingContext", "SizingModel", "SizingOutcome", "sizing_steps"],

@@ -19,13 +19,14 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import param
 
-from portlab.engine import CoordinationResult, Coordinator, SizingMethod
+from portlab.engine import CoordinationResult, Coordinator, SizingConfig, SizingMethod
 from portlab.market import Market
 from portlab.types import RequestsLike, StateLike
 from portlab.ui.coordination import configured
 
-__all__ = ["METHOD_COLUMNS", "compare_methods", "method_label"]
+__all__ = ["METHOD_COLUMNS", "compare_methods", "method_label", "method_settings"]
 
 #: columns of :func:`compare_methods`
 METHOD_COLUMNS = (
@@ -37,6 +38,37 @@ METHOD_COLUMNS = (
     "batch_decisions",
     "batch_traded",
 )
+
+
+def method_settings() -> tuple[param.Selector, param.Number, param.Number]:
+    """The sizing-method settings a view-model exposes (``method``, ``fixed_fraction``,
+    ``risk_target``; :class:`~portlab.SizingConfig`'s defaults and ranges), new parameters for
+    each class that declares them (``method, fixed_fraction, risk_target = method_settings()``).
+    """
+    default = SizingConfig()
+    return (
+        param.Selector(
+            objects=list(SizingMethod),
+            default=default.method,
+            doc="How each signal's target exposure is set (SizingConfig.method).",
+        ),
+        param.Number(
+            default.fixed_fraction,
+            bounds=(0.0, 1.0),
+            inclusive_bounds=(False, True),
+            softbounds=(0.0, 0.2),
+            step=0.005,
+            doc="FIXED_FRACTIONAL: exposure per signal at confidence 1, fraction of NAV.",
+        ),
+        param.Number(
+            default.risk_target,
+            bounds=(0.0, 1.0),
+            inclusive_bounds=(False, True),
+            softbounds=(0.0, 0.1),
+            step=0.005,
+            doc="VOLATILITY_TARGET: each position's annualised volatility, fraction of NAV.",
+        ),
+    )
 
 
 def method_label(method: Any) -> str:

@@ -46,7 +46,6 @@ from portlab.engine import (
     Coordinator,
     Policy,
     SizingConfig,
-    SizingMethod,
 )
 from portlab.exceptions import ValidationError
 from portlab.state import PortfolioState
@@ -55,6 +54,7 @@ from portlab.ui.base import ViewModel
 from portlab.ui.codegen import coordinator_code, literal, script
 from portlab.ui.coordination import configured
 from portlab.ui.limits import limit_usage
+from portlab.ui.methods import method_settings
 from portlab.ui.targets import current_weights, target_request
 
 __all__ = ["COUNT_NAMES", "RULE_SETTINGS", "RULE_TITLES", "PolicyModel", "PolicyOutcome"]
@@ -230,27 +230,7 @@ class PolicyModel(ViewModel):
         step=0.01,
         doc="Cash after the batch at least this fraction of NAV (negative: margin).",
     )
-    method = param.Selector(
-        objects=list(SizingMethod),
-        default=_SIZING.method,
-        doc="How each signal's target exposure is set (SizingConfig.method).",
-    )
-    fixed_fraction = param.Number(
-        _SIZING.fixed_fraction,
-        bounds=(0.0, 1.0),
-        inclusive_bounds=(False, True),
-        softbounds=(0.0, 0.2),
-        step=0.005,
-        doc="FIXED_FRACTIONAL: exposure per signal at confidence 1, fraction of NAV.",
-    )
-    risk_target = param.Number(
-        _SIZING.risk_target,
-        bounds=(0.0, 1.0),
-        inclusive_bounds=(False, True),
-        softbounds=(0.0, 0.1),
-        step=0.005,
-        doc="VOLATILITY_TARGET: each position's annualised volatility, fraction of NAV.",
-    )
+    method, fixed_fraction, risk_target = method_settings()
     kelly_multiplier = param.Number(
         _SIZING.kelly_multiplier,
         bounds=(0.0, 2.0),

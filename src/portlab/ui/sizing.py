@@ -43,7 +43,7 @@ from portlab.formatting import format_value
 from portlab.ui.base import ViewModel
 from portlab.ui.codegen import coordinator_code, literal, script
 from portlab.ui.coordination import configured
-from portlab.ui.methods import compare_methods, method_label
+from portlab.ui.methods import compare_methods, method_label, method_settings
 
 __all__ = [
     "SIGNAL_FIELDS",
@@ -283,25 +283,7 @@ class SizingModel(ViewModel):
         step=0.005,
         doc="Expected return over the horizon, signed fraction (None: not given).",
     )
-    method = param.Selector(
-        default=SizingMethod.KELLY,
-        objects=list(SizingMethod),
-        doc="How the signal's target exposure is set (SizingConfig.method).",
-    )
-    fixed_fraction = param.Number(
-        0.02,
-        bounds=(0.0, 1.0),
-        inclusive_bounds=(False, True),
-        step=0.005,
-        doc="FIXED_FRACTIONAL: exposure per signal at confidence 1, fraction of NAV.",
-    )
-    risk_target = param.Number(
-        0.01,
-        bounds=(0.0, 1.0),
-        inclusive_bounds=(False, True),
-        step=0.005,
-        doc="VOLATILITY_TARGET: each position's annualised volatility, fraction of NAV.",
-    )
+    method, fixed_fraction, risk_target = method_settings()
     kelly_multiplier = param.Number(
         1.0, bounds=(0.0, 2.0), inclusive_bounds=(False, True), step=0.05, doc="Fractional Kelly."
     )

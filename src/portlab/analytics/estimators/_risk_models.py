@@ -17,7 +17,7 @@ import pandas as pd
 
 from portlab.exceptions import DataError, DataRepairWarning, ValidationError, warn
 from portlab.formatting import format_value
-from portlab.records import check_int
+from portlab.records import check_int, number
 
 __all__ = ["RiskModel", "risk_matrix"]
 
@@ -44,20 +44,6 @@ def check_risk_model(method: Any) -> RiskModel:
         raise ValidationError(
             f"method must be one of {choices}, got {format_value(method)}"
         ) from None
-
-
-def check_threshold(threshold: Any) -> float:
-    """A finite number (per-period return), or ``ValidationError`` naming ``threshold``."""
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | float | np.integer | np.floating)
-        or not np.isfinite(threshold)
-    ):
-        raise ValidationError(
-            f"threshold must be a finite number (a per-period return), got "
-            f"{format_value(threshold)}"
-        )
-    return float(threshold)
 
 
 def risk_matrix(
@@ -117,7 +103,7 @@ def risk_matrix(
     """
     method = check_risk_model(method)
     frequency = check_int("frequency", frequency, 1)
-    threshold = check_threshold(threshold)
+    threshold = number(threshold, "threshold (a per-period return)")
     if not isinstance(returns, pd.DataFrame):
         raise ValidationError(f"returns must be a pandas DataFrame, got {type(returns).__name__}")
     x = returns.to_numpy(dtype=np.float64, na_value=np.nan)
