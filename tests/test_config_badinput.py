@@ -48,6 +48,8 @@ RULES = [
     "max_correlation_exposure",
     "max_portfolio_volatility",
     "max_leverage",
+    "var_limit",
+    "max_position_risk",
 ]
 #: every numeric setting with a valid value (so that a bad value is the only problem)
 NUMERIC = [
@@ -679,6 +681,7 @@ def test_example_policy_is_exactly_the_defaults():
         "volatility": (0.20, True),
         "leverage": (2.0, True),
         "var": (0.02, False),
+        "position_risk": (0.05, False),
     }
     assert policy.var_limit_confidence == 0.95
     assert (policy.correlation_threshold, policy.allow_short, policy.cash_floor) == (
@@ -716,9 +719,12 @@ def test_example_policy_spells_out_every_setting_with_its_unit():
     for name in RULES:  # every rule says hard or soft explicitly
         assert set(data["policy"][name]) == {"limit", "hard"}, name
     lines = text.splitlines()
-    for cls in MODELS.values():
-        for name in cls.model_fields:
-            (i,) = [i for i, line in enumerate(lines) if line.strip().startswith(f"{name}:")]
+    starts = [i for i, line in enumerate(lines) if line and not line.startswith((" ", "#"))]
+    for section, cls in MODELS.items():
+        (top,) = [i for i in starts if lines[i] == f"{section}:"]
+        end = min([i for i in starts if i > top], default=len(lines))
+        for name in cls.model_fields:  # a name may be in two sections (max_position_risk)
+            (i,) = [i for i in range(top, end) if lines[i].strip().startswith(f"{name}:")]
             comment = lines[i - 1].strip()  # each setting has a comment line above it
             assert comment.startswith("#"), name
     for unit in (

@@ -544,8 +544,9 @@ def test_policy_from_yaml_and_errors(tmp_path):
 
 def test_defaults_are_the_default_policy():
     p, s, loop = Policy(), SizingConfig(), RiskLoopConfig()
-    assert [r.limit for r in p.rules().values()] == [0.05, 0.25, 0.60, 0.20, 2.0, 0.02]
+    assert [r.limit for r in p.rules().values()] == [0.05, 0.25, 0.60, 0.20, 2.0, 0.02, 0.05]
     assert not p.var_limit.hard  # the plan's 2% VaR limit, reported unless made hard
+    assert not p.max_position_risk.hard  # the plan's 5% position risk, reported unless hard
     assert (s.max_kelly_fraction, s.min_position_size) == (0.25, 0.01)
     assert (loop.max_iterations, loop.min_resize) == (3, 0.5)
 

@@ -159,6 +159,7 @@ def policies(draw) -> dict[str, Any]:
         "max_leverage": _rule(draw, st.floats(0.2, 2.5), [True, True, False]),
         "var_limit": _rule(draw, st.floats(0.003, 0.04), [True, False, False]),
         "var_limit_confidence": draw(st.sampled_from([0.95, 0.99]) | st.floats(0.6, 0.999)),
+        "max_position_risk": _rule(draw, st.floats(0.001, 0.06), [True, False, False]),
         "correlation_threshold": draw(st.sampled_from([0.3, 0.4, 0.5]) | st.floats(0.2, 0.9)),
         "allow_short": draw(st.booleans()),
         "cash_floor": draw(st.sampled_from([0.0, 0.05, -0.2, 0.2]) | st.floats(-1.0, 0.5)),
@@ -448,6 +449,16 @@ def check_hard_limits(market, state, res, policy: Policy) -> None:
             after.position[idx],
             before.position[idx],
             rules["position"].limit,
+            list(u.names[idx]),
+        )
+    if rules["position_risk"].hard:  # |w| σ of each traded instrument (σ annualised)
+        idx = np.flatnonzero(traded)
+        sigma = np.sqrt(np.clip(np.nan_to_num(np.diag(u.cov)), 0.0, None))[idx]
+        over(
+            "position risk",
+            after.position[idx] * sigma,
+            before.position[idx] * sigma,
+            rules["position_risk"].limit,
             list(u.names[idx]),
         )
     if rules["sector"].hard:

@@ -142,6 +142,45 @@ def test_waterfall_read_back(journal_url):
     assert np.isinf(got["headroom_correlation"]).any()  # infinities survive the storage
 
 
+def test_waterfall_of_a_run_stored_as_parquet_reads_back(journal_url):
+    # runs journaled before the waterfall moved to Arrow IPC keep their Parquet and read alike
+    from portlab.journal.parquet import PARQUET_FORMAT, to_parquet
+
+    with Journal(journal_url) as journal:
+        result = coordinate(journal)
+        raw(
+            journal_url,
+            "UPDATE waterfall SET format = ?, steps = ? WHERE run_id = ?",
+            [PARQUET_FORMAT, to_parquet(result.waterfall), result.run_id],
+        )
+        assert raw(journal_url, "SELECT format FROM waterfall") == [(PARQUET_FORMAT,)]
+        got = journal.waterfall(result.run_id)
+    pd.testing.assert_frame_equal(got, result.waterfall)
+
+
+def test_arrow_waterfall_reads_as_the_parquet_of_the_frame_did():
+    # rejected candidates leave None in the later steps: numbers with None read as float64
+    from portlab.journal.arrow import from_arrow, to_arrow
+    from portlab.journal.parquet import from_parquet, to_parquet
+
+    result = coordinate(coordinator=Coordinator(policy={"max_leverage": 0.3}))
+    assert result.waterfall["final_size"].isna().any()
+    pd.testing.assert_frame_equal(
+        from_arrow(to_arrow(result.waterfall_table())), from_parquet(to_parquet(result.waterfall))
+    )
+
+
+def test_waterfall_table_is_the_frames_columns_read_only():
+    result = coordinate()
+    table = result.waterfall_table()
+    assert list(table) == list(result.waterfall.columns)
+    for name, values in table.items():
+        np.testing.assert_array_equal(values, result.waterfall[name].to_numpy(), err_msg=name)
+        assert not values.flags.writeable, name
+    with pytest.raises(TypeError):
+        table["shares"] = None  # a view: the result's own arrays
+
+
 def test_runs_row(journal_url):
     before = pd.Timestamp.now(tz="UTC")
     coordinator = Coordinator(strategies={"momentum": 0.3, "trend": 0.3})

@@ -26,7 +26,7 @@ from portlab.exceptions import DataError, InputRepairWarning, ValidationError
 from portlab.market import Market
 from portlab.state import PortfolioState
 
-RULES = ["position", "sector", "correlation", "volatility", "leverage", "var"]
+RULES = ["position", "sector", "correlation", "volatility", "leverage", "var", "position_risk"]
 
 # four instruments: A and B in sector X, C and D in Y; last prices 100, 50, 20, 10
 PRICES = {"A": 100.0, "B": 50.0, "C": 20.0, "D": 10.0}
@@ -101,6 +101,8 @@ def test_every_measure_by_hand(tiny):
     # the 1-day normal VaR at 95% of that volatility
     var = 1.6448536269514722 * math.sqrt(HAND_VARIANCE) / math.sqrt(252)
     assert v["var"] == pytest.approx(var, rel=1e-13)
+    # standalone risks |w| σ: B 0.2 x 0.3 = 0.06, C 0.1 x 0.4 = 0.04, D 0.15 x 0.25 = 0.0375
+    assert v["position_risk"] == pytest.approx(0.06, abs=1e-15)
     assert table["where"].to_dict() == {
         "position": "B",
         "sector": "Y",
@@ -108,13 +110,22 @@ def test_every_measure_by_hand(tiny):
         "volatility": "",
         "leverage": "",
         "var": "",
+        "position_risk": "B",
     }
-    assert table["limit"].tolist() == [0.15, 0.30, 0.25, 0.20, 2.0, 0.02]
-    assert table["hard"].tolist() == [True, True, False, True, True, False]
-    assert table["breached"].tolist() == [True, False, True, False, False, var > 0.02]
+    assert table["limit"].tolist() == [0.15, 0.30, 0.25, 0.20, 2.0, 0.02, 0.05]
+    assert table["hard"].tolist() == [True, True, False, True, True, False, False]
+    assert table["breached"].tolist() == [True, False, True, False, False, var > 0.02, True]
     np.testing.assert_allclose(
         table["headroom"],
-        [0.15 - 0.2, 0.30 - 0.25, 0.25 - 0.3, 0.2 - math.sqrt(HAND_VARIANCE), 1.55, 0.02 - var],
+        [
+            0.15 - 0.2,
+            0.30 - 0.25,
+            0.25 - 0.3,
+            0.2 - math.sqrt(HAND_VARIANCE),
+            1.55,
+            0.02 - var,
+            0.05 - 0.06,
+        ],
     )
 
 

@@ -280,15 +280,20 @@ def test_limits_after_a_shock_by_hand():
     assert lim.loc["leverage", "value_after"] == pytest.approx(w1.sum())
     assert not lim.loc["leverage", "breached"]
     assert lim.loc["volatility", "value_after"] == pytest.approx(math.sqrt(w1 @ cov @ w1))
-    assert res.totals.loc["up", "breaches"] == 2 and res.totals.loc["up", "hard_breaches"] == 2
-    assert set(res.breaches.index.get_level_values("rule")) == {"position", "sector"}
+    # B's standalone risk |w| σ after the shock, above the (soft) 5% position risk limit
+    risk_b = w1[1] * math.sqrt(cov[1, 1])
+    assert lim.loc["position_risk", "value_after"] == pytest.approx(risk_b, rel=1e-12)
+    assert lim.loc["position_risk", "where"] == "B" and risk_b > 0.05
+    assert res.totals.loc["up", "breaches"] == 3 and res.totals.loc["up", "hard_breaches"] == 2
+    rules = set(res.breaches.index.get_level_values("rule"))
+    assert rules == {"position", "sector", "position_risk"}
 
 
 def test_portfolio_wiped_out_breaches_everything():
     res = stress.stress_test({"B": 2.0}, _market(), stress.market_shock(-0.6, {"B": 1.0}))
     t = res.totals.iloc[0]
     assert t["nav_after"] == pytest.approx(1 - 1.2)
-    assert t["breaches"] == 6 and res.limits["breached"].all()  # every rule, VaR too
+    assert t["breaches"] == 7 and res.limits["breached"].all()  # every rule, VaR too
 
 
 def test_weights_and_state_give_the_same_fractions(sample, state):

@@ -105,7 +105,11 @@ def test_a_soft_var_limit_is_reported_not_enforced():
     assert decision["position_size"] == pytest.approx(0.5, rel=1e-9)  # not cut
     var = norm.ppf(0.95) * 0.5 * 0.40 / np.sqrt(252)
     assert decision["var_limit_check"] == "WARNING"
-    assert decision["violations"] == [f"var_limit: {var:.4f} > 0.0100 (soft limit)"]
+    # A's standalone risk 0.5 x 40% = 20% is above the (soft) 5% position risk limit too
+    assert decision["violations"] == [
+        f"var_limit: {var:.4f} > 0.0100 (soft limit)",
+        "max_position_risk: 0.2000 > 0.0500 (soft limit)",
+    ]
 
 
 def test_the_tighter_of_volatility_and_var_binds():

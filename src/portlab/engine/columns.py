@@ -297,6 +297,7 @@ SIZING = Schema(
         Column("headroom_volatility", _FRACTION, "room under the portfolio volatility limit (inf: soft)"),
         Column("headroom_correlation", _FRACTION, "room under the correlated-exposure limit (inf: soft)"),
         Column("headroom_var", _FRACTION, "room under the 1-day VaR limit (inf: soft)"),
+        Column("headroom_position_risk", _FRACTION, "room under the position risk limit, |w| σ (inf: soft)"),
     ),
 )  # fmt: skip
 
@@ -346,6 +347,7 @@ WATERFALL = _pick(
         "rebalance_trade",
         "headroom_position", "headroom_short_selling", "headroom_sector", "headroom_leverage",
         "headroom_cash", "headroom_volatility", "headroom_correlation", "headroom_var",
+        "headroom_position_risk",
         "policy_cap",
         "binding_rule", "policy_constrained", "book_correlation", "correlation_factor",
         "correlation_adjusted", "blended", "min_size_applied", "sized", "allocated",
@@ -414,6 +416,7 @@ DECISIONS = Schema(
         Column("leverage_limit_check", "text", _CHECK),
         Column("volatility_limit_check", "text", _CHECK),
         Column("var_limit_check", "text", _CHECK + " of the 1-day VaR limit"),
+        Column("position_risk_check", "text", _CHECK + " of the position risk limit (|w| σ)"),
         Column("violations", "list of text", "soft limits above their limit after the batch"),
         Column("warnings", "list of text", "codes such as position_near_limit"),
         Column("reasoning", "text", "every sizing step in words"),

@@ -351,6 +351,14 @@ class Policy(_Config):
         block; make it hard to enforce it).
     var_limit_confidence : float
         Confidence of the VaR limit, a probability in (0.5, 1). Default 0.95.
+    max_position_risk : Rule
+        Largest standalone risk of one position after the trade, ``|weight| × σ`` (σ the
+        instrument's annualised volatility), a fraction of NAV in (0, 1]; a hard rule caps
+        each instrument's position at ``max_position_risk / σ``. Default 0.05 (the implementation plan's
+        ``RiskManagementConfig``), soft (reported in the compliance block; make it hard to
+        enforce it). The risk feedback loop's ``max_position_risk``
+        (:class:`RiskLoopConfig`) is a different setting: the tolerance above which the loop
+        resizes trades, whatever this rule's hardness.
     correlation_threshold : float
         Correlation in (0, 1] at or above which two instruments count as correlated.
         Default 0.7.
@@ -404,6 +412,10 @@ class Policy(_Config):
         "var_limit_confidence": Num(
             0.5, 1, "confidence is a probability", what="a probability", lo_open=True, hi_open=True
         ),
+        "max_position_risk": Num(
+            0, 1, "position risk (|weight| x annualised volatility) is a fraction of NAV",
+            lo_open=True,
+        ),
         "cash_floor": Num(-10, 1, "the cash floor is a fraction of NAV (negative allows borrowing)"),
     }  # fmt: skip
 
@@ -414,6 +426,7 @@ class Policy(_Config):
     max_leverage: Rule = _rule(2.0)
     var_limit: Rule = _rule(0.02, hard=False)
     var_limit_confidence: float = 0.95
+    max_position_risk: Rule = _rule(0.05, hard=False)
     correlation_threshold: float = 0.7
     allow_short: bool = False
     cash_floor: float = 0.0
@@ -431,7 +444,7 @@ class Policy(_Config):
 
     def rules(self) -> dict[str, Rule]:
         """The limits by name: the default policy's five, in its order (specification §2),
-        then the VaR limit."""
+        then the VaR limit and the position risk limit."""
         return {
             "position": self.max_position_size,
             "sector": self.max_sector_exposure,
@@ -439,6 +452,7 @@ class Policy(_Config):
             "volatility": self.max_portfolio_volatility,
             "leverage": self.max_leverage,
             "var": self.var_limit,
+            "position_risk": self.max_position_risk,
         }
 
     def var_of(self, volatility: Any) -> Any:

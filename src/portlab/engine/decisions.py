@@ -303,6 +303,17 @@ def _compliance(
         rules["var"].hard,
         "portfolio_var",
     )
+    # the position's standalone risk |w| σ (annualised), against the position risk limit
+    sigma = book.vol[instrument]
+    judge(
+        "position_risk_check",
+        "max_position_risk",
+        np.abs(target) * sigma,
+        np.abs(w0) * sigma,
+        rules["position_risk"].limit,
+        rules["position_risk"].hard,
+        "position_risk",
+    )
     return {**checks, "violations": object_array(violations), "warnings": object_array(warnings)}
 
 
@@ -367,7 +378,7 @@ def _reasoning(
         )
         if candidate["policy_constrained"] < want - SIZE_TOL:
             parts.append(
-                f"capped at {fmt_pct(candidate['policy_constrained'])} by the {candidate['binding_rule']} limit"
+                f"capped at {fmt_pct(candidate['policy_constrained'])} by the {candidate['binding_rule'].replace('_', ' ')} limit"
             )
         if candidate["correlation_factor"] < 1 - SIZE_TOL:
             parts.append(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import numpy as np
@@ -147,6 +148,16 @@ class CoordinationResult:
     @cached_property
     def waterfall(self) -> pd.DataFrame:
         """Every candidate's sizing steps, decided or not."""
+        return pd.DataFrame(dict(self.waterfall_table()), columns=list(WATERFALL_COLUMNS))
+
+    def waterfall_table(self) -> Mapping[str, np.ndarray]:
+        """The :attr:`waterfall` as its columns (1-D arrays in :data:`WATERFALL_COLUMNS`
+        order, rows sorted by instrument), without building the DataFrame: what the decision
+        journal stores. A read-only view of the result's own arrays: copy before changing."""
+        return self._waterfall_table
+
+    @cached_property
+    def _waterfall_table(self) -> Mapping[str, np.ndarray]:
         kept = dict(self._candidates)
         kept["outcome"] = np.full(length(kept), "DECIDED", dtype=object)
         parts = [*self._ledger.candidates, kept]
@@ -158,7 +169,10 @@ class CoordinationResult:
         table["sizing_method"] = np.full(length(table), self.sizing_method.value, dtype=object)
         # by instrument (stable), sorted before the frame is built: cheaper than sorting it
         order = np.argsort(table["instrument_id"].astype(str), kind="stable")
-        return pd.DataFrame(take(table, order), columns=list(WATERFALL_COLUMNS))
+        out = take(table, order)
+        for values in out.values():
+            values.flags.writeable = False
+        return MappingProxyType(out)
 
     @cached_property
     def stats(self) -> dict[str, Any]:

@@ -45,6 +45,7 @@ HEADROOM_RULES = (
     "volatility",
     "correlation",
     "var",
+    "position_risk",
 )
 
 
@@ -234,8 +235,28 @@ def headroom(
     else:
         x_cor = np.full(len(instrument), inf)
 
+    # a position risk limit is a position limit of max_position_risk / σ per instrument
+    prisk = rules["position_risk"]
+    if prisk.hard:
+        with np.errstate(divide="ignore"):
+            cap = np.where(book.vol[instrument] > 0, prisk.limit / book.vol[instrument], inf)
+        lo_r = -cap if policy.allow_short else np.full(len(instrument), -inf)
+        x_prisk = np.maximum(np.where(d > 0, cap - w0, w0 - lo_r), 0.0)
+    else:
+        x_prisk = np.full(len(instrument), inf)
+
     caps = np.column_stack(
-        [x_pos, np.broadcast_to(x_short, w0.shape), x_sec, x_lev, x_cash, x_vol, x_cor, x_var]
+        [
+            x_pos,
+            np.broadcast_to(x_short, w0.shape),
+            x_sec,
+            x_lev,
+            x_cash,
+            x_vol,
+            x_cor,
+            x_var,
+            x_prisk,
+        ]
     )
     return caps, HEADROOM_RULES
 

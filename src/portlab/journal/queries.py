@@ -20,6 +20,7 @@ import pandas as pd
 from portlab.dates import as_utc
 from portlab.engine.result import WATERFALL_COLUMNS
 from portlab.exceptions import JournalError
+from portlab.journal.arrow import ARROW_FORMAT, from_arrow
 from portlab.journal.backends import Database
 from portlab.journal.parquet import from_parquet
 from portlab.journal.schema import COLUMNS
@@ -200,10 +201,12 @@ def waterfall(db: Database, run_id: str) -> pd.DataFrame:
         No run has this id.
     """
     run_row(db, run_id, ["run_id"])
-    stored = db.scalar("SELECT steps FROM waterfall WHERE run_id = ?", [run_id])
-    if stored is None:
+    _, found = db.query("SELECT format, steps FROM waterfall WHERE run_id = ?", [run_id])
+    if not found:
         return pd.DataFrame(columns=list(WATERFALL_COLUMNS))
-    return from_parquet(stored)
+    kind, stored = found[0]
+    # runs written before the Arrow format keep their Parquet
+    return from_arrow(stored) if kind == ARROW_FORMAT else from_parquet(stored)
 
 
 # -- building the SQL ----------------------------------------------------------------------

@@ -51,6 +51,7 @@ RULE_LABELS = {
     "cash": "cash",
     "volatility": "volatility limit",
     "var": "VaR limit",
+    "position_risk": "position risk limit",
     "correlation": "correlated exposure limit",
     "strategy_budget": "strategy budget",
 }

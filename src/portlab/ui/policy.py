@@ -68,6 +68,7 @@ RULE_SETTINGS: Mapping[str, str] = MappingProxyType(
         "max_portfolio_volatility": "volatility",
         "max_leverage": "leverage",
         "var_limit": "var",
+        "max_position_risk": "position_risk",
     }
 )
 #: what a front end calls each rule's limit setting (the labels of its sliders)
@@ -79,6 +80,7 @@ RULE_TITLES: Mapping[str, str] = MappingProxyType(
         "max_portfolio_volatility": "Max volatility",
         "max_leverage": "Max leverage",
         "var_limit": "Max 1-day VaR",
+        "max_position_risk": "Max position risk",
     }
 )
 #: the other policy settings the model exposes
@@ -214,6 +216,16 @@ class PolicyModel(ViewModel):
     )
     var_limit_hard = param.Boolean(
         _POLICY.var_limit.hard, doc="Never breach the VaR limit (soft: warnings only)."
+    )
+    max_position_risk = _limit(
+        "max_position_risk",
+        "Largest standalone risk of one position, |weight| x annualised volatility, "
+        "fraction of NAV.",
+        0.2,
+    )
+    max_position_risk_hard = param.Boolean(
+        _POLICY.max_position_risk.hard,
+        doc="Never breach the position risk limit (soft: warnings only).",
     )
     correlation_threshold = param.Number(
         _POLICY.correlation_threshold,

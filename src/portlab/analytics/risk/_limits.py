@@ -74,7 +74,8 @@ def _with_covariance(book: Book, covariance: np.ndarray) -> Book:
 
 
 def _measure(book: Book) -> dict[str, tuple[float, str]]:
-    """The five measures of the book's weights, by the book's own methods.
+    """The measures of the book's weights, by the book's own methods (all but the VaR, which
+    is the policy's function of the volatility).
 
     The correlated cluster around instrument ``k`` is ``k`` and every instrument whose
     correlation with ``k`` is at least the threshold (:meth:`Book.clusters`); by the symmetry of
@@ -96,6 +97,7 @@ def _measure(book: Book) -> dict[str, tuple[float, str]]:
         "correlation": largest(cluster, book.instruments),
         "volatility": (book.volatility, ""),
         "leverage": (book.gross, ""),
+        "position_risk": largest(a * book.vol, book.instruments),  # |w_i| σ_i, annualised
     }
 
 
@@ -181,7 +183,8 @@ def limit_measures(
     Returns
     -------
     DataFrame, indexed by ``rule`` (``position``, ``sector``, ``correlation``, ``volatility``,
-    ``leverage``, ``var``: the labels of ``Policy.rules()`` and of ``stress_test(...).limits``)
+    ``leverage``, ``var``, ``position_risk``: the labels of ``Policy.rules()`` and of
+    ``stress_test(...).limits``)
         ``value``: the measure. ``position``: largest ``|w_i|``; ``sector``: largest sector
         gross exposure ``Σ_{i in s} |w_i|`` (each instrument without a sector is a sector of
         its own); ``correlation``: largest gross exposure of a correlated cluster, the
@@ -189,9 +192,10 @@ def limit_measures(
         ``policy.correlation_threshold``; all fractions of NAV. ``volatility``: ex-ante
         ``sqrt(wᵀ Σ w)``, annualised. ``leverage``: ``Σ |w_i|``, a multiple of NAV. ``var``: the
         1-day parametric VaR of that volatility at ``policy.var_limit_confidence``
-        (:meth:`Policy.var_of`), a fraction of NAV.
+        (:meth:`Policy.var_of`), a fraction of NAV. ``position_risk``: the largest standalone
+        position risk ``|w_i| σ_i`` (σ annualised), a fraction of NAV.
         ``limit`` and ``hard``: the policy's rule. ``where``: the instrument (position, the
-        centre ``k`` of the cluster) or sector (sector) where the value is reached, '' for
+        centre ``k`` of the cluster, position risk) or sector (sector) where the value is reached, '' for
         portfolio-wide rules or when nothing is held. ``breached``: value above the limit
         (beyond a rounding tolerance of 1e-10). ``headroom``: ``limit - value`` (negative when
         breached). Nothing held: every value is 0.
