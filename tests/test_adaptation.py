@@ -25,15 +25,9 @@ from portlab import Coordinator, Market
 from portlab.analytics.backtest import Backtest, SignalStrategy, compare_adaptive
 from portlab.datasets import load_sample, synthetic
 from portlab.engine import AdaptiveConfig, AdaptiveState, PerformanceTier, TrackRecord
-from portlab.engine.adaptation import (
-    CHANGE_COLUMNS,
-    AdaptedQuantity,
-    StrategyAdaptation,
-    adapt_signals,
-    learn,
-    track_records,
-    update,
-)
+from portlab.engine.adaptation import CHANGE_COLUMNS, AdaptedQuantity, StrategyAdaptation
+from portlab.engine.adapting import adapt_signals
+from portlab.engine.learning import learn, track_records, update
 from portlab.engine.realized import (
     OUTCOME_COLUMNS,
     EntrySource,
@@ -813,6 +807,17 @@ def test_journal_outcomes_equal_those_from_the_decisions_in_memory(tmp_path, sam
         )
         pd.testing.assert_frame_equal(auto.decisions, given.decisions)
         assert auto.decisions["reasoning"].str.startswith("adaptive: hot Kelly multiplier").all()
+
+        # the journal records the state the run applied; a replay applies it, not relearns
+        assert auto.adaptive_state == learned and given.adaptive_state is learned
+        stored = journal.inputs(auto.run_id).coordinator.adaptive
+        assert stored == learned  # change log, evidence and track records included
+        replay = journal.replay(auto.run_id)
+        assert replay.identical, replay.differences
+        static = Coordinator(strategies={"hot": 0.5}).coordinate(_hot(99, now), cash, sample)
+        assert static.adaptive_state is None
+        # without the state, the replay would differ (the reasoning names the adaptation)
+        assert not static.decisions["reasoning"].str.contains("adaptive").any()
 
 
 # -- configuration -----------------------------------------------------------------------------

@@ -505,13 +505,15 @@ def test_an_older_schema_is_migrated(journal_url):
     )
     db.close()
     with Journal(journal_url) as journal:
-        assert journal.schema_version == SCHEMA_VERSION == 3
+        assert journal.schema_version == SCHEMA_VERSION == 4
+        old = journal.runs(run_id="run-old").iloc[0]
+        assert old["execution"] is None and old["adaptive"] is None  # NULL for older runs
         assert journal.decisions()["policy_version"].tolist() == ["pv-old"]  # filled in
         assert journal.rejections(policy_version="pv-old")["id"].tolist() == ["s2"]
         result = coordinate(journal)  # and the migrated journal records as a new one does
         assert len(journal.decisions(run_id=result.run_id)) == 11
     versions = raw(journal_url, "SELECT version FROM journal_schema ORDER BY version")
-    assert [v[0] for v in versions] == [1, 2, 3]
+    assert [v[0] for v in versions] == [1, 2, 3, 4]
     index_names = (
         "SELECT indexname FROM pg_indexes WHERE tablename = 'decisions'"
         if journal_url.startswith("postgresql")

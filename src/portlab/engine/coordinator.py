@@ -18,13 +18,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 from portlab.dates import DateLike
-from portlab.engine.adaptation import (
-    AdaptiveConfig,
-    AdaptiveState,
-    adapt_signals,
-    adaptive_setting,
-    current_state,
-)
+from portlab.engine.adaptation import AdaptiveConfig, AdaptiveState, adaptive_setting
+from portlab.engine.adapting import adapt_signals
 from portlab.engine.allocation import allocate
 from portlab.engine.batch import PRIORITY_WEIGHT, AllocationProblem
 from portlab.engine.book import Book, as_market, as_state, build_book, warn_unknown_sectors
@@ -40,6 +35,7 @@ from portlab.engine.decisions import build_decisions
 from portlab.engine.enforce import round_and_enforce
 from portlab.engine.enums import MinSizeRule, Resolution
 from portlab.engine.execution import ImpactRule, impact_rule
+from portlab.engine.learning import current_state
 from portlab.engine.methods import method_targets
 from portlab.engine.outcome import Rejections, RejectReason, Source, fmt_pct
 from portlab.engine.rebalance import RequestConstraints, adjustments
@@ -128,8 +124,8 @@ class Coordinator:
         backtest keeps one); with settings, each ``coordinate(..., journal=...)`` learns from
         the outcomes the journal's decisions had by ``as_of`` (reading its decisions and each
         run's recorded signals on every call; without a journal nothing has been learned: the
-        signals are unchanged). The journal does not record the adaptation: a replay of an
-        adapted run coordinates it without, and reports the differences.
+        signals are unchanged). The state a run applied is ``result.adaptive_state``; the
+        journal records it with the run, and a replay applies that same state.
 
     Examples
     --------
@@ -356,18 +352,15 @@ class Coordinator:
         )
         if self.portfolio is not None:
             signals = apply_strategy_map(signals, self.portfolio, self.resolution, rej)
-        adapted = adapt_signals(
-            signals,
-            current_state(
-                self.adaptive,
-                journal,
-                market,
-                when,
-                self.strategies,
-                self.sizing.default_horizon_days,
-            ),
-            self.sizing.kelly_multiplier,
+        adaptive_state = current_state(
+            self.adaptive,
+            journal,
+            market,
+            when,
+            self.strategies,
+            self.sizing.default_horizon_days,
         )
+        adapted = adapt_signals(signals, adaptive_state, self.sizing.kelly_multiplier)
         signals = self._kelly(adapted.signals, book, rej, adapted.kelly_scale)
         clock.tick("enrich")
 
@@ -399,6 +392,7 @@ class Coordinator:
             as_of=when,
             portfolio_id=getattr(state, "portfolio_id", "main_portfolio"),
             sizing_method=cfg.method,
+            adaptive_state=adaptive_state,
         )
         if journal is not None:
             result.run_id = journal.record(

@@ -201,7 +201,7 @@ def journal_outcomes(
     Notes
     -----
     Reads every run's inputs (their signals) once per call: for a long journal compute the
-    outcomes once and pass them to :func:`~portlab.engine.adaptation.update`.
+    outcomes once and pass them to :func:`~portlab.engine.learning.update`.
     """
     cutoff = None if as_of is None else as_utc(as_of, "as_of")
     found = journal.decisions(end=cutoff) if cutoff is not None else journal.decisions()

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
+from portlab.engine.adaptation import AdaptiveState
 from portlab.engine.columns import DECISIONS, REJECTIONS, WATERFALL
 from portlab.engine.decisions import decision_events
 from portlab.engine.enums import SizingMethod
@@ -79,6 +80,10 @@ class CoordinationResult:
     run_id : str or None
         The run's id in the journal ``coordinate(..., journal=...)`` recorded it in (see
         :class:`portlab.journal.Journal`); None when it was not recorded.
+    adaptive_state : AdaptiveState or None
+        The adaptation the run applied (:class:`~portlab.engine.adaptation.AdaptiveState`:
+        the one given, or what the journal's outcomes taught); None for a static coordinator.
+        The journal records it, so that a replay applies the same.
     """
 
     def __init__(
@@ -92,8 +97,10 @@ class CoordinationResult:
         as_of: pd.Timestamp,
         portfolio_id: str = "main_portfolio",
         sizing_method: SizingMethod = SizingMethod.KELLY,
+        adaptive_state: AdaptiveState | None = None,
     ) -> None:
         self._decisions = decisions
+        self.adaptive_state = adaptive_state
         self.sizing_method = SizingMethod(sizing_method)
         self.nav = nav
         self.as_of = as_of

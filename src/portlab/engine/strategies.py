@@ -74,7 +74,7 @@ class TrackRecord(BaseModel):
     avg_win, avg_loss : float, optional
         Mean return of the winning trades and mean loss of the losing ones (a positive
         fraction: 0.02 is a 2% loss), e.g. from realized outcomes
-        (:func:`portlab.engine.adaptation.track_records`). They do not enter the tier or the
+        (:func:`portlab.engine.learning.track_records`). They do not enter the tier or the
         score; left out of the serialised record when not given (so records without them
         keep their stored form).
 

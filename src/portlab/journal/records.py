@@ -124,14 +124,18 @@ def build_record(
         "signals": text_digest(texts["signals"]),
         "rebalance": text_digest(texts["rebalance_requests"]),
     }
-    run_id = run_id_of(
-        {
-            **prints,
-            "as_of": texts["as_of"],
-            "config": config_identity(config),
-            "version": portlab.__version__,
-        }
+    adaptive = (
+        None if result.adaptive_state is None else to_json_value(result.adaptive_state.to_dict())
     )
+    identity = {
+        **prints,
+        "as_of": texts["as_of"],
+        "config": config_identity(config),
+        "version": portlab.__version__,
+    }
+    if adaptive is not None:  # the same inputs under another adaptation: another run
+        identity["adaptive"] = adaptive
+    run_id = run_id_of(identity)
     stats = result.stats
     decisions = decision_columns(result, run_id, version)
     rejections = rejection_columns(result, run_id, version)
@@ -161,6 +165,7 @@ def build_record(
         "strategies": config["strategies"],
         "execution": config["execution"],
         "portfolio": config["portfolio"],
+        "adaptive": adaptive,
         "stats": to_json_value(stats),
         "inputs": inputs,
     }

@@ -6,7 +6,7 @@ applied: ``version``, ``description``, ``applied_at``). :func:`migrate` applies 
 PostgreSQL under an advisory lock, so two processes opening a new database at once migrate it
 once). A database at a version newer than :data:`SCHEMA_VERSION` is refused.
 
-The tables (schema version 3; kinds as in :data:`portlab.journal.backends.KINDS`):
+The tables (schema version 4; kinds as in :data:`portlab.journal.backends.KINDS`):
 
 ``runs``, one row per recorded run
     ``run_id`` (primary key), ``recorded_at``, ``as_of``, ``package_version``,
@@ -18,8 +18,10 @@ The tables (schema version 3; kinds as in :data:`portlab.journal.backends.KINDS`
     as JSON), ``stats`` (the result's statistics), ``inputs`` (signals, rebalance
     requests, portfolio and ``as_of`` as given, JSON; see :mod:`portlab.journal.inputs`) and
     ``execution`` (the execution rules, JSON; NULL for runs recorded before version 3,
-    which were coordinated with the default rules) and ``portfolio`` (the per-instrument
-    strategy map, JSON; NULL without one).
+    which were coordinated with the default rules), ``portfolio`` (the per-instrument
+    strategy map, JSON; NULL without one) and ``adaptive`` (the adaptive state the run
+    applied, ``AdaptiveState.to_dict()`` as JSON; NULL for a static run and for runs recorded
+    before version 4).
 ``markets``, one row per distinct market (content-addressed)
     ``fingerprint`` (primary key, :func:`portlab.fingerprints.market_fingerprint`),
     ``format`` (``"parquet/1"``), ``prices``, ``reference``, ``benchmark``, ``factors``,
@@ -38,9 +40,11 @@ The tables (schema version 3; kinds as in :data:`portlab.journal.backends.KINDS`
     ``instrument_id``, ``strategy_id``, ``reason``, ``rule``, ``detail``, ``winner_id``,
     ``field``, ``policy_version``.
 ``waterfall``, one row per run
-    ``run_id`` (primary key), ``format`` (``"parquet/1"``), ``n_rows``, ``steps``: the run's
-    ``CoordinationResult.waterfall`` (every candidate trade, every sizing step) as a Parquet
-    file (:mod:`portlab.journal.parquet`), its dtypes kept.
+    ``run_id`` (primary key), ``format`` (``"arrow-ipc/1"``; ``"parquet/1"`` for runs
+    recorded before), ``n_rows``, ``steps``: the run's ``CoordinationResult.waterfall``
+    (every candidate trade, every sizing step) as an Arrow IPC stream
+    (:mod:`portlab.journal.arrow`; numbers with missing values as float64) or a Parquet file
+    (:mod:`portlab.journal.parquet`).
 
 Indexes: decisions by (instrument, time), (strategy, time), time, (policy version, time) and
 event id; rejections by (instrument, as-of) and as-of; runs by as-of and policy version.
@@ -192,6 +196,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE runs ADD COLUMN portfolio {json}",
         ),
     ),
+    Migration(
+        4,
+        "the adaptive state each adapted run applied (NULL for static and older runs)",
+        ("ALTER TABLE runs ADD COLUMN adaptive {json}",),
+    ),
 )
 
 #: the newest schema version this portlab knows
@@ -239,6 +248,7 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("inputs", "json"),
         ("execution", "json"),
         ("portfolio", "json"),
+        ("adaptive", "json"),
     ),
     "decisions": (
         ("run_id", "text"),
@@ -318,7 +328,7 @@ def migrate(db: Database, target: int | None = None) -> int:
     >>> from portlab.journal.backends import connect
     >>> db = connect(":memory:")
     >>> migrate(db, 1), migrate(db), schema_version(db)
-    (1, 3, 3)
+    (1, 4, 4)
     """
     target = SCHEMA_VERSION if target is None else int(target)
     if not 1 <= target <= SCHEMA_VERSION:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from portlab.engine import CoordinationResult, Coordinator
+from portlab.engine import AdaptiveState, CoordinationResult, Coordinator
 from portlab.journal import queries, writes
 from portlab.journal.backends import Database, connect
 from portlab.journal.inputs import (
@@ -339,15 +339,20 @@ class Journal:
                 "strategies",
                 "execution",
                 "portfolio",
+                "adaptive",
             ],
         )
         stored = row["inputs"]
+        coordinator = coordinator_from_config(row)
+        if row["adaptive"] is not None:  # the adaptation the run applied, not relearned
+            state = AdaptiveState.from_dict(from_json_value(row["adaptive"]))
+            coordinator = coordinator.replace(adaptive=state)
         return RunInputs(
             signals=decode_records(stored["signals"]),
             rebalance_requests=decode_records(stored["rebalance_requests"]),
             state=PortfolioState.from_dict(from_json_value(stored["state"])),
             market=self._market(row["market_fingerprint"]),
-            coordinator=coordinator_from_config(row),
+            coordinator=coordinator,
             as_of=from_json_value(stored["as_of"]),
         )
 

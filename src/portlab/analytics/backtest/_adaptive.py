@@ -24,7 +24,8 @@ import pandas as pd
 
 from portlab.analytics.backtest._account import Account
 from portlab.analytics.backtest._result import TRADE_COLUMNS
-from portlab.engine.adaptation import AdaptiveConfig, AdaptiveState, update
+from portlab.engine.adaptation import AdaptiveConfig, AdaptiveState
+from portlab.engine.learning import update
 from portlab.engine.realized import outcomes, with_stated
 
 if TYPE_CHECKING:
