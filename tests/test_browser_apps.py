@@ -319,6 +319,45 @@ def test_console_sizing_method_picked_gives_the_engines_decisions(served, inputs
     assert page.problems == []
 
 
+def test_console_order_type_picked_gives_the_engines_limit_orders(served, inputs, new_page):
+    """The execution rules in the console's sidebar: "LIMIT" picked as a person does, every
+    decision in the table becomes a LIMIT order at the engine's limit price."""
+    from portlab import Coordinator
+
+    page = new_page()
+    _open_console(page, served)
+    d = (
+        Coordinator(execution={"default_order_type": "LIMIT"})
+        .coordinate(inputs.signals, inputs.state, inputs.market, inputs.rebalance_requests)
+        .decisions
+    )
+    expected = sorted(
+        (iid, "LIMIT", f"${p:,.2f}")
+        for iid, p in zip(d["instrument_id"], d["limit_price"], strict=True)
+    )
+    page.locator(".pl-order-type select").select_option(label="LIMIT")
+
+    def shown() -> list[tuple[str, str, str]]:
+        rows = page.locator(".pl-decisions .tabulator-row")
+        out = []
+        for i in range(rows.count()):
+            row = rows.nth(i)
+            cells = [
+                row.locator(f".tabulator-cell[tabulator-field={f}]").inner_text().strip()
+                for f in ("instrument_id", "order_type", "limit_price")
+            ]
+            out.append(tuple(cells))
+        return sorted(out)
+
+    deadline = time.monotonic() + 30
+    while shown() != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert shown() == expected
+    page.locator(".pl-order-type").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "console_order_type.png"))
+    assert page.problems == []
+
+
 def test_console_upload_with_a_malformed_line_reports_it_and_coordinates_the_rest(
     served, inputs, new_page, tmp_path
 ):

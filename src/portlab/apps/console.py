@@ -59,7 +59,7 @@ from portlab.plots.palette import EDITOR_COLORS
 from portlab.state import PortfolioState
 from portlab.ui import PolicyModel, current_weights
 from portlab.ui.editor import decision_rows, rejection_rows
-from portlab.ui.policy import RULE_SETTINGS, RULE_TITLES
+from portlab.ui.policy import EXECUTION_SETTINGS, RULE_SETTINGS, RULE_TITLES
 from portlab.ui.targets import UNCHANGED
 
 __all__ = [
@@ -84,6 +84,8 @@ class Css(enum.StrEnum):
     POLICY_UPLOAD = "pl-policy-upload"
     MAX_POSITION = "pl-max-position"
     SIZING_METHOD = "pl-sizing-method"
+    ORDER_TYPE = "pl-order-type"
+    IMPACT_LIMIT = "pl-impact-limit"
     RUN = "pl-run"
     RUN_STATUS = "pl-run-status"
     HEADLINE = "pl-headline"
@@ -128,6 +130,11 @@ _DECISION_COLUMNS: dict[str, tuple[str, Any]] = {
     "trade_amount": ("Amount", NumberFormatter(format="$0,0")),
     "position_size": ("Size (% NAV)", NumberFormatter(format=_PCT2)),
     "target_position": ("Target (% NAV)", NumberFormatter(format=_PCT2)),
+    "order_type": ("Order", None),
+    "time_in_force": ("TIF", None),
+    "limit_price": ("Limit price", NumberFormatter(format="$0,0.00")),
+    "market_impact": ("Impact", NumberFormatter(format=_PCT2)),
+    "child_orders": ("Orders", NumberFormatter(format="0")),
     "origin": ("Origin", None),
     "strategy_id": ("Strategy", None),
     "reasoning": ("Reasoning", None),
@@ -320,6 +327,19 @@ class CoordinationConsole(pn.viewable.Viewer):
         self.controls["allocation"] = pn.widgets.Select.from_param(
             m.param.allocation, label="Allocation"
         )
+        self.controls["default_order_type"] = pn.widgets.Select.from_param(
+            m.param.default_order_type, label="Order type", css_classes=[Css.ORDER_TYPE]
+        )
+        self.controls["time_in_force"] = pn.widgets.Select.from_param(
+            m.param.time_in_force, label="Time in force"
+        )
+        self.controls["price_threshold"] = self._slider("price_threshold", "Limit price ±", _PCT2)
+        self.controls["market_impact_limit"] = self._slider(
+            "market_impact_limit", "Impact limit (0: off)", _PCT2, [Css.IMPACT_LIMIT]
+        )
+        self.controls["impact_action"] = pn.widgets.Select.from_param(
+            m.param.impact_action, label="Above the impact limit"
+        )
 
         self.headline = pn.pane.HTML("", css_classes=[Css.HEADLINE], sizing_mode="stretch_width")
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=[Css.ERROR])
@@ -377,6 +397,7 @@ class CoordinationConsole(pn.viewable.Viewer):
             c["cash_floor"],
         ]
         sizing = [c["method"], *(c[name] for name in _SIZING_SLIDERS), c["allocation"]]
+        execution = [c[name] for name in EXECUTION_SETTINGS]
         sidebar = [
             pn.pane.Markdown("### Inputs"),
             self.signals_upload,
@@ -390,6 +411,8 @@ class CoordinationConsole(pn.viewable.Viewer):
             *policy,
             pn.pane.Markdown("### Sizing"),
             *sizing,
+            pn.pane.Markdown("### Execution"),
+            *execution,
             pn.pane.Markdown("### Downloads"),
             self.download_decisions,
             self.download_rejections,

@@ -64,7 +64,7 @@ __getattr__, __dir__, __all__ = attach(
         "limits": ["LimitUsage", "limit_usage"],
         "methods": ["METHOD_COLUMNS", "compare_methods", "method_label", "method_settings"],
         "optimizer": ["OptimizerModel", "OptimizerObjective", "OptimizerOutcome"],
-        "policy": ["RULE_TITLES", "PolicyModel", "PolicyOutcome"],
+        "policy": ["EXECUTION_SETTINGS", "RULE_TITLES", "PolicyModel", "PolicyOutcome"],
         "sizing": ["SizingContext", "SizingModel", "SizingOutcome", "sizing_steps"],
         "sweep": ["SweepModel", "SweepOutcome"],
         "targets": ["current_weights", "target_request"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from portlab.engine import Coordinator, Policy, Resolution, SizingConfig
+from portlab.engine import Coordinator, ExecutionRulesConfig, Policy, Resolution, SizingConfig
 
 __all__ = ["configured"]
 
@@ -22,9 +22,10 @@ def configured(
     policy: Mapping[str, Any] | None = None,
     sizing: Mapping[str, Any] | None = None,
     resolution: Resolution | str | None = None,
+    execution: Mapping[str, Any] | None = None,
 ) -> Coordinator:
     """A new Coordinator with ``base``'s settings changed by ``policy`` / ``sizing`` /
-    ``resolution`` (every other setting is kept: :meth:`Coordinator.replace`).
+    ``resolution`` / ``execution`` (every other setting is kept: :meth:`Coordinator.replace`).
 
     Parameters
     ----------
@@ -35,6 +36,8 @@ def configured(
         (a rule as ``{"limit": ..., "hard": ...}``).
     resolution : Resolution, optional
         Default: ``base.resolution``.
+    execution : mapping, optional
+        Execution rules to change, as for :class:`~portlab.ExecutionRulesConfig`.
 
     Raises
     ------
@@ -57,8 +60,14 @@ def configured(
         if not sizing
         else SizingConfig.model_validate({**base.sizing.model_dump(), **dict(sizing)})
     )
+    new_execution = (
+        base.execution
+        if not execution
+        else ExecutionRulesConfig.model_validate({**base.execution.model_dump(), **dict(execution)})
+    )
     return base.replace(
         policy=new_policy,
         sizing=new_sizing,
         resolution=base.resolution if resolution is None else resolution,
+        execution=new_execution,
     )

@@ -44,8 +44,12 @@ from portlab.engine import (
     AllocationMode,
     CoordinationResult,
     Coordinator,
+    ExecutionRulesConfig,
+    ImpactAction,
+    OrderType,
     Policy,
     SizingConfig,
+    TimeInForce,
 )
 from portlab.exceptions import ValidationError
 from portlab.state import PortfolioState
@@ -57,7 +61,14 @@ from portlab.ui.limits import limit_usage
 from portlab.ui.methods import method_settings
 from portlab.ui.targets import current_weights, target_request
 
-__all__ = ["COUNT_NAMES", "RULE_SETTINGS", "RULE_TITLES", "PolicyModel", "PolicyOutcome"]
+__all__ = [
+    "COUNT_NAMES",
+    "EXECUTION_SETTINGS",
+    "RULE_SETTINGS",
+    "RULE_TITLES",
+    "PolicyModel",
+    "PolicyOutcome",
+]
 
 #: the policy rules' settings: setting name -> rule name (``Policy.rules()``)
 RULE_SETTINGS: Mapping[str, str] = MappingProxyType(
@@ -96,6 +107,15 @@ _SIZING_VALUES = (
     "correlation_penalty",
     "rebalance_blend",
     "allocation",
+)
+#: the execution rules the model exposes (ExecutionRulesConfig's; the impact coefficient keeps
+#: the coordinator's)
+EXECUTION_SETTINGS = (
+    "default_order_type",
+    "time_in_force",
+    "price_threshold",
+    "market_impact_limit",
+    "impact_action",
 )
 #: the processing statistics of :attr:`PolicyOutcome.counts` (specification §7, and more)
 COUNT_NAMES = (
@@ -144,7 +164,7 @@ class PolicyOutcome:
 
 
 #: the defaults the parameters start from: the engine's own (one source of truth)
-_POLICY, _SIZING = Policy(), SizingConfig()
+_POLICY, _SIZING, _EXECUTION = Policy(), SizingConfig(), ExecutionRulesConfig()
 
 
 def _limit(name: str, doc: str, soft_max: float, *, upper: float = 1.0) -> param.Number:
@@ -282,11 +302,41 @@ class PolicyModel(ViewModel):
         default=_SIZING.allocation,
         doc="How capital is shared when the batch wants more than the limits allow.",
     )
+    default_order_type = param.Selector(
+        objects=list(OrderType),
+        default=_EXECUTION.default_order_type,
+        doc="Every order's type; AUTO: MARKET for CRITICAL urgency, LIMIT otherwise.",
+    )
+    time_in_force = param.Selector(
+        objects=list(TimeInForce),
+        default=_EXECUTION.time_in_force,
+        doc="How long every order stays working.",
+    )
+    price_threshold = param.Number(
+        _EXECUTION.price_threshold,
+        bounds=(0.0, 0.5),
+        softbounds=(0.0, 0.05),
+        step=0.001,
+        doc="A LIMIT order's limit price from the last price, fraction of the price.",
+    )
+    market_impact_limit = param.Number(
+        0.0,
+        bounds=(0.0, 1.0),
+        softbounds=(0.0, 0.02),
+        step=0.0005,
+        doc="Largest estimated market impact of a trade, fraction of the price; 0: no limit.",
+    )
+    impact_action = param.Selector(
+        objects=list(ImpactAction),
+        default=_EXECUTION.impact_action,
+        doc="A trade above the impact limit: SPLIT into daily orders or SHRINK to the limit.",
+    )
 
     SETTINGS: ClassVar[tuple[str, ...]] = (
         *(n for name in RULE_SETTINGS for n in (name, f"{name}_hard")),
         *_POLICY_VALUES,
         *_SIZING_VALUES,
+        *EXECUTION_SETTINGS,
     )
 
     #: the target weights of :meth:`set_targets` (None: the model's own rebalance requests)
@@ -345,6 +395,9 @@ class PolicyModel(ViewModel):
             values[name], values[f"{name}_hard"] = rule.limit, rule.hard
         values.update({n: getattr(policy, n) for n in _POLICY_VALUES})
         values.update({n: getattr(sizing, n) for n in _SIZING_VALUES})
+        values.update({n: getattr(self.coordinator.execution, n) for n in EXECUTION_SETTINGS})
+        if values["market_impact_limit"] is None:
+            values["market_impact_limit"] = 0.0  # the slider's "no limit"
         self.param.update(**values)
 
     def policy_settings(self) -> dict[str, Any]:
@@ -360,10 +413,20 @@ class PolicyModel(ViewModel):
         """The sizing settings the model holds, in :class:`~portlab.SizingConfig`'s form."""
         return {n: getattr(self, n) for n in _SIZING_VALUES}
 
+    def execution_settings(self) -> dict[str, Any]:
+        """The execution rules the model holds, in :class:`~portlab.ExecutionRulesConfig`'s
+        form (an impact limit of 0 is no limit: None)."""
+        out = {n: getattr(self, n) for n in EXECUTION_SETTINGS}
+        out["market_impact_limit"] = out["market_impact_limit"] or None
+        return out
+
     def build_coordinator(self) -> Coordinator:
         """The coordinator of the current settings (raises ConfigError if they are invalid)."""
         return configured(
-            self.coordinator, policy=self.policy_settings(), sizing=self.sizing_settings()
+            self.coordinator,
+            policy=self.policy_settings(),
+            sizing=self.sizing_settings(),
+            execution=self.execution_settings(),
         )
 
     def _compute(self) -> PolicyOutcome:

@@ -78,6 +78,12 @@ def money(x: Any) -> str:
     return f"{sign}${abs(v):,.{digits}f}"
 
 
+def price(x: Any) -> str:
+    """A price, always with cents: ``181.456`` → ``'$181.46'``."""
+    v = _real(x)
+    return _MISSING if v is None else f"{'-' if v < 0 else ''}${abs(v):,.2f}"
+
+
 def shares(x: Any) -> str:
     """A share count as an integer with separators: ``1058.0`` → ``'1,058'``."""
     v = _real(x)

@@ -21,7 +21,16 @@ import pandas as pd
 from portlab.plots import exposures, rule_label
 from portlab.ui import RULE_TITLES, PolicyModel, PolicyOutcome
 from portlab.widgets._base import WorkbenchWidget, bind, checkbox, dropdown, headline_html, slider
-from portlab.widgets._format import money, multiple, pct, pct2, shares, table_html, text
+from portlab.widgets._format import (
+    money,
+    multiple,
+    pct,
+    pct2,
+    price,
+    shares,
+    table_html,
+    text,
+)
 
 __all__ = ["DECISION_COLUMNS", "PolicyTuner", "decision_table"]
 
@@ -30,11 +39,14 @@ DECISION_COLUMNS = {
     "Instrument": text,
     "Action": text,
     "Shares": shares,
-    "Price": money,
+    "Price": price,
     "Amount": money,
     "Size (% NAV)": pct2,
     "Target (% NAV)": pct2,
     "Clipped by": text,
+    "Order": text,
+    "Limit price": price,
+    "Impact": pct2,
 }
 
 
@@ -64,6 +76,19 @@ def decision_table(result: PolicyOutcome) -> pd.DataFrame:
             "Size (% NAV)": decisions["position_size"].to_numpy(),
             "Target (% NAV)": decisions["target_position"].to_numpy(),
             "Clipped by": clipped,
+            # the execution rules: order type and time in force, limit price, impact (and
+            # the child orders of a trade split under the impact limit)
+            "Order": [
+                f"{kind} {tif}" + (f" x{n}" if n > 1 else "")
+                for kind, tif, n in zip(
+                    decisions["order_type"],
+                    decisions["time_in_force"],
+                    decisions["child_orders"],
+                    strict=True,
+                )
+            ],
+            "Limit price": decisions["limit_price"].to_numpy(),
+            "Impact": decisions["market_impact"].to_numpy(),
         }
     )
 
@@ -143,6 +168,14 @@ class PolicyTuner(WorkbenchWidget):
             bind(self, slider(m, "rebalance_blend", "Rebalance blend", readout_format=".2f"),
                  "rebalance_blend"),
             bind(self, dropdown(m, "allocation", "Allocation"), "allocation"),
+            ipw.HTML("<i>Execution</i>"),
+            bind(self, dropdown(m, "default_order_type", "Order type"), "default_order_type"),
+            bind(self, dropdown(m, "time_in_force", "Time in force"), "time_in_force"),
+            bind(self, slider(m, "price_threshold", "Limit price ±", readout_format=".2%"),
+                 "price_threshold"),
+            bind(self, slider(m, "market_impact_limit", "Impact limit (0: off)",
+                              readout_format=".2%"), "market_impact_limit"),
+            bind(self, dropdown(m, "impact_action", "Above the limit"), "impact_action"),
         ]  # fmt: skip
         return out
 
