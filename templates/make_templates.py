@@ -300,6 +300,8 @@ market = "sample"  # "sample" (the bundled 20 stocks) or a prices CSV (dates x i
 sectors_file = None  # instrument,sector CSV for a prices CSV
 policy_file = None  # a policy YAML (portlab policy --example); None: the default policy
 sizing_method = None  # KELLY, FIXED_FRACTIONAL, EQUAL_WEIGHT, VOLATILITY_TARGET or RISK_PARITY; None: the policy's
+strategy_map_file = None  # a per-instrument strategy map YAML (portlab.datasets.example_paths()["strategies"]); None: none
+adaptive = None  # adaptation settings, e.g. {"learning_rate": 0.05, "adaptation_period": 20}: learned from the journal's outcomes; None: static
 as_of = None  # "YYYY-MM-DD": the close the batch is priced at; None: the market's last date
 window = 252  # trading days of history behind the book's VaR before and after
 confidence = 0.99  # VaR confidence
@@ -332,6 +334,20 @@ priced = inputs.market if as_of is None else inputs.market.truncate(as_of)
 coordinator = inputs.coordinator
 if sizing_method is not None:
     coordinator = configured(coordinator, sizing={"method": sizing_method})
+if strategy_map_file is not None:
+    coordinator = coordinator.replace(portfolio=strategy_map_file)
+if adaptive is not None:
+    from portlab.engine.learning import current_state
+    from portlab.journal import open_existing
+
+    settings = coordinator.replace(adaptive=dict(adaptive)).adaptive
+    if journal:  # what the journal's outcomes teach by the report's close, applied as is
+        with open_existing(journal) as recorded:
+            state = current_state(settings, recorded, priced, priced.dates[-1],
+                                  coordinator.strategies, coordinator.sizing.default_horizon_days)
+    else:
+        state = current_state(settings, None, priced, priced.dates[-1], coordinator.strategies)
+    coordinator = coordinator.replace(adaptive=state)
 given = {
     "market": priced,
     "state": inputs.state,
@@ -365,6 +381,8 @@ parameters = {
     "market": market,
     "policy_file": policy_file or "default policy",
     "sizing_method": coordinator.sizing.method.label,
+    "strategy_map_file": strategy_map_file or "none",
+    "adaptive": "static" if adaptive is None else str(dict(adaptive)),
     "as_of": str(priced.dates[-1].date()),
     "window": window,
     "confidence": confidence,
@@ -486,6 +504,90 @@ show(r.limits, **{c: "{:.4f}" for c in ("limit", "before", "after")})
 display(chart(plots.exposures(inputs.state, priced, coordinator.policy, result)))
 checks = [col for col in r.decisions.columns if col.endswith("_limit_check")]
 show(r.decisions[checks].apply(pd.Series.value_counts).fillna(0).astype(int).T)
+""",
+    ),
+    md(
+        """
+## Execution
+
+How each decision goes to market under the execution rules (the policy file's `execution`
+section): order type and time in force, the LIMIT order's limit price, the estimated market
+impact (square-root model: `k × daily volatility × sqrt(shares / average daily volume)`, as a
+fraction of the price; not estimated without volumes) and the child orders of a trade split
+under the impact limit.
+"""
+    ),
+    code(
+        """
+rules = coordinator.execution
+impact_limit = rules.market_impact_limit
+display(HTML(
+    f"<p class='pl-execution-rules'>Order type <b>{rules.default_order_type.value}</b>, time in "
+    f"force <b>{rules.time_in_force.value}</b>, limit price {rules.price_threshold:.2%} from the "
+    f"last price, market impact limit <b>"
+    + ("none" if impact_limit is None else f"{impact_limit:.2%} ({rules.impact_action.value})")
+    + "</b>.</p>"
+))
+show(r.decisions[["instrument_id", "action", "share_quantity", "price", "order_type",
+                  "time_in_force", "limit_price", "market_impact", "child_orders"]],
+     share_quantity="{:,.0f}", price="${:,.2f}", limit_price="${:,.2f}",
+     market_impact="{:.3%}", child_orders="{:,.0f}")
+""",
+    ),
+    md(
+        """
+## Strategy map and adaptation
+
+The per-instrument strategy map given (parameter `strategy_map_file`): which strategies speak
+for each instrument, with what weight, how its signals are combined, and the signals rejected
+because their strategy does not speak for their instrument. Then the adaptation applied
+(parameter `adaptive`): each strategy's calibration, Kelly multiplier scale and priority tier
+shift, learned from the outcomes of the journal's decisions by the report's close, and the
+evidence behind them.
+"""
+    ),
+    code(
+        """
+mapped = coordinator.portfolio
+if mapped is None:
+    display(Markdown("*No strategy map (parameter `strategy_map_file`): every strategy may "
+                     "speak for every instrument.*"))
+else:
+    rows = [
+        {"instrument_id": iid, "strategy": name, "weight": entry.weight,
+         "aggregator": mapped.aggregator(iid, coordinator.resolution).value}
+        for iid, by_strategy in mapped.strategies.items()
+        for name, entry in by_strategy.items()
+    ]
+    display(Markdown(f"**Strategy map `{html.escape(mapped.name)}`**: "
+                     f"{len(mapped.instruments)} instruments"))
+    show(pd.DataFrame(rows), weight="{:.2f}")
+    unmapped = r.rejections[r.rejections["reason"] == "UNMAPPED_STRATEGY"]
+    display(Markdown(f"**{len(unmapped)} signals from unmapped strategies**"))
+    show(unmapped[["id", "instrument_id", "strategy_id", "detail"]])
+state = result.adaptive_state
+if state is None:
+    display(Markdown("*Static coordinator: no adaptation (parameter `adaptive`).*"))
+elif not state.entries:
+    display(Markdown("*Adaptive, but nothing learned yet: no realized outcomes in the journal "
+                     "by the report's close (parameter `journal`); every strategy as stated.*"))
+else:
+    learned = state.table()
+    display(HTML(
+        f"<p class='pl-adaptation'><b>{int(learned['n_outcomes'].sum())} realized outcomes</b> "
+        f"of {len(learned)} strategies by the report's close; "
+        + ("every strategy's hit rate within the noise band of its stated probability: "
+           "nothing applied" if state.neutral else "adapted: "
+           + html.escape("; ".join(filter(None, (a.describe(n) for n, a in state.entries)))))
+        + ".</p>"
+    ))
+    percent = {c: "{:.1%}" for c in ("stated_p", "hit_rate", "standard_error")}
+    show(learned, **percent, **{c: "{:.3f}" for c in ("calibration", "kelly_scale",
+                                                      "priority_shift")},
+         win_rate="{:.1%}", avg_win="{:.2%}", avg_loss="{:.2%}", sharpe="{:.2f}",
+         profit_factor="{:.2f}")
+    display(Markdown("**Changes** (the latest 20)"))
+    show(state.changes.tail(20), **percent, **{c: "{:.3f}" for c in ("old", "new", "target")})
 """,
     ),
     md(

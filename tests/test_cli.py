@@ -121,6 +121,67 @@ def test_bad_policy_file_names_the_field(tmp_path, files, capsys):
     assert "max_position_size" in capsys.readouterr().err
 
 
+def _coordinate(files, tmp_path, *extra: str) -> int:
+    return main(
+        [
+            "coordinate",
+            "--signals",
+            str(files["signals"]),
+            "--portfolio",
+            str(files["portfolio"]),
+            "--out",
+            str(tmp_path / "o.jsonl"),
+            *extra,
+        ]
+    )
+
+
+def test_strategy_map_rejects_unmapped_signals_as_the_engine_does(tmp_path, files):
+    from portlab import Coordinator, PortfolioState
+    from portlab.datasets import example_batch, load_sample
+
+    assert _coordinate(files, tmp_path, "--strategy-map", str(files["strategies"])) == 0
+    got = read_jsonl(tmp_path / "o.jsonl", CoordinatedTradingDecisionEvent).events
+    rejected = [
+        json.loads(line) for line in (tmp_path / "o.rejections.jsonl").read_text().splitlines()
+    ]
+    # the example map: only trend speaks for RRC, only mean reversion for AMD
+    unmapped = {r["id"]: r["instrument_id"] for r in rejected if r["reason"] == "UNMAPPED_STRATEGY"}
+    assert unmapped == {"sig-006": "RRC", "sig-013": "AMD"}
+    batch = example_batch()
+    want = Coordinator(portfolio=files["strategies"]).coordinate(
+        batch.signals, PortfolioState.from_json(files["portfolio"]), load_sample()
+    )
+    assert [e.to_json() for e in got] == [e.to_json() for e in want.events()]
+
+
+def test_bad_strategy_map_or_adaptive_settings_exit_2_with_one_line(tmp_path, files, capsys):
+    bad_map = tmp_path / "map.yaml"
+    bad_map.write_text("name: x\ninstruments: [AAPL]\nstrategies:\n  AAPL: {momentum: -1}\n")
+    assert _coordinate(files, tmp_path, "--strategy-map", str(bad_map)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "strategies.AAPL.momentum.weight" in err[0]
+    bad_adaptive = tmp_path / "adaptive.yaml"
+    bad_adaptive.write_text("learning_rate: 5\n")
+    assert _coordinate(files, tmp_path, "--adaptive", str(bad_adaptive)) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "adaptive.yaml:1: adaptive.learning_rate" in err[0]
+
+
+def test_adaptive_run_is_journaled_with_its_state_and_replays(tmp_path, files):
+    from portlab.journal import Journal
+
+    settings = tmp_path / "adaptive.yaml"
+    settings.write_text("learning_rate: 0.05\nadaptation_period: 2\n")
+    journal = tmp_path / "decisions.db"
+    assert _coordinate(files, tmp_path, "--adaptive", str(settings), "--journal", str(journal)) == 0
+    with Journal(journal) as j:
+        (run_id,) = j.runs()["run_id"]
+        stored = j.runs()["adaptive"].iloc[0]
+        assert stored["config"]["learning_rate"] == 0.05  # the state the run applied
+        assert j.replay(run_id).identical
+
+
 def test_demo_runs_as_installed_command():
     proc = subprocess.run(
         [sys.executable, "-m", "portlab.cli", "demo"], capture_output=True, text=True, timeout=120
@@ -164,6 +225,8 @@ def test_wheel_ships_the_data_files(tmp_path):
         "example_signals.jsonl",
         "example_portfolio.json",
         "example_rebalance.jsonl",
+        "example_policy.yaml",
+        "example_strategies.yaml",
         "README.md",
     ):
         assert f"portlab/datasets/data/{f}" in names

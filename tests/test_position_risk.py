@@ -82,7 +82,7 @@ def test_a_hard_limit_caps_the_position_at_limit_over_volatility():
     assert step["headroom_position_risk"] == pytest.approx(0.125, rel=1e-12)
     assert step["headroom_position"] == pytest.approx(0.6, rel=1e-12)
     assert "by the position risk limit" in decision["reasoning"]
-    assert decision["position_risk_check"] == "PASSED"  # at the limit, not over: near it
+    assert decision["position_risk_limit_check"] == "PASSED"  # at the limit, not over: near it
     assert "position_risk_near_limit" in decision["warnings"]
     assert rule_label(step["binding_rule"]) == "position risk limit"
 
@@ -129,7 +129,7 @@ def test_a_soft_limit_is_reported_not_enforced():
     decision = result.decisions.iloc[0]
     assert decision["position_size"] == pytest.approx(0.3, rel=1e-9)  # not cut
     assert np.isinf(result.waterfall["headroom_position_risk"].iloc[0])
-    assert decision["position_risk_check"] == "WARNING"
+    assert decision["position_risk_limit_check"] == "WARNING"
     # 0.3 x 40% = 12% against 5%
     assert decision["violations"] == ["max_position_risk: 0.1200 > 0.0500 (soft limit)"]
 

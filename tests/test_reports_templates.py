@@ -4,6 +4,7 @@ page states compared with what the library computes directly for those parameter
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -23,7 +24,8 @@ from portlab.journal import Journal
 from portlab.reports import fingerprint, history_window, load_batch, run, templates
 
 COORDINATION_SECTIONS = ("Decisions", "Rejections", "Conflicts", "Sizing", "Allocation",
-                         "Compliance", "Statistics")  # fmt: skip
+                         "Compliance", "Execution", "Strategy map and adaptation",
+                         "Statistics")  # fmt: skip
 
 
 def _shown(page: str, css: str) -> str:
@@ -265,6 +267,62 @@ def test_the_template_files_are_regenerated_from_their_script():
         cells = namespace[name.upper()]
         shipped = nbformat.read(template.path, as_version=4).cells
         assert [c.source for c in shipped] == [c.source for c in cells], name
+
+
+def test_coordination_report_with_execution_rules_a_strategy_map_and_adaptation(tmp_path):
+    """Limit orders (GTC, 2% from the last price) from a policy file's execution section, the
+    bundled strategy map, and an adaptation learned from a journal of three earlier runs: the
+    page states what the engine, given the same map and the state learned directly, decides."""
+    from portlab.engine.learning import learn
+    from portlab.engine.realized import journal_outcomes
+
+    paths = example_paths()
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "execution:\n  default_order_type: LIMIT\n  time_in_force: GTC\n  price_threshold: 0.02\n"
+    )
+    example, market = example_batch(), load_sample()
+    journal_path = tmp_path / "decisions.db"
+    with Journal(journal_path) as journal:
+        for day in ("2022-06-30", "2022-08-31", "2022-10-31"):
+            Coordinator().coordinate(example.signals, example.state, market.truncate(day),
+                                     journal=journal, as_of=f"{day}T20:00:00Z")  # fmt: skip
+        settings = {"learning_rate": 0.05, "adaptation_period": 2, "noise_z": 0.5}
+        close = market.dates[-1]
+        coordinator = Coordinator(
+            execution=load_settings(policy)["execution"], portfolio=paths["strategies"]
+        )
+        state = learn(
+            journal_outcomes(journal, market, as_of=close),
+            settings,
+            stated=coordinator.strategies,
+            as_of=close,
+        )
+    assert not state.neutral  # the outcomes move something at this noise band
+    direct = coordinator.replace(adaptive=state).coordinate(
+        example.signals, example.state, market, example.rebalance_requests
+    )
+    parameters = {
+        "policy_file": str(policy),
+        "strategy_map_file": str(paths["strategies"]),
+        "adaptive": settings,
+        "journal": str(journal_path),
+    }
+    text = run("coordination", parameters, out=tmp_path / "c.html", progress=False).read_text(
+        encoding="utf-8"
+    )
+    assert _shown(text, "pl-decisions") == f"{direct.n_decisions} decisions"
+    assert "Order type <b>LIMIT</b>, time in force <b>GTC</b>" in text
+    for row in direct.decisions.itertuples():
+        assert f">${row.limit_price:,.2f}<" in text, row.instrument_id
+    for row in direct.rejections[direct.rejections["reason"] == "UNMAPPED_STRATEGY"].itertuples():
+        assert row.detail in text
+    adapted = re.search(r"<p class=['\"]pl-adaptation['\"]>(.*?)</p>", text, re.S).group(1)
+    n = int(state.table()["n_outcomes"].sum())
+    assert adapted.startswith(f"<b>{n} realized outcomes</b>")
+    for name, a in state.entries:
+        assert html.escape(a.describe(name)) in adapted, name
+    assert _header_value(text, "strategy_map_file") == str(paths["strategies"])
 
 
 # -- the backtest report ----------------------------------------------------------------------

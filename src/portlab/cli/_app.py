@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
         "--rebalance": {"type": _file, "help": "JSON Lines of RebalanceRequestEvent"},
         "--policy": {"type": _file, "help": "YAML with policy (and optional sizing, risk_loop, "
                      "execution) sections; 'portlab policy --example' prints a commented one"},
+        "--strategy-map": {"type": _file, "help": "YAML per-instrument strategy map (the plan's "
+                           "portfolio strategy configuration): a signal from a strategy not "
+                           "mapped to its instrument is rejected; see "
+                           "portlab.datasets.example_paths()['strategies']"},
+        "--adaptive": {"type": _file, "help": "YAML adaptation settings (learning_rate, "
+                       "adaptation_period, ...): with --journal, each strategy's calibration, "
+                       "Kelly multiplier and priority learn from the journal's outcomes"},
         "--market": {"default": "sample", "metavar": "sample|FILE", "help": "'sample' (the "
                      "bundled data, default) or a prices CSV with a Date column"},
         "--sectors": {"type": _file, "help": "CSV of instrument sectors (columns ticker, "

@@ -79,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         "--portfolio": args.portfolio,
         "--rebalance": args.rebalance,
         "--policy": args.policy,
+        "--strategy-map": args.strategy_map,
+        "--adaptive": args.adaptive,
         "--market": market_file,
         "--sectors": args.sectors,
     }

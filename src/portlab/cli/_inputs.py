@@ -133,4 +133,8 @@ def build_coordinator(args: argparse.Namespace, config: dict[str, Any] | None) -
         sizing = SizingConfig.model_validate({**given, "allocation": args.allocation})
     if args.resolution:
         settings["resolution"] = args.resolution
+    for option, name in (("strategy_map", "portfolio"), ("adaptive", "adaptive")):
+        given = getattr(args, option, None)
+        if given is not None:
+            settings[name] = given
     return Coordinator(policy, sizing, **settings)

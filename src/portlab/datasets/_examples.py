@@ -45,7 +45,10 @@ def example_paths() -> dict[str, Path]:
     ``RebalanceRequestEvent``), ``portfolio`` (the portfolio JSON shape, specification §1), ``policy``
     (a commented YAML configuration with every ``policy``, ``sizing`` and ``risk_loop``
     setting at its default and its unit: the file to copy and edit for
-    :meth:`portlab.Coordinator.from_yaml` or ``portlab coordinate --policy``).
+    :meth:`portlab.Coordinator.from_yaml` or ``portlab coordinate --policy``), ``strategies``
+    (a per-instrument strategy map of the sample's 20 stocks, the implementation plan's
+    portfolio strategy configuration: ``Coordinator(portfolio=...)`` or ``portlab coordinate
+    --strategy-map``).
     """
     root = resources.files("portlab.datasets") / "data"
     return {
@@ -53,6 +56,7 @@ def example_paths() -> dict[str, Path]:
         "rebalance": Path(str(root / "example_rebalance.jsonl")),
         "portfolio": Path(str(root / "example_portfolio.json")),
         "policy": Path(str(root / "example_policy.yaml")),
+        "strategies": Path(str(root / "example_strategies.yaml")),
     }
 
 

@@ -416,7 +416,7 @@ DECISIONS = Schema(
         Column("leverage_limit_check", "text", _CHECK),
         Column("volatility_limit_check", "text", _CHECK),
         Column("var_limit_check", "text", _CHECK + " of the 1-day VaR limit"),
-        Column("position_risk_check", "text", _CHECK + " of the position risk limit (|w| σ)"),
+        Column("position_risk_limit_check", "text", _CHECK + " of the position risk limit (|w| σ)"),
         Column("violations", "list of text", "soft limits above their limit after the batch"),
         Column("warnings", "list of text", "codes such as position_near_limit"),
         Column("reasoning", "text", "every sizing step in words"),

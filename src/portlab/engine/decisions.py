@@ -306,7 +306,7 @@ def _compliance(
     # the position's standalone risk |w| σ (annualised), against the position risk limit
     sigma = book.vol[instrument]
     judge(
-        "position_risk_check",
+        "position_risk_limit_check",
         "max_position_risk",
         np.abs(target) * sigma,
         np.abs(w0) * sigma,
