@@ -358,6 +358,50 @@ def test_console_order_type_picked_gives_the_engines_limit_orders(served, inputs
     assert page.problems == []
 
 
+def test_console_adaptation_learns_from_the_served_journal(served, inputs, journal, new_page):
+    """The console served with a journal: "learn from outcomes" ticked as a person does, the
+    adaptation table lists each strategy's realized outcomes and calibration as the engine's
+    learning gives them from that journal."""
+    from portlab import Coordinator
+    from portlab.engine import AdaptiveConfig
+    from portlab.engine.learning import learn
+    from portlab.engine.realized import journal_outcomes
+    from portlab.journal import Journal
+
+    close = inputs.market.dates[-1].tz_localize("UTC")
+    with Journal(journal[0]) as j:
+        found = journal_outcomes(j, inputs.market, as_of=close)
+    state = learn(found, AdaptiveConfig(), stated=Coordinator().strategies, as_of=close)
+    expected = sorted(
+        (name, f"{int(row.n_outcomes)}", f"{row.calibration:.3f}")
+        for name, row in state.table().iterrows()
+    )
+    assert expected  # the journal's decisions have realized outcomes by the close
+
+    page = new_page()
+    _open_console(page, served)
+    page.locator(".pl-adaptive input[type=checkbox]").check()
+
+    def shown() -> list[tuple[str, str, str]]:
+        rows = page.locator(".pl-adaptation .tabulator-row")
+        out = []
+        for i in range(rows.count()):
+            row = rows.nth(i)
+            out.append(tuple(
+                row.locator(f".tabulator-cell[tabulator-field={f}]").inner_text().strip()
+                for f in ("strategy_id", "n_outcomes", "calibration")
+            ))  # fmt: skip
+        return sorted(out)
+
+    deadline = time.monotonic() + 30
+    while shown() != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert shown() == expected
+    page.locator(".pl-adaptation").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "console_adaptation.png"))
+    assert page.problems == []
+
+
 def test_console_upload_with_a_malformed_line_reports_it_and_coordinates_the_rest(
     served, inputs, new_page, tmp_path
 ):

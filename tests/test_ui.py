@@ -114,7 +114,9 @@ def test_settings_are_documented_controls_and_data_and_outputs_are_hidden(cls):
         assert model.param[name].precedence < 0, name
     assert set(cls.SETTINGS) | set(INPUT_NAMES) | {"coordinator", *OUTPUT_NAMES, "name"} >= set(
         model.param
-    ) - {"portfolio_weights", "benchmark_weights"}
+    ) - {"portfolio_weights", "benchmark_weights", "journal"}  # optional data inputs
+    if "journal" in model.param:
+        assert model.param["journal"].precedence < 0
 
 
 def test_one_param_update_recomputes_once(coordinate_calls):

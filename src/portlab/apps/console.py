@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -58,8 +59,9 @@ from portlab.market import Market
 from portlab.plots.palette import EDITOR_COLORS
 from portlab.state import PortfolioState
 from portlab.ui import PolicyModel, current_weights
+from portlab.ui.adaptive import adaptation_rows
 from portlab.ui.editor import decision_rows, rejection_rows
-from portlab.ui.policy import EXECUTION_SETTINGS, RULE_SETTINGS, RULE_TITLES
+from portlab.ui.policy import ADAPTIVE_SETTINGS, EXECUTION_SETTINGS, RULE_SETTINGS, RULE_TITLES
 from portlab.ui.targets import UNCHANGED
 
 __all__ = [
@@ -86,6 +88,8 @@ class Css(enum.StrEnum):
     SIZING_METHOD = "pl-sizing-method"
     ORDER_TYPE = "pl-order-type"
     IMPACT_LIMIT = "pl-impact-limit"
+    ADAPTIVE = "pl-adaptive"
+    ADAPTATION = "pl-adaptation"
     RUN = "pl-run"
     RUN_STATUS = "pl-run-status"
     HEADLINE = "pl-headline"
@@ -138,6 +142,16 @@ _DECISION_COLUMNS: dict[str, tuple[str, Any]] = {
     "origin": ("Origin", None),
     "strategy_id": ("Strategy", None),
     "reasoning": ("Reasoning", None),
+}
+_ADAPTATION_COLUMNS = {  # adaptation_rows column -> title
+    "strategy_id": "Strategy",
+    "calibration": "Calibration",
+    "kelly_scale": "Kelly scale",
+    "tier_shift": "Tier shift",
+    "n_outcomes": "Outcomes",
+    "stated_p": "Stated p",
+    "hit_rate": "Hit rate",
+    "significant": "Beyond noise",
 }
 _REJECTION_COLUMNS = {
     "id": "Id",
@@ -340,6 +354,24 @@ class CoordinationConsole(pn.viewable.Viewer):
         self.controls["impact_action"] = pn.widgets.Select.from_param(
             m.param.impact_action, label="Above the impact limit"
         )
+        self.controls["adaptive"] = pn.widgets.Checkbox.from_param(
+            m.param.adaptive, label="learn from outcomes (journal)", css_classes=[Css.ADAPTIVE]
+        )
+        self.controls["learning_rate"] = self._slider("learning_rate", "Learning rate", "0.000")
+        self.controls["adaptation_period"] = pn.widgets.IntSlider.from_param(
+            m.param.adaptation_period, label="Period (outcomes)", throttled=True
+        )
+        self.adaptation_note = pn.pane.HTML("", sizing_mode="stretch_width")
+        self.adaptation = _table(
+            _ADAPTATION_COLUMNS,
+            Css.ADAPTATION,
+            formatters={
+                "calibration": NumberFormatter(format="0.000"),
+                "kelly_scale": NumberFormatter(format="0.000"),
+                "stated_p": NumberFormatter(format=_PCT),
+                "hit_rate": NumberFormatter(format=_PCT),
+            },
+        )
 
         self.headline = pn.pane.HTML("", css_classes=[Css.HEADLINE], sizing_mode="stretch_width")
         self.error = pn.pane.Alert("", alert_type="danger", visible=False, css_classes=[Css.ERROR])
@@ -398,6 +430,7 @@ class CoordinationConsole(pn.viewable.Viewer):
         ]
         sizing = [c["method"], *(c[name] for name in _SIZING_SLIDERS), c["allocation"]]
         execution = [c[name] for name in EXECUTION_SETTINGS]
+        adaptation = [c[name] for name in ADAPTIVE_SETTINGS]
         sidebar = [
             pn.pane.Markdown("### Inputs"),
             self.signals_upload,
@@ -413,6 +446,8 @@ class CoordinationConsole(pn.viewable.Viewer):
             *sizing,
             pn.pane.Markdown("### Execution"),
             *execution,
+            pn.pane.Markdown("### Adaptation"),
+            *adaptation,
             pn.pane.Markdown("### Downloads"),
             self.download_decisions,
             self.download_rejections,
@@ -426,6 +461,9 @@ class CoordinationConsole(pn.viewable.Viewer):
                 self.waterfall,
                 pn.pane.Markdown("### Rejections"),
                 self.rejections,
+                pn.pane.Markdown("### Adaptation learned from outcomes"),
+                self.adaptation_note,
+                self.adaptation,
                 pn.pane.Markdown("### Upload problems"),
                 self.upload_errors,
                 pn.pane.Markdown("### Exposures against the limits (before and after)"),
@@ -473,6 +511,35 @@ class CoordinationConsole(pn.viewable.Viewer):
         self.uploads[kind] = loaded
         self.upload_errors.object = _uploads_html(self.uploads)
 
+    def _show_adaptation(self, state: Any) -> None:
+        rows = adaptation_rows(state)
+        if state is None:
+            note = "Adaptation off: every strategy sized as it states."
+        elif rows.empty:
+            why = (
+                "no realized outcomes yet"
+                if self.model.journal is not None
+                else "no decision journal (portlab serve --journal)"
+            )
+            note = f"Adaptation on, nothing learned: {why}."
+        else:
+            moved = [a.describe(name) for name, a in state.entries if not a.neutral]
+            if moved:
+                note = "Applied: " + "; ".join(moved)
+            elif all(a.evidence is None for _, a in state.entries):
+                note = (
+                    "Too few outcomes for an update (one every "
+                    f"{state.config.adaptation_period} realized outcomes of a strategy): "
+                    "nothing applied."
+                )
+            else:
+                note = "Every hit rate within the noise band of its stated probability: nothing applied."
+        self.adaptation_note.object = f"<p><i>{html.escape(note)}</i></p>"
+        evidence = rows["stated_p"].notna().to_numpy()
+        beyond = np.where(rows["significant"].to_numpy(dtype=bool), "yes", "no")
+        rows = rows.assign(significant=np.where(evidence, beyond, ""))
+        self.adaptation.value = rows.reset_index(drop=True)
+
     def _on_result(self, *_events: Any) -> None:
         m = self.model
         self.error.object = f"Could not coordinate: {m.error}" if m.error else ""
@@ -486,6 +553,7 @@ class CoordinationConsole(pn.viewable.Viewer):
         self.rejections.value = result.rejections.loc[:, list(_REJECTION_COLUMNS)].reset_index(
             drop=True
         )
+        self._show_adaptation(result.coordination.adaptive_state)
         ids = decisions["instrument_id"].tolist()
         if self._selected not in ids:
             self._selected = ids[0] if ids else None

@@ -117,7 +117,7 @@ def routes(
         a clicked scenario's decisions.
     journal : str or Path, optional
         A decision journal (SQLite file or ``postgresql://...``) whose latest decisions the
-        dashboard shows.
+        dashboard shows, and whose realized outcomes the console's adaptation learns from.
 
     Raises
     ------
@@ -151,7 +151,7 @@ def routes(
     def console() -> Any:
         from portlab.apps.console import coordination_console
 
-        return coordination_console(**shared)
+        return coordination_console(**shared, journal=journal)
 
     def sweep_page() -> Any:
         from portlab.apps.sweep import sweep_explorer

@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from portlab.engine import (
+    AdaptiveConfig,
     Coordinator,
     ExecutionRulesConfig,
     Policy,
@@ -141,6 +142,12 @@ def coordinator_code(coordinator: Coordinator, name: str = "coordinator") -> lis
     if coordinator.portfolio is not None:
         mapped = coordinator.portfolio.model_dump(mode="json", exclude_defaults=True)
         args.append(f"portfolio={literal(mapped, 4, 10)}")
+    adaptive = coordinator.adaptive
+    if isinstance(adaptive, AdaptiveConfig):
+        args.append(f"adaptive={literal(_changed(adaptive, AdaptiveConfig()), 4, 9)}")
+    elif adaptive is not None:  # a state (learned): as data, without its change log
+        described = {**adaptive.to_dict(), "changes": []}
+        args.append(f"adaptive=portlab.engine.AdaptiveState.from_dict({literal(described, 4, 42)})")
     if coordinator.strategies and not (coordinator.portfolio and coordinator.portfolio.allocations):
         items = []
         for strategy in coordinator.strategies.values():

@@ -41,6 +41,8 @@ import pandas as pd
 import param
 
 from portlab.engine import (
+    AdaptiveConfig,
+    AdaptiveState,
     AllocationMode,
     CoordinationResult,
     Coordinator,
@@ -54,6 +56,7 @@ from portlab.engine import (
 from portlab.exceptions import ValidationError
 from portlab.state import PortfolioState
 from portlab.types import RequestsLike
+from portlab.ui.adaptive import learned_state
 from portlab.ui.base import ViewModel
 from portlab.ui.codegen import coordinator_code, literal, script
 from portlab.ui.coordination import configured
@@ -62,6 +65,7 @@ from portlab.ui.methods import method_settings
 from portlab.ui.targets import current_weights, target_request
 
 __all__ = [
+    "ADAPTIVE_SETTINGS",
     "COUNT_NAMES",
     "EXECUTION_SETTINGS",
     "RULE_SETTINGS",
@@ -117,6 +121,9 @@ EXECUTION_SETTINGS = (
     "market_impact_limit",
     "impact_action",
 )
+#: the adaptation settings the model exposes (AdaptiveConfig's; the others keep the
+#: coordinator's or the defaults)
+ADAPTIVE_SETTINGS = ("adaptive", "learning_rate", "adaptation_period")
 #: the processing statistics of :attr:`PolicyOutcome.counts` (specification §7, and more)
 COUNT_NAMES = (
     "total_signals",
@@ -165,6 +172,7 @@ class PolicyOutcome:
 
 #: the defaults the parameters start from: the engine's own (one source of truth)
 _POLICY, _SIZING, _EXECUTION = Policy(), SizingConfig(), ExecutionRulesConfig()
+_ADAPTIVE = AdaptiveConfig()
 
 
 def _limit(name: str, doc: str, soft_max: float, *, upper: float = 1.0) -> param.Number:
@@ -331,16 +339,44 @@ class PolicyModel(ViewModel):
         default=_EXECUTION.impact_action,
         doc="A trade above the impact limit: SPLIT into daily orders or SHRINK to the limit.",
     )
+    adaptive = param.Boolean(
+        False,
+        doc="Adapt each strategy to its realized outcomes (from the journal's decisions).",
+    )
+    learning_rate = param.Number(
+        _ADAPTIVE.learning_rate,
+        bounds=(0.0, 1.0),
+        inclusive_bounds=(False, True),
+        softbounds=(0.0, 0.2),
+        step=0.005,
+        doc="The most a calibration or Kelly scale moves in one period (a multiple).",
+    )
+    adaptation_period = param.Integer(
+        _ADAPTIVE.adaptation_period,
+        bounds=(1, None),
+        softbounds=(1, 100),
+        doc="Realized outcomes of a strategy between two updates.",
+    )
+    journal = param.Parameter(
+        default=None,
+        precedence=-1,
+        doc="The decision journal the adaptation learns from (a Journal, a SQLite file or a "
+        "postgresql:// URL), or None.",
+    )
 
     SETTINGS: ClassVar[tuple[str, ...]] = (
         *(n for name in RULE_SETTINGS for n in (name, f"{name}_hard")),
         *_POLICY_VALUES,
         *_SIZING_VALUES,
         *EXECUTION_SETTINGS,
+        *ADAPTIVE_SETTINGS,
     )
 
     #: the target weights of :meth:`set_targets` (None: the model's own rebalance requests)
     _targets: Mapping[str, float] | None = None
+    #: the last learned adaptive state, by (journal, settings, close, market): the journal is
+    #: read again only when one of them changes
+    _learned: dict[tuple[Any, ...], AdaptiveState] = {}  # replaced on a change, never mutated
 
     @property
     def targets(self) -> Mapping[str, float] | None:
@@ -398,6 +434,13 @@ class PolicyModel(ViewModel):
         values.update({n: getattr(self.coordinator.execution, n) for n in EXECUTION_SETTINGS})
         if values["market_impact_limit"] is None:
             values["market_impact_limit"] = 0.0  # the slider's "no limit"
+        given = self.coordinator.adaptive
+        config = given.config if isinstance(given, AdaptiveState) else given
+        values["adaptive"] = config is not None
+        config = config or _ADAPTIVE
+        values.update(
+            learning_rate=config.learning_rate, adaptation_period=config.adaptation_period
+        )
         self.param.update(**values)
 
     def policy_settings(self) -> dict[str, Any]:
@@ -420,14 +463,45 @@ class PolicyModel(ViewModel):
         out["market_impact_limit"] = out["market_impact_limit"] or None
         return out
 
+    def adaptive_config(self) -> AdaptiveConfig | None:
+        """The adaptation settings the model holds (None when ``adaptive`` is off): the
+        coordinator's (or the defaults) with the model's learning rate and period."""
+        if not self.adaptive:
+            return None
+        given = self.coordinator.adaptive
+        base = given.config if isinstance(given, AdaptiveState) else given or _ADAPTIVE
+        return AdaptiveConfig.model_validate(
+            {
+                **base.model_dump(),
+                "learning_rate": self.learning_rate,
+                "adaptation_period": self.adaptation_period,
+            }
+        )
+
     def build_coordinator(self) -> Coordinator:
-        """The coordinator of the current settings (raises ConfigError if they are invalid)."""
-        return configured(
+        """The coordinator of the current settings (raises ConfigError if they are invalid).
+
+        With ``adaptive`` on it holds the state learned from :attr:`journal`'s outcomes by
+        the market's last close (:func:`~portlab.ui.adaptive.learned_state`; neutral without
+        a journal), or the coordinator's own state when it was given one with the same
+        settings and there is no journal.
+        """
+        base = configured(
             self.coordinator,
             policy=self.policy_settings(),
             sizing=self.sizing_settings(),
             execution=self.execution_settings(),
         )
+        config = self.adaptive_config()
+        given = self.coordinator.adaptive
+        if config is None:
+            return base.replace(adaptive=None)
+        if self.journal is None and isinstance(given, AdaptiveState) and given.config == config:
+            return base.replace(adaptive=given)
+        key = (id(self.journal), config, self.market.dates[-1], id(self.market))
+        if key not in self._learned:
+            self._learned = {key: learned_state(config, self.journal, self.market, base)}
+        return base.replace(adaptive=self._learned[key])
 
     def _compute(self) -> PolicyOutcome:
         coordinator = self.build_coordinator()

@@ -20,6 +20,7 @@ import pandas as pd
 
 from portlab.plots import exposures, rule_label
 from portlab.ui import RULE_TITLES, PolicyModel, PolicyOutcome
+from portlab.ui.adaptive import adaptation_rows
 from portlab.widgets._base import WorkbenchWidget, bind, checkbox, dropdown, headline_html, slider
 from portlab.widgets._format import (
     money,
@@ -32,7 +33,13 @@ from portlab.widgets._format import (
     text,
 )
 
-__all__ = ["DECISION_COLUMNS", "PolicyTuner", "decision_table"]
+__all__ = [
+    "ADAPTATION_COLUMNS",
+    "DECISION_COLUMNS",
+    "PolicyTuner",
+    "adaptation_html",
+    "decision_table",
+]
 
 #: the decisions table's columns: (header, formatter)
 DECISION_COLUMNS = {
@@ -93,6 +100,47 @@ def decision_table(result: PolicyOutcome) -> pd.DataFrame:
     )
 
 
+#: the adaptation table's columns: (header, formatter)
+ADAPTATION_COLUMNS = {
+    "Strategy": text,
+    "Calibration": multiple,
+    "Kelly scale": multiple,
+    "Tier shift": text,
+    "Outcomes": shares,
+    "Stated p": pct,
+    "Hit rate": pct,
+    "Beyond noise": text,
+}
+
+
+def adaptation_html(result: PolicyOutcome, has_journal: bool) -> str:
+    """The adaptation the decisions applied (each strategy's multiples and their evidence),
+    or why there is none."""
+    state = result.coordination.adaptive_state
+    if state is None:
+        return "<p><i>Adaptation off: every strategy sized as it states.</i></p>"
+    rows = adaptation_rows(state)
+    if rows.empty:
+        why = "no realized outcomes yet" if has_journal else "no decision journal to learn from"
+        return f"<p><i>Adaptation on, nothing learned: {why}.</i></p>"
+    shown = pd.DataFrame(
+        {
+            "Strategy": rows["strategy_id"].to_numpy(),
+            "Calibration": rows["calibration"].to_numpy(),
+            "Kelly scale": rows["kelly_scale"].to_numpy(),
+            "Tier shift": [f"{int(t):+d}" if t else "0" for t in rows["tier_shift"]],
+            "Outcomes": rows["n_outcomes"].to_numpy(),
+            "Stated p": rows["stated_p"].to_numpy(),
+            "Hit rate": rows["hit_rate"].to_numpy(),
+            "Beyond noise": [
+                ("yes" if s else "no") if p == p else ""  # p != p: no update yet (NaN)
+                for s, p in zip(rows["significant"], rows["stated_p"], strict=True)
+            ],
+        }
+    )
+    return table_html(shown, ADAPTATION_COLUMNS, caption="Adaptation learned from outcomes")
+
+
 def _limits_table(result: PolicyOutcome) -> pd.DataFrame:
     limits = result.limits
     rows = []
@@ -139,6 +187,7 @@ class PolicyTuner(WorkbenchWidget):
         "decisions_html",
         "rejections_html",
         "limits_html",
+        "adaptation_html",
     )
 
     def _build_controls(self) -> list[ipw.Widget]:
@@ -176,6 +225,12 @@ class PolicyTuner(WorkbenchWidget):
             bind(self, slider(m, "market_impact_limit", "Impact limit (0: off)",
                               readout_format=".2%"), "market_impact_limit"),
             bind(self, dropdown(m, "impact_action", "Above the limit"), "impact_action"),
+            ipw.HTML("<i>Adaptation</i>"),
+            bind(self, checkbox(m, "adaptive", "learn from outcomes"), "adaptive"),
+            bind(self, slider(m, "learning_rate", "Learning rate", readout_format=".3f"),
+                 "learning_rate"),
+            bind(self, slider(m, "adaptation_period", "Period (outcomes)", integer=True),
+                 "adaptation_period"),
         ]  # fmt: skip
         return out
 
@@ -214,11 +269,13 @@ class PolicyTuner(WorkbenchWidget):
         self.limits_html.value = table_html(
             _limits_table(result), caption="Exposures against the limits"
         )
+        self.adaptation_html.value = adaptation_html(result, self.model.journal is not None)
         return [
             self.counts_html,
             self.decisions_html,
             self.rejections_html,
             self.limits_html,
+            self.adaptation_html,
             *(self.chart(k, obj) for k, obj in self.chart_objects(self.model, result).items()),
         ]
 
