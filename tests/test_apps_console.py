@@ -120,6 +120,31 @@ def test_policy_and_portfolio_uploads_replace_the_settings_and_state():
     assert "bad.yaml:2: policy.max_position_size" in app.upload_errors.object
 
 
+def test_strategy_map_upload_rejects_unmapped_signals_and_keeps_the_controls():
+    app = CoordinationConsole(market=MARKET)
+    app.load_signals(PATHS["signals"].read_text(encoding="utf-8"))
+    _release(app.controls["max_position_size"], 0.04)
+    loaded = app.load_strategy_map(PATHS["strategies"].read_bytes(), "strategies.yaml")
+    assert loaded.value is not None and loaded.errors == ()
+    assert app.model.max_position_size == pytest.approx(0.04)  # the control kept its value
+    direct = Coordinator(policy={"max_position_size": 0.04}, portfolio=PATHS["strategies"])
+    want = direct.coordinate(SIGNALS, app.model.state, MARKET)
+    _decisions_equal(app.model.result.decisions, want.decisions)
+    rejected = app.rejections.value
+    unmapped = rejected[rejected["reason"] == "UNMAPPED_STRATEGY"]
+    assert sorted(unmapped["instrument_id"]) == ["AMD", "RRC"]
+    assert "strategy map</b>: strategies.yaml — loaded" in app.upload_errors.object
+    # a policy upload afterwards keeps the map
+    app.load_policy(b"policy:\n  max_position_size: 0.03\n", "p.yaml")
+    assert app.model.result.coordinator.portfolio is not None
+    assert (app.model.result.rejections["reason"] == "UNMAPPED_STRATEGY").sum() == 2
+    # a bad map is listed and changes nothing
+    bad = app.load_strategy_map(b"name: x\ninstruments: [AAPL]\nstrategies: {AAPL: {m: -1}}\n",
+                                "bad.yaml")  # fmt: skip
+    assert bad.value is None and "bad.yaml" in app.upload_errors.object
+    assert app.model.result.coordinator.portfolio.name == "sample_portfolio"
+
+
 def test_selection_draws_that_decisions_waterfall(console):
     frame = console.decisions.value
     console.decisions.selection = [len(frame) - 1]

@@ -52,7 +52,14 @@ from portlab import plots
 from portlab.apps.allocation import AllocationEditorComponent, editor_limits
 from portlab.apps.design import Page, title_bar
 from portlab.apps.session import after_this_update, served
-from portlab.apps.uploads import Loaded, invalid_rows, read_policy, read_portfolio, read_signals
+from portlab.apps.uploads import (
+    Loaded,
+    invalid_rows,
+    read_policy,
+    read_portfolio,
+    read_signals,
+    read_strategy_map,
+)
 from portlab.engine import Coordinator
 from portlab.events import write_jsonl
 from portlab.market import Market
@@ -60,6 +67,7 @@ from portlab.plots.palette import EDITOR_COLORS
 from portlab.state import PortfolioState
 from portlab.ui import PolicyModel, current_weights
 from portlab.ui.adaptive import adaptation_rows
+from portlab.ui.coordination import configured
 from portlab.ui.editor import decision_rows, rejection_rows
 from portlab.ui.policy import ADAPTIVE_SETTINGS, EXECUTION_SETTINGS, RULE_SETTINGS, RULE_TITLES
 from portlab.ui.targets import UNCHANGED
@@ -84,6 +92,7 @@ class Css(enum.StrEnum):
     LOAD_PASTED = "pl-load-pasted"
     PORTFOLIO_UPLOAD = "pl-portfolio-upload"
     POLICY_UPLOAD = "pl-policy-upload"
+    STRATEGY_MAP_UPLOAD = "pl-strategy-map-upload"
     MAX_POSITION = "pl-max-position"
     SIZING_METHOD = "pl-sizing-method"
     ORDER_TYPE = "pl-order-type"
@@ -105,11 +114,12 @@ class Css(enum.StrEnum):
 
 
 class UploadKind(enum.StrEnum):
-    """The three inputs a person can load."""
+    """The inputs a person can load."""
 
     SIGNALS = "signals"
     PORTFOLIO = "portfolio"
     POLICY = "policy"
+    STRATEGY_MAP = "strategy map"
 
 
 _PCT, _PCT2, _MULTIPLE, _DECIMAL = "0.0%", "0.00%", "0.00x", "0.00"
@@ -247,6 +257,25 @@ class CoordinationConsole(pn.viewable.Viewer):
             self.model.coordinator = self._base.replace(**loaded.value)
         return loaded
 
+    def load_strategy_map(self, data: bytes | str, source: str = "strategies.yaml") -> Loaded:
+        """Read a per-instrument strategy map (as ``portlab coordinate --strategy-map``) and
+        coordinate under it: a signal from a strategy not mapped to its instrument is
+        rejected (UNMAPPED_STRATEGY). The controls keep their values; a later policy upload
+        keeps the map."""
+        loaded = read_strategy_map(data, source)
+        self._record(UploadKind.STRATEGY_MAP, loaded)
+        if loaded.value is not None:
+            m = self.model
+            self._base = self._base.replace(portfolio=loaded.value)
+            current = configured(
+                m.coordinator,
+                policy=m.policy_settings(),
+                sizing=m.sizing_settings(),
+                execution=m.execution_settings(),
+            )
+            m.coordinator = current.replace(portfolio=loaded.value, adaptive=m.adaptive_config())
+        return loaded
+
     def run(self) -> None:
         """Coordinate the batch again with the current inputs and settings."""
         start = time.perf_counter()
@@ -305,6 +334,11 @@ class CoordinationConsole(pn.viewable.Viewer):
             css_classes=[Css.POLICY_UPLOAD],
             label="Policy (YAML, optional)",
         )
+        self.strategy_map_upload = pn.widgets.FileInput(
+            accept=".yaml,.yml",
+            css_classes=[Css.STRATEGY_MAP_UPLOAD],
+            label="Strategy map (YAML, optional)",
+        )
         self.run_button = pn.widgets.Button(
             label="Run coordination", color="primary", css_classes=[Css.RUN]
         )
@@ -312,6 +346,7 @@ class CoordinationConsole(pn.viewable.Viewer):
         self.signals_upload.param.watch(self._on_signals_file, "value")
         self.portfolio_upload.param.watch(self._on_portfolio_file, "value")
         self.policy_upload.param.watch(self._on_policy_file, "value")
+        self.strategy_map_upload.param.watch(self._on_strategy_map_file, "value")
         self.load_pasted.on_click(lambda _event: self.load_signals(self.signals_paste.value or ""))
         self.run_button.on_click(lambda _event: self.run())
 
@@ -438,6 +473,7 @@ class CoordinationConsole(pn.viewable.Viewer):
             self.load_pasted,
             self.portfolio_upload,
             self.policy_upload,
+            self.strategy_map_upload,
             self.run_button,
             self._run_status,
             pn.pane.Markdown("### Policy limits"),
@@ -502,6 +538,11 @@ class CoordinationConsole(pn.viewable.Viewer):
     def _on_portfolio_file(self, event: param.parameterized.Event) -> None:
         if event.new is not None:
             self.load_portfolio(event.new, self.portfolio_upload.filename or "portfolio.json")
+
+    def _on_strategy_map_file(self, event: param.parameterized.Event) -> None:
+        if event.new is not None:
+            name = self.strategy_map_upload.filename or "strategies.yaml"
+            self.load_strategy_map(event.new, name)
 
     def _on_policy_file(self, event: param.parameterized.Event) -> None:
         if event.new is not None:

@@ -57,6 +57,7 @@ __all__ = [
     "read_policy",
     "read_portfolio",
     "read_signals",
+    "read_strategy_map",
     "signal_format",
     "too_large",
 ]
@@ -232,6 +233,25 @@ def read_policy(
     if refused:
         return Loaded(name, None, (refused,))
     return _guarded(name, data, lambda path: (load_settings(path), ()))
+
+
+def read_strategy_map(
+    data: bytes | str, source: str = "strategies.yaml", *, max_bytes: int = MAX_UPLOAD_BYTES
+) -> Loaded:
+    """A per-instrument strategy map (the YAML of ``portlab coordinate --strategy-map``) from
+    an upload.
+
+    Read by :func:`portlab.engine.load_portfolio`; ``value`` is the
+    :class:`~portlab.engine.PortfolioStrategies`, or None with one line per problem in
+    ``errors``.
+    """
+    from portlab.engine import load_portfolio
+
+    name = _name(source)
+    refused = too_large(len(data), name, max_bytes)
+    if refused:
+        return Loaded(name, None, (refused,))
+    return _guarded(name, data, lambda path: (load_portfolio(path), ()))
 
 
 # --------------------------------------------------------------------------- helpers
