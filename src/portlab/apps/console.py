@@ -42,7 +42,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import panel as pn
 import param
@@ -50,6 +49,7 @@ from bokeh.models.widgets.tables import NumberFormatter
 
 from portlab import plots
 from portlab.apps.allocation import AllocationEditorComponent, editor_limits
+from portlab.apps.controls import CONTROL_GROUPS, PCT, PCT2, setting_controls
 from portlab.apps.design import Page, title_bar
 from portlab.apps.session import after_this_update, served
 from portlab.apps.uploads import (
@@ -66,10 +66,10 @@ from portlab.market import Market
 from portlab.plots.palette import EDITOR_COLORS
 from portlab.state import PortfolioState
 from portlab.ui import PolicyModel, current_weights
-from portlab.ui.adaptive import adaptation_rows
+from portlab.ui.adaptive import adaptation_note, adaptation_rows
 from portlab.ui.coordination import configured
 from portlab.ui.editor import decision_rows, rejection_rows
-from portlab.ui.policy import ADAPTIVE_SETTINGS, EXECUTION_SETTINGS, RULE_SETTINGS, RULE_TITLES
+from portlab.ui.policy import RULE_SETTINGS
 from portlab.ui.targets import UNCHANGED
 
 __all__ = [
@@ -122,16 +122,6 @@ class UploadKind(enum.StrEnum):
     STRATEGY_MAP = "strategy map"
 
 
-_PCT, _PCT2, _MULTIPLE, _DECIMAL = "0.0%", "0.00%", "0.00x", "0.00"
-_SIZING_SLIDERS = {  # name -> (title, slider format)
-    "fixed_fraction": ("Fixed fraction", _PCT),
-    "risk_target": ("Risk target", _PCT),
-    "kelly_multiplier": ("Kelly multiplier", _DECIMAL),
-    "max_kelly_fraction": ("Kelly cap", _PCT),
-    "min_position_size": ("Min trade", _PCT),
-    "correlation_penalty": ("Correlation penalty", _DECIMAL),
-    "rebalance_blend": ("Rebalance blend", _DECIMAL),
-}
 _ERRORS_SHOWN = 200  # upload problems listed in the page; all of them stay in `uploads`
 _PAGE_SIZE = 15
 
@@ -142,12 +132,12 @@ _DECISION_COLUMNS: dict[str, tuple[str, Any]] = {
     "share_quantity": ("Shares", NumberFormatter(format="0,0")),
     "price": ("Price", NumberFormatter(format="$0,0.00")),
     "trade_amount": ("Amount", NumberFormatter(format="$0,0")),
-    "position_size": ("Size (% NAV)", NumberFormatter(format=_PCT2)),
-    "target_position": ("Target (% NAV)", NumberFormatter(format=_PCT2)),
+    "position_size": ("Size (% NAV)", NumberFormatter(format=PCT2)),
+    "target_position": ("Target (% NAV)", NumberFormatter(format=PCT2)),
     "order_type": ("Order", None),
     "time_in_force": ("TIF", None),
     "limit_price": ("Limit price", NumberFormatter(format="$0,0.00")),
-    "market_impact": ("Impact", NumberFormatter(format=_PCT2)),
+    "market_impact": ("Impact", NumberFormatter(format=PCT2)),
     "child_orders": ("Orders", NumberFormatter(format="0")),
     "origin": ("Origin", None),
     "strategy_id": ("Strategy", None),
@@ -161,7 +151,7 @@ _ADAPTATION_COLUMNS = {  # adaptation_rows column -> title
     "n_outcomes": "Outcomes",
     "stated_p": "Stated p",
     "hit_rate": "Hit rate",
-    "significant": "Beyond noise",
+    "beyond_noise": "Beyond noise",
 }
 _REJECTION_COLUMNS = {
     "id": "Id",
@@ -350,51 +340,15 @@ class CoordinationConsole(pn.viewable.Viewer):
         self.load_pasted.on_click(lambda _event: self.load_signals(self.signals_paste.value or ""))
         self.run_button.on_click(lambda _event: self.run())
 
-        self.controls: dict[str, pn.widgets.Widget] = {}
-        for name, title in RULE_TITLES.items():
-            fmt = _MULTIPLE if name == "max_leverage" else _PCT
-            css = [Css.MAX_POSITION] if name == "max_position_size" else []
-            self.controls[name] = self._slider(name, title, fmt, css)
-            self.controls[f"{name}_hard"] = pn.widgets.Checkbox.from_param(
-                m.param[f"{name}_hard"], label="hard limit"
-            )
-        self.controls["correlation_threshold"] = self._slider(
-            "correlation_threshold", "Correlated at ρ ≥", _DECIMAL
-        )
-        self.controls["allow_short"] = pn.widgets.Checkbox.from_param(
-            m.param.allow_short, label="allow short"
-        )
-        self.controls["cash_floor"] = self._slider("cash_floor", "Cash floor", _PCT)
-        self.controls["method"] = pn.widgets.Select.from_param(
-            m.param.method,
-            label="Sizing method",
-            options={x.label: x for x in m.param["method"].objects},
-            css_classes=[Css.SIZING_METHOD],
-        )
-        for name, (title, fmt) in _SIZING_SLIDERS.items():
-            self.controls[name] = self._slider(name, title, fmt)
-        self.controls["allocation"] = pn.widgets.Select.from_param(
-            m.param.allocation, label="Allocation"
-        )
-        self.controls["default_order_type"] = pn.widgets.Select.from_param(
-            m.param.default_order_type, label="Order type", css_classes=[Css.ORDER_TYPE]
-        )
-        self.controls["time_in_force"] = pn.widgets.Select.from_param(
-            m.param.time_in_force, label="Time in force"
-        )
-        self.controls["price_threshold"] = self._slider("price_threshold", "Limit price ±", _PCT2)
-        self.controls["market_impact_limit"] = self._slider(
-            "market_impact_limit", "Impact limit (0: off)", _PCT2, [Css.IMPACT_LIMIT]
-        )
-        self.controls["impact_action"] = pn.widgets.Select.from_param(
-            m.param.impact_action, label="Above the impact limit"
-        )
-        self.controls["adaptive"] = pn.widgets.Checkbox.from_param(
-            m.param.adaptive, label="learn from outcomes (journal)", css_classes=[Css.ADAPTIVE]
-        )
-        self.controls["learning_rate"] = self._slider("learning_rate", "Learning rate", "0.000")
-        self.controls["adaptation_period"] = pn.widgets.IntSlider.from_param(
-            m.param.adaptation_period, label="Period (outcomes)", throttled=True
+        self.controls = setting_controls(
+            m,
+            {
+                "max_position_size": Css.MAX_POSITION,
+                "method": Css.SIZING_METHOD,
+                "default_order_type": Css.ORDER_TYPE,
+                "market_impact_limit": Css.IMPACT_LIMIT,
+                "adaptive": Css.ADAPTIVE,
+            },
         )
         self.adaptation_note = pn.pane.HTML("", sizing_mode="stretch_width")
         self.adaptation = _table(
@@ -403,8 +357,8 @@ class CoordinationConsole(pn.viewable.Viewer):
             formatters={
                 "calibration": NumberFormatter(format="0.000"),
                 "kelly_scale": NumberFormatter(format="0.000"),
-                "stated_p": NumberFormatter(format=_PCT),
-                "hit_rate": NumberFormatter(format=_PCT),
+                "stated_p": NumberFormatter(format=PCT),
+                "hit_rate": NumberFormatter(format=PCT),
             },
         )
 
@@ -448,24 +402,12 @@ class CoordinationConsole(pn.viewable.Viewer):
             css_classes=[Css.DOWNLOAD_REJECTIONS],
         )
 
-    def _slider(
-        self, name: str, title: str, fmt: str, css: list[str] | None = None
-    ) -> pn.widgets.FloatSlider:
-        """A slider bound to the model's parameter, setting it on release (``throttled``)."""
-        return pn.widgets.FloatSlider.from_param(
-            self.model.param[name], label=title, format=fmt, throttled=True, css_classes=css or []
-        )
-
     def _template(self) -> pn.template.FastListTemplate:
-        c = self.controls
-        policy = [w for name in RULE_TITLES for w in (c[name], c[f"{name}_hard"])] + [
-            c["correlation_threshold"],
-            c["allow_short"],
-            c["cash_floor"],
+        groups = [
+            item
+            for title, names in CONTROL_GROUPS.items()
+            for item in (pn.pane.Markdown(f"### {title}"), *(self.controls[n] for n in names))
         ]
-        sizing = [c["method"], *(c[name] for name in _SIZING_SLIDERS), c["allocation"]]
-        execution = [c[name] for name in EXECUTION_SETTINGS]
-        adaptation = [c[name] for name in ADAPTIVE_SETTINGS]
         sidebar = [
             pn.pane.Markdown("### Inputs"),
             self.signals_upload,
@@ -476,14 +418,7 @@ class CoordinationConsole(pn.viewable.Viewer):
             self.strategy_map_upload,
             self.run_button,
             self._run_status,
-            pn.pane.Markdown("### Policy limits"),
-            *policy,
-            pn.pane.Markdown("### Sizing"),
-            *sizing,
-            pn.pane.Markdown("### Execution"),
-            *execution,
-            pn.pane.Markdown("### Adaptation"),
-            *adaptation,
+            *groups,
             pn.pane.Markdown("### Downloads"),
             self.download_decisions,
             self.download_rejections,
@@ -553,33 +488,9 @@ class CoordinationConsole(pn.viewable.Viewer):
         self.upload_errors.object = _uploads_html(self.uploads)
 
     def _show_adaptation(self, state: Any) -> None:
-        rows = adaptation_rows(state)
-        if state is None:
-            note = "Adaptation off: every strategy sized as it states."
-        elif rows.empty:
-            why = (
-                "no realized outcomes yet"
-                if self.model.journal is not None
-                else "no decision journal (portlab serve --journal)"
-            )
-            note = f"Adaptation on, nothing learned: {why}."
-        else:
-            moved = [a.describe(name) for name, a in state.entries if not a.neutral]
-            if moved:
-                note = "Applied: " + "; ".join(moved)
-            elif all(a.evidence is None for _, a in state.entries):
-                note = (
-                    "Too few outcomes for an update (one every "
-                    f"{state.config.adaptation_period} realized outcomes of a strategy): "
-                    "nothing applied."
-                )
-            else:
-                note = "Every hit rate within the noise band of its stated probability: nothing applied."
+        note = adaptation_note(state, self.model.journal is not None)
         self.adaptation_note.object = f"<p><i>{html.escape(note)}</i></p>"
-        evidence = rows["stated_p"].notna().to_numpy()
-        beyond = np.where(rows["significant"].to_numpy(dtype=bool), "yes", "no")
-        rows = rows.assign(significant=np.where(evidence, beyond, ""))
-        self.adaptation.value = rows.reset_index(drop=True)
+        self.adaptation.value = adaptation_rows(state).reset_index(drop=True)
 
     def _on_result(self, *_events: Any) -> None:
         m = self.model

@@ -71,7 +71,7 @@ __getattr__, __dir__, __all__ = attach(
             "PolicyModel",
             "PolicyOutcome",
         ],
-        "adaptive": ["ADAPTATION_COLUMNS", "adaptation_rows", "learned_state"],
+        "adaptive": ["ADAPTATION_COLUMNS", "adaptation_note", "adaptation_rows", "learned_state"],
         "sizing": ["SizingContext", "SizingModel", "SizingOutcome", "sizing_steps"],
         "sweep": ["SweepModel", "SweepOutcome"],
         "targets": ["current_weights", "target_request"],

@@ -17,12 +17,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from portlab.engine import AdaptiveConfig, AdaptiveState, Coordinator
 from portlab.market import Market
 
-__all__ = ["ADAPTATION_COLUMNS", "adaptation_rows", "learned_state"]
+__all__ = ["ADAPTATION_COLUMNS", "adaptation_note", "adaptation_rows", "learned_state"]
 
 #: columns of :func:`adaptation_rows`
 ADAPTATION_COLUMNS = (
@@ -33,7 +34,7 @@ ADAPTATION_COLUMNS = (
     "n_outcomes",
     "stated_p",
     "hit_rate",
-    "significant",
+    "beyond_noise",
 )
 
 
@@ -81,10 +82,41 @@ def learned_state(
 
 
 def adaptation_rows(state: AdaptiveState | None) -> pd.DataFrame:
-    """One row per strategy with evidence: the adaptation applied and what it rests on
-    (:data:`ADAPTATION_COLUMNS`; multiples, a tier count, probabilities as fractions). Empty
-    for None or a state without outcomes."""
+    """One row per strategy with outcomes: the adaptation applied and what it rests on
+    (:data:`ADAPTATION_COLUMNS`; multiples, a tier count, probabilities as fractions, NaN
+    before a strategy's first update; ``beyond_noise``: "yes" or "no" at its last update, ""
+    before it). Empty for None or a state without outcomes."""
     if state is None or not state.entries:
         return pd.DataFrame(columns=list(ADAPTATION_COLUMNS))
     table = state.table().reset_index()
+    updated = table["stated_p"].notna().to_numpy()
+    beyond = np.where(table["significant"].to_numpy(dtype=bool), "yes", "no")
+    table["beyond_noise"] = np.where(updated, beyond, "")
     return table.loc[:, list(ADAPTATION_COLUMNS)]
+
+
+def adaptation_note(state: AdaptiveState | None, has_journal: bool) -> str:
+    """The adaptation a coordination applied, in one sentence: off, nothing learned (and
+    why), too few outcomes for an update, within the noise band, or what was applied.
+
+    Examples
+    --------
+    >>> adaptation_note(None, False)
+    'Adaptation off: every strategy sized as it states.'
+    >>> adaptation_note(AdaptiveState(), False)
+    'Adaptation on, nothing learned: no decision journal to learn from.'
+    """
+    if state is None:
+        return "Adaptation off: every strategy sized as it states."
+    if not state.entries:
+        why = "no realized outcomes yet" if has_journal else "no decision journal to learn from"
+        return f"Adaptation on, nothing learned: {why}."
+    moved = [a.describe(name) for name, a in state.entries if not a.neutral]
+    if moved:
+        return "Applied: " + "; ".join(moved) + "."
+    if all(a.evidence is None for _, a in state.entries):
+        return (
+            f"Too few outcomes for an update (one every {state.config.adaptation_period} "
+            "realized outcomes of a strategy): nothing applied."
+        )
+    return "Every hit rate within the noise band of its stated probability: nothing applied."

@@ -13,6 +13,7 @@ Examples
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import ipywidgets as ipw
@@ -20,7 +21,7 @@ import pandas as pd
 
 from portlab.plots import exposures, rule_label
 from portlab.ui import RULE_TITLES, PolicyModel, PolicyOutcome
-from portlab.ui.adaptive import adaptation_rows
+from portlab.ui.adaptive import adaptation_note, adaptation_rows
 from portlab.widgets._base import WorkbenchWidget, bind, checkbox, dropdown, headline_html, slider
 from portlab.widgets._format import (
     money,
@@ -117,12 +118,10 @@ def adaptation_html(result: PolicyOutcome, has_journal: bool) -> str:
     """The adaptation the decisions applied (each strategy's multiples and their evidence),
     or why there is none."""
     state = result.coordination.adaptive_state
-    if state is None:
-        return "<p><i>Adaptation off: every strategy sized as it states.</i></p>"
     rows = adaptation_rows(state)
+    note = f"<p><i>{html.escape(adaptation_note(state, has_journal))}</i></p>"
     if rows.empty:
-        why = "no realized outcomes yet" if has_journal else "no decision journal to learn from"
-        return f"<p><i>Adaptation on, nothing learned: {why}.</i></p>"
+        return note
     shown = pd.DataFrame(
         {
             "Strategy": rows["strategy_id"].to_numpy(),
@@ -132,13 +131,10 @@ def adaptation_html(result: PolicyOutcome, has_journal: bool) -> str:
             "Outcomes": rows["n_outcomes"].to_numpy(),
             "Stated p": rows["stated_p"].to_numpy(),
             "Hit rate": rows["hit_rate"].to_numpy(),
-            "Beyond noise": [
-                ("yes" if s else "no") if p == p else ""  # p != p: no update yet (NaN)
-                for s, p in zip(rows["significant"], rows["stated_p"], strict=True)
-            ],
+            "Beyond noise": rows["beyond_noise"].to_numpy(),
         }
     )
-    return table_html(shown, ADAPTATION_COLUMNS, caption="Adaptation learned from outcomes")
+    return note + table_html(shown, ADAPTATION_COLUMNS, caption="Adaptation learned from outcomes")
 
 
 def _limits_table(result: PolicyOutcome) -> pd.DataFrame:
