@@ -38,7 +38,7 @@ Column(name='direction', unit='+1/-1', meaning='+1 BUY, -1 SELL')
 >>> print(ADJUSTMENTS.describe().splitlines()[5])
   weight_change   [signed fraction of NAV] target weight minus the actual current weight
 >>> len(DECISIONS), "outcome" in WATERFALL
-(55, True)
+(56, True)
 """
 
 from __future__ import annotations

@@ -215,14 +215,15 @@ def limit_measures(
     >>> from portlab.datasets import example_batch, load_sample
     >>> table = limit_measures(example_batch().state, load_sample())
     >>> table[["value", "limit", "breached", "headroom"]].round(4)
-                  value  limit  breached  headroom
+                    value  limit  breached  headroom
     rule
-    position     0.0607   0.05      True   -0.0107
-    sector       0.0909   0.25     False    0.1591
-    correlation  0.0909   0.60     False    0.5091
-    volatility   0.0481   0.20     False    0.1519
-    leverage     0.2785   2.00     False    1.7215
-    var          0.0050   0.02     False    0.0150
+    position       0.0607   0.05      True   -0.0107
+    sector         0.0909   0.25     False    0.1591
+    correlation    0.0909   0.60     False    0.5091
+    volatility     0.0481   0.20     False    0.1519
+    leverage       0.2785   2.00     False    1.7215
+    var            0.0050   0.02     False    0.0150
+    position_risk  0.0176   0.05     False    0.0324
     >>> table.loc["position", "where"], table.loc["sector", "where"]
     ('MSFT', 'Information Technology')
     """
