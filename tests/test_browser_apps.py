@@ -319,6 +319,26 @@ def test_console_sizing_method_picked_gives_the_engines_decisions(served, inputs
     assert page.problems == []
 
 
+def _table_cells(page, css: str, fields: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The text of ``fields`` in each row of the Tabulator table with class ``css``, sorted."""
+    rows = page.locator(f".{css} .tabulator-row")
+    out = []
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        out.append(tuple(
+            row.locator(f".tabulator-cell[tabulator-field={f}]").inner_text().strip()
+            for f in fields
+        ))  # fmt: skip
+    return sorted(out)
+
+
+def _wait_cells(page, css: str, fields: tuple[str, ...], expected, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _table_cells(page, css, fields) != expected and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert _table_cells(page, css, fields) == expected
+
+
 def test_console_order_type_picked_gives_the_engines_limit_orders(served, inputs, new_page):
     """The execution rules in the console's sidebar: "LIMIT" picked as a person does, every
     decision in the table becomes a LIMIT order at the engine's limit price."""
@@ -336,23 +356,7 @@ def test_console_order_type_picked_gives_the_engines_limit_orders(served, inputs
         for iid, p in zip(d["instrument_id"], d["limit_price"], strict=True)
     )
     page.locator(".pl-order-type select").select_option(label="LIMIT")
-
-    def shown() -> list[tuple[str, str, str]]:
-        rows = page.locator(".pl-decisions .tabulator-row")
-        out = []
-        for i in range(rows.count()):
-            row = rows.nth(i)
-            cells = [
-                row.locator(f".tabulator-cell[tabulator-field={f}]").inner_text().strip()
-                for f in ("instrument_id", "order_type", "limit_price")
-            ]
-            out.append(tuple(cells))
-        return sorted(out)
-
-    deadline = time.monotonic() + 30
-    while shown() != expected and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert shown() == expected
+    _wait_cells(page, "pl-decisions", ("instrument_id", "order_type", "limit_price"), expected)
     page.locator(".pl-order-type").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "console_order_type.png"))
     assert page.problems == []
@@ -381,22 +385,7 @@ def test_console_adaptation_learns_from_the_served_journal(served, inputs, journ
     page = new_page()
     _open_console(page, served)
     page.locator(".pl-adaptive input[type=checkbox]").check()
-
-    def shown() -> list[tuple[str, str, str]]:
-        rows = page.locator(".pl-adaptation .tabulator-row")
-        out = []
-        for i in range(rows.count()):
-            row = rows.nth(i)
-            out.append(tuple(
-                row.locator(f".tabulator-cell[tabulator-field={f}]").inner_text().strip()
-                for f in ("strategy_id", "n_outcomes", "calibration")
-            ))  # fmt: skip
-        return sorted(out)
-
-    deadline = time.monotonic() + 30
-    while shown() != expected and time.monotonic() < deadline:
-        page.wait_for_timeout(100)
-    assert shown() == expected
+    _wait_cells(page, "pl-adaptation", ("strategy_id", "n_outcomes", "calibration"), expected)
     page.locator(".pl-adaptation").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "console_adaptation.png"))
     assert page.problems == []

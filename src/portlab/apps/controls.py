@@ -20,7 +20,13 @@ from types import MappingProxyType
 import panel as pn
 
 from portlab.ui import PolicyModel
-from portlab.ui.policy import ADAPTIVE_SETTINGS, EXECUTION_SETTINGS, RULE_TITLES
+from portlab.ui.policy import (
+    ADAPTIVE_SETTINGS,
+    EXECUTION_SETTINGS,
+    OTHER_POLICY_SETTINGS,
+    RULE_TITLES,
+    SIZING_SETTINGS,
+)
 
 __all__ = ["CONTROL_GROUPS", "PCT", "PCT2", "setting_controls"]
 
@@ -60,21 +66,9 @@ CONTROL_GROUPS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "Policy limits": (
             *(n for name in RULE_TITLES for n in (name, f"{name}_hard")),
-            "correlation_threshold",
-            "allow_short",
-            "cash_floor",
+            *OTHER_POLICY_SETTINGS,
         ),
-        "Sizing": (
-            "method",
-            "fixed_fraction",
-            "risk_target",
-            "kelly_multiplier",
-            "max_kelly_fraction",
-            "min_position_size",
-            "correlation_penalty",
-            "rebalance_blend",
-            "allocation",
-        ),
+        "Sizing": SIZING_SETTINGS,
         "Execution": EXECUTION_SETTINGS,
         "Adaptation": ADAPTIVE_SETTINGS,
     }

@@ -68,8 +68,10 @@ __all__ = [
     "ADAPTIVE_SETTINGS",
     "COUNT_NAMES",
     "EXECUTION_SETTINGS",
+    "OTHER_POLICY_SETTINGS",
     "RULE_SETTINGS",
     "RULE_TITLES",
+    "SIZING_SETTINGS",
     "PolicyModel",
     "PolicyOutcome",
 ]
@@ -99,9 +101,9 @@ RULE_TITLES: Mapping[str, str] = MappingProxyType(
     }
 )
 #: the other policy settings the model exposes
-_POLICY_VALUES = ("correlation_threshold", "allow_short", "cash_floor")
-#: the sizing settings the model exposes
-_SIZING_VALUES = (
+OTHER_POLICY_SETTINGS = ("correlation_threshold", "allow_short", "cash_floor")
+#: the sizing settings the model exposes, in display order
+SIZING_SETTINGS = (
     "method",
     "fixed_fraction",
     "risk_target",
@@ -366,8 +368,8 @@ class PolicyModel(ViewModel):
 
     SETTINGS: ClassVar[tuple[str, ...]] = (
         *(n for name in RULE_SETTINGS for n in (name, f"{name}_hard")),
-        *_POLICY_VALUES,
-        *_SIZING_VALUES,
+        *OTHER_POLICY_SETTINGS,
+        *SIZING_SETTINGS,
         *EXECUTION_SETTINGS,
         *ADAPTIVE_SETTINGS,
     )
@@ -429,8 +431,8 @@ class PolicyModel(ViewModel):
         for name in RULE_SETTINGS:
             rule = getattr(policy, name)
             values[name], values[f"{name}_hard"] = rule.limit, rule.hard
-        values.update({n: getattr(policy, n) for n in _POLICY_VALUES})
-        values.update({n: getattr(sizing, n) for n in _SIZING_VALUES})
+        values.update({n: getattr(policy, n) for n in OTHER_POLICY_SETTINGS})
+        values.update({n: getattr(sizing, n) for n in SIZING_SETTINGS})
         values.update({n: getattr(self.coordinator.execution, n) for n in EXECUTION_SETTINGS})
         if values["market_impact_limit"] is None:
             values["market_impact_limit"] = 0.0  # the slider's "no limit"
@@ -449,12 +451,12 @@ class PolicyModel(ViewModel):
             name: {"limit": getattr(self, name), "hard": getattr(self, f"{name}_hard")}
             for name in RULE_SETTINGS
         }
-        out.update({n: getattr(self, n) for n in _POLICY_VALUES})
+        out.update({n: getattr(self, n) for n in OTHER_POLICY_SETTINGS})
         return out
 
     def sizing_settings(self) -> dict[str, Any]:
         """The sizing settings the model holds, in :class:`~portlab.SizingConfig`'s form."""
-        return {n: getattr(self, n) for n in _SIZING_VALUES}
+        return {n: getattr(self, n) for n in SIZING_SETTINGS}
 
     def execution_settings(self) -> dict[str, Any]:
         """The execution rules the model holds, in :class:`~portlab.ExecutionRulesConfig`'s
