@@ -87,7 +87,8 @@ def decision_table(result: PolicyOutcome) -> pd.DataFrame:
             # the execution rules: order type and time in force, limit price, impact (and
             # the child orders of a trade split under the impact limit)
             "Order": [
-                f"{kind} {tif}" + (f" x{n}" if n > 1 else "")
+                # non-breaking spaces: the order reads on one line in a narrow column
+                f"{kind}\u00a0{tif}" + (f"\u00a0x{n}" if n > 1 else "")
                 for kind, tif, n in zip(
                     decisions["order_type"],
                     decisions["time_in_force"],
