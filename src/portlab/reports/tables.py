@@ -35,7 +35,9 @@ def styled(frame: pd.DataFrame, **formats: str | Callable[[Any], str]) -> Any:
     **formats
         Column name → a format string (``"{:.2%}"`` for a fraction shown as percent), a
         callable, or :data:`MONEY` (whole dollars). Names that are not columns are ignored;
-        NaN shows as an empty cell. A default (unnamed, 0..n-1) index is not shown.
+        NaN shows as an empty cell. A default (unnamed, 0..n-1) index is not shown; a named
+        index is shown as the first column(s), its name titled in the header row (not on a
+        header row of its own).
 
     Examples
     --------
@@ -43,7 +45,14 @@ def styled(frame: pd.DataFrame, **formats: str | Callable[[Any], str]) -> Any:
     >>> html = styled(table, market_value=MONEY, weight="{:.1%}").to_html()
     >>> "$1,234" in html, "1.2%" in html, "Market value" in html
     (True, True, True)
+    >>> counts = pd.Series({"decisions": 9}, name="count").rename_axis("statistic").to_frame()
+    >>> html = styled(counts).to_html()
+    >>> html.count("<tr>"), "Statistic" in html   # one header row, the index's name in it
+    (2, True)
     """
+    named = [n for n in frame.index.names if n is not None]
+    if named and len(named) == frame.index.nlevels and not set(named) & set(frame.columns):
+        frame = frame.reset_index()  # the index's name on the header row, with the columns
     spec = {c: (money if f == MONEY else f) for c, f in formats.items() if c in frame.columns}
     style = frame.style.format(spec, na_rep="").format_index(column_title, axis=1)
     if isinstance(frame.index, pd.RangeIndex) and frame.index.name is None:
