@@ -292,6 +292,25 @@ def test_without_volumes_there_is_no_estimate_and_the_rule_is_not_applied():
     assert not any("market_impact" in w for ws in plain["warnings"] for w in ws)
 
 
+def buys_on(market, n: int) -> list[dict]:
+    """The hand-worked BUY signal on the market's first ``n`` instruments: a 30% target, 15%
+    expected return, 65% success probability."""
+    base = hand_signals()[0]
+    return [
+        {
+            **base,
+            "eventId": f"s{i}",
+            "signal": {**base["signal"], "instrument_id": name},
+            "expected_outcomes": {
+                "price_target": float(market.last_prices[name]) * 1.3,
+                "expected_return": 0.15,
+                "success_probability": 0.65,
+            },
+        }
+        for i, name in enumerate(market.instruments[:n])
+    ]
+
+
 # -- defaults leave the decisions as they were --------------------------------------------------
 
 
@@ -303,19 +322,7 @@ def test_defaults_and_explicit_defaults_give_identical_decisions(sample):
     else:
         market = portlab.datasets.synthetic(40, 80, 5, seed=3)
         state = PortfolioState(cash=50_000_000)
-        signals = [
-            {
-                **hand_signals()[0],
-                "eventId": f"s{i}",
-                "signal": {**hand_signals()[0]["signal"], "instrument_id": name},
-                "expected_outcomes": {
-                    "price_target": float(market.last_prices[name]) * 1.3,
-                    "expected_return": 0.15,
-                    "success_probability": 0.65,
-                },
-            }
-            for i, name in enumerate(market.instruments[:12])
-        ]
+        signals = buys_on(market, 12)
         args = (signals, state, market, None)
     results = [
         Coordinator(execution=e).coordinate(*args, as_of=AS_OF)
@@ -490,19 +497,7 @@ def test_shrinking_never_grows_a_trade_nor_breaches_a_hard_limit(
 def test_splitting_changes_no_size_on_a_synthetic_batch():
     market = portlab.datasets.synthetic(30, 80, 4, seed=1)
     state = PortfolioState(cash=50_000_000)
-    signals = [
-        {
-            **hand_signals()[0],
-            "eventId": f"s{i}",
-            "signal": {**hand_signals()[0]["signal"], "instrument_id": name},
-            "expected_outcomes": {
-                "price_target": float(market.last_prices[name]) * 1.3,
-                "expected_return": 0.15,
-                "success_probability": 0.65,
-            },
-        }
-        for i, name in enumerate(market.instruments[:10])
-    ]
+    signals = buys_on(market, 10)
     plain = Coordinator().coordinate(signals, state, market, as_of=AS_OF).decisions
     split = Coordinator(execution={"market_impact_limit": 0.003}).coordinate(
         signals, state, market, as_of=AS_OF

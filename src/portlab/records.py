@@ -22,6 +22,7 @@ portlab.exceptions.ValidationError: weights.AAPL: must be a number (got '5%')
 
 from __future__ import annotations
 
+import enum
 import math
 import numbers
 from collections.abc import Iterable, Mapping
@@ -36,6 +37,7 @@ from portlab.formatting import format_value
 __all__ = [
     "CLOSE_TOLERANCE",
     "Frozen",
+    "as_enum",
     "as_map",
     "check_int",
     "executions",
@@ -48,6 +50,8 @@ __all__ = [
     "price",
 ]
 
+_EnumT = TypeVar("_EnumT", bound=enum.Enum)
+
 CLOSE_TOLERANCE = 1e-9
 """A reduction leaving less than this fraction of the larger of the held and traded
 quantities closes the position: it absorbs the float residue of fractional shares (``0.1 +
@@ -55,6 +59,27 @@ quantities closes the position: it absorbs the float residue of fractional share
 
 
 # -- numbers and identifiers --------------------------------------------------------------------
+
+
+def as_enum(kind: type[_EnumT], value: Any, name: str) -> _EnumT:
+    """``value`` as a member of the enum ``kind``; ValidationError naming ``name`` and listing
+    the choices otherwise.
+
+    >>> from portlab.engine import Resolution
+    >>> as_enum(Resolution, "NET", "resolution")
+    <Resolution.NET: 'NET'>
+    >>> as_enum(Resolution, "COIN", "resolution")
+    Traceback (most recent call last):
+    ...
+    portlab.exceptions.ValidationError: resolution must be one of 'HIGHEST_PRIORITY', 'BEST_RISK_REWARD', 'PERFORMANCE_WEIGHTED', 'FIRST_IN_FIRST_OUT', 'NET', 'WEIGHTED_AVERAGE', 'VOLATILITY_ADJUSTED', got 'COIN'
+    """
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(repr(str(m)) for m in kind)
+        raise ValidationError(
+            f"{name} must be one of {choices}, got {format_value(value)}"
+        ) from None
 
 
 def number(value: Any, path: str, *, positive: bool = False, nonnegative: bool = False) -> float:

@@ -51,6 +51,7 @@ import pandas as pd
 from portlab.analytics.attribution._linking import Linking, _as_linking, linking_coefficients
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_date, format_names, format_value
+from portlab.records import as_enum
 
 if TYPE_CHECKING:
     from portlab.analytics.backtest import BacktestResult
@@ -373,13 +374,7 @@ def brinson(
     Cost: four (n_periods × n_instruments) element-wise passes and four matrix products with the
     (n_instruments × n_groups) aggregation matrices; no loop over periods.
     """
-    try:
-        method = BrinsonMethod(method)
-    except ValueError:
-        choices = ", ".join(repr(str(m)) for m in BrinsonMethod)
-        raise ValidationError(
-            f"method must be one of {choices}, got {format_value(method)}"
-        ) from None
+    method = as_enum(BrinsonMethod, method, "method")
     linking = _as_linking(linking)
     pr = _frame(portfolio_returns, "portfolio_returns", None)
     periods = pr.index

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from portlab.exceptions import DataError, ValidationError
-from portlab.formatting import format_value
+from portlab.records import as_enum
 
 __all__ = ["Linking", "link", "linking_coefficients"]
 
@@ -44,13 +44,7 @@ class Linking(enum.StrEnum):
 
 
 def _as_linking(method: Any) -> Linking:
-    try:
-        return Linking(method)
-    except ValueError:
-        choices = ", ".join(repr(str(m)) for m in Linking)
-        raise ValidationError(
-            f"linking must be one of {choices}, got {format_value(method)}"
-        ) from None
+    return as_enum(Linking, method, "linking")
 
 
 def _log_ratio(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:

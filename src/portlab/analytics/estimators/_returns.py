@@ -20,7 +20,7 @@ import pandas as pd
 
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_names, format_value
-from portlab.records import check_int
+from portlab.records import as_enum, check_int
 
 if TYPE_CHECKING:
     from portlab.events import TradingSignalEvent
@@ -69,16 +69,6 @@ _NO_BENCHMARK = (
     "needs benchmark returns (for a Market: Market(..., benchmark=...) or "
     "market.with_benchmark(...))"
 )
-
-
-def _check_method(method: Any) -> ReturnMethod:
-    try:
-        return ReturnMethod(method)
-    except ValueError:
-        choices = ", ".join(repr(str(m)) for m in ReturnMethod)
-        raise ValidationError(
-            f"method must be one of {choices}, got {format_value(method)}"
-        ) from None
 
 
 def _number(name: str, value: Any, *, low: float | None = None, low_open: bool = False) -> float:
@@ -606,7 +596,7 @@ def expected_returns(
     ...
     portlab.exceptions.ValidationError: method must be one of 'mean', 'compounded', 'ewma', 'capm', 'market_implied', 'black_litterman', got 'median'
     """
-    method = _check_method(method)
+    method = as_enum(ReturnMethod, method, "method")
     given = {
         "span": span,
         "compounding": compounding,

@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from portlab.exceptions import DataError, DataRepairWarning, ValidationError, warn
-from portlab.formatting import format_value
-from portlab.records import check_int, number
+from portlab.records import as_enum, check_int, number
 
 __all__ = ["RiskModel", "risk_matrix"]
 
@@ -37,13 +36,7 @@ class RiskModel(enum.StrEnum):
 
 def check_risk_model(method: Any) -> RiskModel:
     """``method`` as a :class:`RiskModel`; ``ValidationError`` naming the choices otherwise."""
-    try:
-        return RiskModel(method)
-    except ValueError:
-        choices = ", ".join(repr(str(m)) for m in RiskModel)
-        raise ValidationError(
-            f"method must be one of {choices}, got {format_value(method)}"
-        ) from None
+    return as_enum(RiskModel, method, "method")
 
 
 def risk_matrix(

@@ -17,6 +17,7 @@ import pandas as pd
 
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_date, format_names, format_value
+from portlab.records import as_enum
 
 if TYPE_CHECKING:
     from portlab.market import Market
@@ -53,17 +54,6 @@ class MissingReturns(enum.StrEnum):
 
 
 # --------------------------------------------------------------------------- inputs
-def as_enum(kind: type[_EnumT], value: _EnumT | str, name: str) -> _EnumT:
-    """``value`` as a member of ``kind``; ValidationError listing the choices otherwise."""
-    try:
-        return kind(value)
-    except ValueError:
-        choices = ", ".join(repr(str(m)) for m in kind)
-        raise ValidationError(
-            f"{name} must be one of {choices}, got {format_value(value)}"
-        ) from None
-
-
 def check_confidence(confidence: float) -> float:
     """``confidence`` as a float in (0, 1); ValidationError for a bool, a non-number or 95."""
     if isinstance(confidence, bool | np.bool_) or not isinstance(

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from portlab.analytics.risk._inputs import as_enum, covariance_matrix, holdings
+from portlab.analytics.risk._inputs import covariance_matrix, holdings
 from portlab.analytics.risk._limits import as_policy, limit_table, measure_book
 from portlab.analytics.risk._scenarios import (
     EPISODES,
@@ -34,6 +34,7 @@ from portlab.analytics.risk._scenarios import (
     Unlisted,
 )
 from portlab.exceptions import ValidationError
+from portlab.records import as_enum
 
 if TYPE_CHECKING:
     from portlab.engine.config import Policy

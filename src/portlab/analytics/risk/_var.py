@@ -28,7 +28,6 @@ import pandas as pd
 from portlab.analytics.risk._inputs import (
     PPY,
     MissingReturns,
-    as_enum,
     check_confidence,
     check_finite,
     held_columns,
@@ -38,7 +37,7 @@ from portlab.analytics.risk._inputs import (
 )
 from portlab.exceptions import DataError, ValidationError
 from portlab.formatting import format_names, format_value
-from portlab.records import check_int
+from portlab.records import as_enum, check_int
 
 if TYPE_CHECKING:
     from portlab.market import Market
