@@ -336,17 +336,11 @@ if sizing_method is not None:
     coordinator = configured(coordinator, sizing={"method": sizing_method})
 if strategy_map_file is not None:
     coordinator = coordinator.replace(portfolio=strategy_map_file)
-if adaptive is not None:
-    from portlab.engine.learning import current_state
-    from portlab.journal import open_existing
+if adaptive is not None:  # what the journal's outcomes teach by the report's close
+    from portlab.ui import learned_state
 
     settings = coordinator.replace(adaptive=dict(adaptive)).adaptive
-    if journal:  # what the journal's outcomes teach by the report's close, applied as is
-        with open_existing(journal) as recorded:
-            state = current_state(settings, recorded, priced, priced.dates[-1],
-                                  coordinator.strategies, coordinator.sizing.default_horizon_days)
-    else:
-        state = current_state(settings, None, priced, priced.dates[-1], coordinator.strategies)
+    state = learned_state(settings, journal or None, priced, coordinator)
     coordinator = coordinator.replace(adaptive=state)
 given = {
     "market": priced,

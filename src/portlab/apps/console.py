@@ -67,7 +67,6 @@ from portlab.plots.palette import EDITOR_COLORS
 from portlab.state import PortfolioState
 from portlab.ui import PolicyModel, current_weights
 from portlab.ui.adaptive import adaptation_note, adaptation_rows
-from portlab.ui.coordination import configured
 from portlab.ui.editor import decision_rows, rejection_rows
 from portlab.ui.policy import RULE_SETTINGS
 from portlab.ui.targets import UNCHANGED
@@ -257,13 +256,9 @@ class CoordinationConsole(pn.viewable.Viewer):
         if loaded.value is not None:
             m = self.model
             self._base = self._base.replace(portfolio=loaded.value)
-            current = configured(
-                m.coordinator,
-                policy=m.policy_settings(),
-                sizing=m.sizing_settings(),
-                execution=m.execution_settings(),
+            m.coordinator = m.settings_coordinator().replace(
+                portfolio=loaded.value, adaptive=m.adaptive_config()
             )
-            m.coordinator = current.replace(portfolio=loaded.value, adaptive=m.adaptive_config())
         return loaded
 
     def run(self) -> None:

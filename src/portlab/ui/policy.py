@@ -480,6 +480,16 @@ class PolicyModel(ViewModel):
             }
         )
 
+    def settings_coordinator(self) -> Coordinator:
+        """The coordinator with the model's policy, sizing and execution settings, and the
+        given coordinator's adaptation as it is (raises ConfigError if they are invalid)."""
+        return configured(
+            self.coordinator,
+            policy=self.policy_settings(),
+            sizing=self.sizing_settings(),
+            execution=self.execution_settings(),
+        )
+
     def build_coordinator(self) -> Coordinator:
         """The coordinator of the current settings (raises ConfigError if they are invalid).
 
@@ -488,12 +498,7 @@ class PolicyModel(ViewModel):
         a journal), or the coordinator's own state when it was given one with the same
         settings and there is no journal.
         """
-        base = configured(
-            self.coordinator,
-            policy=self.policy_settings(),
-            sizing=self.sizing_settings(),
-            execution=self.execution_settings(),
-        )
+        base = self.settings_coordinator()
         config = self.adaptive_config()
         given = self.coordinator.adaptive
         if config is None:
