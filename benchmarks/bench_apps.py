@@ -7,7 +7,10 @@
    the bundled sample, 6 s on a 500-instrument synthetic book with 60 holdings); then, for
    reference, each tab opened in turn without pauses until its content shows.
 2. Ten sessions at once: ten browser contexts navigate to the dashboard together; each one's
-   first render, against the single-session median (budget: each within 2x).
+   first render, against the single-session median (budget: each within 2x). The same
+   measure on two pages with nothing of portlab's gives the host's floor: a static HTML page,
+   and a Panel page with the dashboard's template, a figure and a Tabulator grid of the
+   sample's positions (ten browsers and the server share this machine's cores).
 3. The coordination console: the example signals loaded, the max-position setting changed
    in the page; from the change to the decisions table showing the new decisions (budget
    500 ms).
@@ -21,6 +24,7 @@ Run:  python benchmarks/bench_apps.py [--repeat 5] [--sessions 10]
 from __future__ import annotations
 
 import argparse
+import http.server
 import sys
 import time
 from pathlib import Path
@@ -44,7 +48,7 @@ CONCURRENT_FACTOR = 2.0
 POLICY_CHANGE_BUDGET_MS = 500.0
 
 #: set in every page before it loads: the time (ms since navigation start) at which the
-#: page's Bokeh documents were first all idle with the book value written
+#: page's Bokeh documents (if any) were first all idle with the book value written
 RENDERED_AT = """
 (() => {
   // the first element matching ``selector`` in the page or any shadow root under it
@@ -60,8 +64,9 @@ RENDERED_AT = """
     return null;
   };
   const timer = setInterval(() => {
+    // a page without BokehJS (the static floor page) has no documents to wait for
     const docs = window.Bokeh && window.Bokeh.documents;
-    if (!(docs && docs.length && docs.every((d) => d.is_idle))) return;
+    if (window.Bokeh && !(docs && docs.length && docs.every((d) => d.is_idle))) return;
     const value = deep(document, '.pl-book-value');
     if (value && /\\d/.test(value.textContent)) {
       window.__renderedAt = performance.now();
@@ -140,6 +145,68 @@ def concurrent_renders(browser: Any, url: str, sessions: int) -> list[float]:
 
 
 DECISIONS_TEXT = ".pl-decisions .tabulator-table"
+
+
+#: the floor pages: marked when their figure is written and (Panel) their documents are idle
+_STATIC_PAGE = '<html><body><h1>Book value <span class="pl-book-value">1,000,000</span></h1>'
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: Any) -> None:  # no line per request
+        pass
+
+
+def floor_pages() -> Any:
+    """A context manager serving the two floor pages; yields {name: url}."""
+    import contextlib
+    import functools
+    import tempfile
+    import threading
+
+    import panel as pn
+
+    from _jupyterlab import free_port
+    from portlab.ui import BookModel
+
+    book = BookModel().result
+    value = f"{book.summary.value:,.0f}"
+
+    def panel_page() -> Any:
+        main = [
+            pn.pane.HTML(f'<h1>Book value <span class="pl-book-value">{value}</span></h1>'),
+            pn.widgets.Tabulator(book.positions, disabled=True, sizing_mode="stretch_width"),
+        ]
+        return pn.template.FastListTemplate(title="Floor", main=main, theme_toggle=True)
+
+    @contextlib.contextmanager
+    def serving() -> Any:
+        folder = tempfile.mkdtemp()
+        rows = "".join(
+            f"<tr><td>{i}</td><td>{v}</td></tr>" for i, v in book.positions.iloc[:, 0].items()
+        )
+        Path(folder, "index.html").write_text(f"{_STATIC_PAGE}<table>{rows}</table></body></html>")
+        handler = functools.partial(_QuietHandler, directory=folder)
+        static_port, panel_port = free_port(), free_port()
+        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", static_port), handler)
+        threading.Thread(target=httpd.serve_forever, daemon=True).start()
+        server = pn.serve({"floor": panel_page}, port=panel_port, threaded=True, show=False)
+        try:
+            yield {
+                "static HTML page": f"http://127.0.0.1:{static_port}/index.html",
+                "Panel page (template, figure, grid)": f"http://127.0.0.1:{panel_port}/floor",
+            }
+        finally:
+            httpd.shutdown()
+            server.stop()
+
+    return serving()
+
+
+def concurrency_ratio(browser: Any, url: str, sessions: int) -> tuple[float, float]:
+    """(single-session median of 5, slowest of ``sessions`` at once) first renders, s."""
+    first_renders(browser, url, 1)
+    single = float(np.median(first_renders(browser, url, 5)))
+    return single, max(concurrent_renders(browser, url, sessions))
 
 
 def console_changes(browser: Any, url: str, repeat: int) -> list[float]:
@@ -224,6 +291,12 @@ def main() -> None:
                     print(f"  {args.sessions} sessions at once: median {np.median(many):5.2f}  "
                           f"slowest {worst:5.2f} = {worst / med:.1f}x the single median "
                           f"(budget {CONCURRENT_FACTOR:.0f}x)  {verdict(ok)}")  # fmt: skip
+        print(f"  the host's floor, {args.sessions} sessions at once against one (no portlab):")
+        with floor_pages() as floors:
+            for name, url in floors.items():
+                one, worst = concurrency_ratio(browser, url, args.sessions)
+                print(f"    {name:36s} single {one:5.2f}  slowest {worst:5.2f} = "
+                      f"{worst / one:.1f}x")  # fmt: skip
         browser.close()
     print(f"\n{failed} over budget")
 

@@ -43,7 +43,7 @@ from portlab.apps.charts import chart_item
 from portlab.apps.design import Page, bokeh_theme, title_bar
 from portlab.apps.figures import KPI_CLASS, kpi, kpi_html, kpi_row, money, pct
 from portlab.apps.sections import BUILDERS
-from portlab.apps.session import after_this_update, served
+from portlab.apps.session import FirstViews, after_this_update, served
 from portlab.apps.tables import STATUS_PX, Fmt, column_title, status_style
 from portlab.engine import Coordinator
 from portlab.market import Market
@@ -119,6 +119,10 @@ class PMDashboard(pn.viewable.Viewer):
         A decision journal (a SQLite file or ``postgresql://...``,
         :class:`portlab.journal.Journal`): the Book tab shows its latest decisions up to the
         as-of date. Opened for each read, so sessions share nothing but the database.
+    first_views : FirstViews, optional
+        The server's sessions still loading (:class:`~portlab.apps.session.FirstViews`):
+        the hidden tabs are built once no other visitor waits for a first view; default
+        one of this dashboard's own.
 
     Attributes
     ----------
@@ -136,10 +140,12 @@ class PMDashboard(pn.viewable.Viewer):
         charts: OutcomeCache | None = None,
         static_charts: bool | None = None,
         journal: str | os.PathLike[str] | None = None,
+        first_views: FirstViews | None = None,
         **settings: Any,
     ) -> None:
         super().__init__()
         self.journal = journal
+        self.first_views = FirstViews() if first_views is None else first_views
         self.charts = OutcomeCache(maxsize=32) if charts is None else charts
         # served: charts rendered once to Bokeh JSON and drawn by the page; in a notebook,
         # HoloViews panes (portlab.apps.charts)
@@ -247,6 +253,8 @@ class PMDashboard(pn.viewable.Viewer):
         self._refresh()
         self._sync_location()
         if served():
+            self.first_views.opened(id(self))
+            pn.state.on_session_destroyed(lambda _: self.first_views.shown(id(self)))
             pn.state.onload(self._loaded)
 
     # -- wiring -------------------------------------------------------------------------------
@@ -324,10 +332,11 @@ class PMDashboard(pn.viewable.Viewer):
             self._draw(section)
 
     def _loaded(self) -> None:
-        """The page is up in the browser: build the other tabs, and from now on after every
-        change."""
+        """The page is up in the browser: build the other tabs once no other visitor waits
+        for a first view, and from now on after every change."""
         self._page_up = True
-        self.draw_all()
+        self.first_views.shown(id(self))
+        self.first_views.after_first_views(id(self), self.draw_all)
 
     def _draw_active(self) -> None:
         self._draw(list(Section)[self.tabs.active])

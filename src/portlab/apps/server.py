@@ -124,6 +124,7 @@ def routes(
     ValidationError
         The sweep explorer asked for without ``sweep_results``.
     """
+    from portlab.apps.session import FirstViews
     from portlab.engine import Coordinator
     from portlab.exceptions import ValidationError
     from portlab.ui import OutcomeCache, sample_inputs
@@ -142,11 +143,13 @@ def routes(
     }
     # the dashboard's charts rendered once per result for every session (portlab.apps.charts)
     charts = OutcomeCache(maxsize=256)
+    # visitors opening the dashboard together see their first views before the hidden tabs
+    first_views = FirstViews()
 
     def dashboard() -> Any:
         from portlab.apps.dashboard import pm_dashboard
 
-        return pm_dashboard(**shared, charts=charts, journal=journal)
+        return pm_dashboard(**shared, charts=charts, journal=journal, first_views=first_views)
 
     def console() -> Any:
         from portlab.apps.console import coordination_console
