@@ -122,6 +122,8 @@ def test_basic_auth_asks_for_a_login(tmp_path):
         (["--portfolio", "no-such-file.json"], "no-such-file.json"),
         (["--sectors", "s.csv"], "--sectors goes with a prices CSV"),
         (["--app", "nope"], "invalid choice"),
+        (["--num-procs", "0"], "--num-procs 0: at least one server process"),
+        (["--num-procs", "2", "--show"], "--show goes with one server process"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args, message):
@@ -141,6 +143,31 @@ def test_a_port_in_use_is_one_line():
     assert done.stderr.strip().splitlines() == [
         f"portlab: error: port {port} is in use; pick another with --port"
     ]
+
+
+def test_several_server_processes_share_the_port(tmp_path):
+    import psutil
+
+    server = ServeProcess(tmp_path, "--num-procs", "2", "--app", "dashboard")
+    try:
+        children = psutil.Process(server.process.pid).children()
+        assert len(children) == 2  # the parent watches two forked servers
+        url = f"http://127.0.0.1:{server.port}/{App.DASHBOARD.value}"
+        for _ in range(4):  # sessions land on either process; every one gets its page
+            with urllib.request.urlopen(url, timeout=60) as page:
+                assert page.status == 200 and b"PM dashboard" in page.read()
+    finally:
+        server.stop()
+
+
+def test_several_processes_need_a_server_of_their_own():
+    from portlab.apps import serve
+    from portlab.exceptions import ValidationError
+
+    with pytest.raises(ValidationError, match="cannot run in a thread"):
+        serve(num_procs=2, threaded=True, warm=False)
+    with pytest.raises(ValidationError, match="at least one"):
+        serve(num_procs=0, threaded=True, warm=False)
 
 
 def test_app_urls():

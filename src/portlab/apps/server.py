@@ -200,6 +200,7 @@ def serve(
     apps: tuple[App, ...] | None = None,
     show: bool = False,
     threaded: bool = False,
+    num_procs: int = 1,
     warm: bool = True,
     sweep_results: pd.DataFrame | None = None,
     sweep: Any = None,
@@ -230,6 +231,10 @@ def serve(
     threaded : bool
         Run the server in a thread and return at once (tests, notebooks); otherwise this
         call blocks until the server stops.
+    num_procs : int, default 1
+        Server processes sharing the port (Bokeh's ``num_procs``; POSIX only, not with
+        ``threaded`` or ``show``): a team's server on several cores. Each process serves its
+        own sessions; the inputs and the warmed view are computed once, before the fork.
     warm : bool, default True
         Compute the dashboard's default view before serving (:func:`routes`): a few seconds
         more at start, none for the first visitor.
@@ -244,6 +249,15 @@ def serve(
     """
     import panel as pn
 
+    from portlab.exceptions import ValidationError
+
+    if num_procs < 1:
+        raise ValidationError(f"num_procs={num_procs}: at least one server process")
+    if num_procs > 1 and (threaded or show):
+        raise ValidationError(
+            f"num_procs={num_procs}: several server processes cannot run in a thread "
+            "(threaded) nor each open a browser (show)"
+        )
     if websocket_origins is None:
         websocket_origins = _origins(address, port)
     options: dict[str, Any] = {}
@@ -268,6 +282,7 @@ def serve(
         websocket_max_message_size=MAX_MESSAGE_BYTES,
         show=show,
         threaded=threaded,
+        num_procs=num_procs,
         title={app.value: TITLES[app] for app in apps},
         **options,
     )

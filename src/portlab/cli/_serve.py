@@ -55,6 +55,9 @@ def configure(p: argparse.ArgumentParser) -> None:
         metavar="HOST[:PORT]",
         help="a host pages may be served from (repeatable; default the address served)",
     )
+    p.add_argument("--num-procs", type=int, default=1, metavar="N", help="server processes "
+                   "sharing the port, for a team on a machine with several cores (default 1; "
+                   "not with --show)")  # fmt: skip
     p.add_argument("--show", action="store_true", help="open the index page in a browser")
 
 
@@ -64,6 +67,10 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 < args.port < 65536:
         raise Fatal(f"--port {args.port}: not a port number (1-65535)")
+    if args.num_procs < 1:
+        raise Fatal(f"--num-procs {args.num_procs}: at least one server process")
+    if args.num_procs > 1 and args.show:
+        raise Fatal("--show goes with one server process (each process would open a page)")
     market_file = None if args.market == "sample" else Path(args.market)
     if args.sectors is not None and market_file is None:
         raise Fatal("--sectors goes with a prices CSV (--market FILE); the sample has its own")
@@ -121,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
             basic_auth=args.basic_auth,
             apps=apps,
             show=args.show,
+            num_procs=args.num_procs,
             sweep_results=sweep_results,
             sweep=sweep,
             journal=journal,
