@@ -123,6 +123,17 @@ def test_every_tab_builds(page):
     assert len(perf.select(pn.pane.HoloViews)) == 4  # in a notebook: HoloViews panes
 
 
+def test_tax_lots_show_whole_shares_and_prices_in_dollars(page, state):
+    dash = page.dashboard
+    dash.tabs.active = list(Section).index(Section.TAX)
+    (lots,) = dash.sections[Section.TAX].select(pn.widgets.Tabulator)
+    assert dict(zip(lots.value["instrument"], lots.value["quantity"], strict=True)) == {
+        i: p.quantity for i, p in state.positions.items()
+    }
+    formats = {c: lots.formatters[c].format for c in ("quantity", "cost_per_share", "price")}
+    assert formats == {"quantity": "0,0", "cost_per_share": "$0,0.00", "price": "$0,0.00"}
+
+
 def test_positions_table_and_downloads(page, market, state):
     dash = page.dashboard
     table = dash.positions

@@ -252,6 +252,11 @@ def tax(dash: PMDashboard, r: BookOutcome) -> list[Any]:
         "open_date": Fmt.DATE,
         "holding_start": Fmt.DATE,
         "conflict_date": Fmt.DATE,
+        "quantity": Fmt.INT,
+        "replacement_quantity": Fmt.INT,
+        "cost_per_share": Fmt.PRICE,
+        "basis_per_share": Fmt.PRICE,
+        "price": Fmt.PRICE,
     }
     return [
         pn.pane.Markdown(
