@@ -180,3 +180,21 @@ def test_settings_changed_from_code_show_in_the_controls(market, state):
     day = market.dates[-40]
     dash.model.set(as_of=day)
     assert dash.as_of.value == day.date()
+
+
+def test_the_page_walks_the_document_models_once_when_served(page, monkeypatch):
+    """Bokeh re-indexes a document's models after each root added unless frozen; the page has
+    eleven roots and adds them under one freeze (apps.design.Page.server_doc)."""
+    from bokeh.document import Document
+    from bokeh.document.models import DocumentModelManager
+
+    walks = []
+    recompute = DocumentModelManager.recompute
+    monkeypatch.setattr(
+        DocumentModelManager, "recompute", lambda self: walks.append(1) or recompute(self)
+    )
+    doc = Document()
+    page.server_doc(doc)
+    assert len(doc.roots) >= 10 and len(walks) == 1
+    # every model of the page is indexed: found by its id
+    assert all(doc.get_model_by_id(m.id) is m for r in doc.roots for m in r.references())
