@@ -9,8 +9,8 @@
 2. Ten sessions at once: ten browser contexts navigate to the dashboard together; each one's
    first render, against the single-session median (budget: each within 2x). The same
    measure on two pages with nothing of portlab's gives the host's floor: a static HTML page,
-   and a Panel page with the dashboard's template, a figure and a Tabulator grid of the
-   sample's positions (ten browsers and the server share this machine's cores).
+   and a Panel page with the dashboard's template, the book's value and a Tabulator grid of
+   the sample's positions (ten browsers and the server share this machine's cores).
 3. The coordination console: the example signals loaded, the max-position setting changed
    in the page; from the change to the decisions table showing the new decisions (budget
    500 ms).
@@ -24,9 +24,14 @@ Run:  python benchmarks/bench_apps.py [--repeat 5] [--sessions 10]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import http.server
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +152,9 @@ def concurrent_renders(browser: Any, url: str, sessions: int) -> list[float]:
 DECISIONS_TEXT = ".pl-decisions .tabulator-table"
 
 
-#: the floor pages: marked when their figure is written and (Panel) their documents are idle
-_STATIC_PAGE = '<html><body><h1>Book value <span class="pl-book-value">1,000,000</span></h1>'
+#: the floor pages: marked when their headline number is written and (Panel) their
+#: documents are idle
+_STATIC_PAGE = '<html><body><h1>Book value <span class="pl-book-value">{value}</span></h1>'
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
@@ -156,13 +162,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def floor_pages() -> Any:
-    """A context manager serving the two floor pages; yields {name: url}."""
-    import contextlib
-    import functools
-    import tempfile
-    import threading
-
+@contextlib.contextmanager
+def floor_pages() -> Iterator[dict[str, str]]:
+    """Serve the two floor pages (the book's value and its positions, nothing of portlab's
+    apps); yields {name: url}."""
     import panel as pn
 
     from _jupyterlab import free_port
@@ -178,28 +181,25 @@ def floor_pages() -> Any:
         ]
         return pn.template.FastListTemplate(title="Floor", main=main, theme_toggle=True)
 
-    @contextlib.contextmanager
-    def serving() -> Any:
-        folder = tempfile.mkdtemp()
-        rows = "".join(
-            f"<tr><td>{i}</td><td>{v}</td></tr>" for i, v in book.positions.iloc[:, 0].items()
-        )
-        Path(folder, "index.html").write_text(f"{_STATIC_PAGE}<table>{rows}</table></body></html>")
-        handler = functools.partial(_QuietHandler, directory=folder)
-        static_port, panel_port = free_port(), free_port()
-        httpd = http.server.ThreadingHTTPServer(("127.0.0.1", static_port), handler)
-        threading.Thread(target=httpd.serve_forever, daemon=True).start()
-        server = pn.serve({"floor": panel_page}, port=panel_port, threaded=True, show=False)
-        try:
-            yield {
-                "static HTML page": f"http://127.0.0.1:{static_port}/index.html",
-                "Panel page (template, figure, grid)": f"http://127.0.0.1:{panel_port}/floor",
-            }
-        finally:
-            httpd.shutdown()
-            server.stop()
-
-    return serving()
+    folder = tempfile.mkdtemp()
+    rows = "".join(
+        f"<tr><td>{i}</td><td>{v}</td></tr>" for i, v in book.positions.iloc[:, 0].items()
+    )
+    page = _STATIC_PAGE.format(value=value) + f"<table>{rows}</table></body></html>"
+    Path(folder, "index.html").write_text(page)
+    static_port, panel_port = free_port(), free_port()
+    handler = functools.partial(_QuietHandler, directory=folder)
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", static_port), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server = pn.serve({"floor": panel_page}, port=panel_port, threaded=True, show=False)
+    try:
+        yield {
+            "static HTML page": f"http://127.0.0.1:{static_port}/index.html",
+            "Panel page (template, number, grid)": f"http://127.0.0.1:{panel_port}/floor",
+        }
+    finally:
+        httpd.shutdown()
+        server.stop()
 
 
 def concurrency_ratio(browser: Any, url: str, sessions: int) -> tuple[float, float]:

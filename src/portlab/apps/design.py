@@ -70,7 +70,8 @@ class Page(FastListTemplate):
     def server_doc(self, doc: Any = None, title: str | None = None, location: Any = True) -> Any:
         """The page in a served session's document, its roots added under one freeze of the
         document's model index: Bokeh walks every model of the document again after each root
-        is added otherwise (the page has eleven), a fifth of a session's start on the server."""
+        is added otherwise (the dashboard's page has eleven), about a tenth of a session's
+        start on the server."""
         import panel as pn
 
         document = doc if doc is not None else pn.state.curdoc
