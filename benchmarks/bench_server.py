@@ -1,8 +1,8 @@
 """The server's share of ten PMs opening the dashboard at once (issue 11's concurrency budget).
 
 ``bench_apps.py`` opens ten Chromium pages at once on this machine: the ten browsers and the
-server then share its two cores, and a page with nothing of portlab's is itself 5-9x slower
-ten at once than alone. Here the browsers are left out: what each of ten PMs' browsers asks
+server then share its two cores, and a page with nothing of portlab's is itself about 12x
+slower ten at once than alone. Here the browsers are left out: what each of ten PMs' browsers asks
 the server for a first view is asked by a protocol client that costs next to nothing (this
 benchmark's one asyncio loop): the page (``GET /dashboard``: the server creates the session
 and builds the page), then, over the session's websocket, the document (``PULL-DOC``: the
