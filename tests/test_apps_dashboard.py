@@ -8,6 +8,7 @@ the downloads must hold the positions.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 import importlib.util
@@ -132,6 +133,33 @@ def test_tax_lots_show_whole_shares_and_prices_in_dollars(page, state):
     }
     formats = {c: lots.formatters[c].format for c in ("quantity", "cost_per_share", "price")}
     assert formats == {"quantity": "0,0", "cost_per_share": "$0,0.00", "price": "$0,0.00"}
+
+
+def test_harvest_table_shows_conflict_columns_only_when_a_candidate_has_one(page):
+    from portlab.apps.sections import BUILDERS
+
+    dash = page.dashboard
+    r = dash.model.result
+    assert len(r.harvest) and not r.harvest["wash_sale_risk"].any()  # the sample: MSFT, no buy
+
+    def harvest_headers(outcome):
+        panes = BUILDERS[Section.TAX](dash, outcome)
+        tables = [p.object for p in panes if isinstance(p, pn.pane.DataFrame)]
+        (harvest,) = [t for t in tables if "Loss fraction" in t.columns]
+        return list(harvest.columns)
+
+    shown = harvest_headers(r)
+    assert "Wash sale risk" in shown and "MSFT" not in shown
+    assert not {"Replacement quantity", "Conflict source", "Conflict date", "Conflict"} & set(shown)
+    conflicted = r.harvest.assign(
+        wash_sale_risk=True,
+        replacement_quantity=50.0,
+        conflict_source="planned",
+        conflict_date=r.as_of + pd.Timedelta(days=3),
+        conflict="buy 50",
+    )
+    shown = harvest_headers(dataclasses.replace(r, harvest=conflicted))
+    assert {"Replacement quantity", "Conflict source", "Conflict date", "Conflict"} <= set(shown)
 
 
 def test_positions_table_and_downloads(page, market, state):

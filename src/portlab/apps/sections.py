@@ -272,10 +272,22 @@ def tax(dash: PMDashboard, r: BookOutcome) -> list[Any]:
         pn.pane.Markdown("#### Unrealized gains by term"),
         table(r.gains_by_term, fmt),
         pn.pane.Markdown("#### Loss-harvesting candidates (with wash-sale status)"),
-        table(r.harvest, fmt, index=False, empty="No lot is at a loss."),
+        table(_without_empty_conflicts(r.harvest), fmt, index=False, empty="No lot is at a loss."),
         pn.pane.Markdown("#### Open lots"),
         table(r.lots, fmt, index=False, grid=True, page_size=20),
     ]
+
+
+#: the harvest table's columns that describe a candidate's wash-sale conflict
+_CONFLICT_COLUMNS = ["replacement_quantity", "conflict_source", "conflict_date", "conflict"]
+
+
+def _without_empty_conflicts(harvest: pd.DataFrame) -> pd.DataFrame:
+    """``harvest`` without its conflict columns when no candidate has a wash-sale risk (they
+    would be blank, or 0 shares, on every row)."""
+    if harvest.empty or harvest["wash_sale_risk"].any():
+        return harvest
+    return harvest.drop(columns=_CONFLICT_COLUMNS)
 
 
 #: each section's builder
