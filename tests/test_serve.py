@@ -156,6 +156,9 @@ def test_several_server_processes_share_the_port(tmp_path):
         for _ in range(4):  # sessions land on either process; every one gets its page
             with urllib.request.urlopen(url, timeout=60) as page:
                 assert page.status == 200 and b"PM dashboard" in page.read()
+        # the URLs said once, by portlab (Panel's "Launching server" came from each process)
+        log = server.log()
+        assert log.count(f"portlab dashboard: {url}") == 1 and "Launching server" not in log
     finally:
         server.stop()
 

@@ -283,6 +283,8 @@ def serve(
         show=show,
         threaded=threaded,
         num_procs=num_procs,
+        # Panel says where it listens after the fork: once from each of several processes
+        verbose=num_procs == 1,
         title={app.value: TITLES[app] for app in apps},
         **options,
     )
