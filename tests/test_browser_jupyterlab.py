@@ -254,6 +254,15 @@ def _max_sharpe(market, state, mu, cov):
     return problem.solve(optimize.Objective.MAX_SHARPE)
 
 
+#: a closed select's width less its longest option's text width, px (in the select's font)
+ROOM_FOR_LONGEST_OPTION = """(select) => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = getComputedStyle(select).font;
+  const longest = Math.max(...[...select.options].map((o) => ctx.measureText(o.text).width));
+  return select.clientWidth - longest;
+}"""
+
+
 def test_estimator_picked_in_the_page_optimizes_as_the_market_estimates(open_notebook):
     """The tutorial ends with CAPM returns and "Compare estimators" ticked: each row of the
     page's side-by-side table is the market's estimate optimized directly; picking
@@ -286,6 +295,10 @@ def test_estimator_picked_in_the_page_optimizes_as_the_market_estimates(open_not
         pytest.approx(moved, abs=5e-4)
     )
 
+    # every estimator's name fits its closed list, beside the arrow (was cut at 150 px)
+    for name in ("Expected returns", "Risk model"):
+        select = page.locator(".widget-dropdown", has_text=name).first.locator("select")
+        assert select.evaluate(ROOM_FOR_LONGEST_OPTION) >= 20, name
     page.locator(".widget-dropdown", has_text="Expected returns").first.locator(
         "select"
     ).select_option(label="Exponentially weighted")

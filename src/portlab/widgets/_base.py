@@ -356,19 +356,30 @@ def checkbox(model: ViewModel, name: str, description: str) -> ipw.Checkbox:
     )
 
 
+#: a dropdown with its description above it: the list as wide as its longest option, up to
+#: the whole controls column
+_STACKED = ipw.Layout(width="300px", height="56px", flex_flow="column", align_items="flex-start")
+
+
 def dropdown(
-    model: ViewModel, name: str, description: str, options: Sequence[Any] | None = None
+    model: ViewModel,
+    name: str,
+    description: str,
+    options: Sequence[Any] | None = None,
+    *,
+    stacked: bool = False,
 ) -> ipw.Dropdown:
     """A dropdown for the selector parameter ``name`` (``options``: ``(label, value)`` pairs
-    or values; default the parameter's objects, labelled by ``str``)."""
+    or values; default the parameter's objects, labelled by ``str``). ``stacked``: the
+    description above the list, for options too long for the half of the column beside it."""
     objects = options if options is not None else model.param[name].objects
     pairs = [o if isinstance(o, tuple) else (str(o), o) for o in objects]
     return ipw.Dropdown(
         options=pairs,
         value=getattr(model, name),
         description=description,
-        style=_STYLE,
-        layout=_ITEM,
+        style={"description_width": "initial"} if stacked else _STYLE,
+        layout=_STACKED if stacked else _ITEM,
     )
 
 
