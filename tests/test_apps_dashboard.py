@@ -162,6 +162,29 @@ def test_harvest_table_shows_conflict_columns_only_when_a_candidate_has_one(page
     assert {"Replacement quantity", "Conflict source", "Conflict date", "Conflict"} <= set(shown)
 
 
+def test_every_grid_aligns_its_numbers_right_and_shows_booleans_as_yes_or_no(page):
+    from bokeh.models.widgets.tables import NumberFormatter
+
+    dash = page.dashboard
+    grids = [dash.positions]
+    for i, section in enumerate(Section):
+        dash.tabs.active = i
+        grids += dash.sections[section].select(pn.widgets.Tabulator)
+    assert len(grids) >= 3  # positions, the trade list, the open lots
+    for grid in grids:
+        frame = grid.value
+        assert not [c for c in frame.columns if pd.api.types.is_bool_dtype(frame[c].dtype)]
+        floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c].dtype)]
+        assert set(floats) <= set(grid.formatters), floats  # none left in Panel's 0,0.0[00000]
+        for column, formatter in grid.formatters.items():
+            if isinstance(formatter, NumberFormatter):
+                assert formatter.text_align == grid.header_align[column] == "right", column
+    (trades,) = dash.sections[Section.REBALANCING].select(pn.widgets.Tabulator)
+    in_band = dash.model.result.trades["in_band"]
+    assert trades.value["in_band"].tolist() == ["yes" if b else "no" for b in in_band]
+    assert "in_band" not in trades.formatters  # it is a yes/no, not a percentage
+
+
 def test_positions_table_and_downloads(page, market, state):
     dash = page.dashboard
     table = dash.positions

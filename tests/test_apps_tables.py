@@ -14,7 +14,7 @@ import pandas as pd
 import panel as pn
 import pytest
 
-from portlab.apps.tables import STATUS_PX, Fmt, column_title, table
+from portlab.apps.tables import STATUS_PX, Fmt, column_title, empty_grid, table
 from portlab.plots.palette import LimitStatus
 
 
@@ -97,6 +97,29 @@ def test_grid_keeps_sorting_formats_statuses_and_pages():
     assert grid.value["side"].iloc[0] == "buy"  # the enum's value
     short = table(_frame(), grid=True, page_size=20)
     assert short.pagination is None  # one page: no pager
+
+
+def test_grid_aligns_numbers_right_and_shows_booleans_as_the_static_table_does():
+    grid = table(_frame(), {"loss": Fmt.MONEY, "ratio": Fmt.NUM}, grid=True)
+    static = table(_frame(), {"loss": Fmt.MONEY, "ratio": Fmt.NUM})
+    assert grid.value["hard"].tolist() == static.object["Hard"].tolist() == ["yes", "no"]
+    for column in ("loss", "ratio"):  # the cell and its header, like the static table's css
+        assert grid.formatters[column].text_align == "right"
+        assert grid.header_align[column] == "right"
+    assert "hard" not in grid.header_align  # text stays left
+
+
+def test_empty_grid_formats_the_columns_it_is_given():
+    grid = empty_grid(
+        {"when": "When", "amount": "Amount", "who": "Who"},
+        {"when": Fmt.DATE, "amount": Fmt.MONEY},
+        page_size=5,
+        css_classes=["x"],
+    )
+    assert list(grid.value.columns) == ["when", "amount", "who"] and grid.disabled
+    assert grid.page_size == 5 and grid.header_filters and grid.css_classes == ["x"]
+    assert grid.header_align == {"when": "left", "amount": "right"}
+    assert grid.formatters["amount"].format == "$0,0" and "who" not in grid.formatters
 
 
 def test_column_titles():

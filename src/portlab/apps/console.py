@@ -45,13 +45,13 @@ from typing import Any
 import pandas as pd
 import panel as pn
 import param
-from bokeh.models.widgets.tables import NumberFormatter
 
 from portlab import plots
 from portlab.apps.allocation import AllocationEditorComponent, editor_limits
-from portlab.apps.controls import CONTROL_GROUPS, PCT, PCT2, setting_controls
+from portlab.apps.controls import CONTROL_GROUPS, setting_controls
 from portlab.apps.design import Page, title_bar
 from portlab.apps.session import after_this_update, served
+from portlab.apps.tables import Fmt, empty_grid
 from portlab.apps.uploads import (
     Loaded,
     invalid_rows,
@@ -125,19 +125,19 @@ _ERRORS_SHOWN = 200  # upload problems listed in the page; all of them stay in `
 _PAGE_SIZE = 15
 
 # the decisions table: result column -> (title, Tabulator formatter or None)
-_DECISION_COLUMNS: dict[str, tuple[str, Any]] = {
+_DECISION_COLUMNS: dict[str, tuple[str, Fmt | None]] = {  # column -> (title, format)
     "instrument_id": ("Instrument", None),
     "action": ("Action", None),
-    "share_quantity": ("Shares", NumberFormatter(format="0,0")),
-    "price": ("Price", NumberFormatter(format="$0,0.00")),
-    "trade_amount": ("Amount", NumberFormatter(format="$0,0")),
-    "position_size": ("Size (% NAV)", NumberFormatter(format=PCT2)),
-    "target_position": ("Target (% NAV)", NumberFormatter(format=PCT2)),
+    "share_quantity": ("Shares", Fmt.INT),
+    "price": ("Price", Fmt.PRICE),
+    "trade_amount": ("Amount", Fmt.MONEY),
+    "position_size": ("Size (% NAV)", Fmt.PCT),
+    "target_position": ("Target (% NAV)", Fmt.PCT),
     "order_type": ("Order", None),
     "time_in_force": ("TIF", None),
-    "limit_price": ("Limit price", NumberFormatter(format="$0,0.00")),
-    "market_impact": ("Impact", NumberFormatter(format=PCT2)),
-    "child_orders": ("Orders", NumberFormatter(format="0")),
+    "limit_price": ("Limit price", Fmt.PRICE),
+    "market_impact": ("Impact", Fmt.PCT),
+    "child_orders": ("Orders", Fmt.INT),
     "origin": ("Origin", None),
     "strategy_id": ("Strategy", None),
     "reasoning": ("Reasoning", None),
@@ -349,11 +349,13 @@ class CoordinationConsole(pn.viewable.Viewer):
         self.adaptation = _table(
             _ADAPTATION_COLUMNS,
             Css.ADAPTATION,
-            formatters={
-                "calibration": NumberFormatter(format="0.000"),
-                "kelly_scale": NumberFormatter(format="0.000"),
-                "stated_p": NumberFormatter(format=PCT),
-                "hit_rate": NumberFormatter(format=PCT),
+            {
+                "calibration": Fmt.RATIO,
+                "kelly_scale": Fmt.RATIO,
+                "tier_shift": Fmt.INT,
+                "n_outcomes": Fmt.INT,
+                "stated_p": Fmt.PCT,
+                "hit_rate": Fmt.PCT,
             },
         )
 
@@ -362,7 +364,7 @@ class CoordinationConsole(pn.viewable.Viewer):
         self.decisions = _table(
             {k: v[0] for k, v in _DECISION_COLUMNS.items()},
             Css.DECISIONS,
-            formatters={k: v[1] for k, v in _DECISION_COLUMNS.items() if v[1] is not None},
+            {k: v[1] for k, v in _DECISION_COLUMNS.items() if v[1] is not None},
             selectable=1,
         )
         self.decisions.param.watch(self._on_selection, "selection")
@@ -589,22 +591,14 @@ def coordination_console(
 # --------------------------------------------------------------------------- display helpers
 
 
-def _table(titles: Mapping[str, str], css: Css, **options: Any) -> pn.widgets.Tabulator:
-    """A read-only table with the columns of ``titles`` (name -> title), filters in its
-    header, paged."""
-    return pn.widgets.Tabulator(
-        pd.DataFrame(columns=list(titles)),
-        titles=dict(titles),
-        disabled=True,
-        show_index=False,
-        header_filters=True,
-        pagination="local",
-        page_size=_PAGE_SIZE,
-        layout="fit_data_table",
-        sizing_mode="stretch_width",
-        css_classes=[css],
-        **options,
-    )
+def _table(
+    titles: Mapping[str, str],
+    css: Css,
+    formats: Mapping[str, Fmt] | None = None,
+    **options: Any,
+) -> pn.widgets.Tabulator:
+    """A read-only grid with the columns of ``titles`` (name -> title), paged."""
+    return empty_grid(titles, formats, page_size=_PAGE_SIZE, css_classes=[css], **options)
 
 
 def _headline_html(result: Any) -> str:

@@ -221,8 +221,14 @@ def rebalancing(dash: PMDashboard, r: BookOutcome) -> list[Any]:
     )
     trades = r.trades if r.trades is not None else pd.DataFrame({"shares": []})
     n_traded = int((trades["shares"] != 0).sum())
-    money = {"notional": Fmt.MONEY, "cost": Fmt.MONEY, "price": Fmt.PRICE}
-    fmt = {c: Fmt.PCT for c in trades.columns if "weight" in c or "band" in c} | money
+    weights = ("current_weight", "target_weight", "band_lower", "band_upper",
+               "exact_trade_weight", "trade_weight", "new_weight")  # fmt: skip
+    fmt = {c: Fmt.PCT for c in weights} | {
+        "notional": Fmt.MONEY,
+        "cost": Fmt.MONEY,
+        "price": Fmt.PRICE,
+        "shares": Fmt.INT,
+    }
     targets = (
         "the given target weights"
         if dash.model.targets is not None

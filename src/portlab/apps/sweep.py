@@ -37,7 +37,7 @@ from portlab import plots
 from portlab.apps.design import Page, title_bar
 from portlab.apps.figures import kpi, kpi_html, kpi_row
 from portlab.apps.session import served
-from portlab.apps.tables import Fmt, table
+from portlab.apps.tables import Fmt, empty_grid, table
 from portlab.ui import SweepModel, SweepOutcome
 from portlab.ui.editor import decision_rows, rejection_rows
 from portlab.ui.sweep import FRACTION_METRICS, MONEY_METRICS
@@ -91,8 +91,17 @@ class SweepPage:
         self.heatmap = pn.pane.Bokeh(css_classes=["pl-sweep-heatmap"])
         self.scenario = pn.Column(sizing_mode="stretch_width")
         # the grids are made now (empty) so that the page loads Tabulator's script with it
-        self.decisions = _grid(DECISION_TITLES, "pl-sweep-decisions")
-        self.rejections = _grid(REJECTION_TITLES, "pl-sweep-rejections")
+        numbers = {"shares": "right", "amount": "right"}  # formatted text (decision_rows)
+        self.decisions = empty_grid(
+            DECISION_TITLES,
+            page_size=15,
+            css_classes=["pl-sweep-decisions"],
+            text_align=numbers,
+            header_align=numbers,
+        )
+        self.rejections = empty_grid(
+            REJECTION_TITLES, page_size=15, css_classes=["pl-sweep-rejections"]
+        )
         self.opened_note = pn.pane.Markdown("", visible=False)
         for name in ("metric", "x", "y"):
             getattr(self, name).param.watch(self._to_model(name), "value")
@@ -257,22 +266,6 @@ class SweepPage:
 DECISION_TITLES = {"instrument": "Instrument", "action": "Action", "shares": "Shares",
                    "amount": "Amount", "reasoning": "Reasoning"}  # fmt: skip
 REJECTION_TITLES = {"instrument": "Instrument", "reason": "Reason"}
-
-
-def _grid(titles: dict[str, str], css: str) -> pn.widgets.Tabulator:
-    """A read-only grid with the columns of ``titles``, filters in its header, paged."""
-    return pn.widgets.Tabulator(
-        pd.DataFrame(columns=list(titles)),
-        titles=dict(titles),
-        disabled=True,
-        show_index=False,
-        header_filters=True,
-        pagination="local",
-        page_size=15,
-        layout="fit_data_table",
-        sizing_mode="stretch_width",
-        css_classes=[css],
-    )
 
 
 def sweep_explorer(results: pd.DataFrame, sweep: Any = None, **settings: Any) -> Page:

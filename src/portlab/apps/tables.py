@@ -24,7 +24,15 @@ from bokeh.models.widgets.tables import DateFormatter, NumberFormatter
 
 from portlab.plots.palette import LimitStatus
 
-__all__ = ["STATUS_PX", "Fmt", "column_title", "status_style", "table"]
+__all__ = [
+    "STATUS_PX",
+    "Fmt",
+    "column_title",
+    "empty_grid",
+    "formatted",
+    "status_style",
+    "table",
+]
 
 #: width of a status column in a grid: the longest status, bold, "over hard limit", whole
 STATUS_PX = 150
@@ -38,14 +46,20 @@ class Fmt(enum.Enum):
     PCT = ("0.00%", "{:.2%}")
     NUM = ("0,0.00", "{:,.2f}")
     INT = ("0,0", "{:,.0f}")
+    RATIO = ("0.000", "{:.3f}")
     DATE = ("%Y-%m-%d", "{:%Y-%m-%d}")
+
+    @property
+    def align(self) -> str:
+        """Where a cell of this format sits: numbers right (their digits line up), dates left."""
+        return "left" if self is Fmt.DATE else "right"
 
     @property
     def formatter(self) -> NumberFormatter | DateFormatter:
         """The grid's (Tabulator's) formatter."""
         if self is Fmt.DATE:
-            return DateFormatter(format=self.value[0])
-        return NumberFormatter(format=self.value[0])
+            return DateFormatter(format=self.value[0], text_align=self.align)
+        return NumberFormatter(format=self.value[0], text_align=self.align)
 
     def text(self, value: Any) -> str:
         """The static table's text for ``value``: ``-$2,940``, ``0.91%``; empty for NaN/None."""
@@ -66,6 +80,44 @@ def column_title(column: Any) -> str:
     """A column name as a table header: ``unrealized_pnl`` -> ``Unrealized P&L``."""
     text = str(column).replace("_id", "").replace("_", " ").replace("pnl", "P&L")
     return text[:1].upper() + text[1:]
+
+
+def formatted(formats: Mapping[str, Fmt]) -> dict[str, Any]:
+    """Tabulator options that format the columns of ``formats`` and align their headers
+    with their cells (numbers right).
+
+    >>> formatted({"weight": Fmt.PCT})["header_align"]
+    {'weight': 'right'}
+    """
+    return {
+        "formatters": {c: f.formatter for c, f in formats.items()},
+        "header_align": {c: f.align for c, f in formats.items()},
+    }
+
+
+def empty_grid(
+    titles: Mapping[str, str],
+    formats: Mapping[str, Fmt] | None = None,
+    *,
+    page_size: int,
+    **options: Any,
+) -> pn.widgets.Tabulator:
+    """An empty read-only grid to fill later (set its ``value``): the columns of ``titles``
+    (column -> title), formatted by ``formats``, filters in the header, ``page_size`` rows a
+    page. ``**options``: more Tabulator options."""
+    settings: dict[str, Any] = {
+        "titles": dict(titles),
+        "disabled": True,
+        "show_index": False,
+        "header_filters": True,
+        "pagination": "local",
+        "page_size": page_size,
+        "layout": "fit_data_table",
+        "sizing_mode": "stretch_width",
+    }
+    return pn.widgets.Tabulator(
+        pd.DataFrame(columns=list(titles)), **(settings | formatted(formats or {}) | options)
+    )
 
 
 def status_style(value: Any) -> str:
@@ -115,6 +167,9 @@ def table(
             frame[col] = frame[col].map(lambda v: v.value if isinstance(v, enum.Enum) else v)
     formats = dict(formats or {})
     if grid:
+        for col in frame.columns:  # as the static table shows them (Tabulator: "true")
+            if pd.api.types.is_bool_dtype(frame[col].dtype):
+                frame[col] = frame[col].map({True: "yes", False: "no"})
         return _grid(frame, formats, index=index, page_size=page_size, **options)
     return _static(frame, formats, index=index)
 
@@ -130,7 +185,7 @@ def _grid(
     settings: dict[str, Any] = {
         "disabled": True,
         "show_index": index,
-        "formatters": {c: f.formatter for c, f in formats.items()},
+        **formatted(formats),
         "layout": "fit_data_table",
         "sizing_mode": "stretch_width",
         # the index's header too (a raw name such as "scenario" otherwise)
