@@ -306,7 +306,15 @@ def test_weights_not_summing_to_one_get_a_cash_group():
     rb_total = 0.06
     assert res.allocation.iloc[0][A.CASH_GROUP] == pytest.approx(0.1 * (0.0 - rb_total))
     assert res.effects.iloc[0].sum() == pytest.approx(0.9 * 0.068 - 0.06, abs=1e-15)
-    assert any("do not sum to 1" in n for n in res.notes)
+    (note,) = [n for n in res.notes if "do not sum to 1" in n]
+    assert note.startswith("portfolio weights do not sum to 1 in 1 period(s): the remainder (0.1) ")
+
+
+def test_the_cash_note_gives_the_remainders_range_over_the_periods_it_applies_to():
+    pw, r, bw = _two_sector(periods=3)
+    pw = pw.mul([0.9, 1.0, 0.75], axis=0)  # 10% cash, fully invested, 25% cash
+    (note,) = [n for n in A.brinson(pw, r, bw, None, GROUPS, method=BF).notes if "sum" in n]
+    assert "in 2 period(s): the remainder (from 0.1 to 0.25) is the group '(cash)'" in note
 
 
 def test_long_short_group_netting_to_zero_goes_to_interaction():

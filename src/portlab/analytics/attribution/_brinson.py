@@ -406,12 +406,13 @@ def brinson(
         gwp[:, j] += cash_p
         gwb[:, j] += cash_b
         for side, cash in (("portfolio", cash_p), ("benchmark", cash_b)):
-            n = int((np.abs(cash) > _CASH_TOL).sum())
-            if n:
+            off = cash[np.abs(cash) > _CASH_TOL]
+            if len(off):
+                lo, hi = f"{off.min():.6g}", f"{off.max():.6g}"
+                amount = lo if lo == hi else f"from {lo} to {hi}"
                 notes.append(
-                    f"{side} weights do not sum to 1 in {n} period(s): the remainder "
-                    f"(from {cash.min():.6g} to {cash.max():.6g}) is the group {CASH_GROUP!r} "
-                    "with a zero return"
+                    f"{side} weights do not sum to 1 in {len(off)} period(s): the remainder "
+                    f"({amount}) is the group {CASH_GROUP!r} with a zero return"
                 )
 
     held_p, held_b = np.abs(gwp) > _HELD, np.abs(gwb) > _HELD
