@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from bokeh.core.property.vectorization import Field, Value
-from bokeh.models import GridPlot, HoverTool, Label, Legend, Span, Transform
+from bokeh.models import GridPlot, HoverTool, Label, Legend, Span, Text, Transform
 
 import portlab
 from _builders import apply_decisions, universe
@@ -913,6 +913,10 @@ def test_sizing_waterfall_labels_do_not_overlap(result):
     assert _opt(chart, "width") == 90 + 9 * 85  # 9 bars and the axis, within ~880 px
     labels = chart.Labels.I
     assert _opt(labels, "text_color") == "#404040"
+    # the values sit above the bars, on the chart's ground: on a white pill, so that the dark
+    # text stays readable when the dashboard's dark theme darkens that ground
+    text = next(r for r in hv.render(chart).renderers if isinstance(r.glyph, Text)).glyph
+    assert (text.background_fill_color, text.background_fill_alpha) == ("white", 0.8)
     assert _opt(chart, "framewise") is True
 
 

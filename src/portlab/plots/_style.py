@@ -39,6 +39,7 @@ __all__ = [
     "PCT",
     "SIGNED_PCT",
     "TEXT_COLOR",
+    "TEXT_GROUND",
     "WIDTH",
     "bp_text",
     "finish",
@@ -73,6 +74,9 @@ LEGEND_OUTSIDE = "right"
 LEGEND_PX = 110
 #: text written inside a chart (bar values, cell labels): dark grey, readable on any bar
 TEXT_COLOR = "#404040"
+#: the ground of text written on a chart's background rather than on a bar (limit names,
+#: values above bars): white, so that dark text stays readable in the dark theme too
+TEXT_GROUND = {"background_fill_color": "white", "background_fill_alpha": 0.8}
 #: the name of the bokeh label that names a limit line (see :func:`limit_label`)
 LIMIT_LABEL = "portlab-limit-label"
 
@@ -160,8 +164,7 @@ def _limit_label(plot: Any, element: Any, text: str) -> None:
             text_font_size="8pt",
             text_font_style="bold",
             text_baseline="bottom",
-            background_fill_color="white",
-            background_fill_alpha=0.8,
+            **TEXT_GROUND,
             **where,
         )
     )

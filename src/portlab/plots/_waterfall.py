@@ -21,6 +21,7 @@ from portlab.plots._style import (
     PCT,
     SIGNED_PCT,
     TEXT_COLOR,
+    TEXT_GROUND,
     WIDTH,
     hover,
     percent_axis,
@@ -146,7 +147,13 @@ def waterfall(steps: Sequence[Step], *, ylabel: str, title: str, digits: int = 1
         pd.DataFrame({"x": range(len(steps)), "y": top, "text": data["text"]}),
         kdims=["x", "y"],
         vdims=["text"],
-    ).opts(text_baseline="bottom", text_font_size="9pt", text_color=TEXT_COLOR, backend=BACKEND)
+    ).opts(
+        text_baseline="bottom",
+        text_font_size="9pt",
+        text_color=TEXT_COLOR,
+        **TEXT_GROUND,
+        backend=BACKEND,
+    )
     low = min(0.0, float(data["y0"].min())) if len(data) else 0.0
     high = max(0.0, float(data["y1"].max())) if len(data) else 1.0
     pad = 0.12 * (high - low or 1.0)
