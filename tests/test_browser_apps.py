@@ -97,6 +97,11 @@ def _money(x: float) -> str:
 
 def _open_dashboard(page, served, query: str = "") -> None:
     page.goto(served.urls[App.DASHBOARD] + query)
+    _wait_dashboard(page)
+
+
+def _wait_dashboard(page) -> None:
+    """Until the dashboard's page is up and its documents idle."""
     page.locator(".pl-book-value").wait_for()
     page.wait_for_function(
         "() => window.Bokeh && Bokeh.documents.length && Bokeh.documents.every((d) => d.is_idle)"
@@ -190,6 +195,44 @@ def test_every_dashboard_section_draws(served, new_page, tab):
     assert section.locator(".bk-Figure").count() == FIGURES[tab]
     assert section.locator(".bk-Figure canvas").count() >= FIGURES[tab]
     page.screenshot(path=str(ARTIFACTS / f"dashboard_{tab.lower()}.png"))
+    assert page.problems == []
+
+
+def _luminance(css_rgb: str) -> float:
+    """Relative luminance in [0, 1] of a CSS ``rgb(r, g, b)`` or ``#rrggbb`` colour."""
+    if css_rgb.startswith("#"):
+        r, g, b = (int(css_rgb[i : i + 2], 16) for i in (1, 3, 5))
+    else:
+        r, g, b = (int(x) for x in re.findall(r"\d+", css_rgb)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+#: the background colours of the page's Bokeh figures (plots with a toolbar)
+FIGURE_GROUNDS = """() => [...Bokeh.documents].flatMap((d) => [...d._all_models.values()])
+    .filter((m) => m.background_fill_color !== undefined && m.toolbar !== undefined)
+    .map((m) => m.background_fill_color)"""
+
+
+def test_the_theme_toggle_darkens_the_page_and_its_charts_and_keeps_the_view(
+    served, inputs, new_page
+):
+    page = new_page()
+    _open_dashboard(page, served, "?as_of=2022-06-15")
+    expected = _money(inputs.state.total_value(inputs.market.truncate("2022-06-15").last_prices))
+    _wait_text(page, ".pl-book-value", expected)
+    assert _luminance(page.evaluate("() => getComputedStyle(document.body).backgroundColor")) > 0.9
+    page.locator("#theme-switch").click()  # the template's light/dark switch reloads the page
+    page.wait_for_function("() => location.search.includes('theme=dark')")
+    _wait_dashboard(page)
+    assert "as_of=2022-06-15" in page.url
+    _wait_text(page, ".pl-book-value", expected)
+    assert _luminance(page.evaluate("() => getComputedStyle(document.body).backgroundColor")) < 0.2
+    page.locator(".bk-tab", has_text="Limits").click()
+    page.wait_for_function(DEEP_TEXT_SETTLED, arg="pl-section-limits", polling=100)
+    page.wait_for_function(f"() => ({FIGURE_GROUNDS})().length >= {FIGURES['Limits']}")
+    grounds = page.evaluate(FIGURE_GROUNDS)
+    assert all(_luminance(g) < 0.2 for g in grounds), grounds  # the charts are dark too
+    page.screenshot(path=str(ARTIFACTS / "dashboard_dark.png"))
     assert page.problems == []
 
 
