@@ -290,11 +290,30 @@ def _engine_decisions(inputs, signals_path, max_position: float) -> list[tuple[s
     )
 
 
+#: the state of each Tabulator view of the page (Panel drops data that arrives while a
+#: table is building: if a table stays stale, this says whether that is why)
+TABULATOR_STATES = """() => {
+    const found = [];
+    const walk = (view) => {
+        if (view.tabulator !== undefined) {
+            found.push({css: view.model.css_classes, building: view._building,
+                        initializing: view._initializing,
+                        initialized: view.tabulator?.initialized ?? null,
+                        rows: view.model.source.get_length()});
+        }
+        for (const child of view.child_views ?? []) walk(child);
+    };
+    for (const root of Object.values(Bokeh.index)) walk(root);
+    return found;
+}"""
+
+
 def _wait_decisions(page, expected, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while _decisions_shown(page) != expected:
         if time.monotonic() > deadline:
-            assert _decisions_shown(page) == expected
+            shown = _decisions_shown(page)
+            assert shown == expected, page.evaluate(TABULATOR_STATES)
         page.wait_for_timeout(100)
 
 
