@@ -156,9 +156,8 @@ def test_selection_draws_that_decisions_waterfall(console):
 def test_the_decisions_numbers_are_aligned_right(console):
     grid = console.decisions
     for column in ("share_quantity", "price", "trade_amount", "position_size", "limit_price"):
-        assert grid.formatters[column].text_align == grid.header_align[column] == "right"
+        assert grid.formatters[column].text_align == "right"
     assert grid.formatters["trade_amount"].format == "$0,0"
-    assert "reasoning" not in grid.header_align
 
 
 def test_editor_targets_become_the_rebalance_request(console):

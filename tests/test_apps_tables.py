@@ -103,10 +103,9 @@ def test_grid_aligns_numbers_right_and_shows_booleans_as_the_static_table_does()
     grid = table(_frame(), {"loss": Fmt.MONEY, "ratio": Fmt.NUM}, grid=True)
     static = table(_frame(), {"loss": Fmt.MONEY, "ratio": Fmt.NUM})
     assert grid.value["hard"].tolist() == static.object["Hard"].tolist() == ["yes", "no"]
-    for column in ("loss", "ratio"):  # the cell and its header, like the static table's css
+    for column in ("loss", "ratio"):  # like the static table's css
         assert grid.formatters[column].text_align == "right"
-        assert grid.header_align[column] == "right"
-    assert "hard" not in grid.header_align  # text stays left
+    assert "hard" not in grid.formatters  # text stays left
 
 
 def test_empty_grid_formats_the_columns_it_is_given():
@@ -118,7 +117,8 @@ def test_empty_grid_formats_the_columns_it_is_given():
     )
     assert list(grid.value.columns) == ["when", "amount", "who"] and grid.disabled
     assert grid.page_size == 5 and grid.header_filters and grid.css_classes == ["x"]
-    assert grid.header_align == {"when": "left", "amount": "right"}
+    assert grid.formatters["when"].text_align == "left"  # dates left, numbers right
+    assert grid.formatters["amount"].text_align == "right"
     assert grid.formatters["amount"].format == "$0,0" and "who" not in grid.formatters
 
 

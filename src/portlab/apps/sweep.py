@@ -97,7 +97,6 @@ class SweepPage:
             page_size=15,
             css_classes=["pl-sweep-decisions"],
             text_align=numbers,
-            header_align=numbers,
         )
         self.rejections = empty_grid(
             REJECTION_TITLES, page_size=15, css_classes=["pl-sweep-rejections"]
