@@ -313,7 +313,11 @@ def _wait_decisions(page, expected, timeout: float = 30.0) -> None:
     while _decisions_shown(page) != expected:
         if time.monotonic() > deadline:
             shown = _decisions_shown(page)
-            assert shown == expected, page.evaluate(TABULATOR_STATES)
+            if shown != expected:  # what the page holds, for the failure's report
+                print("tabulators:", page.evaluate(TABULATOR_STATES))
+                print("headline:", page.locator(".pl-headline").inner_text())
+                print("status:", page.locator(".pl-run-status").inner_text())
+            assert shown == expected
         page.wait_for_timeout(100)
 
 
