@@ -124,8 +124,8 @@ class UploadKind(enum.StrEnum):
 _ERRORS_SHOWN = 200  # upload problems listed in the page; all of them stay in `uploads`
 _PAGE_SIZE = 15
 
-# the decisions table: result column -> (title, Tabulator formatter or None)
-_DECISION_COLUMNS: dict[str, tuple[str, Fmt | None]] = {  # column -> (title, format)
+# the decisions table: result column -> (title, format or None)
+_DECISION_COLUMNS: dict[str, tuple[str, Fmt | None]] = {
     "instrument_id": ("Instrument", None),
     "action": ("Action", None),
     "share_quantity": ("Shares", Fmt.INT),

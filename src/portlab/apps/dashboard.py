@@ -44,7 +44,7 @@ from portlab.apps.design import Page, bokeh_theme, title_bar
 from portlab.apps.figures import KPI_CLASS, kpi, kpi_html, kpi_row, money, pct
 from portlab.apps.sections import BUILDERS
 from portlab.apps.session import FirstViews, after_this_update, served
-from portlab.apps.tables import STATUS_PX, Fmt, column_title, formatted, status_style
+from portlab.apps.tables import STATUS_PX, Fmt, column_title, formatters, status_style
 from portlab.engine import Coordinator
 from portlab.market import Market
 from portlab.state import PortfolioState
@@ -202,7 +202,7 @@ class PMDashboard(pn.viewable.Viewer):
             widths={"status": STATUS_PX},
             sizing_mode="stretch_width",
             css_classes=[Css.POSITIONS.value],
-            **formatted(
+            formatters=formatters(
                 {
                     "quantity": Fmt.INT,
                     "avg_price": Fmt.PRICE,

@@ -29,10 +29,17 @@ __all__ = [
     "Fmt",
     "column_title",
     "empty_grid",
-    "formatted",
+    "formatters",
     "status_style",
     "table",
 ]
+
+#: the settings every grid shares: read-only, columns as wide as their content
+_READ_ONLY: dict[str, Any] = {
+    "disabled": True,
+    "layout": "fit_data_table",
+    "sizing_mode": "stretch_width",
+}
 
 #: width of a status column in a grid: the longest status, bold, "over hard limit", whole
 STATUS_PX = 150
@@ -82,13 +89,13 @@ def column_title(column: Any) -> str:
     return text[:1].upper() + text[1:]
 
 
-def formatted(formats: Mapping[str, Fmt]) -> dict[str, Any]:
-    """Tabulator options that format the columns of ``formats`` (numbers right-aligned).
+def formatters(formats: Mapping[str, Fmt]) -> dict[str, NumberFormatter | DateFormatter]:
+    """Tabulator's ``formatters`` for the columns of ``formats`` (numbers right-aligned).
 
-    >>> formatted({"weight": Fmt.PCT})["formatters"]["weight"].text_align
+    >>> formatters({"weight": Fmt.PCT})["weight"].text_align
     'right'
     """
-    return {"formatters": {c: f.formatter for c, f in formats.items()}}
+    return {c: f.formatter for c, f in formats.items()}
 
 
 def empty_grid(
@@ -101,19 +108,15 @@ def empty_grid(
     """An empty read-only grid to fill later (set its ``value``): the columns of ``titles``
     (column -> title), formatted by ``formats``, filters in the header, ``page_size`` rows a
     page. ``**options``: more Tabulator options."""
-    settings: dict[str, Any] = {
+    settings: dict[str, Any] = _READ_ONLY | {
         "titles": dict(titles),
-        "disabled": True,
+        "formatters": formatters(formats or {}),
         "show_index": False,
         "header_filters": True,
         "pagination": "local",
         "page_size": page_size,
-        "layout": "fit_data_table",
-        "sizing_mode": "stretch_width",
     }
-    return pn.widgets.Tabulator(
-        pd.DataFrame(columns=list(titles)), **(settings | formatted(formats or {}) | options)
-    )
+    return pn.widgets.Tabulator(pd.DataFrame(columns=list(titles)), **(settings | options))
 
 
 def status_style(value: Any) -> str:
@@ -158,14 +161,13 @@ def table(
     if len(frame) == 0:
         return pn.pane.Markdown(f"*{empty}*")
     frame = frame.copy()
-    for col in frame.columns:  # enums and objects as plain text
+    for col in frame.columns:  # enums by value, booleans yes/no (a grid would say "true")
         if frame[col].dtype == object:
             frame[col] = frame[col].map(lambda v: v.value if isinstance(v, enum.Enum) else v)
+        elif pd.api.types.is_bool_dtype(frame[col].dtype):
+            frame[col] = frame[col].map({True: "yes", False: "no"})
     formats = dict(formats or {})
     if grid:
-        for col in frame.columns:  # as the static table shows them (Tabulator: "true")
-            if pd.api.types.is_bool_dtype(frame[col].dtype):
-                frame[col] = frame[col].map({True: "yes", False: "no"})
         return _grid(frame, formats, index=index, page_size=page_size, **options)
     return _static(frame, formats, index=index)
 
@@ -178,12 +180,9 @@ def _grid(
     page_size: int | None,
     **options: Any,
 ) -> pn.widgets.Tabulator:
-    settings: dict[str, Any] = {
-        "disabled": True,
+    settings: dict[str, Any] = _READ_ONLY | {
         "show_index": index,
-        **formatted(formats),
-        "layout": "fit_data_table",
-        "sizing_mode": "stretch_width",
+        "formatters": formatters(formats),
         # the index's header too (a raw name such as "scenario" otherwise)
         "titles": {
             c: column_title(c) for c in [*frame.columns, *frame.index.names] if c is not None
@@ -216,7 +215,7 @@ def _static(frame: pd.DataFrame, formats: dict[str, Fmt], *, index: bool) -> pn.
 
     columns = {column_title(c): [cell(c, v) for v in frame[c]] for c in frame.columns}
     numbers = [c in formats or pd.api.types.is_numeric_dtype(frame[c].dtype)
-               and not pd.api.types.is_bool_dtype(frame[c].dtype) for c in frame.columns]  # fmt: skip
+               for c in frame.columns]  # booleans are yes/no text by now  # fmt: skip
     if index:  # a first column titled like the others (no separate header row for its name)
         name = frame.index.names[0] if frame.index.nlevels == 1 else None
         first = {column_title(name) if name is not None else "": [
